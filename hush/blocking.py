@@ -1,0 +1,146 @@
+# -*- test-case-name: tests.test_blocking -*-
+"""Clients blocked on keys (BLPOP and friends): Deferred-based waiters.
+
+A blocking command that finds nothing to pop returns a :class:`Block`; the
+connection hands it to :class:`BlockingManager`, which queues a
+:class:`Waiter` on each key in arrival order and gives back a Deferred. When a
+write makes a key ready (:meth:`hush.store.Store.signal_ready`), the
+dispatcher calls :meth:`BlockingManager.serve_ready` after that command has
+replied; each waiter's ``serve`` function then tries the pop itself, so an
+element is only ever taken for a live waiter and none is lost on disconnect.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+from hush.store import Store
+
+#: Returned by a serve function when its key cannot serve the waiter yet.
+NOT_READY = object()
+
+
+class Block:
+    """A handler's request to block the client until a key is ready.
+
+    @ivar keys: the keys to wait on, in the order given.
+    @ivar timeout: seconds to wait; 0 waits forever.
+    @ivar serve: C{serve(key)} does the pop and returns the reply, or
+        L{NOT_READY} if ``key`` still has nothing for this waiter.
+    @ivar timeout_reply: the reply when the timeout passes.
+    """
+
+    __slots__ = ("keys", "timeout", "serve", "timeout_reply")
+
+    def __init__(
+        self,
+        keys: Sequence[bytes],
+        timeout: float,
+        serve: Callable[[bytes], Any],
+        timeout_reply: Any,
+    ) -> None:
+        self.keys = list(dict.fromkeys(keys))
+        self.timeout = timeout
+        self.serve = serve
+        self.timeout_reply = timeout_reply
+
+
+class Waiter:
+    """One blocked client waiting on one or more keys of one database."""
+
+    __slots__ = ("db_index", "block", "deferred", "timer", "done")
+
+    def __init__(self, db_index: int, block: Block) -> None:
+        self.db_index = db_index
+        self.block = block
+        self.deferred: Deferred = Deferred()
+        self.timer: IDelayedCall | None = None
+        self.done = False
+
+
+class BlockingManager:
+    """Queues of waiters per key, served first come, first served."""
+
+    def __init__(self, store: Store, clock: IReactorTime) -> None:
+        self.store = store
+        self.clock = clock
+        self._serving = False
+        self.blocked_clients = 0
+
+    def block(self, db_index: int, block: Block) -> Waiter:
+        """Queue a waiter for ``block``; its Deferred fires with the reply."""
+        waiter = Waiter(db_index, block)
+        queues = self.store.blocking_keys
+        for key in block.keys:
+            queue = queues.get((db_index, key))
+            if queue is None:
+                queue = queues[(db_index, key)] = deque()
+            queue.append(waiter)
+        if block.timeout > 0:
+            waiter.timer = self.clock.callLater(block.timeout, self._time_out, waiter)
+        self.blocked_clients += 1
+        return waiter
+
+    def cancel(self, waiter: Waiter) -> None:
+        """Forget a waiter whose client went away; its Deferred never fires."""
+        self._finish(waiter)
+
+    def _time_out(self, waiter: Waiter) -> None:
+        waiter.timer = None
+        if waiter.done:
+            return
+        self._finish(waiter)
+        waiter.deferred.callback(waiter.block.timeout_reply)
+
+    def _finish(self, waiter: Waiter) -> None:
+        if waiter.done:
+            return
+        waiter.done = True
+        self.blocked_clients -= 1
+        if waiter.timer is not None and waiter.timer.active():
+            waiter.timer.cancel()
+        waiter.timer = None
+        queues = self.store.blocking_keys
+        for key in waiter.block.keys:
+            queue = queues.get((waiter.db_index, key))
+            if queue is None:
+                continue
+            try:
+                queue.remove(waiter)
+            except ValueError:
+                pass
+            if not queue:
+                del queues[(waiter.db_index, key)]
+
+    def serve_ready(self) -> None:
+        """Serve waiters on every key that became ready, until none is left."""
+        store = self.store
+        if self._serving:
+            return
+        self._serving = True
+        try:
+            while store.ready_keys:
+                ready = store.ready_keys
+                store.ready_keys = []
+                for db_index, key in dict.fromkeys(ready):
+                    self._serve_key(db_index, key)
+        finally:
+            self._serving = False
+
+    def _serve_key(self, db_index: int, key: bytes) -> None:
+        queues = self.store.blocking_keys
+        while True:
+            queue = queues.get((db_index, key))
+            if not queue:
+                return
+            waiter = queue[0]
+            reply = waiter.block.serve(key)
+            if reply is NOT_READY:
+                return
+            self._finish(waiter)
+            waiter.deferred.callback(reply)

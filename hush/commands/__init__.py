@@ -1,0 +1,16 @@
+"""Command families. Importing this package fills the command table.
+
+Each family lives in its own module and registers its commands with
+:func:`hush.commands.table.command`; the dispatcher only reads the table.
+"""
+
+from hush.commands import (  # noqa: F401  (imported for their registrations)
+    connection,
+    keys,
+    lists,
+    server,
+    strings,
+)
+from hush.commands.table import COMMANDS, Command, all_commands, command, lookup
+
+__all__ = ["COMMANDS", "Command", "all_commands", "command", "lookup"]

@@ -1,0 +1,73 @@
+# -*- test-case-name: tests.test_args -*-
+"""Argument parsing shared by the families, with Redis's exact error texts.
+
+Redis parses numbers strictly (``string2ll``: no spaces, no ``+``, no leading
+zeros); these helpers do the same and raise :class:`CommandError` with the
+message Redis sends.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from hush.errors import (
+    NOT_FLOAT,
+    NOT_INTEGER,
+    SYNTAX,
+    TIMEOUT_NEGATIVE,
+    TIMEOUT_NOT_FLOAT,
+    CommandError,
+)
+
+_INT_RE = re.compile(rb"(?:0|-?[1-9][0-9]*)\Z")
+_FLOAT_RE = re.compile(rb"[ \t\r\n\v\f]|\Z")
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def parse_int(raw: bytes, error: str = NOT_INTEGER) -> int:
+    """A signed 64-bit integer written as Redis accepts it."""
+    if len(raw) > 20 or not _INT_RE.match(raw):
+        raise CommandError(error)
+    value = int(raw)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise CommandError(error)
+    return value
+
+
+def parse_float(raw: bytes, error: str = NOT_FLOAT) -> float:
+    """A double as Redis's strtod accepts it (inf, -inf; no spaces, no nan)."""
+    if not raw or raw[:1].isspace() or raw[-1:].isspace():
+        raise CommandError(error)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise CommandError(error) from None
+    if math.isnan(value):
+        raise CommandError(error)
+    return value
+
+
+def parse_timeout(raw: bytes) -> float:
+    """A blocking timeout in seconds (fractions allowed; 0 means forever)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise CommandError(TIMEOUT_NOT_FLOAT) from None
+    if math.isnan(value) or math.isinf(value):
+        raise CommandError(TIMEOUT_NOT_FLOAT)
+    if value < 0:
+        raise CommandError(TIMEOUT_NEGATIVE)
+    return value
+
+
+def upper(raw: bytes) -> bytes:
+    """An option keyword in upper case, for case-insensitive matching."""
+    return raw.upper()
+
+
+def syntax_error() -> CommandError:
+    """``ERR syntax error``."""
+    return CommandError(SYNTAX)

@@ -1,0 +1,131 @@
+# -*- test-case-name: tests.test_table -*-
+"""The command table: every command's handler and metadata, as data.
+
+A family module declares each command with :func:`command`::
+
+    @command("get", arity=2, flags=("readonly", "fast"), keys=(1, 1, 1),
+             group="string", summary="Get the value of a key")
+    def get(ctx, key):
+        ...
+
+``arity`` follows Redis: positive is exact (command name included), negative
+is a minimum. ``keys`` is (first, last, step) as in COMMAND INFO (last -1 is
+the final argument). Subcommands (``client|id``) are registered by their full
+name and attached to their container, which must be registered first.
+
+The dispatcher, COMMAND, COMMAND INFO/DOCS/COUNT and key extraction all read
+this table, so adding a command is one decorated function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+Handler = Callable[..., Any]
+
+
+@dataclass(eq=False)
+class Command:
+    """One command (or subcommand) and what Redis says about it."""
+
+    name: str
+    handler: Handler | None
+    arity: int
+    flags: tuple[str, ...] = ()
+    first_key: int = 0
+    last_key: int = 0
+    key_step: int = 0
+    group: str = "generic"
+    summary: str = ""
+    since: str = "1.0.0"
+    acl_categories: tuple[str, ...] = ()
+    subcommands: dict[bytes, Command] = field(default_factory=dict)
+    parent: Command | None = None
+
+    @property
+    def full_name(self) -> str:
+        """``container|sub`` for subcommands, the name otherwise."""
+        return f"{self.parent.name}|{self.name}" if self.parent else self.name
+
+    @property
+    def is_write(self) -> bool:
+        """True for commands that may change data."""
+        return "write" in self.flags
+
+    def key_positions(self, argv: list[bytes]) -> list[int]:
+        """Indexes into ``argv`` (command name at 0) of the key arguments."""
+        if not self.first_key:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
+        step = self.key_step or 1
+        return list(range(self.first_key, min(last, len(argv) - 1) + 1, step))
+
+
+#: Lookup by the command name as bytes, in lower case and upper case.
+COMMANDS: dict[bytes, Command] = {}
+
+
+def lookup(name: bytes) -> Command | None:
+    """Find a top-level command by name, in any letter case."""
+    cmd = COMMANDS.get(name)
+    if cmd is None:
+        cmd = COMMANDS.get(name.lower())
+    return cmd
+
+
+def all_commands() -> list[Command]:
+    """Every top-level command, once each, sorted by name."""
+    seen = {id(cmd): cmd for cmd in COMMANDS.values()}
+    return sorted(seen.values(), key=lambda cmd: cmd.name)
+
+
+def command(
+    name: str,
+    arity: int,
+    flags: Iterable[str] = (),
+    keys: tuple[int, int, int] = (0, 0, 0),
+    group: str = "generic",
+    summary: str = "",
+    since: str = "1.0.0",
+    acl: Iterable[str] = (),
+) -> Callable[[Handler | None], Handler | None]:
+    """Register the decorated function as the handler of ``name``.
+
+    ``name`` may be ``container|sub`` for a subcommand. The handler is called
+    as ``handler(ctx, *argv[1:])`` (subcommands: ``handler(ctx, *argv[2:])``).
+    """
+
+    def register(handler: Handler | None) -> Handler | None:
+        first, last, step = keys
+        container, _, sub = name.lower().partition("|")
+        cmd = Command(
+            name=sub or container,
+            handler=handler,
+            arity=arity,
+            flags=tuple(flags),
+            first_key=first,
+            last_key=last,
+            key_step=step,
+            group=group,
+            summary=summary,
+            since=since,
+            acl_categories=tuple(acl),
+        )
+        if sub:
+            parent = COMMANDS[container.encode()]
+            cmd.parent = parent
+            parent.subcommands[sub.encode()] = cmd
+            parent.subcommands[sub.upper().encode()] = cmd
+        else:
+            COMMANDS[container.encode()] = cmd
+            COMMANDS[container.upper().encode()] = cmd
+        return handler
+
+    return register
+
+
+def container(name: str, group: str, summary: str, since: str = "1.0.0") -> None:
+    """Register a command that only dispatches to its subcommands (CLIENT, CONFIG, ...)."""
+    command(name, arity=-2, group=group, summary=summary, since=since)(None)

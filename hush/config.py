@@ -1,0 +1,48 @@
+# -*- test-case-name: tests.test_config -*-
+"""Server settings, under Redis's names, with Redis's defaults.
+
+One :class:`Settings` object is shared by the service and every connection;
+CONFIG GET reads it. Values are kept as Python ints/strs; :meth:`Settings.get`
+renders them as Redis does for CONFIG GET.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from hush.glob import compile_glob
+
+
+@dataclass
+class Settings:
+    """Every setting Hush has. Attribute names are Redis's with ``_`` for ``-``."""
+
+    port: int = 6379
+    bind: str = "127.0.0.1"
+    databases: int = 16
+    maxkeys: int = 1000
+    maxclients: int = 10000
+    timeout: int = 0
+    proto_max_bulk_len: int = 512 * 1024 * 1024
+    client_query_buffer_limit: int = 1024 * 1024 * 1024
+    appendonly: str = "no"
+    save: str = ""
+    dir: str = "."
+    loglevel: str = "notice"
+    maxmemory: int = 0
+    maxmemory_policy: str = "noeviction"
+    listen: list[str] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        """Every CONFIG name, in Redis's spelling."""
+        return [f.name.replace("_", "-") for f in fields(self) if f.name != "listen"]
+
+    def get(self, pattern: bytes) -> dict[bytes, bytes]:
+        """CONFIG GET: every setting whose name matches the glob ``pattern``."""
+        match = compile_glob(pattern.lower())
+        found = {}
+        for name in self.names():
+            if match(name.encode()):
+                value = getattr(self, name.replace("-", "_"))
+                found[name.encode()] = str(value).encode()
+        return found

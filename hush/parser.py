@@ -1,0 +1,326 @@
+# -*- test-case-name: tests.test_parser -*-
+"""Request parsing: RESP multibulk frames and inline commands, as Redis reads them.
+
+:class:`RequestParser` is the exact, incremental, offset-based parser: it keeps
+only the unfinished element between reads (never re-copies the rest of the
+buffer per line), checks Redis's limits on each header before waiting for the
+payload, and reports Redis's protocol error texts.
+
+:class:`FastParser` puts hiredis's C reader in front of it for the common case
+(whole multibulk frames per read) and hands anything unusual to the exact
+parser, so both paths give the same commands and the same errors.
+"""
+
+from __future__ import annotations
+
+import re
+
+try:
+    import hiredis
+except ImportError:  # pragma: no cover - hiredis is a declared dependency
+    hiredis = None
+
+#: Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or header line.
+INLINE_MAX_SIZE = 64 * 1024
+#: Redis's default proto-max-bulk-len.
+DEFAULT_MAX_BULK_LEN = 512 * 1024 * 1024
+#: The largest multibulk count accepted (Redis before 7 used this bound).
+DEFAULT_MAX_MULTIBULK_LEN = 1024 * 1024
+
+Command = list[bytes]
+
+_INT_RE = re.compile(rb"(?:0|-?[1-9][0-9]{0,18})\Z")
+# Payloads above this are gathered as a list of chunks and joined once, so a
+# large value arriving in many reads is copied once, not once per read.
+_CHUNKED_BULK = 32 * 1024
+
+
+class _Reject(Exception):
+    """Internal: the request is malformed; carries Redis's error text."""
+
+
+def _parse_length(raw: bytes, error: str) -> int:
+    # Redis's string2ll: optional '-', no '+', no leading zeros, no spaces.
+    if not _INT_RE.match(raw):
+        raise _Reject(error)
+    return int(raw)
+
+
+class RequestParser:
+    """Turns a byte stream into commands (lists of bytes arguments).
+
+    Feed it each read with :meth:`feed`; it returns the complete commands and,
+    when the stream is malformed, Redis's protocol error text. After an error
+    the parser must not be fed again: the connection is to be closed.
+
+    @ivar max_bulk_len: proto-max-bulk-len; longer declared bulks are refused.
+    @ivar max_multibulk_len: the largest accepted ``*N`` count.
+    """
+
+    def __init__(
+        self,
+        max_bulk_len: int = DEFAULT_MAX_BULK_LEN,
+        max_multibulk_len: int = DEFAULT_MAX_MULTIBULK_LEN,
+    ) -> None:
+        self.max_bulk_len = max_bulk_len
+        self.max_multibulk_len = max_multibulk_len
+        self._buf = b""
+        self._argv: Command | None = None
+        self._remaining = 0
+        self._bulk_len = -1
+        self._chunks: list[bytes] = []
+        self._chunks_len = 0
+
+    @property
+    def idle(self) -> bool:
+        """True between requests: nothing is buffered or half-parsed."""
+        return self._argv is None and not self._buf and not self._chunks
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for the unfinished request (the query buffer)."""
+        held = len(self._buf) + self._chunks_len
+        if self._argv:
+            held += sum(map(len, self._argv))
+        return held
+
+    def feed(self, data: bytes) -> tuple[list[Command], str | None]:
+        """Parse ``data``; return the complete commands and an error text or None."""
+        if self._chunks:
+            self._chunks.append(data)
+            self._chunks_len += len(data)
+            if self._chunks_len < self._bulk_len + 2:
+                return [], None
+            buf = b"".join(self._chunks)
+            self._chunks = []
+            self._chunks_len = 0
+        elif self._buf:
+            buf = self._buf + data
+        else:
+            buf = data
+        commands: list[Command] = []
+        try:
+            pos = self._parse(buf, commands)
+        except _Reject as reject:
+            self._buf = b""
+            self._argv = None
+            return commands, str(reject)
+        rest = len(buf) - pos
+        if rest <= 0:
+            self._buf = b""
+        elif self._bulk_len >= _CHUNKED_BULK:
+            self._buf = b""
+            self._chunks = [buf[pos:]]
+            self._chunks_len = rest
+        else:
+            self._buf = buf[pos:] if pos else buf
+        return commands, None
+
+    def _parse(self, buf: bytes, commands: list[Command]) -> int:
+        """Parse complete requests from ``buf``; return the offset parsed up to."""
+        pos = 0
+        end = len(buf)
+        argv = self._argv
+        remaining = self._remaining
+        bulk_len = self._bulk_len
+        find = buf.find
+        try:
+            while pos < end:
+                if argv is None:
+                    if buf[pos] != 42:  # not '*': an inline request
+                        newline = find(b"\n", pos)
+                        if newline < 0:
+                            if end - pos > INLINE_MAX_SIZE:
+                                raise _Reject("ERR Protocol error: too big inline request")
+                            break
+                        args = split_inline(buf[pos:newline])
+                        pos = newline + 1
+                        if args:
+                            commands.append(args)
+                        continue
+                    newline = find(b"\r", pos)
+                    if newline < 0 or newline + 1 >= end:
+                        if end - pos > INLINE_MAX_SIZE:
+                            raise _Reject("ERR Protocol error: too big mbulk count string")
+                        break
+                    count = _parse_length(
+                        buf[pos + 1 : newline], "ERR Protocol error: invalid multibulk length"
+                    )
+                    if count > self.max_multibulk_len:
+                        raise _Reject("ERR Protocol error: invalid multibulk length")
+                    pos = newline + 2
+                    if count <= 0:
+                        continue
+                    argv = []
+                    remaining = count
+                    bulk_len = -1
+                while remaining:
+                    if bulk_len < 0:
+                        newline = find(b"\r", pos)
+                        if newline < 0 or newline + 1 >= end:
+                            if end - pos > INLINE_MAX_SIZE:
+                                raise _Reject("ERR Protocol error: too big bulk count string")
+                            return pos
+                        if buf[pos] != 36:  # '$'
+                            got = chr(buf[pos])
+                            raise _Reject(f"ERR Protocol error: expected '$', got '{got}'")
+                        bulk_len = _parse_length(
+                            buf[pos + 1 : newline], "ERR Protocol error: invalid bulk length"
+                        )
+                        if bulk_len < 0 or bulk_len > self.max_bulk_len:
+                            raise _Reject("ERR Protocol error: invalid bulk length")
+                        pos = newline + 2
+                    if end - pos < bulk_len + 2:
+                        return pos
+                    # Like Redis, the two bytes after the payload are skipped
+                    # unchecked: they are the CRLF in any valid request.
+                    argv.append(buf[pos : pos + bulk_len])
+                    pos += bulk_len + 2
+                    bulk_len = -1
+                    remaining -= 1
+                commands.append(argv)
+                argv = None
+            return pos
+        finally:
+            self._argv = argv
+            self._remaining = remaining
+            self._bulk_len = bulk_len
+
+
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+_SPACE = b" \n\r\t\v\f"
+_HEX = b"0123456789abcdefABCDEF"
+
+
+def split_inline(line: bytes) -> Command:
+    """Split an inline request line into arguments, as Redis's sdssplitargs does.
+
+    Double quotes allow ``\\xHH`` and ``\\n``-style escapes, single quotes only
+    ``\\'``; a closing quote must be followed by a space or the end of line.
+    """
+    if b'"' not in line and b"'" not in line:
+        return line.split()
+    args: Command = []
+    i = 0
+    n = len(line)
+    while True:
+        while i < n and line[i] in _SPACE:
+            i += 1
+        if i >= n:
+            return args
+        current = bytearray()
+        in_double = in_single = False
+        while True:
+            if in_double:
+                if i >= n:
+                    raise _Reject("ERR Protocol error: unbalanced quotes in request")
+                c = line[i]
+                if (
+                    c == 92
+                    and i + 3 < n
+                    and line[i + 1] == 120
+                    and line[i + 2] in _HEX
+                    and line[i + 3] in _HEX
+                ):
+                    current.append(int(line[i + 2 : i + 4], 16))
+                    i += 3
+                elif c == 92 and i + 1 < n:
+                    i += 1
+                    current.append(_ESCAPES.get(line[i], line[i]))
+                elif c == 34:
+                    if i + 1 < n and line[i + 1] not in _SPACE:
+                        raise _Reject("ERR Protocol error: unbalanced quotes in request")
+                    in_double = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            elif in_single:
+                if i >= n:
+                    raise _Reject("ERR Protocol error: unbalanced quotes in request")
+                c = line[i]
+                if c == 92 and i + 1 < n and line[i + 1] == 39:
+                    i += 1
+                    current.append(39)
+                elif c == 39:
+                    if i + 1 < n and line[i + 1] not in _SPACE:
+                        raise _Reject("ERR Protocol error: unbalanced quotes in request")
+                    in_single = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            else:
+                if i >= n:
+                    break
+                c = line[i]
+                if c in _SPACE:
+                    break
+                if c == 34:
+                    in_double = True
+                elif c == 39:
+                    in_single = True
+                else:
+                    current.append(c)
+            i += 1
+        args.append(bytes(current))
+
+
+_PROBE = b":1\r\n"
+
+
+class FastParser:
+    """hiredis in front of :class:`RequestParser` for whole multibulk reads.
+
+    A read goes to hiredis only when the exact parser is idle and the read
+    starts with ``*``. The result is used only if every frame is a non-empty
+    list of bulk strings and hiredis ends on a frame boundary (checked by
+    feeding a probe integer, which comes back alone only at a boundary);
+    otherwise the read is parsed again by the exact parser, which applies
+    Redis's limits and error texts. No command runs before its read is parsed,
+    so parsing a read twice is safe.
+    """
+
+    def __init__(
+        self,
+        max_bulk_len: int = DEFAULT_MAX_BULK_LEN,
+        max_multibulk_len: int = DEFAULT_MAX_MULTIBULK_LEN,
+    ) -> None:
+        self.exact = RequestParser(max_bulk_len, max_multibulk_len)
+        self._reader = hiredis.Reader() if hiredis is not None else None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for the unfinished request."""
+        return self.exact.buffered
+
+    def feed(self, data: bytes) -> tuple[list[Command], str | None]:
+        """Parse ``data``; return the complete commands and an error text or None."""
+        reader = self._reader
+        if reader is not None and data[:1] == b"*" and self.exact.idle and b"\r\n+" not in data:
+            frames = self._fast(reader, data)
+            if frames is not None:
+                return frames, None
+            self._reader = hiredis.Reader()
+        return self.exact.feed(data)
+
+    def _fast(self, reader, data: bytes) -> list[Command] | None:
+        try:
+            reader.feed(data)
+            frames = []
+            frame = reader.gets()
+            while frame is not False:
+                if frame.__class__ is not list or not frame:
+                    return None
+                for arg in frame:
+                    if arg.__class__ is not bytes:
+                        return None
+                frames.append(frame)
+                frame = reader.gets()
+            reader.feed(_PROBE)
+            probe = reader.gets()
+        except Exception:
+            return None
+        if probe.__class__ is not int:
+            return None
+        return frames

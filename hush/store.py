@@ -1,0 +1,332 @@
+# -*- test-case-name: tests.test_store -*-
+"""The shared store: numbered databases of keys, with TTLs and LRU eviction.
+
+No networking lives here. Values are plain Python objects, one class per Redis
+type (bytes for strings, deque for lists; families register theirs). Each
+:class:`Database` keeps an insertion-ordered map whose order is the LRU order
+(a read or write moves the key to the end, eviction takes the head) and an
+``expires`` map of absolute deadlines in milliseconds. Expiry is lazy (every
+lookup checks the deadline) and active (:mod:`hush.expiry`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from twisted.internet.interfaces import IReactorTime
+
+from hush.errors import WrongType
+from hush.expiry import ExpiryScheduler
+from hush.glob import compile_glob
+
+#: Redis's TYPE name for each value class; families add theirs.
+TYPE_NAMES: dict[type, bytes] = {bytes: b"string", deque: b"list"}
+
+
+def register_type(cls: type, name: bytes) -> None:
+    """Make values of ``cls`` a Redis type called ``name`` (for TYPE and SCAN TYPE)."""
+    TYPE_NAMES[cls] = name
+
+
+def type_name(value: Any) -> bytes:
+    """Redis's name for the type of a stored value."""
+    return TYPE_NAMES[type(value)]
+
+
+class Stats:
+    """Counters reported by INFO stats."""
+
+    __slots__ = (
+        "expired_keys",
+        "evicted_keys",
+        "keyspace_hits",
+        "keyspace_misses",
+        "total_commands_processed",
+        "total_connections_received",
+        "rejected_connections",
+    )
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero every counter (CONFIG RESETSTAT)."""
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+
+class Database:
+    """One numbered keyspace: key -> value, key -> deadline, and LRU order.
+
+    @ivar data: key -> value, in least-recently-used-first order.
+    @ivar expires: key -> absolute deadline in milliseconds.
+    """
+
+    __slots__ = ("index", "store", "data", "expires")
+
+    def __init__(self, store: Store, index: int) -> None:
+        self.store = store
+        self.index = index
+        self.data: OrderedDict[bytes, Any] = OrderedDict()
+        self.expires: dict[bytes, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # -- lookups ---------------------------------------------------------
+
+    def get(self, key: bytes) -> Any:
+        """Return the live value of ``key`` (or None), marking it recently used."""
+        data = self.data
+        value = data.get(key)
+        if value is None:
+            return None
+        if self.expires and key in self.expires and self._expire_if_due(key):
+            return None
+        data.move_to_end(key)
+        return value
+
+    def get_typed(self, key: bytes, cls: type) -> Any:
+        """Return the value of ``key`` if it is a ``cls``, None if absent, else WRONGTYPE."""
+        value = self.get(key)
+        if value is not None and value.__class__ is not cls:
+            raise WrongType()
+        return value
+
+    def get_string(self, key: bytes) -> bytes | None:
+        """The string at ``key``, None if absent; WRONGTYPE for other types."""
+        value = self.get(key)
+        if value is not None and value.__class__ is not bytes:
+            raise WrongType()
+        return value
+
+    def get_list(self, key: bytes) -> deque | None:
+        """The list at ``key``, None if absent; WRONGTYPE for other types."""
+        value = self.get(key)
+        if value is not None and value.__class__ is not deque:
+            raise WrongType()
+        return value
+
+    def exists(self, key: bytes) -> bool:
+        """True if ``key`` is live. Does not count as a use for LRU."""
+        if key not in self.data:
+            return False
+        return not (self.expires and key in self.expires and self._expire_if_due(key))
+
+    def peek(self, key: bytes) -> Any:
+        """The live value of ``key`` without touching its LRU position."""
+        if not self.exists(key):
+            return None
+        return self.data[key]
+
+    # -- writes ----------------------------------------------------------
+
+    def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
+        """Store ``value`` at ``key``; drops the TTL unless ``keep_ttl``."""
+        data = self.data
+        if key in data and not (self.expires and key in self.expires and self._expire_if_due(key)):
+            data[key] = value
+            data.move_to_end(key)
+            if not keep_ttl and self.expires:
+                self.expires.pop(key, None)
+        else:
+            data[key] = value
+            store = self.store
+            if store.maxkeys and len(data) > store.maxkeys:
+                self._evict()
+            if store.blocking_keys:
+                store.signal_ready(self.index, key)
+        if self.store.watched_keys:
+            self.store.touch(self.index, key)
+
+    def modified(self, key: bytes) -> None:
+        """Tell the store a value was changed in place (for WATCH)."""
+        if self.store.watched_keys:
+            self.store.touch(self.index, key)
+
+    def pushed(self, key: bytes) -> None:
+        """A list (or other blocking source) at ``key`` gained elements."""
+        store = self.store
+        if store.blocking_keys:
+            store.signal_ready(self.index, key)
+        if store.watched_keys:
+            store.touch(self.index, key)
+
+    def delete(self, key: bytes) -> bool:
+        """Remove ``key``; True if it was live."""
+        if not self.exists(key):
+            return False
+        self._remove(key)
+        return True
+
+    def _remove(self, key: bytes) -> None:
+        del self.data[key]
+        if self.expires:
+            self.expires.pop(key, None)
+        if self.store.watched_keys:
+            self.store.touch(self.index, key)
+
+    def pop_value(self, key: bytes) -> Any:
+        """Remove ``key`` and return its live value (None if absent)."""
+        if not self.exists(key):
+            return None
+        value = self.data[key]
+        self._remove(key)
+        return value
+
+    def clear(self) -> None:
+        """Remove every key (FLUSHDB)."""
+        store = self.store
+        if store.watched_keys:
+            for key in self.data:
+                store.touch(self.index, key)
+        self.data = OrderedDict()
+        self.expires = {}
+
+    def _evict(self) -> None:
+        key, _value = self.data.popitem(last=False)
+        if self.expires:
+            self.expires.pop(key, None)
+        self.store.stats.evicted_keys += 1
+        if self.store.watched_keys:
+            self.store.touch(self.index, key)
+
+    # -- time to live ------------------------------------------------------
+
+    def set_expire(self, key: bytes, deadline_ms: int) -> None:
+        """Give the live ``key`` an absolute deadline in milliseconds."""
+        self.expires[key] = deadline_ms
+        self.store.expiry.add(deadline_ms, self.index, key)
+
+    def get_expire(self, key: bytes) -> int | None:
+        """The deadline of ``key`` in ms, or None if it has none."""
+        return self.expires.get(key) if self.expires else None
+
+    def persist(self, key: bytes) -> bool:
+        """Remove the TTL of ``key``; True if it had one."""
+        return self.expires.pop(key, None) is not None
+
+    def _expire_if_due(self, key: bytes) -> bool:
+        deadline = self.expires[key]
+        if deadline > self.store.now_ms():
+            return False
+        del self.data[key]
+        del self.expires[key]
+        self.store.stats.expired_keys += 1
+        if self.store.watched_keys:
+            self.store.touch(self.index, key)
+        return True
+
+    # -- iteration ---------------------------------------------------------
+
+    def keys(self, pattern: bytes | None = None) -> list[bytes]:
+        """Every live key, optionally matching a glob pattern."""
+        self.expire_all_due()
+        if pattern is None or pattern == b"*":
+            return list(self.data)
+        match = compile_glob(pattern)
+        return [key for key in self.data if match(key)]
+
+    def expire_all_due(self) -> None:
+        """Expire every key whose deadline has passed."""
+        if not self.expires:
+            return
+        now = self.store.now_ms()
+        for key in [k for k, d in self.expires.items() if d <= now]:
+            self._expire_if_due(key)
+
+    def random_key(self) -> bytes | None:
+        """A random live key, or None when the database is empty."""
+        while self.data:
+            key = next(_islice_at(self.data, random.randrange(len(self.data))))
+            if self.exists(key):
+                return key
+        return None
+
+
+def _islice_at(data: OrderedDict, index: int) -> Iterator[bytes]:
+    # Walk from whichever end is nearer.
+    if index < len(data) // 2:
+        iterator = iter(data)
+    else:
+        iterator = reversed(data)
+        index = len(data) - 1 - index
+    for _ in range(index):
+        next(iterator)
+    return iterator
+
+
+class Store:
+    """All databases, the expiry timer, and the state commands share.
+
+    @ivar maxkeys: LRU capacity of each database in keys (0: unlimited).
+    @ivar blocking_keys: (db, key) -> waiters; set by :mod:`hush.blocking`.
+    @ivar watched_keys: (db, key) -> watching clients; set by transactions.
+    """
+
+    def __init__(self, clock: IReactorTime, databases: int = 16, maxkeys: int = 0) -> None:
+        self.clock = clock
+        self.maxkeys = maxkeys
+        self.stats = Stats()
+        self.expiry = ExpiryScheduler(clock, self._expire_due, self._deadline_is_current)
+        self.dbs = [Database(self, index) for index in range(databases)]
+        self.blocking_keys: dict[tuple[int, bytes], Any] = {}
+        self.watched_keys: dict[tuple[int, bytes], Any] = {}
+        self.ready_keys: list[tuple[int, bytes]] = []
+        self.on_touch: Callable[[int, bytes], None] | None = None
+        self.dirty = 0
+
+    def now_ms(self) -> int:
+        """The current time in milliseconds, from the injected clock."""
+        return int(self.clock.seconds() * 1000)
+
+    def signal_ready(self, db_index: int, key: bytes) -> None:
+        """Note that clients blocked on ``key`` may now be served."""
+        if (db_index, key) in self.blocking_keys:
+            self.ready_keys.append((db_index, key))
+
+    def touch(self, db_index: int, key: bytes) -> None:
+        """A key changed: tell whoever watches it (transactions)."""
+        if self.on_touch is not None:
+            self.on_touch(db_index, key)
+
+    def flushall(self) -> None:
+        """Empty every database."""
+        for db in self.dbs:
+            db.clear()
+        self.expiry.clear()
+
+    def swapdb(self, first: int, second: int) -> None:
+        """Exchange the contents of two databases."""
+        a, b = self.dbs[first], self.dbs[second]
+        if self.watched_keys:
+            for db in (a, b):
+                for key in db.data:
+                    self.touch(db.index, key)
+        a.data, b.data = b.data, a.data
+        a.expires, b.expires = b.expires, a.expires
+        for db in (a, b):
+            for key, deadline in db.expires.items():
+                self.expiry.add(deadline, db.index, key)
+            if self.blocking_keys:
+                for key in db.data:
+                    self.signal_ready(db.index, key)
+            if self.watched_keys:
+                for key in db.data:
+                    self.touch(db.index, key)
+
+    def _expire_due(self, db_index: int, key: bytes, deadline: int) -> bool:
+        db = self.dbs[db_index]
+        if db.expires.get(key) != deadline:
+            return False
+        return db._expire_if_due(key)
+
+    def _deadline_is_current(self, deadline: int, db_index: int, key: bytes) -> bool:
+        return self.dbs[db_index].expires.get(key) == deadline
+
+    def stop(self) -> None:
+        """Stop the expiry timer."""
+        self.expiry.stop()

@@ -1,0 +1,47 @@
+"""Fixtures: fake in-memory servers, and real Hush / redis-server processes."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from tests.support import REDIS_SERVER, FakeServer, start_hush, start_redis
+
+
+@pytest.fixture
+def server() -> FakeServer:
+    """A store service on a task.Clock, maxkeys unlimited."""
+    return FakeServer(maxkeys=0)
+
+
+@pytest.fixture
+def client(server: FakeServer):
+    """One fake client connection to ``server``."""
+    return server.client()
+
+
+@pytest.fixture(scope="session")
+def hush_process():
+    """A real ``twistd -n hush`` process (this checkout), shared by the session."""
+    proc = start_hush("--maxkeys", "0")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_process():
+    """A real redis-server process; the test is skipped when it is not installed."""
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    proc = start_redis()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
+def r(request, hush_process):
+    """A redis-py client to the Hush process, flushed, in RESP2 and RESP3."""
+    conn = redis.Redis(port=hush_process.port, protocol=request.param)
+    conn.flushall()
+    yield conn
+    conn.close()

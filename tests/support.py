@@ -1,0 +1,187 @@
+"""Helpers shared by the tests: in-memory connections and real server processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import hiredis
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+
+from hush.config import Settings
+from hush.protocol import RedisFactory, RedisProtocol
+from hush.service import StoreService
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def encode_command(*args: bytes | str | int) -> bytes:
+    """A command as a RESP multibulk request."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        if isinstance(arg, str):
+            arg = arg.encode()
+        elif isinstance(arg, int):
+            arg = str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(parts)
+
+
+class FakeClient:
+    """A RedisProtocol on a StringTransport, driven synchronously.
+
+    ``call("SET", "k", "v")`` sends one command and returns the parsed
+    replies written since the last call (hiredis parses them; errors come back
+    as ``hiredis.ReplyError``).
+    """
+
+    def __init__(self, factory: RedisFactory, peer: tuple[str, int] = ("127.0.0.1", 40000)):
+        self.transport = StringTransport(peerAddress=_addr(peer))
+        self.protocol: RedisProtocol = factory.buildProtocol(None)
+        self.protocol.makeConnection(self.transport)
+        self.reader = hiredis.Reader()
+
+    def send_raw(self, data: bytes) -> None:
+        self.protocol.dataReceived(data)
+
+    def raw(self) -> bytes:
+        """Bytes written to the client since the last read, and clear them."""
+        data = self.transport.value()
+        self.transport.clear()
+        return data
+
+    def replies(self) -> list[Any]:
+        """Parsed replies written since the last read."""
+        self.reader.feed(self.raw())
+        out = []
+        while True:
+            reply = self.reader.gets()
+            if reply is False:
+                return out
+            out.append(reply)
+
+    def call(self, *args: bytes | str | int) -> Any:
+        """Send one command; return its single reply (or None if none yet)."""
+        self.send_raw(encode_command(*args))
+        replies = self.replies()
+        assert len(replies) <= 1, replies
+        return replies[0] if replies else None
+
+    def disconnect(self) -> None:
+        self.transport.loseConnection()
+        self.protocol.connectionLost(None)
+
+    @property
+    def closed(self) -> bool:
+        return self.transport.disconnecting
+
+
+def _addr(peer: tuple[str, int]):
+    from twisted.internet.address import IPv4Address
+
+    return IPv4Address("TCP", peer[0], peer[1])
+
+
+class FakeServer:
+    """A store service on a task.Clock, and a way to connect fake clients."""
+
+    def __init__(self, **settings: Any) -> None:
+        self.clock = Clock()
+        self.clock.advance(1_700_000_000)
+        self.settings = Settings(**settings)
+        self.service = StoreService(self.settings, self.clock)
+        self.factory = RedisFactory(self.service)
+
+    def client(self, port: int = 40000) -> FakeClient:
+        return FakeClient(self.factory, ("127.0.0.1", port))
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port} after {timeout}s")
+
+
+class ServerProcess:
+    """A server subprocess on a free port, stopped by PID."""
+
+    def __init__(self, argv: list[str], port: int, env: dict[str, str] | None = None,
+                 cwd: str | None = None) -> None:
+        self.port = port
+        self.proc = subprocess.Popen(
+            argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_for_port(port, self.proc)
+        except Exception:
+            self.stop()
+            raise
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def output(self) -> str:
+        return self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+def twistd_path() -> str:
+    """The twistd of the running interpreter's environment."""
+    candidate = Path(sys.executable).with_name("twistd")
+    return str(candidate) if candidate.exists() else (shutil.which("twistd") or "twistd")
+
+
+def start_hush(*extra: str, port: int | None = None, use_checkout: bool = True) -> ServerProcess:
+    """``twistd -n hush`` on a free port; runs this checkout's code by default."""
+    port = port or free_port()
+    env = dict(os.environ)
+    if use_checkout:
+        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    argv = [twistd_path(), "-n", "--pidfile=", "hush", "--port",
+            f"tcp:{port}:interface=127.0.0.1", *extra]
+    return ServerProcess(argv, port, env=env, cwd=str(REPO))
+
+
+REDIS_SERVER = shutil.which("redis-server")
+REDIS_CLI = shutil.which("redis-cli")
+
+
+def start_redis(port: int | None = None) -> ServerProcess:
+    """A real redis-server on a free port with no persistence."""
+    port = port or free_port()
+    argv = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"]
+    return ServerProcess(argv, port)
