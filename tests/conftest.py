@@ -45,3 +45,17 @@ def r(request, hush_process):
     conn.flushall()
     yield conn
     conn.close()
+
+
+@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
+def pair(request, hush_process, redis_process):
+    """A Hush/redis-server connection pair, both flushed, in RESP2 and RESP3."""
+    from tests.differential import Pair
+
+    p = Pair(hush_process.port, redis_process.port)
+    p.both("FLUSHALL")
+    if request.param == 3:
+        p.hush.call("HELLO", "3")
+        p.redis.call("HELLO", "3")
+    yield p
+    p.close()
