@@ -186,7 +186,9 @@ class RedisProtocol(LineReceiver):
         nargs = len(argv)
         if (arity > 0 and nargs != arity) or nargs < -arity:
             return errors.wrong_arity(cmd.name)
-        if cmd.subcommands:
+        # COMMAND alone is a command of its own; a container's arity already
+        # demands a subcommand name.
+        if cmd.subcommands and nargs > 1:
             sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
             if sub is None:
                 return CommandError(

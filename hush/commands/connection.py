@@ -3,38 +3,58 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hush import REDIS_VERSION
 from hush.commands.args import parse_int
-from hush.commands.table import command
-from hush.errors import DB_INDEX_OUT_OF_RANGE, CommandError
-from hush.resp import OK, PONG
+from hush.commands.table import command, container
+from hush.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
+from hush.resp import OK, PONG, SimpleString, Verbatim
 
 GROUP = "connection"
+_ACL = ("fast", "connection")
+_CLIENT_FLAGS = ("noscript", "loading", "stale")
+_CLIENT_ACL = ("slow", "connection")
+_CLIENT_ADMIN_FLAGS = ("admin", "noscript", "loading", "stale")
+_CLIENT_ADMIN_ACL = ("admin", "slow", "dangerous", "connection")
 
 
-@command("ping", arity=-1, flags=("fast", "sentinel"), group=GROUP,
-         summary="Returns the server's liveliness response.")
+def _subscriptions(ctx) -> int:
+    # Pub/Sub state lives on the connection once that family has run.
+    return len(getattr(ctx, "channels", ())) + len(getattr(ctx, "patterns", ()))
+
+
+@command("ping", arity=-1, flags=("fast", "sentinel"), group=GROUP, acl=_ACL,
+         summary="Ping the server",
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"))
 def ping(ctx, *args: bytes):
+    """PONG, or the argument; a two-element array in RESP2 subscribed mode."""
     if len(args) > 1:
         raise CommandError("ERR wrong number of arguments for 'ping' command")
+    if not ctx.resp3 and _subscriptions(ctx):
+        return [b"pong", args[0] if args else b""]
     return args[0] if args else PONG
 
 
-@command("echo", arity=2, flags=("fast",), group=GROUP, summary="Returns the given string.")
+@command("echo", arity=2, flags=("loading", "stale", "fast"), group=GROUP, acl=_ACL,
+         summary="Echo the given string")
 def echo(ctx, message: bytes):
+    """The message itself."""
     return message
 
 
 @command("quit", arity=-1, flags=("noscript", "loading", "stale", "fast", "no-auth", "allow-busy"),
-         group=GROUP, summary="Closes the connection.")
+         group=GROUP, acl=_ACL, summary="Close the connection")
 def quit_(ctx, *args: bytes):
+    """OK, then the connection closes."""
     ctx.close_after_reply()
     return OK
 
 
-@command("select", arity=2, flags=("loading", "stale", "fast"), group=GROUP,
-         summary="Changes the selected database.")
+@command("select", arity=2, flags=("loading", "stale", "fast"), group=GROUP, acl=_ACL,
+         summary="Change the selected database for the current connection")
 def select(ctx, index: bytes):
+    """Switch the connection to another database."""
     number = parse_int(index, "ERR value is not an integer or out of range")
     if not 0 <= number < len(ctx.store.dbs):
         raise CommandError(DB_INDEX_OUT_OF_RANGE)
@@ -44,18 +64,17 @@ def select(ctx, index: bytes):
 
 @command("hello", arity=-1, flags=("noscript", "loading", "stale", "fast", "no-auth", "sentinel",
                                    "allow-busy"),
-         group=GROUP, summary="Handshakes with the Redis server.", since="6.0.0")
+         group=GROUP, acl=_ACL, summary="Handshake with Redis", since="6.0.0")
 def hello(ctx, *args: bytes):
+    """Switch protocol, optionally authenticate and name the connection; describe the server."""
     protover = None
-    rest = list(args)
-    if rest:
-        try:
-            protover = int(rest.pop(0))
-        except ValueError:
-            raise CommandError("ERR Protocol version is not an integer or out of range") from None
+    if args:
+        protover = parse_int(args[0], "ERR Protocol version is not an integer or out of range")
         if protover not in (2, 3):
             raise CommandError("NOPROTO unsupported protocol version")
-    setname = None
+    # Redis 7.0 applies each option as it parses it: a later bad option
+    # leaves an earlier SETNAME (or AUTH) in effect.
+    rest = list(args[1:])
     while rest:
         raw_option = rest.pop(0)
         option = raw_option.upper()
@@ -63,12 +82,12 @@ def hello(ctx, *args: bytes):
             user, password = rest.pop(0), rest.pop(0)
             ctx.server.authenticate(ctx, user, password)
         elif option == b"SETNAME" and rest:
-            setname = rest.pop(0)
-            check_client_name(setname)
+            name = rest.pop(0)
+            check_client_name(name)
+            ctx.name = name
         else:
-            raise CommandError(f"ERR Syntax error in HELLO option '{raw_option.decode(errors='replace')}'")
-    if setname is not None:
-        ctx.name = setname
+            raise CommandError(
+                f"ERR Syntax error in HELLO option '{raw_option.decode(errors='replace')}'")
     if protover is not None:
         ctx.resp3 = protover == 3
     return {
@@ -84,5 +103,300 @@ def hello(ctx, *args: bytes):
 
 def check_client_name(name: bytes) -> None:
     """Redis refuses names with spaces, newlines or other non-printable bytes."""
-    if any(c < 33 or c > 126 for c in name):
+    if not _printable_token(name):
         raise CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
+
+
+def _printable_token(value: bytes) -> bool:
+    return all(33 <= c <= 126 for c in value)
+
+
+# -- CLIENT ----------------------------------------------------------------
+
+container("client", group=GROUP, since="2.4.0",
+          summary="A container for client connection commands")
+
+
+@command("client|id", arity=2, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="5.0.0", summary="Returns the client ID for the current connection")
+def client_id(ctx) -> int:
+    """This connection's id."""
+    return ctx.client_id
+
+
+@command("client|setname", arity=3, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="2.6.9", summary="Set the current connection name")
+def client_setname(ctx, name: bytes):
+    """Name the connection; an empty name removes it."""
+    check_client_name(name)
+    ctx.name = name
+    return OK
+
+
+@command("client|getname", arity=2, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="2.6.9", summary="Get the current connection name")
+def client_getname(ctx) -> bytes | None:
+    """The connection's name, null when it has none."""
+    return ctx.name or None
+
+
+@command("client|setinfo", arity=4, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="7.2.0", summary="Set client or connection specific info")
+def client_setinfo(ctx, attribute: bytes, value: bytes):
+    """Record the client library's name or version (shown by CLIENT LIST/INFO)."""
+    which = attribute.lower()
+    if which not in (b"lib-name", b"lib-ver"):
+        raise CommandError(f"ERR Unrecognized option '{attribute.decode(errors='replace')}'")
+    if not _printable_token(value):
+        raise CommandError(
+            f"ERR {attribute.decode(errors='replace')} cannot contain spaces, newlines "
+            "or special characters.")
+    if which == b"lib-name":
+        ctx.lib_name = value
+    else:
+        ctx.lib_ver = value
+    return OK
+
+
+@command("client|info", arity=2, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="6.2.0", summary="Returns information about the current client connection.",
+         tips=("nondeterministic_output",))
+def client_info(ctx) -> Verbatim:
+    """This connection's CLIENT LIST line."""
+    return Verbatim(client_line(ctx, ctx.server.clock.seconds()))
+
+
+@command("client|list", arity=-2, flags=_CLIENT_ADMIN_FLAGS, group=GROUP, acl=_CLIENT_ADMIN_ACL,
+         since="2.4.0", summary="Get the list of client connections",
+         tips=("nondeterministic_output",))
+def client_list(ctx, *args: bytes) -> Verbatim:
+    """One line per connection, optionally only of a type or of given ids."""
+    clients = ctx.server.clients
+    if len(args) == 2 and args[0].lower() == b"type":
+        kind = _client_type(args[1])
+        chosen = [c for c in clients.values() if _is_type(c, kind)]
+    elif len(args) >= 2 and args[0].lower() == b"id":
+        # Any integer is accepted; ids below 1 simply match no client.
+        ids = [parse_int(raw, "ERR Invalid client ID") for raw in args[1:]]
+        chosen = [clients[i] for i in ids if i in clients]
+    elif args:
+        raise CommandError(SYNTAX)
+    else:
+        chosen = list(clients.values())
+    now = ctx.server.clock.seconds()
+    return Verbatim(b"".join(client_line(c, now) for c in chosen))
+
+
+@command("client|kill", arity=-3, flags=_CLIENT_ADMIN_FLAGS, group=GROUP, acl=_CLIENT_ADMIN_ACL,
+         since="2.4.0", summary="Kill the connection of a client")
+def client_kill(ctx, *args: bytes):
+    """Close connections by address (old form) or by filters (returns the count)."""
+    if len(args) == 1:
+        victims = [c for c in ctx.server.clients.values() if _address(c, peer=True) == args[0]]
+        if not victims:
+            raise CommandError("ERR No such client")
+        _kill(ctx, victims)
+        return OK
+    if len(args) % 2:
+        raise CommandError(SYNTAX)
+    tests = []
+    skipme = True
+    for raw_option, value in zip(args[::2], args[1::2], strict=True):
+        option = raw_option.lower()
+        if option == b"id":
+            try:
+                wanted = parse_int(value)
+            except CommandError:
+                wanted = 0
+            if wanted < 1:
+                raise CommandError("ERR client-id should be greater than 0")
+            tests.append(lambda c, wanted=wanted: c.client_id == wanted)
+        elif option == b"type":
+            kind = _client_type(value)
+            tests.append(lambda c, kind=kind: _is_type(c, kind))
+        elif option == b"addr":
+            tests.append(lambda c, value=value: _address(c, peer=True) == value)
+        elif option == b"laddr":
+            tests.append(lambda c, value=value: _address(c, peer=False) == value)
+        elif option == b"user":
+            if value != b"default":
+                raise CommandError(f"ERR No such user '{value.decode(errors='replace')}'")
+        elif option == b"skipme":
+            if value.lower() not in (b"yes", b"no"):
+                raise CommandError(SYNTAX)
+            skipme = value.lower() == b"yes"
+        else:
+            raise CommandError(SYNTAX)
+    victims = [
+        c for c in ctx.server.clients.values()
+        if all(test(c) for test in tests) and not (skipme and c is ctx)
+    ]
+    _kill(ctx, victims)
+    return len(victims)
+
+
+def _kill(ctx, victims: list[Any]) -> None:
+    for victim in victims:
+        if victim is ctx:
+            # Like Redis, the killer still gets its reply before closing.
+            ctx.close_after_reply()
+        else:
+            victim.transport.loseConnection()
+
+
+@command("client|no-evict", arity=3, flags=_CLIENT_ADMIN_FLAGS, group=GROUP,
+         acl=_CLIENT_ADMIN_ACL, since="7.0.0",
+         summary="Set client eviction mode for the current connection")
+def client_no_evict(ctx, mode: bytes):
+    """Mark the connection as exempt from client eviction (flag ``e``)."""
+    mode = mode.lower()
+    if mode not in (b"on", b"off"):
+        raise CommandError(SYNTAX)
+    # Hush never evicts clients; the flag is kept so CLIENT LIST shows it.
+    ctx.no_evict = mode == b"on"
+    return OK
+
+
+_CLIENT_HELP = [
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>",
+    "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.",
+    "    * LIB-VER: the client lib version.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("client|help", arity=2, flags=("loading", "stale"), group=GROUP, acl=_CLIENT_ACL,
+         since="5.0.0", summary="Show helpful text about the different subcommands")
+def client_help(ctx) -> list[SimpleString]:
+    """CLIENT's subcommands, one status line each."""
+    return [SimpleString(line.encode()) for line in _CLIENT_HELP]
+
+
+# -- CLIENT LIST lines ------------------------------------------------------
+
+_TYPES = {b"normal": "normal", b"master": "master", b"replica": "replica",
+          b"slave": "replica", b"pubsub": "pubsub"}
+
+
+def _client_type(raw: bytes) -> str:
+    kind = _TYPES.get(raw.lower())
+    if kind is None:
+        raise CommandError(f"ERR Unknown client type '{raw.decode(errors='replace')}'")
+    return kind
+
+
+def _is_type(client, kind: str) -> bool:
+    # Hush has no replication links, so no master or replica clients.
+    if kind == "pubsub":
+        return _subscriptions(client) > 0
+    return kind == "normal" and not _subscriptions(client)
+
+
+def _address(client, peer: bool) -> bytes:
+    """``ip:port`` of either end, or ``path:0`` for a Unix socket (Redis's form)."""
+    transport = client.transport
+    if transport is None:
+        return b"?:0"
+    address = transport.getPeer() if peer else transport.getHost()
+    host = getattr(address, "host", None)
+    if host is not None:
+        if ":" in host:
+            return f"[{host}]:{address.port}".encode()
+        return f"{host}:{address.port}".encode()
+    name = getattr(address, "name", None)
+    if isinstance(name, bytes):
+        name = name.decode(errors="replace")
+    return f"{name or ''}:0".encode()
+
+
+def _flags(client) -> str:
+    flags = ""
+    if _subscriptions(client):
+        flags += "P"
+    if client.in_multi:
+        flags += "x"
+    if client.blocked:
+        flags += "b"
+    if getattr(client, "dirty_cas", False):
+        flags += "d"
+    if getattr(client, "_closing", False):
+        flags += "c"
+    transport = client.transport
+    if transport is not None and not hasattr(transport.getPeer(), "host"):
+        flags += "U"
+    if getattr(client, "no_evict", False):
+        flags += "e"
+    return flags or "N"
+
+
+def _fd(client) -> int:
+    fileno = getattr(client.transport, "fileno", None)
+    try:
+        return int(fileno()) if fileno is not None else -1
+    except Exception:
+        return -1
+
+
+def client_line(client, now: float) -> bytes:
+    """One CLIENT LIST line in Redis 7.2's field order (7.0's plus lib-name, lib-ver)."""
+    cmd = client.last_command
+    if isinstance(cmd, bytes):
+        cmd = cmd.decode(errors="replace")
+    queue = getattr(client, "multi_queue", None)
+    multi = len(queue) if client.in_multi and queue is not None else -1
+    fields = [
+        b"id=%d" % client.client_id,
+        b"addr=" + _address(client, peer=True),
+        b"laddr=" + _address(client, peer=False),
+        b"fd=%d" % _fd(client),
+        b"name=" + client.name,
+        b"age=%d" % max(0, int(now - client.created_at)),
+        b"idle=%d" % max(0, int(now - client.last_interaction)),
+        b"flags=" + _flags(client).encode(),
+        b"db=%d" % client.db.index,
+        b"sub=%d" % len(getattr(client, "channels", ())),
+        b"psub=%d" % len(getattr(client, "patterns", ())),
+        b"ssub=0",
+        b"multi=%d" % multi,
+        # Buffer and memory figures: Hush does not track per-client buffers.
+        b"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0",
+        b"events=r",
+        b"cmd=" + cmd.encode(),
+        b"user=default",
+        b"redir=-1",
+        b"resp=%d" % (3 if client.resp3 else 2),
+        b"lib-name=" + client.lib_name,
+        b"lib-ver=" + client.lib_ver,
+    ]
+    return b" ".join(fields) + b"\n"

@@ -41,6 +41,10 @@ class Command:
     summary: str = ""
     since: str = "1.0.0"
     acl_categories: tuple[str, ...] = ()
+    #: Redis's command tips (``nondeterministic_output``, ``request_policy:...``).
+    tips: tuple[str, ...] = ()
+    #: Key specs as COMMAND INFO reports them; None: derived from first/last/step.
+    key_specs: tuple[dict[str, Any], ...] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
 
@@ -90,6 +94,8 @@ def command(
     summary: str = "",
     since: str = "1.0.0",
     acl: Iterable[str] = (),
+    tips: Iterable[str] = (),
+    key_specs: Iterable[dict[str, Any]] | None = None,
 ) -> Callable[[Handler | None], Handler | None]:
     """Register the decorated function as the handler of ``name``.
 
@@ -112,6 +118,8 @@ def command(
             summary=summary,
             since=since,
             acl_categories=tuple(acl),
+            tips=tuple(tips),
+            key_specs=None if key_specs is None else tuple(key_specs),
         )
         if sub:
             parent = COMMANDS[container.encode()]
