@@ -241,7 +241,11 @@ def _kill(ctx, victims: list[Any]) -> None:
             # Like Redis, the killer still gets its reply before closing.
             ctx.close_after_reply()
         else:
+            # Gone at once, as in Redis: it reads nothing more and leaves the
+            # registry now rather than when the reactor reports the close.
+            victim.close_after_reply()
             victim.transport.loseConnection()
+            ctx.server.unregister_client(victim)
 
 
 @command("client|no-evict", arity=3, flags=_CLIENT_ADMIN_FLAGS, group=GROUP,
