@@ -244,6 +244,12 @@ def test_config_get_patterns(client):
     assert client.call("CONFIG", "GET", "nomatch") == []
 
 
+def test_config_get_exact_name_keeps_callers_spelling(client):
+    assert client.call("CONFIG", "GET", "DataBases") == [b"DataBases", b"16"]
+    assert client.call("CONFIG", "GET", "DATABASES", "databases") == [b"DATABASES", b"16"]
+    assert client.call("CONFIG", "GET", "DATA*") == [b"databases", b"16"]
+
+
 def test_config_get_is_a_map_in_resp3(client):
     client.call("HELLO", "3")
     client.send_raw(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$9\r\ndatabases\r\n")

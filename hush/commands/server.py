@@ -102,16 +102,20 @@ _CONFIG_ACL = ("admin", "slow", "dangerous")
 
 #: Settings CONFIG SET can change, and how each change takes effect.
 _SETTABLE = {"maxkeys"}
+_GLOB_CHARS = frozenset(b"*?[")
 
 
 @command("config|get", arity=-3, flags=_CONFIG_FLAGS, group=GROUP, since="2.0.0",
          summary="Get the values of configuration parameters", acl=_CONFIG_ACL)
 def config_get(ctx, *patterns: bytes) -> dict[bytes, bytes]:
     """Every setting matching any of the glob patterns, each once (a map in RESP3)."""
-    found: dict[bytes, bytes] = {}
+    found: dict[bytes, tuple[bytes, bytes]] = {}
     for pattern in patterns:
-        found.update(ctx.server.settings.get(pattern))
-    return found
+        for name, value in ctx.server.settings.get(pattern).items():
+            # Redis answers an exact (glob-free) name in the caller's spelling.
+            shown = pattern if not _GLOB_CHARS.intersection(pattern) else name
+            found.setdefault(name, (shown, value))
+    return dict(found.values())
 
 
 @command("config|set", arity=-4, flags=_CONFIG_FLAGS, group=GROUP, since="2.0.0",
