@@ -539,3 +539,26 @@ def test_command_info(pair):
     """Arity, flags, ACL categories, tips and key specs are Redis's."""
     for name in STRING_COMMANDS:
         pair.check("COMMAND", "INFO", name)
+
+
+def _random_float_text(rng: random.Random) -> str:
+    sign = rng.choice(["", "-", "+"])
+    kind = rng.random()
+    if kind < 0.15:
+        return sign + "0x" + "".join(rng.choice("0123456789abcdef") for _ in range(rng.randint(1, 20)))
+    digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 25)))
+    point = rng.randint(0, len(digits))
+    text = digits[:point] + "." + digits[point:] if rng.random() < 0.7 else digits
+    if rng.random() < 0.4:
+        text += "e%d" % rng.randint(-30, 30)
+    return sign + text
+
+
+def test_random_incrbyfloat(pair):
+    """Long double rounding and printing agree with Redis over many random values."""
+    rng = random.Random(4242)
+    for index in range(250):
+        key = "f%d" % (index % 7)
+        if rng.random() < 0.2:
+            pair.check("SET", key, _random_float_text(rng))
+        pair.check("INCRBYFLOAT", key, _random_float_text(rng))
