@@ -33,6 +33,15 @@ class Settings:
     maxmemory_policy: str = "noeviction"
     listen: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # CONFIG GET port and INFO should name the port actually listened on:
+        # the first TCP endpoint's, when one is given.
+        for description in self.listen:
+            port = tcp_port(description)
+            if port is not None:
+                self.port = port
+                break
+
     def names(self) -> list[str]:
         """Every CONFIG name, in Redis's spelling."""
         return [f.name.replace("_", "-") for f in fields(self) if f.name != "listen"]
@@ -46,3 +55,16 @@ class Settings:
                 value = getattr(self, name.replace("-", "_"))
                 found[name.encode()] = str(value).encode()
         return found
+
+
+def tcp_port(description: str) -> int | None:
+    """The port of a Twisted ``tcp:``/``tcp6:`` endpoint string, else None."""
+    kind, _, rest = description.partition(":")
+    if kind.lower() not in ("tcp", "tcp6"):
+        return None
+    for part in rest.split(":"):
+        if part.startswith("port="):
+            part = part[len("port="):]
+        if part.isdigit():
+            return int(part)
+    return None

@@ -277,3 +277,19 @@ def test_client_help(client):
     assert lines[-1] == b"    Prints this help."
     for name in (b"GETNAME", b"ID", b"INFO", b"SETNAME <name>", b"NO-EVICT (ON|OFF)"):
         assert name in lines
+
+
+def test_unix_socket_client_addresses(server):
+    from twisted.internet.address import UNIXAddress
+    from twisted.internet.testing import StringTransport
+
+    transport = StringTransport(hostAddress=UNIXAddress("/run/hush.sock"),
+                                peerAddress=UNIXAddress(None))
+    protocol = server.factory.buildProtocol(None)
+    protocol.makeConnection(transport)
+    protocol.dataReceived(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n")
+    line = transport.value().split(b"\r\n")[1]
+    fields = _parse_line(line)
+    assert fields["addr"] == "/run/hush.sock:0"
+    assert fields["laddr"] == "/run/hush.sock:0"
+    assert fields["flags"] == "U"

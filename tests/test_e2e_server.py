@@ -75,8 +75,10 @@ def test_client_kill_other_connection(r, hush_process):
     other.close()
 
 
-def test_config_get(r):
+def test_config_get(r, hush_process):
     assert r.config_get("databases") == {"databases": "16"}
+    assert r.config_get("port") == {"port": str(hush_process.port)}
+    assert r.info("server")["tcp_port"] == hush_process.port
     assert r.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
     assert r.config_get("nomatch") == {}
 

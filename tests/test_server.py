@@ -377,3 +377,16 @@ def test_acl_categories_derived_in_redis_order():
                   flags=("write", "denyoom", "fast", "blocking"), group="stream")
     assert introspect.acl_categories(cmd) == ["write", "stream", "fast", "blocking"]
     assert introspect.flags(cmd) == ["write", "denyoom", "blocking", "fast"]
+
+
+@pytest.mark.parametrize("listen, port", [
+    ([], 6379),
+    (["tcp:7000"], 7000),
+    (["unix:/run/hush.sock", "tcp:port=7001:interface=127.0.0.1"], 7001),
+    (["tcp6:7002:interface=\\:\\:1"], 7002),
+    (["ssl:6390:privateKey=key.pem"], 6379),
+])
+def test_settings_port_follows_the_tcp_endpoint(listen, port):
+    from hush.config import Settings
+
+    assert Settings(listen=listen).port == port

@@ -339,6 +339,9 @@ def _address(client, peer: bool) -> bytes:
             return f"[{host}]:{address.port}".encode()
         return f"{host}:{address.port}".encode()
     name = getattr(address, "name", None)
+    if name is None and peer:
+        # A Unix-socket peer is unnamed; Redis shows the listening path.
+        name = getattr(transport.getHost(), "name", None)
     if isinstance(name, bytes):
         name = name.decode(errors="replace")
     return f"{name or ''}:0".encode()
