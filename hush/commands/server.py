@@ -15,8 +15,8 @@ _FLUSH_TIPS = ("request_policy:all_shards", "response_policy:all_succeeded")
 
 
 def _check_flush_mode(args: tuple[bytes, ...]) -> None:
-    # Both modes free memory at once here: there is no background thread to
-    # hand the old keyspace to, and dropping the references is already O(1).
+    # ASYNC is accepted but runs like SYNC: there is no background thread to
+    # hand the old keyspace to, so CPython frees it as the last reference drops.
     if len(args) > 1 or (args and args[0].lower() not in (b"sync", b"async")):
         raise CommandError(SYNTAX)
 
@@ -100,7 +100,7 @@ container("config", group=GROUP, since="2.0.0",
 _CONFIG_FLAGS = ("admin", "noscript", "loading", "stale")
 _CONFIG_ACL = ("admin", "slow", "dangerous")
 
-#: Settings CONFIG SET can change, and how each change takes effect.
+#: Settings CONFIG SET can change: only those Hush applies at run time.
 _SETTABLE = {"maxkeys"}
 _GLOB_CHARS = frozenset(b"*?[")
 
