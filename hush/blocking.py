@@ -70,6 +70,7 @@ class BlockingManager:
         self.store = store
         self.clock = clock
         self._serving = False
+        self._served: list[tuple[Waiter, Any]] = []
         self.blocked_clients = 0
 
     def block(self, db_index: int, block: Block) -> Waiter:
@@ -124,11 +125,18 @@ class BlockingManager:
             return
         self._serving = True
         try:
-            while store.ready_keys:
-                ready = store.ready_keys
-                store.ready_keys = []
-                for db_index, key in dict.fromkeys(ready):
-                    self._serve_key(db_index, key)
+            while store.ready_keys or self._served:
+                while store.ready_keys:
+                    ready = store.ready_keys
+                    store.ready_keys = []
+                    for db_index, key in dict.fromkeys(ready):
+                        self._serve_key(db_index, key)
+                # Reply (and run the served clients' pipelined commands) only
+                # once every ready key has served its waiters, as Redis does:
+                # a served client must not jump ahead of those still queued.
+                served, self._served = self._served, []
+                for waiter, reply in served:
+                    waiter.deferred.callback(reply)
         finally:
             self._serving = False
 
@@ -143,4 +151,4 @@ class BlockingManager:
             if reply is NOT_READY:
                 return
             self._finish(waiter)
-            waiter.deferred.callback(reply)
+            self._served.append((waiter, reply))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 from hush.errors import (
     NOT_FLOAT,
@@ -50,17 +51,38 @@ def parse_float(raw: bytes, error: str = NOT_FLOAT) -> float:
     return value
 
 
+# What C's strtold accepts as a whole (Redis's string2ld): no spaces, no "_".
+_TIMEOUT_RE = re.compile(
+    rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf(?:inity)?"
+    rb"|0x(?:[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[+-]?[0-9]+)?)\Z",
+    re.IGNORECASE,
+)
+
+
 def parse_timeout(raw: bytes) -> float:
-    """A blocking timeout in seconds (fractions allowed; 0 means forever)."""
-    try:
-        value = float(raw)
-    except ValueError:
-        raise CommandError(TIMEOUT_NOT_FLOAT) from None
-    if math.isnan(value) or math.isinf(value):
+    """A blocking timeout in seconds (fractions allowed; 0 means forever).
+
+    Redis truncates the timeout to whole milliseconds in a C long long, so
+    -0.0001 means "forever" and values that overflow (inf, 1e20) read as negative.
+    """
+    if len(raw) >= 5120 or not _TIMEOUT_RE.match(raw):
         raise CommandError(TIMEOUT_NOT_FLOAT)
-    if value < 0:
+    try:
+        if b"x" in raw or b"X" in raw:
+            value = Decimal(float.fromhex(raw.decode()))
+        else:
+            value = Decimal(raw.decode())
+    except OverflowError:
+        raise CommandError(TIMEOUT_NEGATIVE) from None
+    if value.is_infinite():
         raise CommandError(TIMEOUT_NEGATIVE)
-    return value
+    # Outside long double's range strtold reports ERANGE.
+    if value and not -4951 <= value.adjusted() <= 4931:
+        raise CommandError(TIMEOUT_NOT_FLOAT)
+    ms = int(value.scaleb(3))
+    if ms < 0 or ms > INT64_MAX:
+        raise CommandError(TIMEOUT_NEGATIVE)
+    return ms / 1000
 
 
 def upper(raw: bytes) -> bytes:
