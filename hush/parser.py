@@ -267,6 +267,7 @@ def split_inline(line: bytes) -> Command:
 
 
 _PROBE = b":1\r\n"
+_FAST_SLICE = 64 * 1024
 
 
 class FastParser:
@@ -305,18 +306,23 @@ class FastParser:
         return self.exact.feed(data)
 
     def _fast(self, reader, data: bytes) -> list[Command] | None:
+        max_bulk = self.exact.max_bulk_len
+        max_count = self.exact.max_multibulk_len
         try:
-            reader.feed(data)
             frames = []
-            frame = reader.gets()
-            while frame is not False:
-                if frame.__class__ is not list or not frame:
-                    return None
-                for arg in frame:
-                    if arg.__class__ is not bytes:
-                        return None
-                frames.append(frame)
+            # hiredis moves its unread buffer down after every reply it
+            # returns, so one huge feed costs quadratic time: feed it slices.
+            for offset in range(0, len(data), _FAST_SLICE):
+                reader.feed(data, offset, min(_FAST_SLICE, len(data) - offset))
                 frame = reader.gets()
+                while frame is not False:
+                    if frame.__class__ is not list or not frame or len(frame) > max_count:
+                        return None
+                    for arg in frame:
+                        if arg.__class__ is not bytes or len(arg) > max_bulk:
+                            return None
+                    frames.append(frame)
+                    frame = reader.gets()
             reader.feed(_PROBE)
             probe = reader.gets()
         except Exception:
