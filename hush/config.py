@@ -31,7 +31,20 @@ class Settings:
     loglevel: str = "notice"
     maxmemory: int = 0
     maxmemory_policy: str = "noeviction"
+    client_output_buffer_limit: str = (
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+    )
     listen: list[str] = field(default_factory=list)
+
+    @property
+    def pubsub_output_limit(self) -> tuple[int, int, int]:
+        """(hard bytes, soft bytes, soft seconds) for pub/sub clients."""
+        words = self.client_output_buffer_limit.split()
+        for index in range(0, len(words) - 3, 4):
+            if words[index] == "pubsub":
+                hard, soft, seconds = words[index + 1 : index + 4]
+                return int(hard), int(soft), int(seconds)
+        return 0, 0, 0
 
     def __post_init__(self) -> None:
         # CONFIG GET port and INFO should name the port actually listened on:

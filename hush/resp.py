@@ -54,6 +54,12 @@ class Push(list):
     __slots__ = ()
 
 
+class Replies(list):
+    """Several top-level replies from one command (SUBSCRIBE confirms per channel)."""
+
+    __slots__ = ()
+
+
 class Verbatim(bytes):
     """Text meant for humans (INFO, CLIENT INFO): a verbatim string in RESP3."""
 
@@ -135,6 +141,9 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
             encode_into(out, item, resp3)
     elif kind is RespSet:
         out.append(b"%s%d\r\n" % (b"~" if resp3 else b"*", len(value)))
+        for item in value:
+            encode_into(out, item, resp3)
+    elif kind is Replies:
         for item in value:
             encode_into(out, item, resp3)
     elif kind is Push:

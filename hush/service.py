@@ -19,6 +19,7 @@ from twisted.internet.interfaces import IReactorTime
 from hush.blocking import BlockingManager
 from hush.config import Settings
 from hush.errors import CommandError
+from hush.pubsub import PubSub
 from hush.store import Store
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class StoreService(service.Service):
         self.settings = settings
         self.store = Store(clock, settings.databases, settings.maxkeys)
         self.blocking = BlockingManager(self.store, clock)
+        self.pubsub = PubSub()
         self.clients: dict[int, RedisProtocol] = {}
         self._ids = itertools.count(1)
         self.started_at = clock.seconds()

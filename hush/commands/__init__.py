@@ -8,8 +8,10 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     connection,
     keys,
     lists,
+    pubsub,
     server,
     strings,
+    transactions,
 )
 from hush.commands.table import COMMANDS, Command, all_commands, command, lookup
 
