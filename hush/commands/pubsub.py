@@ -10,7 +10,7 @@ from __future__ import annotations
 from hush.commands.table import command, container
 from hush.errors import wrong_arity
 from hush.glob import compile_glob
-from hush.resp import Push, Replies, RespMap
+from hush.resp import Push, Replies
 
 GROUP = "pubsub"
 _FLAGS = ("pubsub", "noscript", "loading", "stale")
@@ -97,7 +97,11 @@ def pubsub_channels(ctx, *pattern: bytes):
          since="2.8.0", summary="Returns a count of subscribers to channels.")
 def pubsub_numsub(ctx, *channels: bytes):
     registry = ctx.server.pubsub.channels
-    return RespMap((channel, len(registry.get(channel, ()))) for channel in channels)
+    # A flat array even in RESP3, as Redis 7.0 sends it.
+    reply: list = []
+    for channel in channels:
+        reply += (channel, len(registry.get(channel, ())))
+    return reply
 
 
 @command("pubsub|numpat", arity=2, flags=("pubsub", "loading", "stale"), group=GROUP,

@@ -1,0 +1,63 @@
+"""Transactions and pub/sub replies compared byte for byte with redis-server."""
+
+from __future__ import annotations
+
+import random
+
+SCRIPTS = [
+    [("MULTI",), ("SET", "a", "1"), ("INCR", "a"), ("GET", "a"), ("EXEC",)],
+    [("MULTI",), ("SET", "a", "x"), ("INCR", "a"), ("LPUSH", "a", "v"), ("EXEC",)],
+    [("MULTI",), ("NOSUCH", "x"), ("SET", "a", "1"), ("EXEC",), ("GET", "a")],
+    [("MULTI",), ("GET",), ("EXEC",)],
+    [("MULTI",), ("MULTI",), ("WATCH", "a"), ("EXEC",)],
+    [("EXEC",), ("DISCARD",), ("WATCH",), ("UNWATCH",)],
+    [("MULTI",), ("SET", "a", "1"), ("DISCARD",), ("GET", "a")],
+    [("WATCH", "a"), ("SET", "a", "1"), ("MULTI",), ("GET", "a"), ("EXEC",)],
+    [("WATCH", "a"), ("UNWATCH",), ("SET", "a", "1"), ("MULTI",), ("GET", "a"), ("EXEC",)],
+    [("MULTI",), ("BLPOP", "nolist", "0"), ("BRPOP", "nolist", "1"), ("EXEC",)],
+    [("RPUSH", "l", "a"), ("MULTI",), ("BLPOP", "l", "0"), ("LLEN", "l"), ("EXEC",)],
+    [("MULTI",), ("PING",), ("ECHO", "x"), ("EXEC",)],
+    [("SUBSCRIBE", "a", "b"), ("GET", "x"), ("PING",), ("PING", "m"), ("UNSUBSCRIBE", "a"),
+     ("PSUBSCRIBE", "x*", "y?"), ("PUNSUBSCRIBE",), ("UNSUBSCRIBE",), ("PING",)],
+    [("UNSUBSCRIBE",), ("PUNSUBSCRIBE",), ("UNSUBSCRIBE", "zz")],
+    [("PUBLISH", "nobody", "x"), ("PUBSUB", "NUMSUB", "a", "b"), ("PUBSUB", "NUMPAT"),
+     ("PUBSUB", "CHANNELS", "zz*"), ("PUBSUB", "NOPE")],
+    [("MULTI",), ("SUBSCRIBE", "tx"), ("EXEC",), ("UNSUBSCRIBE",)],
+    [("SUBSCRIBE", "s"), ("RESET",), ("GET", "x")],
+]
+
+
+def test_scripts(pair):
+    for script in SCRIPTS:
+        pair.run_script(script)
+        pair.both("RESET")
+        pair.both("FLUSHALL")
+
+
+def test_subscriber_receives_same_messages(pair, hush_process, redis_process):
+    from tests.differential import Pair
+
+    publisher = Pair(hush_process.port, redis_process.port)
+    pair.check("SUBSCRIBE", "c1")
+    pair.check("PSUBSCRIBE", "c*")
+    assert publisher.check("PUBLISH", "c1", "hello") == b":2\r\n"
+    assert pair.hush.read_reply() == pair.redis.read_reply()
+    assert pair.hush.read_reply() == pair.redis.read_reply()
+    publisher.close()
+
+
+def test_random_transactions(pair):
+    rng = random.Random(1234)
+    commands = [
+        lambda: ("SET", rng.choice("abc"), str(rng.randint(0, 9))),
+        lambda: ("INCR", rng.choice("abc")),
+        lambda: ("GET", rng.choice("abc")),
+        lambda: ("RPUSH", rng.choice("abc"), "x"),
+        lambda: ("DEL", rng.choice("abc")),
+        lambda: ("LLEN", rng.choice("abc")),
+    ]
+    for _ in range(60):
+        pair.check("MULTI")
+        for _ in range(rng.randint(0, 5)):
+            pair.check(*rng.choice(commands)())
+        pair.check(rng.choice(["EXEC", "EXEC", "DISCARD"]))
