@@ -45,13 +45,15 @@ class ExpiryScheduler:
         self._heap: list[tuple[int, int, bytes]] = []
         self._timer: IDelayedCall | None = None
         self._timer_at = 0
-        self.live = 0  # an estimate of live entries, to decide when to compact
+        # Entries found current at the last compaction. Not raised on add: a
+        # rewritten TTL adds an entry but no live key, so counting adds would
+        # let rewrites grow the heap without bound.
+        self.live = 0
 
     def add(self, deadline_ms: int, db_index: int, key: bytes) -> None:
         """Note that ``key`` in database ``db_index`` has a deadline."""
         heap = self._heap
         heapq.heappush(heap, (deadline_ms, db_index, key))
-        self.live += 1
         if len(heap) > 1024 and len(heap) > 2 * self.live:
             self.compact()
         if self._timer is None or deadline_ms < self._timer_at:
