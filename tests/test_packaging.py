@@ -1,0 +1,97 @@
+"""Packaging: the installed distribution exposes the twistd plugin, safely.
+
+These checks run in a subprocess started in ``/`` without PYTHONPATH, so they
+see the installed environment, not this checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import REPO
+
+PROBE = r"""
+import importlib.util, json, sys
+spec = importlib.util.find_spec("hush")
+if spec is None:
+    print(json.dumps(None))
+    sys.exit(0)
+from importlib import metadata
+from twisted.application.service import IServiceMaker
+from twisted.plugin import getPlugins
+import twisted.plugins
+try:
+    files = [str(f) for f in metadata.files("hush") or []]
+except metadata.PackageNotFoundError:
+    files = None
+print(json.dumps({
+    "hush_file": spec.origin,
+    "plugins": sorted(p.tapname for p in getPlugins(IServiceMaker)),
+    "files": files,
+    "twisted_plugins_init": twisted.plugins.__file__,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def installed():
+    """What the installed environment of this interpreter holds, seen from ``/``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd="/", env=env, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout.strip().splitlines()[-1])
+    if info is None:
+        pytest.skip("hush is not installed in this environment (pip install '.[tests]')")
+    if info["files"] is None:
+        pytest.skip("hush is importable but not installed as a distribution")
+    return info
+
+
+def test_checkout_has_no_twisted_plugins_init():
+    plugins = REPO / "twisted" / "plugins"
+    assert (plugins / "hush_plugin.py").is_file()
+    assert not (plugins / "__init__.py").exists()
+    assert not (REPO / "twisted" / "__init__.py").exists()
+
+
+def test_installed_hush_is_not_the_checkout(installed):
+    # Run from "/", the import must come from site-packages; otherwise the
+    # plugin test below would prove nothing about the installation.
+    assert not installed["hush_file"].startswith(str(REPO) + os.sep)
+
+
+def test_twistd_finds_the_hush_plugin(installed):
+    assert "hush" in installed["plugins"]
+
+
+def test_distribution_ships_the_plugin_and_no_plugins_init(installed):
+    files = [path.replace("\\", "/") for path in installed["files"]]
+    assert "twisted/plugins/hush_plugin.py" in files
+    assert "twisted/plugins/__init__.py" not in files
+    assert "twisted/__init__.py" not in files
+    assert not any(path.endswith("dropin.cache") for path in files)
+    assert "hush/__init__.py" in files
+    assert "hush/commands/__init__.py" in files
+
+
+def test_twisted_keeps_its_own_plugins_package(installed):
+    # Twisted's twisted/plugins/__init__.py extends the package path so that
+    # plugins from every sys.path entry are found; it must still be Twisted's.
+    init = installed["twisted_plugins_init"]
+    with open(init, encoding="utf-8") as source:
+        assert "pluginPackagePaths" in source.read()
+
+
+def test_every_module_is_shipped(installed):
+    files = set(installed["files"])
+    for path in (REPO / "hush").rglob("*.py"):
+        relative = path.relative_to(REPO).as_posix()
+        assert relative in files, f"{relative} is missing from the installed distribution"
