@@ -18,6 +18,7 @@ from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
 
+from hush.cursors import CursorRegistry
 from hush.errors import WrongType
 from hush.expiry import ExpiryScheduler
 from hush.glob import compile_glob
@@ -63,15 +64,17 @@ class Database:
 
     @ivar data: key -> value, in least-recently-used-first order.
     @ivar expires: key -> absolute deadline in milliseconds.
+    @ivar atime: key -> unix second of its last use (OBJECT IDLETIME).
     """
 
-    __slots__ = ("index", "store", "data", "expires")
+    __slots__ = ("index", "store", "data", "expires", "atime")
 
     def __init__(self, store: Store, index: int) -> None:
         self.store = store
         self.index = index
         self.data: OrderedDict[bytes, Any] = OrderedDict()
         self.expires: dict[bytes, int] = {}
+        self.atime: dict[bytes, int] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -87,6 +90,7 @@ class Database:
         if self.expires and key in self.expires and self._expire_if_due(key):
             return None
         data.move_to_end(key)
+        self.atime[key] = self.store.lru_clock()
         return value
 
     def get_typed(self, key: bytes, cls: type) -> Any:
@@ -139,6 +143,7 @@ class Database:
                 self._evict()
             if store.blocking_keys:
                 store.signal_ready(self.index, key)
+        self.atime[key] = self.store.lru_clock()
         if self.store.watched_keys:
             self.store.touch(self.index, key)
 
@@ -164,6 +169,7 @@ class Database:
 
     def _remove(self, key: bytes) -> None:
         del self.data[key]
+        self.atime.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         if self.store.watched_keys:
@@ -185,9 +191,11 @@ class Database:
                 store.touch(self.index, key)
         self.data = OrderedDict()
         self.expires = {}
+        self.atime = {}
 
     def _evict(self) -> None:
         key, _value = self.data.popitem(last=False)
+        self.atime.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         self.store.stats.evicted_keys += 1
@@ -215,6 +223,7 @@ class Database:
             return False
         del self.data[key]
         del self.expires[key]
+        self.atime.pop(key, None)
         self.store.stats.expired_keys += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
@@ -278,6 +287,15 @@ class Store:
         self.ready_keys: list[tuple[int, bytes]] = []
         self.on_touch: Callable[[int, bytes], None] | None = None
         self.dirty = 0
+        self.cursors = CursorRegistry()
+        self._lru_second = 0
+
+    def lru_clock(self) -> int:
+        """The current unix second, one shared int object per second (keys' atime)."""
+        now = int(self.clock.seconds())
+        if now != self._lru_second:
+            self._lru_second = now
+        return self._lru_second
 
     def now_ms(self) -> int:
         """The current time in milliseconds, from the injected clock."""
@@ -308,6 +326,7 @@ class Store:
                     self.touch(db.index, key)
         a.data, b.data = b.data, a.data
         a.expires, b.expires = b.expires, a.expires
+        a.atime, b.atime = b.atime, a.atime
         for db in (a, b):
             for key, deadline in db.expires.items():
                 self.expiry.add(deadline, db.index, key)

@@ -1,1 +1,685 @@
-"""keys commands."""
+# -*- test-case-name: tests.test_keys -*-
+"""Generic keyspace commands: DEL, EXISTS, TYPE, the EXPIRE/TTL family, KEYS,
+SCAN, RANDOMKEY, RENAME, COPY, MOVE and OBJECT, with Redis 7.0's semantics.
+
+Lookups follow Redis's three kinds: a *read* lookup (TOUCH, COPY's source)
+counts a keyspace hit or miss and marks the key used; a *no-touch* read
+(EXISTS, TYPE, TTL, OBJECT) counts but leaves the LRU order and idle time
+alone; a *write* lookup (EXPIRE, PERSIST, RENAME, MOVE) marks the key used
+without counting. All of them expire a key whose deadline has passed.
+
+Values of other families plug in here: :func:`register_copier` tells COPY how
+to duplicate a type, :func:`register_encoding` tells OBJECT ENCODING what to
+call it. :func:`parse_scan_options` serves HSCAN, SSCAN and ZSCAN too.
+
+Where Hush answers differently from Redis 7.0:
+
+- OBJECT ENCODING of a string is judged by its content (int, embstr up to 44
+  bytes, raw): Redis also says "raw" for short strings that APPEND or SETRANGE
+  built, which Hush cannot tell apart. Lists are "quicklist", as in 7.0.
+- OBJECT FREQ always answers the error for a non-LFU policy: Hush keeps no
+  access-frequency counters (and cannot be switched to an LFU policy).
+- SCAN's cursors are snapshot cursors (see :mod:`hush.cursors`); their
+  numbers mean nothing to Redis, and keys come in least-recently-used order.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from hush.commands.args import INT64_MAX, parse_int
+from hush.commands.table import command, container
+from hush.cursors import parse_cursor
+from hush.errors import (
+    DB_INDEX_OUT_OF_RANGE,
+    INVALID_EXPIRE,
+    NO_SUCH_KEY,
+    SYNTAX,
+    CommandError,
+)
+from hush.glob import compile_glob
+from hush.resp import OK, SimpleString
+from hush.store import Database, type_name
+
+GROUP = "generic"
+
+SAME_OBJECT = "ERR source and destination objects are the same"
+EXPIRE_NX_CONFLICT = "ERR NX and XX, GT or LT options at the same time are not compatible"
+EXPIRE_GT_LT_CONFLICT = "ERR GT and LT options at the same time are not compatible"
+NO_LFU = ("ERR An LFU maxmemory policy is not selected, access frequency not tracked. "
+          "Please note that when switching between policies at runtime LRU and LFU data "
+          "will take some time to adjust.")
+NO_LRU = ("ERR An LRU maxmemory policy is not selected, access time not tracked. "
+          "Please note that when switching between policies at runtime LRU and LFU data "
+          "will take some time to adjust.")
+INT_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
+
+_INT32_MIN = -(2**31)
+_INT32_MAX = 2**31 - 1
+# C's LLONG_MAX / 1000 and LLONG_MIN / 1000 (division truncates toward zero).
+_MAX_SECONDS = INT64_MAX // 1000
+_MIN_SECONDS = -_MAX_SECONDS
+
+#: Redis shares one object for each integer below this (OBJ_SHARED_INTEGERS).
+SHARED_INTEGERS = 10000
+#: The refcount Redis reports for a shared object (OBJ_SHARED_REFCOUNT).
+SHARED_REFCOUNT = 2**31 - 1
+#: Longest string Redis stores embedded (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
+EMBSTR_LIMIT = 44
+
+_MULTI_KEY_TIPS = ("request_policy:multi_shard", "response_policy:agg_sum")
+
+
+def _spec(*flags: str, index: int = 1, lastkey: int = 0) -> dict[str, Any]:
+    """One key spec as COMMAND INFO reports it."""
+    return {
+        "flags": list(flags),
+        "begin_search": {"type": "index", "spec": {"index": index}},
+        "find_keys": {"type": "range", "spec": {"lastkey": lastkey, "keystep": 1, "limit": 0}},
+    }
+
+
+# -- lookups as Redis counts them -----------------------------------------------
+
+
+def read_key(db: Database, key: bytes) -> Any:
+    """Redis's lookupKeyRead: the live value or None; counts a hit or a miss."""
+    value = db.get(key)
+    _count(db, value)
+    return value
+
+
+def peek_key(db: Database, key: bytes) -> Any:
+    """lookupKeyRead with LOOKUP_NOTOUCH: counts, but leaves LRU and idle time alone."""
+    value = db.peek(key)
+    _count(db, value)
+    return value
+
+
+def _count(db: Database, value: Any) -> None:
+    stats = db.store.stats
+    if value is None:
+        stats.keyspace_misses += 1
+    else:
+        stats.keyspace_hits += 1
+
+
+# -- copying values by type -------------------------------------------------------
+
+#: Types whose values are never changed in place and can be shared by copies.
+IMMUTABLE: set[type] = {bytes, str, int, float, bool, type(None), frozenset}
+
+_Copier = Callable[[Any], Any]
+
+
+def copy_value(value: Any) -> Any:
+    """A copy of a stored value that shares nothing mutable with it (for COPY)."""
+    kind = value.__class__
+    if kind in IMMUTABLE:
+        return value
+    copier = COPIERS.get(kind)
+    return copier(value) if copier is not None else copy.deepcopy(value)
+
+
+def _copy_deque(value: deque) -> deque:
+    return deque(item if item.__class__ in IMMUTABLE else copy_value(item) for item in value)
+
+
+def _copy_dict(value: dict) -> dict:
+    new = value.copy()
+    for key, item in new.items():
+        if item.__class__ not in IMMUTABLE:
+            new[key] = copy_value(item)
+    return new
+
+
+def _copy_set(value: set) -> set:
+    # Set members are hashable, hence immutable in practice: a shallow copy is deep.
+    return value.copy()
+
+
+#: How COPY duplicates each value type; families add theirs with register_copier.
+COPIERS: dict[type, _Copier] = {deque: _copy_deque, dict: _copy_dict, set: _copy_set}
+
+
+def register_copier(cls: type, copier: _Copier) -> None:
+    """Make COPY duplicate values of ``cls`` with ``copier`` (default: deepcopy)."""
+    COPIERS[cls] = copier
+
+
+# -- OBJECT ENCODING by type ---------------------------------------------------------
+
+
+def string_encoding(value: bytes) -> bytes:
+    """What Redis 7.0 calls a string holding ``value`` after SET: int, embstr or raw."""
+    if _as_long(value) is not None:
+        return b"int"
+    return b"embstr" if len(value) <= EMBSTR_LIMIT else b"raw"
+
+
+def _as_long(value: bytes) -> int | None:
+    # Redis's string2l: what it would store as an integer-encoded object.
+    if len(value) > 20:
+        return None
+    try:
+        return parse_int(value)
+    except CommandError:
+        return None
+
+
+#: OBJECT ENCODING per value type; families add theirs with register_encoding.
+ENCODINGS: dict[type, Callable[[Any], bytes]] = {
+    bytes: string_encoding,
+    # Redis 7.0 keeps every list in a quicklist (listpack lists came in 7.2).
+    deque: lambda _value: b"quicklist",
+}
+
+
+def register_encoding(cls: type, encoding: Callable[[Any], bytes]) -> None:
+    """Tell OBJECT ENCODING how to name the encoding of values of ``cls``."""
+    ENCODINGS[cls] = encoding
+
+
+# -- DEL, UNLINK, EXISTS, TOUCH, TYPE ------------------------------------------------
+
+
+def _delete_keys(ctx, keys: tuple[bytes, ...]) -> int:
+    db = ctx.db
+    deleted = 0
+    for key in keys:
+        if db.delete(key):
+            deleted += 1
+    ctx.store.dirty += deleted
+    return deleted
+
+
+@command("del", arity=-2, flags=("write",), keys=(1, -1, 1), group=GROUP,
+         summary="Delete a key", acl=("keyspace", "write", "slow"), tips=_MULTI_KEY_TIPS,
+         key_specs=(_spec("RM", "delete", lastkey=-1),))
+def del_(ctx, *keys: bytes) -> int:
+    """Delete the keys; the number that existed."""
+    return _delete_keys(ctx, keys)
+
+
+@command("unlink", arity=-2, flags=("write", "fast"), keys=(1, -1, 1), group=GROUP,
+         since="4.0.0",
+         summary="Delete a key asynchronously in another thread. Otherwise it is just as DEL, "
+                 "but non blocking.",
+         acl=("keyspace", "write", "fast"), tips=_MULTI_KEY_TIPS,
+         key_specs=(_spec("RM", "delete", lastkey=-1),))
+def unlink(ctx, *keys: bytes) -> int:
+    """DEL: dropping the references already frees the values without blocking."""
+    return _delete_keys(ctx, keys)
+
+
+@command("exists", arity=-2, flags=("readonly", "fast"), keys=(1, -1, 1), group=GROUP,
+         summary="Determine if a key exists", acl=("keyspace", "read", "fast"),
+         tips=_MULTI_KEY_TIPS, key_specs=(_spec("RO", lastkey=-1),))
+def exists(ctx, *keys: bytes) -> int:
+    """How many of the keys exist; a key named twice counts twice."""
+    db = ctx.db
+    return sum(1 for key in keys if peek_key(db, key) is not None)
+
+
+@command("touch", arity=-2, flags=("readonly", "fast"), keys=(1, -1, 1), group=GROUP,
+         since="3.2.1",
+         summary="Alters the last access time of a key(s). Returns the number of existing "
+                 "keys specified.",
+         acl=("keyspace", "read", "fast"), tips=_MULTI_KEY_TIPS,
+         key_specs=(_spec("RO", lastkey=-1),))
+def touch(ctx, *keys: bytes) -> int:
+    """Mark the keys used; how many exist."""
+    db = ctx.db
+    return sum(1 for key in keys if read_key(db, key) is not None)
+
+
+@command("type", arity=2, flags=("readonly", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Determine the type stored at key", acl=("keyspace", "read", "fast"),
+         key_specs=(_spec("RO"),))
+def type_(ctx, key: bytes) -> SimpleString:
+    """The type name of the value at ``key``, or ``none``."""
+    value = peek_key(ctx.db, key)
+    return SimpleString(b"none" if value is None else type_name(value))
+
+
+# -- EXPIRE family -------------------------------------------------------------------
+
+_NX, _XX, _GT, _LT = 1, 2, 4, 8
+_EXPIRE_OPTIONS = {b"NX": _NX, b"XX": _XX, b"GT": _GT, b"LT": _LT}
+
+
+def _expire_flags(options: tuple[bytes, ...]) -> int:
+    flags = 0
+    for option in options:
+        flag = _EXPIRE_OPTIONS.get(option.upper())
+        if flag is None:
+            raise CommandError(f"ERR Unsupported option {option.decode('utf-8', 'replace')}")
+        flags |= flag
+    if flags & _NX and flags & (_XX | _GT | _LT):
+        raise CommandError(EXPIRE_NX_CONFLICT)
+    if flags & _GT and flags & _LT:
+        raise CommandError(EXPIRE_GT_LT_CONFLICT)
+    return flags
+
+
+def _expire(ctx, name: str, key: bytes, raw: bytes, options: tuple[bytes, ...],
+            relative: bool, seconds: bool) -> int:
+    """Redis's expireGenericCommand: 1 if the deadline was set (or the key deleted)."""
+    flags = _expire_flags(options)
+    when = parse_int(raw)
+    # Redis refuses what would overflow a signed 64-bit deadline in ms, but
+    # takes any other value, negative ones included.
+    if seconds:
+        if not _MIN_SECONDS <= when <= _MAX_SECONDS:
+            raise CommandError(INVALID_EXPIRE.format(name))
+        when *= 1000
+    now = ctx.store.now_ms()
+    if relative:
+        if when > INT64_MAX - now:
+            raise CommandError(INVALID_EXPIRE.format(name))
+        when += now
+    db = ctx.db
+    if db.get(key) is None:
+        return 0
+    if flags:
+        current = db.get_expire(key)
+        if flags & _NX and current is not None:
+            return 0
+        if flags & _XX and current is None:
+            return 0
+        # No TTL counts as an infinite one: never exceeded, always undercut.
+        if flags & _GT and (current is None or when <= current):
+            return 0
+        if flags & _LT and current is not None and when >= current:
+            return 0
+    ctx.store.dirty += 1
+    if when <= now:
+        # A deadline already past deletes the key at once: a DEL, not an expiry.
+        db.delete(key)
+    else:
+        db.set_expire(key, when)
+        db.modified(key)
+    return 1
+
+
+_EXPIRE_SPECS = (_spec("RW", "update"),)
+_WRITE_FAST_ACL = ("keyspace", "write", "fast")
+
+
+@command("expire", arity=-3, flags=("write", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Set a key's time to live in seconds", acl=_WRITE_FAST_ACL,
+         key_specs=_EXPIRE_SPECS)
+def expire(ctx, key: bytes, seconds: bytes, *options: bytes) -> int:
+    """Give ``key`` a time to live in seconds."""
+    return _expire(ctx, "expire", key, seconds, options, relative=True, seconds=True)
+
+
+@command("pexpire", arity=-3, flags=("write", "fast"), keys=(1, 1, 1), group=GROUP,
+         since="2.6.0", summary="Set a key's time to live in milliseconds",
+         acl=_WRITE_FAST_ACL, key_specs=_EXPIRE_SPECS)
+def pexpire(ctx, key: bytes, ms: bytes, *options: bytes) -> int:
+    """Give ``key`` a time to live in milliseconds."""
+    return _expire(ctx, "pexpire", key, ms, options, relative=True, seconds=False)
+
+
+@command("expireat", arity=-3, flags=("write", "fast"), keys=(1, 1, 1), group=GROUP,
+         since="1.2.0", summary="Set the expiration for a key as a UNIX timestamp",
+         acl=_WRITE_FAST_ACL, key_specs=_EXPIRE_SPECS)
+def expireat(ctx, key: bytes, timestamp: bytes, *options: bytes) -> int:
+    """Make ``key`` expire at a unix time in seconds."""
+    return _expire(ctx, "expireat", key, timestamp, options, relative=False, seconds=True)
+
+
+@command("pexpireat", arity=-3, flags=("write", "fast"), keys=(1, 1, 1), group=GROUP,
+         since="2.6.0",
+         summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+         acl=_WRITE_FAST_ACL, key_specs=_EXPIRE_SPECS)
+def pexpireat(ctx, key: bytes, timestamp: bytes, *options: bytes) -> int:
+    """Make ``key`` expire at a unix time in milliseconds."""
+    return _expire(ctx, "pexpireat", key, timestamp, options, relative=False, seconds=False)
+
+
+def _ttl(ctx, key: bytes, ms: bool, absolute: bool) -> int:
+    """Redis's ttlGenericCommand: -2 without the key, -1 without a deadline."""
+    db = ctx.db
+    if peek_key(db, key) is None:
+        return -2
+    deadline = db.get_expire(key)
+    if deadline is None:
+        return -1
+    ttl = max(0, deadline if absolute else deadline - ctx.store.now_ms())
+    return ttl if ms else (ttl + 500) // 1000
+
+
+_TTL_SPECS = (_spec("RO", "access"),)
+_READ_FAST_ACL = ("keyspace", "read", "fast")
+
+
+@command("ttl", arity=2, flags=("readonly", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Get the time to live for a key in seconds", acl=_READ_FAST_ACL,
+         tips=("nondeterministic_output",), key_specs=_TTL_SPECS)
+def ttl(ctx, key: bytes) -> int:
+    """Seconds left before ``key`` expires (rounded)."""
+    return _ttl(ctx, key, ms=False, absolute=False)
+
+
+@command("pttl", arity=2, flags=("readonly", "fast"), keys=(1, 1, 1), group=GROUP,
+         since="2.6.0", summary="Get the time to live for a key in milliseconds",
+         acl=_READ_FAST_ACL, tips=("nondeterministic_output",), key_specs=_TTL_SPECS)
+def pttl(ctx, key: bytes) -> int:
+    """Milliseconds left before ``key`` expires."""
+    return _ttl(ctx, key, ms=True, absolute=False)
+
+
+@command("expiretime", arity=2, flags=("readonly", "fast"), keys=(1, 1, 1), group=GROUP,
+         since="7.0.0", summary="Get the expiration Unix timestamp for a key",
+         acl=_READ_FAST_ACL, key_specs=_TTL_SPECS)
+def expiretime(ctx, key: bytes) -> int:
+    """The unix time in seconds (rounded) at which ``key`` expires."""
+    return _ttl(ctx, key, ms=False, absolute=True)
+
+
+@command("pexpiretime", arity=2, flags=("readonly", "fast"), keys=(1, 1, 1), group=GROUP,
+         since="7.0.0", summary="Get the expiration Unix timestamp for a key in milliseconds",
+         acl=_READ_FAST_ACL, key_specs=_TTL_SPECS)
+def pexpiretime(ctx, key: bytes) -> int:
+    """The unix time in milliseconds at which ``key`` expires."""
+    return _ttl(ctx, key, ms=True, absolute=True)
+
+
+@command("persist", arity=2, flags=("write", "fast"), keys=(1, 1, 1), group=GROUP,
+         since="2.2.0", summary="Remove the expiration from a key", acl=_WRITE_FAST_ACL,
+         key_specs=(_spec("RW", "update"),))
+def persist(ctx, key: bytes) -> int:
+    """Drop the deadline of ``key``: 1 if it had one."""
+    db = ctx.db
+    if db.get(key) is None or not db.persist(key):
+        return 0
+    db.modified(key)
+    ctx.store.dirty += 1
+    return 1
+
+
+# -- KEYS, SCAN, RANDOMKEY -------------------------------------------------------------
+
+
+@command("keys", arity=2, flags=("readonly",), group=GROUP,
+         summary="Find all keys matching the given pattern",
+         acl=("keyspace", "read", "slow", "dangerous"),
+         tips=("request_policy:all_shards", "nondeterministic_output_order"))
+def keys(ctx, pattern: bytes) -> list[bytes]:
+    """Every live key matching the glob ``pattern``."""
+    return ctx.db.keys(pattern)
+
+
+def parse_scan_options(options: tuple[bytes, ...], allow_type: bool
+                       ) -> tuple[int, bytes | None, bytes | None]:
+    """COUNT, MATCH (and for SCAN, TYPE) as Redis parses them; later ones win.
+
+    @return: (count, pattern or None when it matches everything, type or None).
+    """
+    count = 10
+    pattern: bytes | None = None
+    kind: bytes | None = None
+    index = 0
+    while index < len(options):
+        option = options[index].upper()
+        has_value = index + 1 < len(options)
+        if option == b"COUNT" and has_value:
+            count = parse_int(options[index + 1])
+            if count < 1:
+                raise CommandError(SYNTAX)
+        elif option == b"MATCH" and has_value:
+            pattern = None if options[index + 1] == b"*" else options[index + 1]
+        elif option == b"TYPE" and allow_type and has_value:
+            kind = options[index + 1]
+        else:
+            raise CommandError(SYNTAX)
+        index += 2
+    return count, pattern, kind
+
+
+@command("scan", arity=-2, flags=("readonly",), group=GROUP, since="2.8.0",
+         summary="Incrementally iterate the keys space", acl=("keyspace", "read", "slow"),
+         tips=("nondeterministic_output", "request_policy:special"))
+def scan(ctx, raw_cursor: bytes, *options: bytes) -> list[Any]:
+    """[next cursor, keys]: one step of an iteration over the selected database."""
+    cursor = parse_cursor(raw_cursor)
+    count, pattern, kind = parse_scan_options(options, allow_type=True)
+    db = ctx.db
+    next_cursor, batch = ctx.store.cursors.page(
+        db, cursor, count, lambda: db.data, lambda key: key in db.data)
+    # Redis filters after choosing the step's keys, so a step may return none.
+    match = compile_glob(pattern) if pattern is not None else None
+    wanted = kind.lower() if kind is not None else None
+    found = []
+    for key in batch:
+        if match is not None and not match(key):
+            continue
+        if wanted is not None:
+            value = peek_key(db, key)
+            if (b"none" if value is None else type_name(value)) != wanted:
+                continue
+        if db.exists(key):
+            found.append(key)
+    return [b"%d" % next_cursor, found]
+
+
+@command("randomkey", arity=1, flags=("readonly",), group=GROUP,
+         summary="Return a random key from the keyspace", acl=("keyspace", "read", "slow"),
+         tips=("request_policy:all_shards", "nondeterministic_output"))
+def randomkey(ctx) -> bytes | None:
+    """A random live key, or null when the database is empty."""
+    return ctx.db.random_key()
+
+
+# -- RENAME, RENAMENX, COPY, MOVE ------------------------------------------------------
+
+
+def _rename(ctx, source: bytes, target: bytes, nx: bool) -> bool:
+    """Redis's renameGenericCommand; True if the key moved (or was renamed to itself)."""
+    db = ctx.db
+    if db.get(source) is None:
+        raise CommandError(NO_SUCH_KEY)
+    if source == target:
+        return not nx
+    if db.exists(target):
+        if nx:
+            return False
+        db.delete(target)
+    deadline = db.get_expire(source)
+    value = db.pop_value(source)
+    db.set(target, value)
+    if deadline is not None:
+        db.set_expire(target, deadline)
+    ctx.store.dirty += 1
+    return True
+
+
+@command("rename", arity=3, flags=("write",), keys=(1, 2, 1), group=GROUP,
+         summary="Rename a key", acl=("keyspace", "write", "slow"),
+         key_specs=(_spec("RW", "access", "delete"), _spec("OW", "update", index=2)))
+def rename(ctx, source: bytes, target: bytes):
+    """Move the value (and deadline) of ``source`` to ``target``, replacing it."""
+    _rename(ctx, source, target, nx=False)
+    return OK
+
+
+@command("renamenx", arity=3, flags=("write", "fast"), keys=(1, 2, 1), group=GROUP,
+         summary="Rename a key, only if the new key does not exist",
+         acl=("keyspace", "write", "fast"),
+         key_specs=(_spec("RW", "access", "delete"), _spec("OW", "insert", index=2)))
+def renamenx(ctx, source: bytes, target: bytes) -> int:
+    """RENAME unless ``target`` exists: 1 if renamed."""
+    return int(_rename(ctx, source, target, nx=True))
+
+
+def _db_index(ctx, raw: bytes) -> Database:
+    """A database named by a command argument, as getIntFromObjectOrReply + selectDb."""
+    index = parse_int(raw)
+    if not _INT32_MIN <= index <= _INT32_MAX:
+        raise CommandError(INT_RANGE)
+    if not 0 <= index < len(ctx.store.dbs):
+        raise CommandError(DB_INDEX_OUT_OF_RANGE)
+    return ctx.store.dbs[index]
+
+
+@command("copy", arity=-3, flags=("write", "denyoom"), keys=(1, 2, 1), group=GROUP,
+         since="6.2.0", summary="Copy a key", acl=("keyspace", "write", "slow"),
+         key_specs=(_spec("RO", "access"), _spec("OW", "update", index=2)))
+def copy_(ctx, source: bytes, target: bytes, *options: bytes) -> int:
+    """Copy the value and deadline of ``source`` to ``target`` (DB n, REPLACE): 1 if copied."""
+    db = ctx.db
+    destination = db
+    replace = False
+    index = 0
+    while index < len(options):
+        option = options[index].upper()
+        if option == b"REPLACE":
+            replace = True
+        elif option == b"DB" and index + 1 < len(options):
+            destination = _db_index(ctx, options[index + 1])
+            index += 1
+        else:
+            raise CommandError(SYNTAX)
+        index += 1
+    if destination is db and source == target:
+        raise CommandError(SAME_OBJECT)
+    value = read_key(db, source)
+    if value is None:
+        return 0
+    deadline = db.get_expire(source)
+    if destination.exists(target):
+        if not replace:
+            return 0
+        destination.delete(target)
+    destination.set(target, copy_value(value))
+    if deadline is not None:
+        destination.set_expire(target, deadline)
+    ctx.store.dirty += 1
+    return 1
+
+
+@command("move", arity=3, flags=("write", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Move a key to another database", acl=("keyspace", "write", "fast"),
+         key_specs=(_spec("RW", "access", "update"),))
+def move(ctx, key: bytes, raw_db: bytes) -> int:
+    """Move ``key`` (with its deadline) to another database unless it exists there."""
+    db = ctx.db
+    destination = _db_index(ctx, raw_db)
+    if destination is db:
+        raise CommandError(SAME_OBJECT)
+    if db.get(key) is None or destination.exists(key):
+        return 0
+    deadline = db.get_expire(key)
+    value = db.pop_value(key)
+    destination.set(key, value)
+    if deadline is not None:
+        destination.set_expire(key, deadline)
+    ctx.store.dirty += 1
+    return 1
+
+
+# -- OBJECT --------------------------------------------------------------------------------
+
+container("object", group=GROUP, since="2.2.3",
+          summary="A container for object introspection commands")
+
+_OBJECT_FLAGS = ("readonly",)
+_OBJECT_ACL = ("keyspace", "read", "slow")
+_OBJECT_TIPS = ("nondeterministic_output",)
+_OBJECT_SPECS = (_spec("RO", index=2),)
+
+
+def _uses_lfu(ctx) -> bool:
+    return "lfu" in ctx.server.settings.maxmemory_policy
+
+
+@command("object|encoding", arity=3, flags=_OBJECT_FLAGS, keys=(2, 2, 1), group=GROUP,
+         since="2.2.3", summary="Inspect the internal encoding of a Redis object",
+         acl=_OBJECT_ACL, tips=_OBJECT_TIPS, key_specs=_OBJECT_SPECS)
+def object_encoding(ctx, key: bytes) -> bytes | None:
+    """The name Redis would give the internal representation of the value."""
+    value = peek_key(ctx.db, key)
+    if value is None:
+        return None
+    encoding = ENCODINGS.get(value.__class__)
+    # Redis's strEncoding names an encoding it does not know "unknown".
+    return encoding(value) if encoding is not None else b"unknown"
+
+
+@command("object|freq", arity=3, flags=_OBJECT_FLAGS, keys=(2, 2, 1), group=GROUP,
+         since="4.0.0", summary="Get the logarithmic access frequency counter of a Redis object",
+         acl=_OBJECT_ACL, tips=_OBJECT_TIPS, key_specs=_OBJECT_SPECS)
+def object_freq(ctx, key: bytes) -> None:
+    """Null for a missing key; otherwise Redis's error for a non-LFU policy."""
+    if peek_key(ctx.db, key) is None:
+        return None
+    raise CommandError(NO_LFU)
+
+
+@command("object|idletime", arity=3, flags=_OBJECT_FLAGS, keys=(2, 2, 1), group=GROUP,
+         since="2.2.3", summary="Get the time since a Redis object was last accessed",
+         acl=_OBJECT_ACL, tips=_OBJECT_TIPS, key_specs=_OBJECT_SPECS)
+def object_idletime(ctx, key: bytes) -> int | None:
+    """Whole seconds since ``key`` was last read or written."""
+    db = ctx.db
+    if peek_key(db, key) is None:
+        return None
+    if _uses_lfu(ctx):
+        raise CommandError(NO_LRU)
+    now = ctx.store.lru_clock()
+    return max(0, now - db.atime.get(key, now))
+
+
+# Redis lists OBJECT's subcommands in this order (its dict's order).
+_OBJECT_HELP = (
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+)
+
+
+@command("object|help", arity=2, flags=("loading", "stale"), group=GROUP, since="6.2.0",
+         summary="Show helpful text about the different subcommands", acl=("keyspace", "slow"))
+def object_help(ctx) -> list[SimpleString]:
+    """The subcommands of OBJECT, one status line each."""
+    return [SimpleString(line.encode()) for line in _OBJECT_HELP]
+
+
+@command("object|refcount", arity=3, flags=_OBJECT_FLAGS, keys=(2, 2, 1), group=GROUP,
+         since="2.2.3", summary="Get the number of references to the value of the key",
+         acl=_OBJECT_ACL, tips=_OBJECT_TIPS, key_specs=_OBJECT_SPECS)
+def object_refcount(ctx, key: bytes) -> int | None:
+    """1, or Redis's shared-object count for the small integers it shares."""
+    value = peek_key(ctx.db, key)
+    if value is None:
+        return None
+    if value.__class__ is bytes and _shares_integers(ctx):
+        number = _as_long(value)
+        if number is not None and 0 <= number < SHARED_INTEGERS:
+            return SHARED_REFCOUNT
+    return 1
+
+
+def _shares_integers(ctx) -> bool:
+    # Redis stops sharing integers under an LRU/LFU policy with a memory limit,
+    # since a shared object cannot carry one key's access time.
+    settings = ctx.server.settings
+    policy = settings.maxmemory_policy
+    return settings.maxmemory == 0 or not ("lru" in policy or "lfu" in policy)
