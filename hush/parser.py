@@ -266,20 +266,26 @@ def split_inline(line: bytes) -> Command:
         args.append(bytes(current))
 
 
-_PROBE = b":1\r\n"
 _FAST_SLICE = 64 * 1024
+# Wire size of a bulk string's framing (``$``, the length's digits, two CRLFs)
+# and of a multibulk header plus 2, by length; longer ones are computed.
+_FRAMING = [len(b"%d" % size) + 5 for size in range(4096)]
 
 
 class FastParser:
     """hiredis in front of :class:`RequestParser` for whole multibulk reads.
 
     A read goes to hiredis only when the exact parser is idle and the read
-    starts with ``*``. The result is used only if every frame is a non-empty
-    list of bulk strings and hiredis ends on a frame boundary (checked by
-    feeding a probe integer, which comes back alone only at a boundary);
-    otherwise the read is parsed again by the exact parser, which applies
-    Redis's limits and error texts. No command runs before its read is parsed,
-    so parsing a read twice is safe.
+    starts with ``*``. hiredis reads more than Redis accepts: other RESP
+    types (``+``, ``=``, ``(`` come back as bytes too; ``~`` as a list) and
+    frames split across reads. Its lengths are canonical (it refuses leading
+    zeros and signs), so the wire position of every frame and argument can be
+    recomputed from what it returns: the result is used only if each frame
+    starts with ``*``, each argument with ``$``, the configured limits hold
+    and the frames end exactly at the end of the read. Otherwise the read is
+    parsed again by the exact parser, which applies Redis's limits and error
+    texts. No command runs before its read is parsed, so parsing a read twice
+    is safe.
     """
 
     def __init__(
@@ -289,6 +295,9 @@ class FastParser:
     ) -> None:
         self.exact = RequestParser(max_bulk_len, max_multibulk_len)
         self._reader = hiredis.Reader() if hiredis is not None else None
+        # Kept up to date after each read so the per-read test is one flag:
+        # hiredis may take a read only when the exact parser holds nothing.
+        self._fast_ready = self._reader is not None
 
     @property
     def buffered(self) -> int:
@@ -297,36 +306,59 @@ class FastParser:
 
     def feed(self, data: bytes) -> tuple[list[Command], str | None]:
         """Parse ``data``; return the complete commands and an error text or None."""
-        reader = self._reader
-        if reader is not None and data[:1] == b"*" and self.exact.idle and b"\r\n+" not in data:
-            frames = self._fast(reader, data)
+        if self._fast_ready and data[:1] == b"*":
+            frames = self._fast(data)
             if frames is not None:
                 return frames, None
+            # The reader may hold part of a frame: start the next one clean.
             self._reader = hiredis.Reader()
-        return self.exact.feed(data)
+        result = self.exact.feed(data)
+        self._fast_ready = self._reader is not None and self.exact.idle
+        return result
 
-    def _fast(self, reader, data: bytes) -> list[Command] | None:
-        max_bulk = self.exact.max_bulk_len
-        max_count = self.exact.max_multibulk_len
+    def _fast(self, data: bytes) -> list[Command] | None:
+        reader = self._reader
+        frames: list[Command] = []
+        end = len(data)
         try:
-            frames = []
-            # hiredis moves its unread buffer down after every reply it
-            # returns, so one huge feed costs quadratic time: feed it slices.
-            for offset in range(0, len(data), _FAST_SLICE):
-                reader.feed(data, offset, min(_FAST_SLICE, len(data) - offset))
-                frame = reader.gets()
-                while frame is not False:
-                    if frame.__class__ is not list or not frame or len(frame) > max_count:
-                        return None
-                    for arg in frame:
-                        if arg.__class__ is not bytes or len(arg) > max_bulk:
-                            return None
-                    frames.append(frame)
-                    frame = reader.gets()
-            reader.feed(_PROBE)
-            probe = reader.gets()
+            if end <= _FAST_SLICE:
+                reader.feed(data)
+                pos = self._take(reader, data, 0, frames)
+            else:
+                # hiredis moves its unread buffer down after every reply it
+                # returns, so one huge feed costs quadratic time: feed slices.
+                pos = 0
+                for offset in range(0, end, _FAST_SLICE):
+                    reader.feed(data, offset, min(_FAST_SLICE, end - offset))
+                    pos = self._take(reader, data, pos, frames)
         except Exception:
+            # hiredis's protocol errors, and an IndexError when a position
+            # runs past the read (a frame hiredis took is not what it seems).
             return None
-        if probe.__class__ is not int:
+        if pos != end:
             return None
         return frames
+
+    def _take(self, reader, data: bytes, pos: int, frames: list[Command]) -> int:
+        """Append the frames hiredis has; return the wire position after them."""
+        max_bulk = self.exact.max_bulk_len
+        max_count = self.exact.max_multibulk_len
+        framing = _FRAMING
+        frame = reader.gets()
+        while frame is not False:
+            if frame.__class__ is not list or data[pos] != 42:  # '*'
+                raise ValueError("not a multibulk frame")
+            count = len(frame)
+            if not count or count > max_count:
+                raise ValueError("count out of range")
+            pos += (framing[count] if count < 4096 else len(b"%d" % count) + 5) - 2
+            for arg in frame:
+                if arg.__class__ is not bytes or data[pos] != 36:  # '$'
+                    raise ValueError("not a bulk string")
+                size = len(arg)
+                if size > max_bulk:
+                    raise ValueError("bulk too long")
+                pos += size + (framing[size] if size < 4096 else len(b"%d" % size) + 5)
+            frames.append(frame)
+            frame = reader.gets()
+        return pos

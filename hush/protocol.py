@@ -27,13 +27,15 @@ from hush.commands import COMMANDS, lookup
 from hush.commands.transactions import unwatch_all
 from hush.errors import CommandError
 from hush.parser import INLINE_MAX_SIZE, FastParser
-from hush.resp import QUEUED, encode_into, error_bytes
+from hush.resp import OK, QUEUED, SMALL_INT_REPLIES, encode_into, error_bytes
 from hush.store import Database
 
 if TYPE_CHECKING:
     from hush.service import StoreService
 
 log = Logger()
+
+_OK_REPLY = b"+OK\r\n"
 
 
 class RedisProtocol(LineReceiver):
@@ -59,7 +61,7 @@ class RedisProtocol(LineReceiver):
         self.in_multi = False
         self.created_at = 0.0
         self.last_interaction = 0.0
-        self.last_command = b"NULL"
+        self._last_cmd: Any = None
         self._pending: deque[list[bytes]] = deque()
         self._pending_error: str | None = None
         self._waiter: Waiter | None = None
@@ -98,6 +100,9 @@ class RedisProtocol(LineReceiver):
         self.db: Database = server.store.dbs[0]
         self.parser = FastParser(server.settings.proto_max_bulk_len)
         self.created_at = self.last_interaction = server.clock.seconds()
+        # Looked up once: the per-read and per-command paths use them.
+        self._seconds = server.clock.seconds
+        self._stats = server.store.stats
         self.client_id = server.register_client(self)
         self._socket = _direct_socket(self.transport)
         if self._socket is not None:
@@ -176,6 +181,12 @@ class RedisProtocol(LineReceiver):
             self.transport.abortConnection()
 
     @property
+    def last_command(self) -> str:
+        """The name of the last command run (``container|sub`` for subcommands)."""
+        cmd = self._last_cmd
+        return "NULL" if cmd is None else cmd.full_name
+
+    @property
     def blocked(self) -> bool:
         """True while the client waits in a blocking command."""
         return self._waiter is not None
@@ -185,7 +196,7 @@ class RedisProtocol(LineReceiver):
     def dataReceived(self, data: bytes) -> None:
         if self._closing:
             return
-        self.last_interaction = self.factory.service.clock.seconds()
+        self.last_interaction = self._seconds()
         commands, error = self.parser.feed(data)
         if self._waiter is not None:
             self._pending.extend(commands)
@@ -264,7 +275,16 @@ class RedisProtocol(LineReceiver):
                 if store.ready_keys:
                     blocking.serve_ready()
                 return
-            encode_into(out, reply, self.resp3)
+            # The commonest replies are encoded here, saving a call each.
+            kind = reply.__class__
+            if kind is bytes:
+                out.append(b"$%d\r\n%s\r\n" % (len(reply), reply))
+            elif reply is OK:
+                out.append(_OK_REPLY)
+            elif kind is int and 0 <= reply < 1024:
+                out.append(SMALL_INT_REPLIES[reply])
+            else:
+                encode_into(out, reply, self.resp3)
             if store.ready_keys:
                 blocking.serve_ready()
             if self._closing:
@@ -321,9 +341,9 @@ class RedisProtocol(LineReceiver):
             gated = self._gate(cmd, argv)
             if gated is not None:
                 return gated
-        server = self.factory.service
-        server.store.stats.total_commands_processed += 1
-        self.last_command = cmd.full_name
+        self._stats.total_commands_processed += 1
+        # The name is built only when CLIENT LIST asks (see last_command).
+        self._last_cmd = cmd
         try:
             return cmd.handler(self, *args)
         except CommandError as error:

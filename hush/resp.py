@@ -85,7 +85,34 @@ _NULL2 = b"$-1\r\n"
 _NULL3 = b"_\r\n"
 # Small integers are so common (counts, 0/1 flags) that their encodings are
 # worth building once.
-_SMALL_INTS = [b":%d\r\n" % i for i in range(1024)]
+SMALL_INT_REPLIES = [b":%d\r\n" % i for i in range(1024)]
+
+
+# Arrays of plain bulk strings (LRANGE, MGET, HGETALL's pairs, SMEMBERS) are
+# the large replies. Formatting each element in a Python loop costs about
+# 0.4 us an element; interleaving ready-made ``$len\r\n`` headers, the values
+# and CRLFs with C-level list slicing and one join costs less than half that.
+_BULK_ARRAY_MIN = 8
+_BULK_HEADERS = [b"$%d\r\n" % size for size in range(4096)]
+_CRLF = b"\r\n"
+_ONLY_BYTES = {bytes}
+
+
+def _encode_bulks(out: list[bytes], values: list | tuple) -> bool:
+    """Append ``values`` as bulk strings if all are plain short bytes; else False."""
+    # Exact types only: SimpleString and Verbatim are bytes subclasses with
+    # encodings of their own.
+    if set(map(type, values)) != _ONLY_BYTES:
+        return False
+    try:
+        headers = [_BULK_HEADERS[size] for size in map(len, values)]
+    except IndexError:
+        return False
+    parts = [_CRLF] * (3 * len(values))
+    parts[0::3] = headers
+    parts[1::3] = values
+    out.append(b"".join(parts))
+    return True
 
 
 def format_double(value: float) -> bytes:
@@ -104,7 +131,7 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
         out.append(b"$%d\r\n%s\r\n" % (len(value), value))
     elif kind is int:
         if 0 <= value < 1024:
-            out.append(_SMALL_INTS[value])
+            out.append(SMALL_INT_REPLIES[value])
         else:
             out.append(b":%d\r\n" % value)
     elif value is None:
@@ -113,8 +140,13 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
         out.append(_OK_BYTES if value is OK else b"+%s\r\n" % value)
     elif kind is list or kind is tuple:
         out.append(b"*%d\r\n" % len(value))
+        if len(value) >= _BULK_ARRAY_MIN and _encode_bulks(out, value):
+            return
         for item in value:
-            encode_into(out, item, resp3)
+            if item.__class__ is bytes:
+                out.append(b"$%d\r\n%s\r\n" % (len(item), item))
+            else:
+                encode_into(out, item, resp3)
     elif isinstance(value, CommandError):
         out.append(b"-%s\r\n" % _one_line(value.message).encode("utf-8", "replace"))
     elif kind is bool:
@@ -141,6 +173,8 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
             encode_into(out, item, resp3)
     elif kind is RespSet:
         out.append(b"%s%d\r\n" % (b"~" if resp3 else b"*", len(value)))
+        if len(value) >= _BULK_ARRAY_MIN and _encode_bulks(out, value):
+            return
         for item in value:
             encode_into(out, item, resp3)
     elif kind is Replies:
