@@ -12,6 +12,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     server,
     strings,
     transactions,
+    zsets,
 )
 from hush.commands.table import COMMANDS, Command, all_commands, command, lookup
 
