@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -130,8 +131,11 @@ class ServerProcess:
     def __init__(self, argv: list[str], port: int, env: dict[str, str] | None = None,
                  cwd: str | None = None) -> None:
         self.port = port
+        # A file, not a pipe: nothing drains a pipe while the server runs, and
+        # once its buffer filled the server would block on its own log.
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            argv, env=env, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT
         )
         try:
             wait_for_port(port, self.proc)
@@ -144,7 +148,8 @@ class ServerProcess:
         return self.proc.pid
 
     def output(self) -> str:
-        return self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -154,8 +159,6 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
-        if self.proc.stdout:
-            self.proc.stdout.close()
 
 
 def twistd_path() -> str:
