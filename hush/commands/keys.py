@@ -635,7 +635,6 @@ def object_idletime(ctx, key: bytes) -> int | None:
     return max(0, now - db.atime.get(key, now))
 
 
-# Redis lists OBJECT's subcommands in this order (its dict's order).
 _OBJECT_HELP = (
     "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "ENCODING <key>",
