@@ -291,6 +291,9 @@ POP_SCRIPT = [
     ("BZPOPMIN", "nokey", "0.01"),
     ("BZPOPMIN", "b", "x"),
     ("BZPOPMIN", "b", "-1"),
+    ("BZPOPMIN", "b", "inf"),
+    ("BZPOPMIN", "b", "1e20"),
+    ("BZPOPMIN", "b", "nan"),
     ("BZPOPMIN", "str", "0"),
     ("ZADD", "b", "1", "a", "2", "b", "3", "c"),
     ("BZMPOP", "0", "2", "nokey", "b", "MIN", "COUNT", "2"),
@@ -491,6 +494,21 @@ def _setup(pair) -> None:
 def test_recorded_script(pair, script):
     _setup(pair)
     pair.run_script(script)
+
+
+ZSET_COMMANDS = [
+    "ZADD", "ZINCRBY", "ZREM", "ZSCORE", "ZMSCORE", "ZCARD", "ZCOUNT", "ZLEXCOUNT", "ZRANGE",
+    "ZRANGESTORE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX",
+    "ZREVRANGE", "ZRANK", "ZREVRANK", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX",
+    "ZPOPMIN", "ZPOPMAX", "BZPOPMIN", "BZPOPMAX", "ZMPOP", "BZMPOP", "ZUNION", "ZUNIONSTORE",
+    "ZINTER", "ZINTERSTORE", "ZINTERCARD", "ZDIFF", "ZDIFFSTORE", "ZRANDMEMBER", "ZSCAN",
+]
+
+
+def test_command_info(pair):
+    """Arity, flags, key positions, ACL categories, tips and key specs as Redis reports them."""
+    for name in ZSET_COMMANDS:
+        pair.check("COMMAND", "INFO", name)
 
 
 def test_plain_sets_as_inputs(pair):
