@@ -196,7 +196,8 @@ class RedisProtocol(LineReceiver):
     def dataReceived(self, data: bytes) -> None:
         if self._closing:
             return
-        self.last_interaction = self._seconds()
+        self.last_interaction = now = self._seconds()
+        self.factory.service.store.tick(now)
         commands, error = self.parser.feed(data)
         if self._waiter is not None:
             self._pending.extend(commands)

@@ -90,7 +90,7 @@ class Database:
         if self.expires and key in self.expires and self._expire_if_due(key):
             return None
         data.move_to_end(key)
-        self.atime[key] = self.store.lru_clock()
+        self.atime[key] = self.store.lru_second
         return value
 
     def get_typed(self, key: bytes, cls: type) -> Any:
@@ -143,7 +143,7 @@ class Database:
                 self._evict()
             if store.blocking_keys:
                 store.signal_ready(self.index, key)
-        self.atime[key] = self.store.lru_clock()
+        self.atime[key] = self.store.lru_second
         if self.store.watched_keys:
             self.store.touch(self.index, key)
 
@@ -288,14 +288,17 @@ class Store:
         self.on_touch: Callable[[int, bytes], None] | None = None
         self.dirty = 0
         self.cursors = CursorRegistry()
-        self._lru_second = 0
+        #: The unix second keys are stamped with when used (OBJECT IDLETIME).
+        #: Like Redis's cached LRU clock it is refreshed per read from a
+        #: client (:meth:`tick`), not per access: reading the clock costs more
+        #: than the rest of a lookup.
+        self.lru_second = int(clock.seconds())
 
-    def lru_clock(self) -> int:
-        """The current unix second, one shared int object per second (keys' atime)."""
-        now = int(self.clock.seconds())
-        if now != self._lru_second:
-            self._lru_second = now
-        return self._lru_second
+    def tick(self, now: float) -> None:
+        """Refresh :attr:`lru_second` (one int object per second, shared by the stamps)."""
+        second = int(now)
+        if second != self.lru_second:
+            self.lru_second = second
 
     def now_ms(self) -> int:
         """The current time in milliseconds, from the injected clock."""

@@ -631,7 +631,7 @@ def object_idletime(ctx, key: bytes) -> int | None:
         return None
     if _uses_lfu(ctx):
         raise CommandError(NO_LRU)
-    now = ctx.store.lru_clock()
+    now = int(ctx.store.clock.seconds())
     return max(0, now - db.atime.get(key, now))
 
 
