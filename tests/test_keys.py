@@ -948,3 +948,41 @@ def test_getkeys(client):
     assert client.call("COMMAND", "GETKEYS", "DEL", "a", "b", "c") == [b"a", b"b", b"c"]
     assert client.call("COMMAND", "GETKEYS", "RENAME", "a", "b") == [b"a", b"b"]
     assert client.call("COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k") == [b"k"]
+
+
+# -- WATCH ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("setup,command", [
+    (["SET k v"], "EXPIRE k 100"),
+    (["SET k v"], "PEXPIREAT k 1"),
+    (["SET k v", "EXPIRE k 100"], "PERSIST k"),
+    (["SET k v"], "RENAME k j"),
+    (["SET j v"], "RENAME j k"),
+    (["SET k v"], "MOVE k 1"),
+    (["SET k v", "SET x y"], "COPY x k REPLACE"),
+    (["SET k v"], "DEL k"),
+    (["SET k v"], "UNLINK k"),
+])
+def test_writes_spoil_watching_transactions(server, client, setup, command):
+    other = server.client(40001)
+    for line in setup:
+        client.call(*line.split())
+    client.call("WATCH", "k")
+    other.call(*command.split())
+    client.call("MULTI")
+    client.call("PING")
+    assert client.call("EXEC") is None
+
+
+@pytest.mark.parametrize("command", ["COPY x k", "EXPIRE k 100 XX", "PERSIST k", "TTL k",
+                                     "OBJECT ENCODING k", "SCAN 0", "RENAMENX x k"])
+def test_no_op_commands_leave_watch_alone(server, client, command):
+    other = server.client(40001)
+    client.call("SET", "k", "v")
+    client.call("SET", "x", "y")
+    client.call("WATCH", "k")
+    other.call(*command.split())
+    client.call("MULTI")
+    client.call("PING")
+    assert client.call("EXEC") == [b"PONG"]

@@ -17,8 +17,15 @@ Where Hush answers differently from Redis 7.0:
 - OBJECT ENCODING of a string is judged by its content (int, embstr up to 44
   bytes, raw): Redis also says "raw" for short strings that APPEND or SETRANGE
   built, which Hush cannot tell apart. Lists are "quicklist", as in 7.0.
+- OBJECT REFCOUNT says 2147483647 (shared) for every integer string below
+  10000, including one that COPY made, which Redis 7.0 unshares (refcount 1).
 - OBJECT FREQ always answers the error for a non-LFU policy: Hush keeps no
   access-frequency counters (and cannot be switched to an LFU policy).
+- OBJECT IDLETIME counts from the second of the client read that last used
+  the key (the store's cached clock, like Redis's 100 ms LRU clock); it does
+  not reproduce Redis's quirk of shared integers sharing one access time.
+- KEYS deletes the expired keys it passes over (counted in expired_keys);
+  Redis 7.0 only hides them until something else expires them.
 - SCAN's cursors are snapshot cursors (see :mod:`hush.cursors`); their
   numbers mean nothing to Redis, and keys come in least-recently-used order.
 """
