@@ -687,3 +687,30 @@ def test_random_commands(pair, seed):
         pair.check(*_random_command(rng))
     for key in KEYS + ["lex"]:
         pair.check("TYPE", key)
+
+
+def _hits_misses(conn) -> tuple[int, int]:
+    import hiredis
+
+    reader = hiredis.Reader()
+    reader.feed(conn.call("INFO", "stats"))
+    text = reader.gets()
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return int(fields["keyspace_hits"]), int(fields["keyspace_misses"])
+
+
+def test_read_lookups_count_keyspace_hits_and_misses(pair):
+    """Reads count hits and misses as Redis's lookupKeyRead does; writes do not."""
+    script = [
+        ("ZADD", "z", "1", "a"), ("ZSCORE", "z", "a"), ("ZSCORE", "no", "a"),
+        ("ZCARD", "z"), ("ZRANGE", "z", "0", "-1"), ("ZRANGESTORE", "d", "z", "0", "-1"),
+        ("ZUNION", "2", "z", "no"), ("ZINTERSTORE", "d", "2", "z", "no"), ("ZREM", "z", "x"),
+        ("ZPOPMIN", "no"), ("ZINCRBY", "z", "1", "a"), ("ZRANK", "no", "a"), ("ZSCAN", "z", "0"),
+        ("ZRANDMEMBER", "z"), ("ZCOUNT", "z", "0", "9"), ("ZMSCORE", "no", "a"),
+    ]
+    before = _hits_misses(pair.hush), _hits_misses(pair.redis)
+    pair.run_script(script)
+    after = _hits_misses(pair.hush), _hits_misses(pair.redis)
+    deltas = [tuple(a - b for a, b in zip(after[i], before[i], strict=True)) for i in (0, 1)]
+    assert deltas[0] == deltas[1]

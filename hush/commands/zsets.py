@@ -72,6 +72,24 @@ def _get(ctx, key: bytes) -> ZSet | None:
     return ctx.db.get_typed(key, ZSet)
 
 
+def _lookup_read(ctx, key: bytes):
+    """A read lookup: counts a keyspace hit or miss, as Redis's lookupKeyRead does."""
+    value = ctx.db.get(key)
+    stats = ctx.store.stats
+    if value is None:
+        stats.keyspace_misses += 1
+    else:
+        stats.keyspace_hits += 1
+    return value
+
+
+def _read(ctx, key: bytes) -> ZSet | None:
+    value = _lookup_read(ctx, key)
+    if value is not None and value.__class__ is not ZSet:
+        raise WrongType()
+    return value
+
+
 def _float(raw: bytes, error: str = NOT_FLOAT) -> float:
     value = parse_score(raw)
     if value is None:
@@ -300,7 +318,7 @@ def zremrangebylex(ctx, key: bytes, low: bytes, high: bytes):
          key_specs=[_range_spec(_RO_ACCESS)], **_READ_FAST,
          summary="Get the score associated with the given member in a sorted set")
 def zscore(ctx, key: bytes, member: bytes):
-    zset = _get(ctx, key)
+    zset = _read(ctx, key)
     return None if zset is None else zset.score(member)
 
 
@@ -308,7 +326,7 @@ def zscore(ctx, key: bytes, member: bytes):
          key_specs=[_range_spec(_RO_ACCESS)], **_READ_FAST,
          summary="Get the score associated with the given members in a sorted set")
 def zmscore(ctx, key: bytes, *members: bytes):
-    zset = _get(ctx, key)
+    zset = _read(ctx, key)
     if zset is None:
         return [None] * len(members)
     return [zset.score(member) for member in members]
@@ -318,7 +336,7 @@ def zmscore(ctx, key: bytes, *members: bytes):
          key_specs=[_range_spec(("RO",))], **_READ_FAST,
          summary="Get the number of members in a sorted set")
 def zcard(ctx, key: bytes):
-    zset = _get(ctx, key)
+    zset = _read(ctx, key)
     return 0 if zset is None else len(zset)
 
 
@@ -329,7 +347,7 @@ def zcount(ctx, key: bytes, low: bytes, high: bytes):
     spec = parse_score_range(low, high)
     if spec is None:
         raise CommandError(NOT_FLOAT_RANGE)
-    zset = _get(ctx, key)
+    zset = _read(ctx, key)
     if zset is None:
         return 0
     start, stop = zset.score_span(spec)
@@ -343,7 +361,7 @@ def zlexcount(ctx, key: bytes, low: bytes, high: bytes):
     spec = parse_lex_range(low, high)
     if spec is None:
         raise CommandError(NOT_LEX_RANGE)
-    zset = _get(ctx, key)
+    zset = _read(ctx, key)
     if zset is None:
         return 0
     start, stop = zset.lex_span(spec)
@@ -351,7 +369,7 @@ def zlexcount(ctx, key: bytes, low: bytes, high: bytes):
 
 
 def _rank(ctx, key: bytes, member: bytes, reverse: bool) -> int | None:
-    zset = _get(ctx, key)
+    zset = _read(ctx, key)
     if zset is None:
         return None
     rank = zset.rank(member)
@@ -421,7 +439,7 @@ def _zrange(ctx, args: tuple[bytes, ...], store: bytes | None = None, kind: str 
         if lex is None:
             raise CommandError(NOT_LEX_RANGE)
 
-    zset = _get(ctx, key)
+    zset = _read(ctx, key)
     if zset is None:
         return [] if store is None else _store(ctx, store, ZSet())
     size = len(zset)
@@ -692,7 +710,7 @@ def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False
         raise syntax_error()
     sources = []
     for key in args[1:numkeys + 1]:
-        value = ctx.db.get(key)
+        value = _lookup_read(ctx, key)
         if value is not None and value.__class__ is not ZSet and TYPE_NAMES.get(value.__class__) != b"set":
             raise WrongType()
         sources.append(_Source(value))
@@ -827,7 +845,7 @@ def zdiffstore(ctx, dst: bytes, *args: bytes):
          summary="Get one or multiple random elements from a sorted set")
 def zrandmember(ctx, key: bytes, *args: bytes):
     if not args:
-        zset = _get(ctx, key)
+        zset = _read(ctx, key)
         if zset is None:
             return None
         return zset.order[random.randrange(len(zset))][1]
@@ -842,7 +860,7 @@ def zrandmember(ctx, key: bytes, *args: bytes):
         withscores = True
         if not -(LONG_MAX // 2) <= count <= LONG_MAX // 2:
             raise CommandError("ERR value is out of range")
-    zset = _get(ctx, key)
+    zset = _read(ctx, key)
     if zset is None or count == 0:
         return []
     size = len(zset)
@@ -879,7 +897,7 @@ def _parse_cursor(raw: bytes) -> int:
          summary="Incrementally iterate sorted sets elements and associated scores")
 def zscan(ctx, key: bytes, cursor_raw: bytes, *args: bytes):
     cursor = _parse_cursor(cursor_raw)
-    zset = _get(ctx, key)
+    zset = _read(ctx, key)
     if zset is None:
         return [b"0", []]
     count = 10
