@@ -6,10 +6,12 @@ Each family lives in its own module and registers its commands with
 
 from hush.commands import (  # noqa: F401  (imported for their registrations)
     connection,
+    hashes,
     keys,
     lists,
     pubsub,
     server,
+    sets,
     strings,
     transactions,
     zsets,

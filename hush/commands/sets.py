@@ -1,0 +1,456 @@
+# -*- test-case-name: tests.test_sets -*-
+"""Set commands (SADD, SMEMBERS, SPOP, SINTER, SUNIONSTORE, SSCAN, ...), Redis 7.0 semantics.
+
+A set is a plain Python ``set`` of bytes members; one that becomes empty is
+deleted. Redis 7.0 keeps a set of at most 512 integers in an *intset*, which
+it reads in ascending numeric order; every other set is a hashtable in no
+useful order. Hush answers intset-like sets in ascending order too (SMEMBERS,
+SINTER, SUNION, SDIFF, SSCAN, and SPOP/SRANDMEMBER of the whole set), so
+clients see what Redis would show them.
+
+Where Hush answers differently from Redis 7.0:
+
+- :func:`set_encoding` judges by the set's current members; Redis keeps a
+  set in a hashtable once it held a non-integer or more than 512 members,
+  even after those are gone, and lists it in hash order.
+- SSCAN of a large set uses snapshot cursors (:mod:`hush.cursors`).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable
+from itertools import islice
+from typing import Any
+
+from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
+from hush.commands.keys import parse_scan_options, register_encoding
+from hush.commands.table import command
+from hush.cursors import parse_cursor
+from hush.errors import NOT_POSITIVE, SYNTAX, CommandError, WrongType
+from hush.glob import compile_glob
+from hush.resp import RespSet
+from hush.store import Database, register_type
+
+GROUP = "set"
+
+#: Redis's default set-max-intset-entries.
+INTSET_MAX_ENTRIES = 512
+
+NUMKEYS = "ERR numkeys should be greater than 0"
+TOO_MANY_KEYS = "ERR Number of keys can't be greater than number of args"
+LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+RANGE_ERROR = f"ERR value is out of range, value must between {-INT64_MAX} and {INT64_MAX}"
+
+# What Redis's string2ll accepts: no sign but "-", no leading zeros, no "-0".
+_INTEGER = re.compile(rb"(?:0|-?[1-9][0-9]{0,18})\Z")
+
+register_type(set, b"set")
+
+
+def _is_int64(member: bytes) -> bool:
+    if not _INTEGER.match(member):
+        return False
+    return len(member) < 19 or INT64_MIN <= int(member) <= INT64_MAX
+
+
+def is_intset(value: Iterable[bytes], size: int) -> bool:
+    """True if Redis would keep these ``size`` members in an intset."""
+    return size <= INTSET_MAX_ENTRIES and all(map(_is_int64, value))
+
+
+def set_encoding(value: set) -> bytes:
+    """Redis 7.0's OBJECT ENCODING of a set like this one: intset or hashtable."""
+    return b"intset" if is_intset(value, len(value)) else b"hashtable"
+
+
+register_encoding(set, set_encoding)
+
+
+def ordered(members: Iterable[bytes], size: int) -> list[bytes]:
+    """The members in the order Redis lists them: ascending for an intset."""
+    members = list(members)
+    if is_intset(members, size):
+        members.sort(key=int)
+    return members
+
+
+def _spec(index: int, *flags: str, lastkey: int = 0) -> dict[str, Any]:
+    return {
+        "flags": list(flags),
+        "begin_search": {"type": "index", "spec": {"index": index}},
+        "find_keys": {"type": "range", "spec": {"lastkey": lastkey, "keystep": 1, "limit": 0}},
+    }
+
+
+_RO = (_spec(1, "RO"),)
+_RO_ACCESS = (_spec(1, "RO", "access"),)
+_RO_ALL = (_spec(1, "RO", "access", lastkey=-1),)
+_READ_FAST = ("@read", "@set", "@fast")
+_READ_SLOW = ("@read", "@set", "@slow")
+_WRITE_FAST = ("@write", "@set", "@fast")
+_WRITE_SLOW = ("@write", "@set", "@slow")
+_ORDER_TIP = ("nondeterministic_output_order",)
+
+
+# -- lookups ----------------------------------------------------------------
+
+
+def _read(db: Database, key: bytes) -> set | None:
+    """Redis's lookupKeyRead for a set: counts a keyspace hit or miss."""
+    value = db.get(key)
+    stats = db.store.stats
+    if value is None:
+        stats.keyspace_misses += 1
+        return None
+    stats.keyspace_hits += 1
+    if value.__class__ is not set:
+        raise WrongType()
+    return value
+
+
+def _write(db: Database, key: bytes) -> set | None:
+    """Redis's lookupKeyWrite for a set (no hit/miss counting)."""
+    value = db.get(key)
+    if value is not None and value.__class__ is not set:
+        raise WrongType()
+    return value
+
+
+def _read_all(db: Database, keys: Iterable[bytes]) -> list[set | None]:
+    """Every key's set (None if missing); WRONGTYPE if any holds another type."""
+    # Redis checks every key's type before it computes anything.
+    return [_read(db, key) for key in keys]
+
+
+def _random_member(value: set) -> bytes:
+    # Sets have no random access; skipping in C is fast and keeps every
+    # member equally likely (set.pop() would take them in table order).
+    return next(islice(value, random.randrange(len(value)), None))
+
+
+# -- members ---------------------------------------------------------------------
+
+
+@command("sadd", arity=-3, flags=("write", "denyoom", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Add one or more members to a set", since="1.0.0", acl=_WRITE_FAST,
+         key_specs=(_spec(1, "RW", "insert"),))
+def sadd(ctx, key: bytes, *members: bytes) -> int:
+    """Add members; the number that were new."""
+    db = ctx.db
+    value = _write(db, key)
+    if value is None:
+        value = set(members)
+        db.set(key, value)
+        return len(value)
+    before = len(value)
+    value.update(members)
+    added = len(value) - before
+    if added:
+        db.modified(key)
+    return added
+
+
+@command("srem", arity=-3, flags=("write", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Remove one or more members from a set", since="1.0.0", acl=_WRITE_FAST,
+         key_specs=(_spec(1, "RW", "delete"),))
+def srem(ctx, key: bytes, *members: bytes) -> int:
+    """Remove members; the number removed. An emptied set is deleted."""
+    db = ctx.db
+    value = _write(db, key)
+    if value is None:
+        return 0
+    before = len(value)
+    value.difference_update(members)
+    removed = before - len(value)
+    if removed:
+        if value:
+            db.modified(key)
+        else:
+            db.delete(key)
+    return removed
+
+
+@command("smembers", arity=2, flags=("readonly",), keys=(1, 1, 1), group=GROUP,
+         summary="Get all the members in a set", since="1.0.0", acl=_READ_SLOW,
+         tips=_ORDER_TIP, key_specs=_RO_ACCESS)
+def smembers(ctx, key: bytes) -> RespSet:
+    """Every member: a set in RESP3, an array in RESP2."""
+    value = _read(ctx.db, key)
+    if value is None:
+        return RespSet()
+    return RespSet(ordered(value, len(value)))
+
+
+@command("sismember", arity=3, flags=("readonly", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Determine if a given value is a member of a set", since="1.0.0",
+         acl=_READ_FAST, key_specs=_RO)
+def sismember(ctx, key: bytes, member: bytes) -> int:
+    """1 if ``member`` is in the set, else 0."""
+    value = _read(ctx.db, key)
+    return int(value is not None and member in value)
+
+
+@command("smismember", arity=-3, flags=("readonly", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Returns the membership associated with the given elements for a set",
+         since="6.2.0", acl=_READ_FAST, key_specs=_RO_ACCESS)
+def smismember(ctx, key: bytes, *members: bytes) -> list[int]:
+    """1 or 0 for each member (an array of integers in both protocols)."""
+    value = _read(ctx.db, key)
+    if value is None:
+        return [0] * len(members)
+    return [int(member in value) for member in members]
+
+
+@command("scard", arity=2, flags=("readonly", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Get the number of members in a set", since="1.0.0", acl=_READ_FAST,
+         key_specs=_RO)
+def scard(ctx, key: bytes) -> int:
+    """The number of members (0 for a missing key)."""
+    value = _read(ctx.db, key)
+    return 0 if value is None else len(value)
+
+
+@command("smove", arity=4, flags=("write", "fast"), keys=(1, 2, 1), group=GROUP,
+         summary="Move a member from one set to another", since="1.0.0", acl=_WRITE_FAST,
+         key_specs=(_spec(1, "RW", "access", "delete"), _spec(2, "RW", "insert")))
+def smove(ctx, source: bytes, destination: bytes, member: bytes) -> int:
+    """Move ``member`` from one set to another: 1 if it was in the source, else 0."""
+    db = ctx.db
+    src = db.get(source)
+    dst = db.get(destination)
+    # Redis answers 0 for a missing source before it looks at the destination's type.
+    if src is None:
+        return 0
+    if src.__class__ is not set or (dst is not None and dst.__class__ is not set):
+        raise WrongType()
+    if src is dst:
+        return int(member in src)
+    if member not in src:
+        return 0
+    src.discard(member)
+    if src:
+        db.modified(source)
+    else:
+        db.delete(source)
+    if dst is None:
+        db.set(destination, {member})
+    elif member not in dst:
+        dst.add(member)
+        db.modified(destination)
+    return 1
+
+
+# -- random members -------------------------------------------------------------------
+
+
+@command("spop", arity=-2, flags=("write", "fast"), keys=(1, 1, 1), group=GROUP,
+         summary="Remove and return one or multiple random members from a set",
+         since="1.0.0", acl=_WRITE_FAST, tips=("nondeterministic_output",),
+         key_specs=(_spec(1, "RW", "access", "delete"),))
+def spop(ctx, key: bytes, *options: bytes) -> Any:
+    """Remove a random member (null if none), or COUNT of them as a set."""
+    if len(options) > 1:
+        raise CommandError(SYNTAX)
+    db = ctx.db
+    if not options:
+        value = _write(db, key)
+        if value is None:
+            return None
+        member = _random_member(value)
+        value.discard(member)
+        if value:
+            db.modified(key)
+        else:
+            db.delete(key)
+        return member
+    count = parse_int(options[0], NOT_POSITIVE)
+    if count < 0:
+        raise CommandError(NOT_POSITIVE)
+    value = _write(db, key)
+    if value is None or count == 0:
+        return RespSet()
+    if count >= len(value):
+        db.delete(key)
+        return RespSet(ordered(value, len(value)))
+    popped = random.sample(list(value), count)
+    value.difference_update(popped)
+    db.modified(key)
+    return RespSet(popped)
+
+
+@command("srandmember", arity=-2, flags=("readonly",), keys=(1, 1, 1), group=GROUP,
+         summary="Get one or multiple random members from a set", since="1.0.0",
+         acl=_READ_SLOW, tips=("nondeterministic_output",), key_specs=_RO_ACCESS)
+def srandmember(ctx, key: bytes, *options: bytes) -> Any:
+    """A random member, or COUNT distinct ones (negative COUNT: with repeats)."""
+    if len(options) > 1:
+        raise CommandError(SYNTAX)
+    if not options:
+        value = _read(ctx.db, key)
+        return None if value is None else _random_member(value)
+    count = parse_int(options[0])
+    if count < -INT64_MAX:
+        raise CommandError(RANGE_ERROR)
+    value = _read(ctx.db, key)
+    if value is None or count == 0:
+        return []
+    if count < 0:
+        return random.choices(list(value), k=-count)
+    if count >= len(value):
+        return ordered(value, len(value))
+    return random.sample(list(value), count)
+
+
+# -- algebra ------------------------------------------------------------------------------
+
+
+def _intersection(sets: list[set | None]) -> set:
+    if any(value is None for value in sets):
+        return set()
+    # Walk the smallest set and test the others, as Redis does.
+    ordered_sets = sorted(sets, key=len)  # type: ignore[arg-type]
+    return ordered_sets[0].intersection(*ordered_sets[1:])
+
+
+def _union(sets: list[set | None]) -> set:
+    return set().union(*(value for value in sets if value is not None))
+
+
+def _difference(sets: list[set | None]) -> set:
+    first = sets[0]
+    if first is None:
+        return set()
+    return first.difference(*(value for value in sets[1:] if value is not None))
+
+
+def _store(ctx, destination: bytes, result: set) -> int:
+    """Replace ``destination`` with ``result`` (deleting it when empty); the size."""
+    db = ctx.db
+    if result:
+        db.set(destination, result)
+    else:
+        db.delete(destination)
+    return len(result)
+
+
+@command("sinter", arity=-2, flags=("readonly",), keys=(1, -1, 1), group=GROUP,
+         summary="Intersect multiple sets", since="1.0.0", acl=_READ_SLOW, tips=_ORDER_TIP,
+         key_specs=_RO_ALL)
+def sinter(ctx, *keys: bytes) -> RespSet:
+    """The members present in every set (a missing key is an empty set)."""
+    result = _intersection(_read_all(ctx.db, keys))
+    return RespSet(ordered(result, len(result)))
+
+
+@command("sintercard", arity=-3, flags=("readonly", "movablekeys"), group=GROUP,
+         summary="Intersect multiple sets and return the cardinality of the result",
+         since="7.0.0", acl=_READ_SLOW,
+         key_specs=({
+             "flags": ["RO", "access"],
+             "begin_search": {"type": "index", "spec": {"index": 1}},
+             "find_keys": {"type": "keynum",
+                           "spec": {"keynumidx": 0, "firstkey": 1, "keystep": 1}},
+         },))
+def sintercard(ctx, raw_numkeys: bytes, *rest: bytes) -> int:
+    """The size of the intersection, counting no further than LIMIT (0: no limit)."""
+    numkeys = parse_int(raw_numkeys, NUMKEYS)
+    if numkeys < 1:
+        raise CommandError(NUMKEYS)
+    if numkeys > len(rest):
+        raise CommandError(TOO_MANY_KEYS)
+    keys, options = rest[:numkeys], rest[numkeys:]
+    limit = 0
+    index = 0
+    while index < len(options):
+        if options[index].upper() == b"LIMIT" and index + 1 < len(options):
+            limit = parse_int(options[index + 1], LIMIT_NEGATIVE)
+            if limit < 0:
+                raise CommandError(LIMIT_NEGATIVE)
+            index += 2
+        else:
+            raise CommandError(SYNTAX)
+    sets = _read_all(ctx.db, keys)
+    if any(value is None for value in sets):
+        return 0
+    smallest, *others = sorted(sets, key=len)  # type: ignore[arg-type]
+    if not limit:
+        return len(smallest.intersection(*others))
+    found = 0
+    for member in smallest:
+        if all(member in other for other in others):
+            found += 1
+            if found == limit:
+                break
+    return found
+
+
+@command("sinterstore", arity=-3, flags=("write", "denyoom"), keys=(1, -1, 1), group=GROUP,
+         summary="Intersect multiple sets and store the resulting set in a key",
+         since="1.0.0", acl=_WRITE_SLOW,
+         key_specs=(_spec(1, "RW", "update"), _spec(2, "RO", "access", lastkey=-1)))
+def sinterstore(ctx, destination: bytes, *keys: bytes) -> int:
+    """Store the intersection at ``destination``; its size."""
+    return _store(ctx, destination, _intersection(_read_all(ctx.db, keys)))
+
+
+@command("sunion", arity=-2, flags=("readonly",), keys=(1, -1, 1), group=GROUP,
+         summary="Add multiple sets", since="1.0.0", acl=_READ_SLOW, tips=_ORDER_TIP,
+         key_specs=_RO_ALL)
+def sunion(ctx, *keys: bytes) -> RespSet:
+    """The members of any of the sets."""
+    result = _union(_read_all(ctx.db, keys))
+    return RespSet(ordered(result, len(result)))
+
+
+@command("sunionstore", arity=-3, flags=("write", "denyoom"), keys=(1, -1, 1), group=GROUP,
+         summary="Add multiple sets and store the resulting set in a key", since="1.0.0",
+         acl=_WRITE_SLOW,
+         key_specs=(_spec(1, "OW", "update"), _spec(2, "RO", "access", lastkey=-1)))
+def sunionstore(ctx, destination: bytes, *keys: bytes) -> int:
+    """Store the union at ``destination``; its size."""
+    return _store(ctx, destination, _union(_read_all(ctx.db, keys)))
+
+
+@command("sdiff", arity=-2, flags=("readonly",), keys=(1, -1, 1), group=GROUP,
+         summary="Subtract multiple sets", since="1.0.0", acl=_READ_SLOW, tips=_ORDER_TIP,
+         key_specs=_RO_ALL)
+def sdiff(ctx, *keys: bytes) -> RespSet:
+    """The members of the first set that are in none of the others."""
+    result = _difference(_read_all(ctx.db, keys))
+    return RespSet(ordered(result, len(result)))
+
+
+@command("sdiffstore", arity=-3, flags=("write", "denyoom"), keys=(1, -1, 1), group=GROUP,
+         summary="Subtract multiple sets and store the resulting set in a key",
+         since="1.0.0", acl=_WRITE_SLOW,
+         key_specs=(_spec(1, "OW", "update"), _spec(2, "RO", "access", lastkey=-1)))
+def sdiffstore(ctx, destination: bytes, *keys: bytes) -> int:
+    """Store the difference at ``destination``; its size."""
+    return _store(ctx, destination, _difference(_read_all(ctx.db, keys)))
+
+
+# -- SSCAN ------------------------------------------------------------------------------
+
+
+@command("sscan", arity=-3, flags=("readonly",), keys=(1, 1, 1), group=GROUP,
+         summary="Incrementally iterate Set elements", since="2.8.0", acl=_READ_SLOW,
+         tips=("nondeterministic_output",), key_specs=_RO_ACCESS)
+def sscan(ctx, key: bytes, raw_cursor: bytes, *options: bytes) -> list[Any]:
+    """[next cursor, members]: one step of an iteration over a set."""
+    cursor = parse_cursor(raw_cursor)
+    value = _read(ctx.db, key)
+    # Redis parses the options only once it found a set to scan.
+    if value is None:
+        return [b"0", []]
+    count, pattern, _kind = parse_scan_options(options, allow_type=False)
+    if is_intset(value, len(value)):
+        # An intset has no buckets: Redis returns all of it, whatever the cursor.
+        next_cursor, members = 0, sorted(value, key=int)
+    else:
+        next_cursor, members = ctx.store.cursors.page(
+            value, cursor, count, lambda: value, value.__contains__)
+    match = compile_glob(pattern) if pattern is not None else None
+    found = [m for m in members if m in value and (match is None or match(m))]
+    return [b"%d" % next_cursor, found]
