@@ -24,6 +24,9 @@ END = ".. commands-end\n"
 GROUP_TITLES = {
     "string": "Strings",
     "list": "Lists",
+    "hash": "Hashes",
+    "set": "Sets",
+    "sorted-set": "Sorted sets",
     "generic": "Keys",
     "transactions": "Transactions",
     "pubsub": "Pub/sub",
