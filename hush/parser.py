@@ -17,6 +17,7 @@ import re
 
 try:
     import hiredis
+    from hiredis import pack_command
 except ImportError:  # pragma: no cover - hiredis is a declared dependency
     hiredis = None
 
@@ -267,9 +268,6 @@ def split_inline(line: bytes) -> Command:
 
 
 _FAST_SLICE = 64 * 1024
-# Wire size of a bulk string's framing (``$``, the length's digits, two CRLFs)
-# and of a multibulk header plus 2, by length; longer ones are computed.
-_FRAMING = [len(b"%d" % size) + 5 for size in range(4096)]
 
 
 class FastParser:
@@ -277,15 +275,17 @@ class FastParser:
 
     A read goes to hiredis only when the exact parser is idle and the read
     starts with ``*``. hiredis reads more than Redis accepts: other RESP
-    types (``+``, ``=``, ``(`` come back as bytes too; ``~`` as a list) and
-    frames split across reads. Its lengths are canonical (it refuses leading
-    zeros and signs), so the wire position of every frame and argument can be
-    recomputed from what it returns: the result is used only if each frame
-    starts with ``*``, each argument with ``$``, the configured limits hold
-    and the frames end exactly at the end of the read. Otherwise the read is
-    parsed again by the exact parser, which applies Redis's limits and error
-    texts. No command runs before its read is parsed, so parsing a read twice
-    is safe.
+    types (``+``, ``=``, ``(`` come back as bytes too, ``~`` as a list),
+    frames split across reads, and it does not check the CRLF after a bulk.
+    So its frames are used only if re-encoding them canonically (hiredis's
+    C ``pack_command``) gives back the read byte for byte, and the configured
+    limits hold: then the read is exactly those frames of bulk strings.
+    Otherwise the read is parsed again by the exact parser, which applies
+    Redis's limits and error texts. No command runs before its read is parsed,
+    so parsing a read twice is safe.
+
+    Comparing bytes keeps the per-argument checks in C: a Python loop over
+    the arguments cost more than hiredis's parsing itself.
     """
 
     def __init__(
@@ -323,42 +323,38 @@ class FastParser:
         try:
             if end <= _FAST_SLICE:
                 reader.feed(data)
-                pos = self._take(reader, data, 0, frames)
+                self._take(reader, frames)
             else:
                 # hiredis moves its unread buffer down after every reply it
                 # returns, so one huge feed costs quadratic time: feed slices.
-                pos = 0
                 for offset in range(0, end, _FAST_SLICE):
                     reader.feed(data, offset, min(_FAST_SLICE, end - offset))
-                    pos = self._take(reader, data, pos, frames)
+                    self._take(reader, frames)
+            # pack_command refuses anything but bytes, str, int and float; a
+            # str cannot come back (no encoding is set) and an int or a float
+            # re-encodes differently from its wire form.
+            if len(frames) == 1:
+                canonical = pack_command(tuple(frames[0]))
+            else:
+                canonical = b"".join(map(pack_command, map(tuple, frames)))
         except Exception:
-            # hiredis's protocol errors, and an IndexError when a position
-            # runs past the read (a frame hiredis took is not what it seems).
             return None
-        if pos != end:
+        if canonical != data:
             return None
+        max_bulk = self.exact.max_bulk_len
+        if end > max_bulk:
+            # Only a read longer than the limit can hold a bulk over it.
+            for frame in frames:
+                if max(map(len, frame)) > max_bulk:
+                    return None
         return frames
 
-    def _take(self, reader, data: bytes, pos: int, frames: list[Command]) -> int:
-        """Append the frames hiredis has; return the wire position after them."""
-        max_bulk = self.exact.max_bulk_len
+    def _take(self, reader, frames: list[Command]) -> None:
+        """Append the frames hiredis has complete (to be verified by the caller)."""
         max_count = self.exact.max_multibulk_len
-        framing = _FRAMING
         frame = reader.gets()
         while frame is not False:
-            if frame.__class__ is not list or data[pos] != 42:  # '*'
-                raise ValueError("not a multibulk frame")
-            count = len(frame)
-            if not count or count > max_count:
-                raise ValueError("count out of range")
-            pos += (framing[count] if count < 4096 else len(b"%d" % count) + 5) - 2
-            for arg in frame:
-                if arg.__class__ is not bytes or data[pos] != 36:  # '$'
-                    raise ValueError("not a bulk string")
-                size = len(arg)
-                if size > max_bulk:
-                    raise ValueError("bulk too long")
-                pos += size + (framing[size] if size < 4096 else len(b"%d" % size) + 5)
+            if frame.__class__ is not list or not frame or len(frame) > max_count:
+                raise ValueError("not a command frame")
             frames.append(frame)
             frame = reader.gets()
-        return pos

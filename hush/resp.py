@@ -94,6 +94,7 @@ SMALL_INT_REPLIES = [b":%d\r\n" % i for i in range(1024)]
 # and CRLFs with C-level list slicing and one join costs less than half that.
 _BULK_ARRAY_MIN = 8
 _BULK_HEADERS = [b"$%d\r\n" % size for size in range(4096)]
+_BULK_HEADER_AT = _BULK_HEADERS.__getitem__
 _CRLF = b"\r\n"
 _ONLY_BYTES = {bytes}
 
@@ -105,7 +106,7 @@ def _encode_bulks(out: list[bytes], values: list | tuple) -> bool:
     if set(map(type, values)) != _ONLY_BYTES:
         return False
     try:
-        headers = [_BULK_HEADERS[size] for size in map(len, values)]
+        headers = list(map(_BULK_HEADER_AT, map(len, values)))
     except IndexError:
         return False
     parts = [_CRLF] * (3 * len(values))

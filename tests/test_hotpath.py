@@ -35,6 +35,8 @@ from hush.resp import OK, RespSet, SimpleString, Verbatim, encode
         b"*0\r\n*1\r\n$4\r\nPING\r\n",
         b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPI",
         b"*1\r\n$4\r\nPING\r\n*1\r\n",
+        # Like Redis, the two bytes after a bulk are not checked.
+        b"*1\r\n$4\r\nPINGxx*1\r\n$4\r\nPING\r\n",
     ],
 )
 def test_fast_parser_agrees_with_exact_parser(data):
