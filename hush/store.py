@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
@@ -48,6 +48,7 @@ class Stats:
         "total_commands_processed",
         "total_connections_received",
         "rejected_connections",
+        "client_output_buffer_limit_disconnections",
     )
 
     def __init__(self) -> None:
@@ -285,7 +286,6 @@ class Store:
         self.blocking_keys: dict[tuple[int, bytes], Any] = {}
         self.watched_keys: dict[tuple[int, bytes], Any] = {}
         self.ready_keys: list[tuple[int, bytes]] = []
-        self.on_touch: Callable[[int, bytes], None] | None = None
         self.dirty = 0
         self.cursors = CursorRegistry()
         #: The unix second keys are stamped with when used (OBJECT IDLETIME).
@@ -310,9 +310,11 @@ class Store:
             self.ready_keys.append((db_index, key))
 
     def touch(self, db_index: int, key: bytes) -> None:
-        """A key changed: tell whoever watches it (transactions)."""
-        if self.on_touch is not None:
-            self.on_touch(db_index, key)
+        """A key changed: spoil the transactions of clients that WATCH it."""
+        clients = self.watched_keys.get((db_index, key))
+        if clients:
+            for client in clients:
+                client.dirty_cas = True
 
     def flushall(self) -> None:
         """Empty every database."""
