@@ -101,6 +101,18 @@ class Database:
             raise WrongType()
         return value
 
+    def read_typed(self, key: bytes, cls: type) -> Any:
+        """Redis's lookupKeyRead: like :meth:`get_typed`, counting a keyspace hit or miss."""
+        value = self.get(key)
+        stats = self.store.stats
+        if value is None:
+            stats.keyspace_misses += 1
+            return None
+        stats.keyspace_hits += 1
+        if value.__class__ is not cls:
+            raise WrongType()
+        return value
+
     def get_string(self, key: bytes) -> bytes | None:
         """The string at ``key``, None if absent; WRONGTYPE for other types."""
         value = self.get(key)

@@ -84,15 +84,7 @@ _ORDER_TIP = ("nondeterministic_output_order",)
 
 def _read(db: Database, key: bytes) -> dict | None:
     """Redis's lookupKeyRead for a hash: counts a keyspace hit or miss."""
-    value = db.get(key)
-    stats = db.store.stats
-    if value is None:
-        stats.keyspace_misses += 1
-        return None
-    stats.keyspace_hits += 1
-    if value.__class__ is not dict:
-        raise WrongType()
-    return value
+    return db.read_typed(key, dict)
 
 
 def _write(db: Database, key: bytes) -> dict | None:

@@ -59,15 +59,7 @@ _OW_UPDATE = _spec("OW", "update")
 
 def _read(db: Database, key: bytes) -> bytes | None:
     """A read lookup as Redis's lookupKeyRead: counts a hit or a miss."""
-    value = db.get(key)
-    stats = db.store.stats
-    if value is None:
-        stats.keyspace_misses += 1
-        return None
-    stats.keyspace_hits += 1
-    if value.__class__ is not bytes:
-        raise WrongType()
-    return value
+    return db.read_typed(key, bytes)
 
 
 def _check_length(ctx, size: int, append: int) -> None:
