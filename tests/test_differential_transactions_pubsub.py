@@ -18,7 +18,11 @@ SCRIPTS = [
     [("RPUSH", "l", "a"), ("MULTI",), ("BLPOP", "l", "0"), ("LLEN", "l"), ("EXEC",)],
     [("MULTI",), ("PING",), ("ECHO", "x"), ("EXEC",)],
     [("SUBSCRIBE", "a", "b"), ("GET", "x"), ("PING",), ("PING", "m"), ("UNSUBSCRIBE", "a"),
-     ("PSUBSCRIBE", "x*", "y?"), ("PUNSUBSCRIBE",), ("UNSUBSCRIBE",), ("PING",)],
+     # Redis 7 keeps a client's patterns in a randomly seeded hash table, so
+     # PUNSUBSCRIBE with no argument lists several patterns in no fixed order:
+     # leave one pattern for it.
+     ("PSUBSCRIBE", "x*", "y?"), ("PUNSUBSCRIBE", "y?"), ("PUNSUBSCRIBE",), ("UNSUBSCRIBE",),
+     ("PING",)],
     [("UNSUBSCRIBE",), ("PUNSUBSCRIBE",), ("UNSUBSCRIBE", "zz")],
     [("PUBLISH", "nobody", "x"), ("PUBSUB", "NUMSUB", "a", "b"), ("PUBSUB", "NUMPAT"),
      ("PUBSUB", "CHANNELS", "zz*"), ("PUBSUB", "NOPE")],
