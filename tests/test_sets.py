@@ -150,6 +150,47 @@ def test_spop_picks_every_member_sometimes(client):
     assert seen == {c.encode() for c in "abcdef"}
 
 
+def test_spop_pool_follows_changes_made_by_other_commands(client):
+    # SPOP keeps a random-access list of the last set it popped from; every
+    # other change to a set must be seen by the next SPOP.
+    client.call("SADD", "s", *[f"m{i}" for i in range(50)])
+    first = client.call("SPOP", "s")
+    client.call("SREM", "s", "m10", "m11")
+    client.call("SADD", "s", "new1", "new2")
+    client.call("SMOVE", "s", "other", "m20")
+    client.call("SADD", "t", "t1")
+    client.call("SMOVE", "t", "s", "t1")
+    expected = ({f"m{i}".encode() for i in range(50)} - {first, b"m10", b"m11", b"m20"}) | {
+        b"new1", b"new2", b"t1"}
+    popped = [client.call("SPOP", "s") for _ in range(len(expected))]
+    assert sorted(popped) == sorted(expected)
+    assert client.call("EXISTS", "s") == 0
+    assert client.call("SPOP", "s") is None
+
+
+def test_spop_pool_is_per_set_and_survives_replacement(client):
+    client.call("SADD", "a", "a1", "a2", "a3")
+    client.call("SADD", "b", "b1", "b2")
+    got_a = client.call("SPOP", "a")
+    got_b = client.call("SPOP", "b")
+    assert got_a in (b"a1", b"a2", b"a3") and got_b in (b"b1", b"b2")
+    # SUNIONSTORE replaces "a" with a new set object: no stale members.
+    client.call("SUNIONSTORE", "a", "b")
+    assert client.call("SRANDMEMBER", "a") == client.call("SMEMBERS", "b")[0]
+    rest = {client.call("SPOP", "a")}
+    assert rest == set(client.call("SMEMBERS", "b"))
+
+
+def test_srandmember_is_uniform_enough(client):
+    client.call("SADD", "s", *[str(i) for i in range(10)])
+    counts = {}
+    for _ in range(2000):
+        member = client.call("SRANDMEMBER", "s")
+        counts[member] = counts.get(member, 0) + 1
+    assert len(counts) == 10
+    assert min(counts.values()) > 120
+
+
 def test_spop_count(server, client):
     client.call("SADD", "s", *[str(i) for i in range(10)])
     got = client.call("SPOP", "s", "4")

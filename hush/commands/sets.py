@@ -21,7 +21,6 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable
-from itertools import islice
 from typing import Any
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
@@ -116,10 +115,55 @@ def _read_all(db: Database, keys: Iterable[bytes]) -> list[set | None]:
     return [_read(db, key) for key in keys]
 
 
-def _random_member(value: set) -> bytes:
-    # Sets have no random access; skipping in C is fast and keeps every
-    # member equally likely (set.pop() would take them in table order).
-    return next(islice(value, random.randrange(len(value)), None))
+class _MemberPool:
+    """Random access to the members of the set SPOP/SRANDMEMBER used last.
+
+    Python sets cannot pick a random member without walking the table
+    (set.pop() takes members in table order, which is not random), so a loop
+    of SPOPs on a big set would be O(n) each. The pool keeps a list of that
+    one set's members: built in O(n) once, then each SPOP picks and removes in
+    O(1). Every other in-place change to any set bumps ``generation``, which
+    invalidates the pool; a new set object never matches ``value``.
+    """
+
+    __slots__ = ("value", "members", "generation", "built_at")
+
+    def __init__(self) -> None:
+        self.value: set | None = None
+        self.members: list[bytes] = []
+        self.generation = 0
+        self.built_at = -1
+
+    def changed(self) -> None:
+        """A set was changed in place by something other than the pool."""
+        self.generation += 1
+
+    def members_of(self, value: set) -> list[bytes]:
+        """A list of ``value``'s members (shared: change it only through pop)."""
+        if self.value is not value or self.built_at != self.generation:
+            self.value = value
+            self.members = list(value)
+            self.built_at = self.generation
+        return self.members
+
+    def random_member(self, value: set) -> bytes:
+        """A random member of the non-empty ``value``, every member equally likely."""
+        members = self.members_of(value)
+        return members[random.randrange(len(members))]
+
+    def pop(self, value: set) -> bytes:
+        """Remove and return a random member of the non-empty ``value``."""
+        members = self.members_of(value)
+        index = random.randrange(len(members))
+        member = members[index]
+        # Swap-remove keeps the pick O(1); the list's order does not matter.
+        members[index] = members[-1]
+        members.pop()
+        value.discard(member)
+        return member
+
+
+_POOL = _MemberPool()
 
 
 # -- members ---------------------------------------------------------------------
@@ -140,6 +184,7 @@ def sadd(ctx, key: bytes, *members: bytes) -> int:
     value.update(members)
     added = len(value) - before
     if added:
+        _POOL.changed()
         db.modified(key)
     return added
 
@@ -157,6 +202,7 @@ def srem(ctx, key: bytes, *members: bytes) -> int:
     value.difference_update(members)
     removed = before - len(value)
     if removed:
+        _POOL.changed()
         if value:
             db.modified(key)
         else:
@@ -222,6 +268,7 @@ def smove(ctx, source: bytes, destination: bytes, member: bytes) -> int:
     if member not in src:
         return 0
     src.discard(member)
+    _POOL.changed()
     if src:
         db.modified(source)
     else:
@@ -250,8 +297,7 @@ def spop(ctx, key: bytes, *options: bytes) -> Any:
         value = _write(db, key)
         if value is None:
             return None
-        member = _random_member(value)
-        value.discard(member)
+        member = _POOL.pop(value)
         if value:
             db.modified(key)
         else:
@@ -266,8 +312,9 @@ def spop(ctx, key: bytes, *options: bytes) -> Any:
     if count >= len(value):
         db.delete(key)
         return RespSet(ordered(value, len(value)))
-    popped = random.sample(list(value), count)
+    popped = random.sample(_POOL.members_of(value), count)
     value.difference_update(popped)
+    _POOL.changed()
     db.modified(key)
     return RespSet(popped)
 
@@ -281,7 +328,7 @@ def srandmember(ctx, key: bytes, *options: bytes) -> Any:
         raise CommandError(SYNTAX)
     if not options:
         value = _read(ctx.db, key)
-        return None if value is None else _random_member(value)
+        return None if value is None else _POOL.random_member(value)
     count = parse_int(options[0])
     if count < -INT64_MAX:
         raise CommandError(RANGE_ERROR)
@@ -289,10 +336,10 @@ def srandmember(ctx, key: bytes, *options: bytes) -> Any:
     if value is None or count == 0:
         return []
     if count < 0:
-        return random.choices(list(value), k=-count)
+        return random.choices(_POOL.members_of(value), k=-count)
     if count >= len(value):
         return ordered(value, len(value))
-    return random.sample(list(value), count)
+    return random.sample(_POOL.members_of(value), count)
 
 
 # -- algebra ------------------------------------------------------------------------------
