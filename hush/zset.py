@@ -371,6 +371,9 @@ def strtod(text: bytes) -> tuple[float, bool] | None:
 
 def parse_score(raw: bytes) -> float | None:
     """A score as ZADD/ZINCRBY/WEIGHTS accept it, or None (getDoubleFromObject)."""
+    if raw.isdigit() and len(raw) < 16:
+        # The common case (plain integers, exact in a double) needs no strtod.
+        return float(raw)
     if not raw or raw[0] in _SPACE:
         return None
     parsed = strtod(raw)

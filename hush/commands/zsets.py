@@ -209,11 +209,19 @@ def _zadd(ctx, key: bytes, pairs: list[tuple[float, bytes]], nx: bool = False,
     return added + updated if ch else added
 
 
+#: First letters of ZADD's options (NX XX GT LT CH INCR): a score starts otherwise
+#: unless it is "inf"/"infinity", which the full parse below handles.
+_OPTION_INITIALS = frozenset(b"nNxXgGlLcCiI"[i:i + 1] for i in range(12))
+
+
 @command("zadd", arity=-4, flags=("write", "denyoom", "fast"), keys=(1, 1, 1), group=GROUP,
          since="1.2.0", acl=("write", "sortedset", "fast"),
          key_specs=[_range_spec(("RW", "update"))],
          summary="Add one or more members to a sorted set, or update its score if it already exists")
 def zadd(ctx, key: bytes, *args: bytes):
+    if len(args) == 2 and args[0][:1] not in _OPTION_INITIALS:
+        # One score-member pair and no options: what queues and leaderboards send.
+        return _zadd(ctx, key, [(_float(args[0]), args[1])])
     options = {"nx": False, "xx": False, "gt": False, "lt": False, "ch": False, "incr": False}
     index = 0
     while index < len(args):
