@@ -188,3 +188,44 @@ def start_redis(port: int | None = None) -> ServerProcess:
     argv = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no"]
     return ServerProcess(argv, port)
+
+
+# -- helpers of the protocol tests (FakeServer / FakeClient) ------------------------
+
+
+def error_of(reply: Any) -> str:
+    """The text of an error reply; fails the test when ``reply`` is not an error."""
+    assert isinstance(reply, hiredis.ReplyError), reply
+    return str(reply)
+
+
+def raw_reply(client: FakeClient, *args: bytes | str | int) -> bytes:
+    """The exact bytes the server answers to one command."""
+    client.send_raw(encode_command(*args))
+    return client.raw()
+
+
+def data(server: FakeServer, db: int = 0) -> Any:
+    """The keyspace of database ``db``: what is really stored, for white-box checks."""
+    return server.service.store.dbs[db].data
+
+
+# -- helpers of the end-to-end tests (redis-py against a twistd process) -------------
+
+
+def other_client(r: Any) -> Any:
+    """A second redis-py client to the same server, speaking the same RESP version."""
+    import redis
+
+    kwargs = r.connection_pool.connection_kwargs
+    return redis.Redis(port=kwargs["port"], protocol=kwargs.get("protocol", 2))
+
+
+def wait_until_blocked(r: Any, count: int = 1, timeout: float = 5.0) -> None:
+    """Poll INFO until ``count`` clients are blocked, so a write really wakes a waiter."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if r.info("clients").get("blocked_clients", 0) >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"fewer than {count} blocked clients after {timeout}s")

@@ -5,20 +5,16 @@ from __future__ import annotations
 import random
 from collections import deque
 
-import hiredis
 import pytest
 
 from hush.commands.keys import copy_value, register_copier, string_encoding
+from tests.support import error_of
 
 WRONG_ARGS = "ERR wrong number of arguments for '{}' command"
 NX_CONFLICT = "ERR NX and XX, GT or LT options at the same time are not compatible"
 GT_LT_CONFLICT = "ERR GT and LT options at the same time are not compatible"
 NOT_INTEGER = "ERR value is not an integer or out of range"
 
-
-def error_of(reply) -> str:
-    assert isinstance(reply, hiredis.ReplyError), reply
-    return str(reply)
 
 
 def raw(client, *args) -> bytes:

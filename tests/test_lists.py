@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections import deque
 
-import hiredis
 import pytest
 
 from hush.commands import COMMANDS
 from hush.resp import NULL_ARRAY
-from tests.support import encode_command
+from tests.support import data, error_of, raw_reply
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
@@ -19,18 +18,7 @@ SYNTAX = "ERR syntax error"
 needs_multi = pytest.mark.skipif(b"multi" not in COMMANDS, reason="MULTI is not registered")
 
 
-def error_of(reply) -> str:
-    assert isinstance(reply, hiredis.ReplyError), reply
-    return str(reply)
 
-
-def raw_reply(client, *args) -> bytes:
-    client.send_raw(encode_command(*args))
-    return client.raw()
-
-
-def data(server, db: int = 0):
-    return server.service.store.dbs[db].data
 
 
 @pytest.fixture

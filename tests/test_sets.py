@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import random
 
-import hiredis
 import pytest
 
 from hush.commands.sets import is_intset, ordered, set_encoding
-from tests.support import encode_command
+from tests.support import data, error_of, raw_reply
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INTEGER = "ERR value is not an integer or out of range"
@@ -16,18 +15,7 @@ NOT_POSITIVE = "ERR value is out of range, must be positive"
 SYNTAX = "ERR syntax error"
 
 
-def error_of(reply) -> str:
-    assert isinstance(reply, hiredis.ReplyError), reply
-    return str(reply)
 
-
-def raw_reply(client, *args) -> bytes:
-    client.send_raw(encode_command(*args))
-    return client.raw()
-
-
-def data(server, db: int = 0):
-    return server.service.store.dbs[db].data
 
 
 @pytest.fixture(autouse=True)
