@@ -26,9 +26,9 @@ from typing import Any
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
 from hush.commands.keys import parse_scan_options, register_encoding
 from hush.commands.strings import _ld_round, format_long_double, parse_long_double
-from hush.commands.table import command
+from hush.commands.table import command, range_spec
 from hush.cursors import parse_cursor
-from hush.errors import OVERFLOW, SYNTAX, CommandError, WrongType, wrong_arity
+from hush.errors import OVERFLOW, SYNTAX, CommandError, wrong_arity
 from hush.glob import compile_glob
 from hush.resp import OK
 from hush.store import Database, register_type
@@ -64,11 +64,7 @@ register_encoding(dict, hash_encoding)
 
 
 def _spec(*flags: str) -> tuple[dict[str, Any], ...]:
-    return ({
-        "flags": list(flags),
-        "begin_search": {"type": "index", "spec": {"index": 1}},
-        "find_keys": {"type": "range", "spec": {"lastkey": 0, "keystep": 1, "limit": 0}},
-    },)
+    return (range_spec(*flags),)
 
 
 _RO = _spec("RO")
@@ -89,10 +85,7 @@ def _read(db: Database, key: bytes) -> dict | None:
 
 def _write(db: Database, key: bytes) -> dict | None:
     """Redis's lookupKeyWrite for a hash (no hit/miss counting)."""
-    value = db.get(key)
-    if value is not None and value.__class__ is not dict:
-        raise WrongType()
-    return value
+    return db.get_typed(key, dict)
 
 
 def _store(db: Database, key: bytes, value: dict, created: bool) -> None:

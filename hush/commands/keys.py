@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hush.commands.args import INT64_MAX, parse_int
-from hush.commands.table import command, container
+from hush.commands.table import command, container, range_spec
 from hush.cursors import parse_cursor
 from hush.errors import (
     DB_INDEX_OUT_OF_RANGE,
@@ -80,13 +80,7 @@ EMBSTR_LIMIT = 44
 _MULTI_KEY_TIPS = ("request_policy:multi_shard", "response_policy:agg_sum")
 
 
-def _spec(*flags: str, index: int = 1, lastkey: int = 0) -> dict[str, Any]:
-    """One key spec as COMMAND INFO reports it."""
-    return {
-        "flags": list(flags),
-        "begin_search": {"type": "index", "spec": {"index": index}},
-        "find_keys": {"type": "range", "spec": {"lastkey": lastkey, "keystep": 1, "limit": 0}},
-    }
+_spec = range_spec
 
 
 # -- lookups as Redis counts them -----------------------------------------------

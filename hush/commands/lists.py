@@ -21,7 +21,7 @@ from typing import Any
 
 from hush.blocking import NOT_READY, Block
 from hush.commands.args import parse_int, parse_timeout
-from hush.commands.table import command
+from hush.commands.table import command, keynum_spec, range_spec
 from hush.errors import (
     INDEX_OUT_OF_RANGE,
     NO_SUCH_KEY,
@@ -46,19 +46,11 @@ _INT64_MIN = -(2**63)
 
 
 def _range_spec(index: int, flags: Sequence[str], lastkey: int = 0) -> dict[str, Any]:
-    return {
-        "flags": list(flags),
-        "begin_search": {"type": "index", "spec": {"index": index}},
-        "find_keys": {"type": "range", "spec": {"lastkey": lastkey, "keystep": 1, "limit": 0}},
-    }
+    return range_spec(*flags, index=index, lastkey=lastkey)
 
 
 def _keynum_spec(index: int) -> dict[str, Any]:
-    return {
-        "flags": ["RW", "access", "delete"],
-        "begin_search": {"type": "index", "spec": {"index": index}},
-        "find_keys": {"type": "keynum", "spec": {"keynumidx": 0, "firstkey": 1, "keystep": 1}},
-    }
+    return keynum_spec("RW", "access", "delete", index=index)
 
 
 _INSERT = (_range_spec(1, ("RW", "insert")),)

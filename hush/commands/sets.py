@@ -25,7 +25,7 @@ from typing import Any
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
 from hush.commands.keys import parse_scan_options, register_encoding
-from hush.commands.table import command
+from hush.commands.table import command, range_spec
 from hush.cursors import parse_cursor
 from hush.errors import NOT_POSITIVE, SYNTAX, CommandError, WrongType
 from hush.glob import compile_glob
@@ -76,11 +76,7 @@ def ordered(members: Iterable[bytes], size: int) -> list[bytes]:
 
 
 def _spec(index: int, *flags: str, lastkey: int = 0) -> dict[str, Any]:
-    return {
-        "flags": list(flags),
-        "begin_search": {"type": "index", "spec": {"index": index}},
-        "find_keys": {"type": "range", "spec": {"lastkey": lastkey, "keystep": 1, "limit": 0}},
-    }
+    return range_spec(*flags, index=index, lastkey=lastkey)
 
 
 _RO = (_spec(1, "RO"),)
@@ -103,10 +99,7 @@ def _read(db: Database, key: bytes) -> set | None:
 
 def _write(db: Database, key: bytes) -> set | None:
     """Redis's lookupKeyWrite for a set (no hit/miss counting)."""
-    value = db.get(key)
-    if value is not None and value.__class__ is not set:
-        raise WrongType()
-    return value
+    return db.get_typed(key, set)
 
 
 def _read_all(db: Database, keys: Iterable[bytes]) -> list[set | None]:

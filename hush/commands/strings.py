@@ -20,7 +20,7 @@ import re
 from fractions import Fraction
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int, syntax_error
-from hush.commands.table import command
+from hush.commands.table import command, range_spec
 from hush.errors import (
     INVALID_EXPIRE,
     NOT_FLOAT,
@@ -39,13 +39,7 @@ TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
 
 def _spec(*flags: str, lastkey: int = 0, keystep: int = 1, notes: str = "") -> tuple[dict, ...]:
-    """One key spec as COMMAND INFO reports it (Redis puts notes first)."""
-    spec: dict = {"notes": notes} if notes else {}
-    spec["flags"] = list(flags)
-    spec["begin_search"] = {"type": "index", "spec": {"index": 1}}
-    spec["find_keys"] = {"type": "range",
-                         "spec": {"lastkey": lastkey, "keystep": keystep, "limit": 0}}
-    return (spec,)
+    return (range_spec(*flags, lastkey=lastkey, keystep=keystep, notes=notes),)
 
 
 _RO = _spec("RO")

@@ -71,6 +71,29 @@ class Command:
 COMMANDS: dict[bytes, Command] = {}
 
 
+def range_spec(*flags: str, index: int = 1, lastkey: int = 0, keystep: int = 1,
+               limit: int = 0, notes: str = "") -> dict[str, Any]:
+    """A key spec whose keys follow an index, as COMMAND INFO reports it.
+
+    ``lastkey`` -1 means "to the last argument"; Redis puts notes first.
+    """
+    spec: dict[str, Any] = {"notes": notes} if notes else {}
+    spec["flags"] = list(flags)
+    spec["begin_search"] = {"type": "index", "spec": {"index": index}}
+    spec["find_keys"] = {"type": "range",
+                         "spec": {"lastkey": lastkey, "keystep": keystep, "limit": limit}}
+    return spec
+
+
+def keynum_spec(*flags: str, index: int) -> dict[str, Any]:
+    """A key spec whose key count is the argument at ``index`` (LMPOP, ZUNION, ...)."""
+    return {
+        "flags": list(flags),
+        "begin_search": {"type": "index", "spec": {"index": index}},
+        "find_keys": {"type": "keynum", "spec": {"keynumidx": 0, "firstkey": 1, "keystep": 1}},
+    }
+
+
 def lookup(name: bytes) -> Command | None:
     """Find a top-level command by name, in any letter case."""
     cmd = COMMANDS.get(name)

@@ -17,7 +17,7 @@ from typing import Any
 from hush.blocking import NOT_READY, Block
 from hush.commands.args import parse_int, parse_timeout, syntax_error
 from hush.commands.keys import register_copier, register_encoding
-from hush.commands.table import command
+from hush.commands.table import command, keynum_spec, range_spec
 from hush.errors import NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, CommandError, WrongType
 from hush.glob import compile_glob
 from hush.resp import NULL_ARRAY
@@ -45,19 +45,11 @@ register_encoding(ZSet, object_encoding)
 # -- key specs, as COMMAND INFO reports them --------------------------------
 
 def _range_spec(flags: tuple[str, ...], index: int = 1, lastkey: int = 0) -> dict[str, Any]:
-    return {
-        "flags": list(flags),
-        "begin_search": {"type": "index", "spec": {"index": index}},
-        "find_keys": {"type": "range", "spec": {"lastkey": lastkey, "keystep": 1, "limit": 0}},
-    }
+    return range_spec(*flags, index=index, lastkey=lastkey)
 
 
 def _keynum_spec(flags: tuple[str, ...], index: int) -> dict[str, Any]:
-    return {
-        "flags": list(flags),
-        "begin_search": {"type": "index", "spec": {"index": index}},
-        "find_keys": {"type": "keynum", "spec": {"keynumidx": 0, "firstkey": 1, "keystep": 1}},
-    }
+    return keynum_spec(*flags, index=index)
 
 
 _RO_ACCESS = ("RO", "access")
