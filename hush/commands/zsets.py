@@ -16,7 +16,7 @@ from typing import Any
 
 from hush.blocking import NOT_READY, Block
 from hush.commands.args import parse_int, parse_timeout, syntax_error
-from hush.commands.keys import register_copier, register_encoding
+from hush.commands.keys import read_key, register_copier, register_encoding
 from hush.commands.table import command, keynum_spec, range_spec
 from hush.errors import NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, CommandError, WrongType
 from hush.glob import compile_glob
@@ -64,22 +64,9 @@ def _get(ctx, key: bytes) -> ZSet | None:
     return ctx.db.get_typed(key, ZSet)
 
 
-def _lookup_read(ctx, key: bytes):
-    """A read lookup: counts a keyspace hit or miss, as Redis's lookupKeyRead does."""
-    value = ctx.db.get(key)
-    stats = ctx.store.stats
-    if value is None:
-        stats.keyspace_misses += 1
-    else:
-        stats.keyspace_hits += 1
-    return value
-
-
 def _read(ctx, key: bytes) -> ZSet | None:
-    value = _lookup_read(ctx, key)
-    if value is not None and value.__class__ is not ZSet:
-        raise WrongType()
-    return value
+    """Redis's lookupKeyRead for a sorted set: counts a keyspace hit or miss."""
+    return ctx.db.read_typed(key, ZSet)
 
 
 def _float(raw: bytes, error: str = NOT_FLOAT) -> float:
@@ -710,7 +697,7 @@ def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False
         raise syntax_error()
     sources = []
     for key in args[1:numkeys + 1]:
-        value = _lookup_read(ctx, key)
+        value = read_key(ctx.db, key)
         if value is not None and value.__class__ is not ZSet and TYPE_NAMES.get(value.__class__) != b"set":
             raise WrongType()
         sources.append(_Source(value))
