@@ -19,6 +19,7 @@ from twisted.internet.interfaces import IReactorTime
 from hush.blocking import BlockingManager
 from hush.config import Settings
 from hush.errors import CommandError
+from hush.memory import MemoryManager
 from hush.pubsub import PubSub
 from hush.store import Store
 
@@ -50,6 +51,11 @@ class StoreService(service.Service):
         self.started_at = clock.seconds()
         self.started_monotonic = time.monotonic()
         self.run_id = os.urandom(20).hex()
+        self.memory = MemoryManager(self)
+        settings.on_change("maxkeys", self._set_maxkeys)
+
+    def _set_maxkeys(self, maxkeys: int) -> None:
+        self.store.maxkeys = maxkeys
 
     def register_client(self, client: RedisProtocol) -> int:
         """Give a new connection its id and list it."""
