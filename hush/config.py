@@ -142,23 +142,35 @@ class Settings:
         Raises :class:`ConfigError` (its ``name`` is the setting concerned)
         or :class:`UnknownSetting`.
         """
-        parsed: dict[str, tuple[Setting, Any]] = {}
-        for raw_name, raw_value in pairs:
+        pairs = list(pairs)
+        # Names first, as Redis 7 does: an unknown name is reported even
+        # after a bad value. Duplicates are by the name given, so an alias
+        # and its setting may both appear (the later wins), as in Redis 7.0.
+        seen: set[str] = set()
+        for raw_name, _raw_value in pairs:
             name = raw_name.lower()
             setting = BY_NAME.get(name)
             if setting is None:
                 raise UnknownSetting(raw_name)
-            if setting.attr in parsed:
-                raise ConfigError("duplicate parameter", name)
-            if setting.protected:
-                raise ConfigError("can't set protected config", name)
             if not setting.mutable:
                 raise ConfigError("can't set immutable config", name)
+            if setting.protected:
+                raise ConfigError("can't set protected config", name)
+            if name in seen:
+                raise ConfigError("duplicate parameter", name)
+            seen.add(name)
+        parsed: dict[str, tuple[Setting, Any]] = {}
+        staged: dict[str, Any] = {}
+        for raw_name, raw_value in pairs:
+            name = raw_name.lower()
+            setting = BY_NAME[name]
+            current = staged.get(setting.attr, getattr(self, setting.attr))
             try:
-                value = setting.kind.parse_set(raw_value, getattr(self, setting.attr))
+                value = setting.kind.parse_set(raw_value, current)
             except ConfigError as error:
                 raise ConfigError(error.reason, name) from None
             parsed[setting.attr] = (setting, value)
+            staged[setting.attr] = value
         old = {attr: getattr(self, attr) for attr in parsed}
         applied: list[str] = []
         try:

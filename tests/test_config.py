@@ -111,6 +111,12 @@ def test_every_agreed_attribute_exists_with_its_default():
 # -- CONFIG SET through the Settings API ------------------------------------------
 
 
+def test_alias_and_name_in_one_call_the_later_wins():
+    settings = Settings()
+    settings.set_many([("lua-time-limit", "1"), ("busy-reply-threshold", "2")])
+    assert settings.busy_reply_threshold == 2
+
+
 def test_set_many_is_all_or_nothing():
     settings = Settings()
     with pytest.raises(ConfigError) as error:
@@ -363,9 +369,14 @@ def test_config_set_several(server, client):
      "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"),
     (("maxkeys", "1", "maxkeys", "2"),
      "ERR CONFIG SET failed (possibly related to argument 'maxkeys') - duplicate parameter"),
-    (("maxkeys", "1", "lua-time-limit", "1", "busy-reply-threshold", "2"),
-     "ERR CONFIG SET failed (possibly related to argument 'busy-reply-threshold') - "
+    (("maxkeys", "1", "lua-time-limit", "1", "LUA-time-limit", "2"),
+     "ERR CONFIG SET failed (possibly related to argument 'lua-time-limit') - "
      "duplicate parameter"),
+    (("maxkeys", "x", "nope", "2"),
+     "ERR Unknown option or number of arguments for CONFIG SET - 'nope'"),
+    (("maxkeys", "x", "databases", "2"),
+     "ERR CONFIG SET failed (possibly related to argument 'databases') - "
+     "can't set immutable config"),
     (("maxkeys", "x"), "ERR CONFIG SET failed (possibly related to argument 'maxkeys') - "
                        "argument couldn't be parsed into an integer"),
     (("maxkeys", "1", "maxmemory", "1.5mb"),
@@ -452,6 +463,11 @@ def test_info_names_the_config_file(tmp_path):
     ("CONFIG", "SET", "timeout", "1", "timeout", "2"),
     ("CONFIG", "SET", "logfile", "x"),
     ("CONFIG", "SET", "appendfilename", "x"),
+    ("CONFIG", "SET", "timeout", "x", "databases", "1"),
+    ("CONFIG", "SET", "timeout", "x", "timeout", "1"),
+    ("CONFIG", "SET", "timeout", "x", "nope", "1"),
+    ("CONFIG", "SET", "dir", "/tmp", "databases", "1"),
+    ("COMMAND", "INFO", "config|rewrite", "config|resetstat", "config|set", "config|get"),
     ("CONFIG", "GET", "timeout"),
     ("CONFIG", "GET", "maxmemory-samples"),
     ("CONFIG", "GET", "maxmemory-policy"),

@@ -120,6 +120,22 @@ def test_incremental_estimate_matches_a_fresh_walk(server, client):
         lambda k: ("RENAME", k, rng.choice(keys)),
         lambda k: ("LMOVE", k, rng.choice(keys), "LEFT", "RIGHT"),
         lambda k: ("SMOVE", k, rng.choice(keys), f"m{rng.randrange(30)}"),
+        lambda k: ("MOVE", k, "1"),
+        lambda k: ("COPY", k, rng.choice(keys), "DB", "0", "REPLACE"),
+        lambda k: ("SETRANGE", k, str(rng.randrange(40)), "abc"),
+        lambda k: ("GETDEL", k),
+        lambda k: ("SPOP", k),
+        lambda k: ("ZPOPMIN", k),
+        lambda k: ("HINCRBY", k, f"f{rng.randrange(20)}", "5"),
+        lambda k: ("LSET", k, "0", "w" * rng.randrange(30)),
+        lambda k: ("LINSERT", k, "BEFORE", "e", "inserted"),
+        lambda k: ("SUNIONSTORE", k, rng.choice(keys), rng.choice(keys)),
+        lambda k: ("ZUNIONSTORE", k, "2", rng.choice(keys), rng.choice(keys)),
+        lambda k: ("MSET", k, "1", rng.choice(keys), "2"),
+        lambda k: ("LREM", k, "0", "e"),
+        lambda k: ("SINTERSTORE", k, rng.choice(keys), rng.choice(keys)),
+        lambda k: ("HSETNX", k, "only", "once"),
+        lambda k: ("ZINCRBY", k, "2", f"z{rng.randrange(30)}"),
     ]
     for step in range(1500):
         client.call(*rng.choice(commands)(rng.choice(keys)))
