@@ -53,9 +53,15 @@ class StoreService(service.Service):
         self.run_id = os.urandom(20).hex()
         self.memory = MemoryManager(self)
         settings.on_change("maxkeys", self._set_maxkeys)
+        settings.on_change("proto-max-bulk-len", self._set_max_bulk_len)
 
     def _set_maxkeys(self, maxkeys: int) -> None:
         self.store.maxkeys = maxkeys
+
+    def _set_max_bulk_len(self, limit: int) -> None:
+        # Connected clients' parsers too, as Redis applies it at once.
+        for client in self.clients.values():
+            client.parser.exact.max_bulk_len = limit
 
     def register_client(self, client: RedisProtocol) -> int:
         """Give a new connection its id and list it."""

@@ -351,6 +351,13 @@ def test_config_set_maxkeys_applies_to_the_store(server, client):
     assert client.call("DBSIZE") == 2
 
 
+def test_config_set_proto_max_bulk_len_applies_to_connected_clients(server, client):
+    assert client.call("CONFIG", "SET", "proto-max-bulk-len", "1mb") == b"OK"
+    client.send_raw(b"*2\r\n$3\r\nGET\r\n$2000000\r\n")
+    assert str(client.replies()[0]) == "ERR Protocol error: invalid bulk length"
+    assert client.closed
+
+
 def test_config_set_several(server, client):
     assert client.call("CONFIG", "SET", "timeout", "30", "maxmemory-policy", "allkeys-lru",
                        "appendonly", "yes") == b"OK"
