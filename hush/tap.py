@@ -114,6 +114,9 @@ class Options(usage.Options):
                 setattr(settings, name, self[name])
             # --port replaces the file's port/bind/unixsocket.
             settings.listen = list(self["ports"]) if ports_given else listen_endpoints(settings)
+            if not settings.listen:
+                print("Configured to not listen anywhere, exiting.", file=sys.stderr)
+                raise SystemExit(1)
             settings.follow_listen()
             self._settings = settings
 

@@ -494,3 +494,37 @@ def test_info_names_the_config_file(tmp_path):
 ])
 def test_differential_config(pair, args):
     pair.check(*args)
+
+
+# -- twistd options ---------------------------------------------------------------------
+
+
+def options(*argv: str):
+    from hush.tap import Options
+
+    parsed = Options()
+    parsed.parseOptions(list(argv))
+    return parsed
+
+
+def test_tap_config_file_and_overrides(tmp_path):
+    path = write(tmp_path, "port 7005\nbind 127.0.0.1 ::1\nmaxkeys 9\ndatabases 3\n")
+    settings = options("--config", path).settings()
+    assert settings.listen == ["tcp:7005:interface=127.0.0.1", "tcp6:7005:interface=\\:\\:1"]
+    assert (settings.port, settings.maxkeys, settings.databases) == (7005, 9, 3)
+    assert settings.config_file == path
+    settings = options("-c", path, "--port", "tcp:7100", "--maxkeys", "0").settings()
+    assert settings.listen == ["tcp:7100"]
+    assert (settings.port, settings.maxkeys, settings.databases) == (7100, 0, 3)
+    # Without --config nothing changes.
+    settings = options("--maxkeys", "4").settings()
+    assert settings.maxkeys == 4 and settings.config_file == ""
+
+
+def test_tap_bad_config_exits_with_the_report(tmp_path, capsys):
+    path = write(tmp_path, "maxkeys -1\n")
+    with pytest.raises(SystemExit) as exit_info:
+        options("--config", path)
+    assert exit_info.value.code == 1
+    assert "at line 1\n>>> 'maxkeys -1'\nargument must be between 0 and 2147483647 inclusive" in (
+        capsys.readouterr().err)

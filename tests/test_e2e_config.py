@@ -85,6 +85,15 @@ def test_unknown_directive_and_missing_file(tmp_path):
     assert "can't open config file" in done.stderr
 
 
+def test_port_0_without_unixsocket_exits(tmp_path):
+    path = tmp_path / "nowhere.conf"
+    path.write_text("port 0\n")
+    done = subprocess.run(_argv("--config", str(path)), env=_env(), cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0
+    assert "Configured to not listen anywhere, exiting." in done.stderr
+
+
 def test_example_config_runs():
     proc = start_hush("--config", str(REPO / "contrib" / "hush.conf"))
     try:
