@@ -114,11 +114,6 @@ class Settings:
                 found[name.encode()] = setting.kind.render(getattr(self, setting.attr)).encode()
         return found
 
-    def is_default(self, name: str) -> bool:
-        """True if setting ``name`` still has its default value."""
-        setting = BY_NAME[name]
-        return getattr(self, setting.attr) == DEFAULTS[setting.attr]
-
     # -- changing ----------------------------------------------------------
 
     def on_change(self, name: str, callback: Callable[[Any], None]) -> None:
@@ -172,23 +167,22 @@ class Settings:
             parsed[setting.attr] = (setting, value)
             staged[setting.attr] = value
         old = {attr: getattr(self, attr) for attr in parsed}
-        applied: list[str] = []
+        for attr, (_setting, value) in parsed.items():
+            setattr(self, attr, value)
+        notified: list[str] = []
         try:
-            for attr, (_setting, value) in parsed.items():
-                setattr(self, attr, value)
-                applied.append(attr)
-            for attr in applied:
+            for attr in parsed:
                 if getattr(self, attr) != old[attr]:
+                    notified.append(attr)
                     for callback in self._listeners.get(attr, ()):
                         callback(getattr(self, attr))
         except ConfigError as error:
-            for attr in applied:
-                changed = getattr(self, attr) != old[attr]
+            for attr in parsed:
                 setattr(self, attr, old[attr])
-                if changed:
-                    for callback in self._listeners.get(attr, ()):
-                        callback(old[attr])
-            raise ConfigError(error.reason, error.name or parsed[applied[-1]][0].name) from None
+            for attr in notified:
+                for callback in self._listeners.get(attr, ()):
+                    callback(old[attr])
+            raise ConfigError(error.reason, error.name or parsed[notified[-1]][0].name) from None
 
 
 def tcp_port(description: str) -> int | None:
