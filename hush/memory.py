@@ -166,6 +166,8 @@ class TrackedDatabase(Database):
 class TrackedStore(Store):
     """A :class:`Store` whose SWAPDB moves the size estimates with the data."""
 
+    __slots__ = ()
+
     def swapdb(self, first: int, second: int) -> None:
         Store.swapdb(self, first, second)
         sizes = self.memory_tracker.sizes
