@@ -49,6 +49,9 @@ _MULTI_EXEMPT = frozenset(["exec", "discard", "quit", "reset"])
 
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
 
+_BYTES_BASE = getsizeof(b"")
+#: A key and a string value together, less their lengths (the common case, inlined).
+_STRING_ENTRY = ENTRY_OVERHEAD + 2 * _BYTES_BASE
 _FLOAT_SIZE = getsizeof(0.0)
 _PAIR_SIZE = getsizeof((0.0, b""))
 
@@ -85,7 +88,9 @@ def value_size(value: Any) -> int:
 
 def key_size(key: bytes, value: Any) -> int:
     """Estimated bytes held by one key and its value."""
-    return ENTRY_OVERHEAD + getsizeof(key) + value_size(value)
+    if value.__class__ is bytes:
+        return _STRING_ENTRY + len(key) + len(value)
+    return ENTRY_OVERHEAD + _BYTES_BASE + len(key) + value_size(value)
 
 
 class Tracker:
@@ -133,7 +138,15 @@ class TrackedDatabase(Database):
 
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
         Database.set(self, key, value, keep_ttl)
-        self.store.memory_tracker.account(self, key)
+        # Inlined Tracker.account: the value is the one just stored.
+        tracker = self.store.memory_tracker
+        sizes = tracker.sizes[self.index]
+        if value.__class__ is bytes:
+            new = _STRING_ENTRY + len(key) + len(value)
+        else:
+            new = key_size(key, value)
+        tracker.used += new - sizes.get(key, 0)
+        sizes[key] = new
 
     def modified(self, key: bytes) -> None:
         Database.modified(self, key)
