@@ -11,6 +11,7 @@ One ``callLater`` is armed for the earliest deadline -- never one per key.
 from __future__ import annotations
 
 import heapq
+import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,15 @@ class ExpiryScheduler:
             done += 1
         if heap:
             self._arm(heap[0][0] if done < MAX_PER_RUN else now_ms)
+
+    def sample(self, count: int) -> list[tuple[int, int, bytes]]:
+        """``count`` random (deadline, db, key) entries, some maybe stale (for eviction)."""
+        heap = self._heap
+        return random.choices(heap, k=count) if heap else []
+
+    def earliest(self) -> tuple[int, int, bytes] | None:
+        """The entry with the soonest deadline (maybe stale), or None."""
+        return self._heap[0] if self._heap else None
 
     def stop(self) -> None:
         """Cancel the timer (on service stop)."""

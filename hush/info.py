@@ -134,7 +134,7 @@ def server_section(server: StoreService, port: int) -> Fields:
         ("hz", 10),
         ("configured_hz", 10),
         ("executable", _executable()),
-        ("config_file", ""),
+        ("config_file", server.settings.config_file),
         ("io_threads_active", 0),
     ]
 
@@ -156,9 +156,11 @@ def memory_section(server: StoreService) -> Fields:
     peak = max(_peak_rss_bytes(), rss)
     system = _system_memory()
     maxmemory = server.settings.maxmemory
+    # hush.memory's dataset estimate while maxmemory is set, else the RSS.
+    used = server.memory.used_memory() or rss
     return [
-        ("used_memory", rss),
-        ("used_memory_human", bytes_to_human(rss)),
+        ("used_memory", used),
+        ("used_memory_human", bytes_to_human(used)),
         ("used_memory_rss", rss),
         ("used_memory_rss_human", bytes_to_human(rss)),
         ("used_memory_peak", peak),
@@ -183,7 +185,7 @@ def persistence_section(server: StoreService) -> Fields:
         ("rdb_last_save_time", int(server.started_at)),
         ("rdb_last_bgsave_status", "ok"),
         ("rdb_saves", 0),
-        ("aof_enabled", 1 if server.settings.appendonly == "yes" else 0),
+        ("aof_enabled", 1 if server.settings.appendonly else 0),
         ("aof_rewrite_in_progress", 0),
         ("aof_rewrite_scheduled", 0),
     ]

@@ -104,6 +104,7 @@ class RedisProtocol(LineReceiver):
         self._seconds = server.clock.seconds
         self._stats = server.store.stats
         self.client_id = server.register_client(self)
+        self.update_gate()
         self._socket = _direct_socket(self.transport)
         if self._socket is not None:
             # Redis sets TCP_NODELAY too: a reply is one write, and Nagle would
@@ -130,8 +131,9 @@ class RedisProtocol(LineReceiver):
         self._closing = True
 
     def update_gate(self) -> None:
-        """Recompute whether commands must pass the MULTI / subscribed-mode checks."""
-        self._gated = self.in_multi or bool(self.channels or self.patterns)
+        """Recompute whether commands must pass the MULTI / subscribed-mode / maxmemory checks."""
+        self._gated = (self.in_multi or bool(self.channels or self.patterns)
+                       or self.factory.service.memory.limited)
 
     @property
     def subscriptions(self) -> int:
@@ -360,7 +362,12 @@ class RedisProtocol(LineReceiver):
         return error
 
     def _gate(self, cmd: Any, argv: list[bytes]) -> Any:
-        """Subscribed-mode and MULTI checks: a reply to send instead, or None to run."""
+        """maxmemory, subscribed-mode and MULTI checks: a reply to send instead, or None to run."""
+        memory = self.factory.service.memory
+        if memory.limited and not self.exec_running:
+            refused = memory.admit(self, cmd)
+            if refused is not None:
+                return self._reject(refused)
         top = cmd.parent or cmd
         if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
             return self._reject(CommandError(

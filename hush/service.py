@@ -19,6 +19,7 @@ from twisted.internet.interfaces import IReactorTime
 from hush.blocking import BlockingManager
 from hush.config import Settings
 from hush.errors import CommandError
+from hush.memory import MemoryManager
 from hush.pubsub import PubSub
 from hush.store import Store
 
@@ -50,6 +51,17 @@ class StoreService(service.Service):
         self.started_at = clock.seconds()
         self.started_monotonic = time.monotonic()
         self.run_id = os.urandom(20).hex()
+        self.memory = MemoryManager(self)
+        settings.on_change("maxkeys", self._set_maxkeys)
+        settings.on_change("proto-max-bulk-len", self._set_max_bulk_len)
+
+    def _set_maxkeys(self, maxkeys: int) -> None:
+        self.store.maxkeys = maxkeys
+
+    def _set_max_bulk_len(self, limit: int) -> None:
+        # Connected clients' parsers too, as Redis applies it at once.
+        for client in self.clients.values():
+            client.parser.exact.max_bulk_len = limit
 
     def register_client(self, client: RedisProtocol) -> int:
         """Give a new connection its id and list it."""

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from twisted.application.service import IService
 from twisted.python import usage
 
 from hush import __version__
-from hush.config import Settings
+from hush.config import ConfigFileError, Settings, listen_endpoints, load_file
 from hush.service import make_service
 
 DEFAULT_PORT = "tcp:6379:interface=127.0.0.1"
@@ -36,7 +38,7 @@ _positive.coerceDoc = "A whole number, 1 or more."  # type: ignore[attr-defined]
 class Options(usage.Options):
     """Command-line options of ``twistd hush``."""
 
-    synopsis = "[--port ENDPOINT ...] [--maxkeys N] [--databases N]"
+    synopsis = "[--config FILE] [--port ENDPOINT ...] [--maxkeys N] [--databases N]"
     longdesc = (
         "Hush: a Redis-compatible in-memory data store. Serves the Redis protocol "
         "(RESP2 and RESP3) on each --port endpoint."
@@ -52,11 +54,36 @@ class Options(usage.Options):
             _non_negative,
         ],
         ["databases", None, 16, "Number of databases (SELECT 0..N-1).", _positive],
+        [
+            "config",
+            "c",
+            None,
+            "A redis.conf-style configuration file (see contrib/hush.conf); "
+            "options given on the command line override it.",
+        ],
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self["ports"] = []
+        # Options given on the command line override the config file; twistd's
+        # defaults must not.
+        self.given: set[str] = set()
+        self._settings: Settings | None = None
+
+    def opt_maxkeys(self, value: str) -> None:
+        self["maxkeys"] = self._coerce(_non_negative, "maxkeys", value)
+
+    def opt_databases(self, value: str) -> None:
+        self["databases"] = self._coerce(_positive, "databases", value)
+
+    def _coerce(self, coerce, name: str, value: str) -> int:
+        try:
+            number = coerce(value)
+        except ValueError as error:
+            raise usage.UsageError(f"Parameter type enforcement failed: {error}") from None
+        self.given.add(name)
+        return number
 
     def opt_port(self, description: str) -> None:
         """Listen on this Twisted endpoint (tcp:6379, unix:/run/hush.sock,
@@ -72,11 +99,31 @@ class Options(usage.Options):
         raise SystemExit(0)
 
     def postOptions(self) -> None:
-        if not self["ports"]:
+        ports_given = bool(self["ports"])
+        if not ports_given:
             self["ports"] = [DEFAULT_PORT]
+        if self["config"]:
+            settings = Settings()
+            try:
+                load_file(self["config"], settings, keep=self.given)
+            except ConfigFileError as error:
+                # Redis's way: the report on stderr and a failed exit, no usage text.
+                print(error, file=sys.stderr)
+                raise SystemExit(1) from None
+            for name in self.given:
+                setattr(settings, name, self[name])
+            # --port replaces the file's port/bind/unixsocket.
+            settings.listen = list(self["ports"]) if ports_given else listen_endpoints(settings)
+            if not settings.listen:
+                print("Configured to not listen anywhere, exiting.", file=sys.stderr)
+                raise SystemExit(1)
+            settings.follow_listen()
+            self._settings = settings
 
     def settings(self) -> Settings:
-        """The server settings these options describe."""
+        """The server settings these options (and the --config file) describe."""
+        if self._settings is not None:
+            return self._settings
         return Settings(
             databases=self["databases"],
             maxkeys=self["maxkeys"],

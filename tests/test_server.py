@@ -233,62 +233,6 @@ def test_bytes_to_human():
     assert bytes_to_human(25276510208) == "23.54G"
 
 
-# -- CONFIG -------------------------------------------------------------------
-
-def test_config_get_patterns(client):
-    assert client.call("CONFIG", "GET", "databases") == [b"databases", b"16"]
-    reply = client.call("CONFIG", "GET", "MAXMEMORY*", "maxclients", "maxmemory")
-    pairs = dict(zip(reply[::2], reply[1::2], strict=True))
-    assert pairs == {b"maxmemory": b"0", b"maxmemory-policy": b"noeviction",
-                     b"maxclients": b"10000"}
-    assert client.call("CONFIG", "GET", "nomatch") == []
-
-
-def test_config_get_exact_name_keeps_callers_spelling(client):
-    assert client.call("CONFIG", "GET", "DataBases") == [b"DataBases", b"16"]
-    assert client.call("CONFIG", "GET", "DATABASES", "databases") == [b"DATABASES", b"16"]
-    assert client.call("CONFIG", "GET", "DATA*") == [b"databases", b"16"]
-
-
-def test_config_get_is_a_map_in_resp3(client):
-    client.call("HELLO", "3")
-    client.send_raw(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$9\r\ndatabases\r\n")
-    assert client.raw() == b"%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n"
-
-
-def test_config_set_maxkeys_applies_to_the_store(server, client):
-    assert client.call("CONFIG", "SET", "maxkeys", "2") == b"OK"
-    assert server.service.store.maxkeys == 2
-    assert client.call("CONFIG", "GET", "maxkeys") == [b"maxkeys", b"2"]
-    for key in ("a", "b", "c"):
-        client.call("SET", key, "1")
-    assert client.call("DBSIZE") == 2
-
-
-@pytest.mark.parametrize("args, error", [
-    (("foo", "1"), "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"),
-    (("databases", "3"),
-     "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config"),
-    (("maxkeys", "1", "maxkeys", "2"),
-     "ERR CONFIG SET failed (possibly related to argument 'maxkeys') - duplicate parameter"),
-    (("maxkeys", "x"), "ERR CONFIG SET failed (possibly related to argument 'maxkeys') - "
-                       "argument couldn't be parsed into an integer"),
-    (("maxkeys", "1", "x"), "ERR syntax error"),
-])
-def test_config_set_errors_change_nothing(server, client, args, error):
-    reply = client.call("CONFIG", "SET", *args)
-    assert str(reply) == error
-    assert server.service.store.maxkeys == 0
-
-
-def test_config_help_and_unknown_subcommand(client):
-    assert client.call("CONFIG", "HELP")[0].startswith(b"CONFIG <subcommand>")
-    assert str(client.call("CONFIG", "FOO")) == "ERR unknown subcommand 'FOO'. Try CONFIG HELP."
-    assert str(client.call("CONFIG")) == "ERR wrong number of arguments for 'config' command"
-    assert str(client.call("CONFIG", "GET")) == (
-        "ERR wrong number of arguments for 'config|get' command")
-
-
 # -- COMMAND ------------------------------------------------------------------
 
 def test_command_count_matches_the_table(client):

@@ -1,11 +1,11 @@
 # -*- test-case-name: tests.test_server -*-
-"""Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, CONFIG, COMMAND."""
+"""Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, COMMAND (CONFIG: config.py)."""
 
 from __future__ import annotations
 
 from hush.commands import introspect
 from hush.commands.args import parse_int
-from hush.commands.table import all_commands, command, container, lookup
+from hush.commands.table import all_commands, command, lookup
 from hush.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
 from hush.info import render as render_info
 from hush.resp import OK, SimpleString, Verbatim
@@ -90,98 +90,6 @@ def info(ctx, *sections: bytes) -> Verbatim:
 def _local_port(ctx) -> int:
     host = ctx.transport.getHost() if ctx.transport is not None else None
     return getattr(host, "port", None) or ctx.server.settings.port
-
-
-# -- CONFIG ----------------------------------------------------------------
-
-container("config", group=GROUP, since="2.0.0",
-          summary="A container for server configuration commands")
-
-_CONFIG_FLAGS = ("admin", "noscript", "loading", "stale")
-_CONFIG_ACL = ("admin", "slow", "dangerous")
-
-#: Settings CONFIG SET can change: only those Hush applies at run time.
-_SETTABLE = {"maxkeys"}
-_GLOB_CHARS = frozenset(b"*?[")
-
-
-@command("config|get", arity=-3, flags=_CONFIG_FLAGS, group=GROUP, since="2.0.0",
-         summary="Get the values of configuration parameters", acl=_CONFIG_ACL)
-def config_get(ctx, *patterns: bytes) -> dict[bytes, bytes]:
-    """Every setting matching any of the glob patterns, each once (a map in RESP3)."""
-    found: dict[bytes, tuple[bytes, bytes]] = {}
-    for pattern in patterns:
-        for name, value in ctx.server.settings.get(pattern).items():
-            # Redis answers an exact (glob-free) name in the caller's spelling.
-            shown = pattern if not _GLOB_CHARS.intersection(pattern) else name
-            found.setdefault(name, (shown, value))
-    return dict(found.values())
-
-
-@command("config|set", arity=-4, flags=_CONFIG_FLAGS, group=GROUP, since="2.0.0",
-         summary="Set configuration parameters to the given values", acl=_CONFIG_ACL,
-         tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
-def config_set(ctx, *pairs: bytes):
-    """Change settings that Hush can apply at run time (all or none of them)."""
-    if len(pairs) % 2:
-        raise CommandError(SYNTAX)
-    settings = ctx.server.settings
-    known = set(settings.names())
-    changes: dict[str, int] = {}
-    for raw_name, raw_value in zip(pairs[::2], pairs[1::2], strict=True):
-        name = raw_name.decode("utf-8", "replace").lower()
-        if name not in known:
-            raise CommandError(
-                f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
-        if name in changes:
-            raise _config_set_failed(name, "duplicate parameter")
-        if name not in _SETTABLE:
-            raise _config_set_failed(name, "can't set immutable config")
-        try:
-            value = parse_int(raw_value)
-        except CommandError:
-            raise _config_set_failed(
-                name, "argument couldn't be parsed into an integer") from None
-        if value < 0:
-            raise _config_set_failed(name, "argument must be between 0 and 2147483647 inclusive")
-        changes[name] = value
-    for name, value in changes.items():
-        setattr(settings, name.replace("-", "_"), value)
-        if name == "maxkeys":
-            ctx.store.maxkeys = value
-    return OK
-
-
-def _config_set_failed(name: str, why: str) -> CommandError:
-    return CommandError(f"ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
-
-
-@command("config|resetstat", arity=2, flags=_CONFIG_FLAGS, group=GROUP, since="2.0.0",
-         summary="Reset the stats returned by INFO", acl=_CONFIG_ACL)
-def config_resetstat(ctx):
-    """Zero the INFO stats counters."""
-    ctx.store.stats.reset()
-    return OK
-
-
-_CONFIG_HELP = [
-    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their values.",
-    "SET <directive> <value>",
-    "    Set the configuration <directive> to <value>.",
-    "RESETSTAT",
-    "    Reset statistics reported by the INFO command.",
-    "HELP",
-    "    Prints this help.",
-]
-
-
-@command("config|help", arity=2, flags=("loading", "stale"), group=GROUP, since="5.0.0",
-         summary="Show helpful text about the different subcommands", acl=("slow",))
-def config_help(ctx) -> list[SimpleString]:
-    """CONFIG's subcommands, one status line each."""
-    return [SimpleString(line.encode()) for line in _CONFIG_HELP]
 
 
 # -- COMMAND ---------------------------------------------------------------
