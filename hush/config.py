@@ -23,6 +23,8 @@ class Settings:
     maxkeys: int = 1000
     maxclients: int = 10000
     timeout: int = 0
+    requirepass: str = ""                       # "" = no password
+    protected_mode: bool = True                 # CONFIG GET renders yes/no
     proto_max_bulk_len: int = 512 * 1024 * 1024
     client_query_buffer_limit: int = 1024 * 1024 * 1024
     appendonly: str = "no"

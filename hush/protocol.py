@@ -22,6 +22,7 @@ from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 
 from hush import errors
+from hush.auth import NOAUTH
 from hush.blocking import Block, Waiter
 from hush.commands import COMMANDS, lookup
 from hush.commands.transactions import unwatch_all
@@ -59,6 +60,8 @@ class RedisProtocol(LineReceiver):
         self.lib_ver = b""
         self.client_id = 0
         self.in_multi = False
+        # False until AUTH when requirepass is set (hush.auth).
+        self.authenticated = True
         self.created_at = 0.0
         self.last_interaction = 0.0
         self._last_cmd: Any = None
@@ -97,6 +100,13 @@ class RedisProtocol(LineReceiver):
 
     def connectionMade(self) -> None:
         server = self.factory.service
+        refusal = server.refusal(self.transport)
+        if refusal is not None:
+            # maxclients or protected mode: Redis's error, then the door.
+            self._closing = True
+            self.transport.write(refusal)
+            self.transport.loseConnection()
+            return
         self.db: Database = server.store.dbs[0]
         self.parser = FastParser(server.settings.proto_max_bulk_len)
         self.created_at = self.last_interaction = server.clock.seconds()
@@ -109,6 +119,9 @@ class RedisProtocol(LineReceiver):
             # Redis sets TCP_NODELAY too: a reply is one write, and Nagle would
             # hold back the tail of a large one until the client's ACK.
             self.transport.setTcpNoDelay(True)
+        if server.settings.requirepass:
+            self.authenticated = False
+            self._gated = True
 
     def connectionLost(self, reason: Any = None) -> None:
         self._closing = True
@@ -131,7 +144,8 @@ class RedisProtocol(LineReceiver):
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the MULTI / subscribed-mode checks."""
-        self._gated = self.in_multi or bool(self.channels or self.patterns)
+        self._gated = (self.in_multi or bool(self.channels or self.patterns)
+                       or not self.authenticated)
 
     @property
     def subscriptions(self) -> int:
@@ -295,6 +309,8 @@ class RedisProtocol(LineReceiver):
         self._waiter = None
         if self._closing:
             return
+        # A reply counts as interaction for the idle timeout, as in Redis.
+        self.last_interaction = self._seconds()
         out: list[bytes] = []
         outer = self._out
         self._out = out
@@ -361,6 +377,15 @@ class RedisProtocol(LineReceiver):
 
     def _gate(self, cmd: Any, argv: list[bytes]) -> Any:
         """Subscribed-mode and MULTI checks: a reply to send instead, or None to run."""
+        if not self.authenticated:
+            if self.factory.service.settings.requirepass:
+                if "no-auth" not in cmd.flags:
+                    return self._reject(CommandError(NOAUTH))
+            else:
+                # The password was removed (CONFIG SET requirepass ""): the
+                # default user needs none now, as in Redis.
+                self.authenticated = True
+                self.update_gate()
         top = cmd.parent or cmd
         if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
             return self._reject(CommandError(

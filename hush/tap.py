@@ -52,6 +52,30 @@ class Options(usage.Options):
             _non_negative,
         ],
         ["databases", None, 16, "Number of databases (SELECT 0..N-1).", _positive],
+        [
+            "requirepass",
+            None,
+            "",
+            "Password clients must give with AUTH (or HELLO ... AUTH) before any "
+            "other command. Visible to other local users in the process list: "
+            "prefer a configuration file.",
+        ],
+        [
+            "maxclients",
+            None,
+            10000,
+            "Most simultaneous client connections; more are refused with "
+            "'max number of clients reached'.",
+            _positive,
+        ],
+        [
+            "timeout",
+            None,
+            0,
+            "Close connections idle for more than this many seconds (not blocked "
+            "or subscribed ones). 0 means never.",
+            _non_negative,
+        ],
     ]
 
     def __init__(self) -> None:
@@ -60,7 +84,8 @@ class Options(usage.Options):
 
     def opt_port(self, description: str) -> None:
         """Listen on this Twisted endpoint (tcp:6379, unix:/run/hush.sock,
-        ssl:6380:privateKey=key.pem:certKey=cert.pem, systemd:domain=INET:index=0).
+        ssl:6380:privateKey=key.pem:certKey=cert.pem, systemd:domain=INET:index=0
+        for the first socket systemd passes, or systemd:domain=INET:name=NAME).
         May be given several times. Default: tcp:6379:interface=127.0.0.1."""
         self["ports"].append(description)
 
@@ -80,6 +105,9 @@ class Options(usage.Options):
         return Settings(
             databases=self["databases"],
             maxkeys=self["maxkeys"],
+            requirepass=self["requirepass"],
+            maxclients=self["maxclients"],
+            timeout=self["timeout"],
             listen=list(self["ports"]),
         )
 

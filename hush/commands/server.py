@@ -101,7 +101,9 @@ _CONFIG_FLAGS = ("admin", "noscript", "loading", "stale")
 _CONFIG_ACL = ("admin", "slow", "dangerous")
 
 #: Settings CONFIG SET can change: only those Hush applies at run time.
-_SETTABLE = {"maxkeys"}
+_SETTABLE = {"maxkeys", "timeout"}
+#: Settable settings whose value is text, not a number.
+_TEXT_SETTABLE = {"requirepass"}
 _GLOB_CHARS = frozenset(b"*?[")
 
 
@@ -127,7 +129,7 @@ def config_set(ctx, *pairs: bytes):
         raise CommandError(SYNTAX)
     settings = ctx.server.settings
     known = set(settings.names())
-    changes: dict[str, int] = {}
+    changes: dict[str, int | str] = {}
     for raw_name, raw_value in zip(pairs[::2], pairs[1::2], strict=True):
         name = raw_name.decode("utf-8", "replace").lower()
         if name not in known:
@@ -135,6 +137,11 @@ def config_set(ctx, *pairs: bytes):
                 f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
         if name in changes:
             raise _config_set_failed(name, "duplicate parameter")
+        if name in _TEXT_SETTABLE:
+            # Existing connections keep their authentication; new AUTHs
+            # (and new connections) see the new password, as in Redis.
+            changes[name] = raw_value.decode("utf-8", "surrogateescape")
+            continue
         if name not in _SETTABLE:
             raise _config_set_failed(name, "can't set immutable config")
         try:
@@ -149,6 +156,8 @@ def config_set(ctx, *pairs: bytes):
         setattr(settings, name.replace("-", "_"), value)
         if name == "maxkeys":
             ctx.store.maxkeys = value
+        elif name == "timeout":
+            ctx.server.idle.arm()
     return OK
 
 

@@ -131,5 +131,7 @@ def reset(ctx):
     ctx.select(0)
     ctx.resp3 = False
     ctx.name = b""
+    # Back to the default user's state: unauthenticated if it has a password.
+    ctx.authenticated = not ctx.server.settings.requirepass
     ctx.update_gate()
     return SimpleString(b"RESET")
