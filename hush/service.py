@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from twisted.application import service, strports
 from twisted.internet.interfaces import IReactorTime
-
 from twisted.logger import Logger
 
 from hush import auth, limits
