@@ -6,10 +6,11 @@ import resource
 
 import pytest
 from twisted.logger import globalLogPublisher
+from twisted.python import usage
 
 from hush import limits
 from hush.limits import FileLimitError, adjust_open_files_limit
-from tests.support import FakeServer
+from tests.support import REPO, FakeServer
 
 INF = resource.RLIM_INFINITY
 
@@ -232,3 +233,50 @@ def test_service_stop_cancels_the_sweep():
     server.service.startService()
     server.service.stopService()
     assert server.clock.getDelayedCalls() == []
+
+
+# -- options and the systemd units ---------------------------------------------
+
+
+def test_options():
+    from hush.tap import Options
+
+    options = Options()
+    options.parseOptions(["--requirepass", "pw", "--maxclients", "5", "--timeout", "30"])
+    settings = options.settings()
+    assert (settings.requirepass, settings.maxclients, settings.timeout) == ("pw", 5, 30)
+    defaults = Options()
+    defaults.parseOptions([])
+    settings = defaults.settings()
+    assert (settings.requirepass, settings.maxclients, settings.timeout) == ("", 10000, 0)
+    assert settings.protected_mode is True
+    for bad in (["--maxclients", "0"], ["--timeout", "-1"]):
+        with pytest.raises(usage.UsageError):
+            Options().parseOptions(bad)
+
+
+def _unit(name: str) -> dict[str, str]:
+    values = {}
+    for line in (REPO / "contrib" / "systemd" / name).read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key] = value
+    return values
+
+
+def test_systemd_units_agree_with_what_works():
+    from hush.config import Settings
+    from hush.tap import Options
+
+    service, socket_unit = _unit("hush.service"), _unit("hush.socket")
+    argv = service["ExecStart"].split()
+    options = Options()
+    options.parseOptions(argv[argv.index("hush") + 1:])
+    # tests/test_e2e_security.py starts twistd with this endpoint, as systemd would.
+    assert options["ports"] == [f"systemd:domain=INET:name={socket_unit['FileDescriptorName']}"]
+    assert int(service["LimitNOFILE"]) == Settings().maxclients + limits.RESERVED_FDS
+    assert service["ReadWritePaths"] == service["WorkingDirectory"] == "/var/lib/hush"
+    for option in ("NoNewPrivileges", "PrivateTmp", "ProtectHome"):
+        assert service[option] == "yes"
+    assert service["ProtectSystem"] == "strict"
+    assert service["User"] == "hush"
