@@ -255,7 +255,7 @@ def test_acl_cat(client):
     assert b"get" in client.call("ACL", "CAT", "STRING")
     assert error(client.call("ACL", "CAT", "nosuch")) == "ERR Unknown category 'nosuch'"
     assert error(client.call("ACL", "CAT", "a", "b")) == (
-        "ERR unknown subcommand or wrong number of arguments for 'cat'. Try ACL HELP.")
+        "ERR unknown subcommand or wrong number of arguments for 'CAT'. Try ACL HELP.")
 
 
 def test_acl_help_lists_only_what_exists(client):

@@ -59,8 +59,10 @@ def acl_cat(ctx, *args: bytes) -> list[bytes]:
     if not args:
         return [name.encode() for name in introspect.ACL_ORDER]
     if len(args) > 1:
+        # Redis quotes the subcommand as the client spelled it; handlers do
+        # not see that spelling, and clients send it in capitals.
         raise CommandError(
-            "ERR unknown subcommand or wrong number of arguments for 'cat'. Try ACL HELP.")
+            "ERR unknown subcommand or wrong number of arguments for 'CAT'. Try ACL HELP.")
     category = args[0].decode("utf-8", "replace").lower()
     if category not in introspect.ACL_ORDER:
         raise CommandError(f"ERR Unknown category '{args[0].decode('utf-8', 'replace')}'")
