@@ -17,6 +17,8 @@ import hmac
 import os
 from typing import TYPE_CHECKING, Any
 
+from hush.resp import error_bytes
+
 if TYPE_CHECKING:
     from hush.config import Settings
 
@@ -93,3 +95,105 @@ def denied_by_protected_mode(settings: Settings, peer: Any) -> bool:
     protected mode is on and the default user has no password.
     """
     return bool(settings.protected_mode) and not settings.requirepass and not is_local(peer)
+
+
+# -- requests from unauthenticated clients ----------------------------------------
+
+#: Redis's limits on requests from clients that must still authenticate: a
+#: stranger cannot make the server buffer 512 MB before AUTH is even checked.
+UNAUTH_MAX_ARGS = 10
+UNAUTH_MAX_BULK = 16384
+
+_INCOMPLETE = 0
+
+
+def first_request_end(buf: bytes, inline_max: int) -> int | str:
+    """Where the first request in ``buf`` ends, 0 if it is incomplete, or an error.
+
+    Only the headers are read, with Redis's checks in Redis's order
+    (processMultibulkBuffer), the unauthenticated limits included; the
+    request itself is then parsed by the connection's ordinary parser.
+    """
+    end = len(buf)
+    if buf[0] != 42:  # not '*': an inline request, one line
+        newline = buf.find(b"\n")
+        if newline < 0:
+            # Too long without a newline: the ordinary parser gives the error.
+            return end if end > inline_max else _INCOMPLETE
+        return newline + 1
+    newline = buf.find(b"\r")
+    if newline < 0 or newline + 1 >= end:
+        return end if end > inline_max else _INCOMPLETE
+    count = _length(buf[1:newline])
+    if count is None:
+        return "ERR Protocol error: invalid multibulk length"
+    if count > UNAUTH_MAX_ARGS:
+        return "ERR Protocol error: unauthenticated multibulk length"
+    pos = newline + 2
+    for _ in range(max(count, 0)):
+        newline = buf.find(b"\r", pos)
+        if newline < 0 or newline + 1 >= end:
+            return end if end - pos > inline_max else _INCOMPLETE
+        if buf[pos] != 36:  # '$'
+            return f"ERR Protocol error: expected '$', got '{chr(buf[pos])}'"
+        length = _length(buf[pos + 1 : newline])
+        if length is None or length < 0:
+            return "ERR Protocol error: invalid bulk length"
+        if length > UNAUTH_MAX_BULK:
+            return "ERR Protocol error: unauthenticated bulk length"
+        pos = newline + 2 + length + 2
+        if pos > end:
+            return _INCOMPLETE
+    return pos
+
+
+def _length(raw: bytes) -> int | None:
+    # Redis's string2ll: optional minus, digits, no spaces or plus sign.
+    text = raw[1:] if raw[:1] == b"-" else raw
+    if not text.isdigit() or len(raw) > 20:
+        return None
+    return int(raw)
+
+
+class AuthGuard:
+    """Feeds an unauthenticated connection one request at a time, within Redis's limits.
+
+    Installed as the connection's ``dataReceived`` (an instance attribute, so
+    authenticated connections keep the class's method and pay nothing); once
+    a request authenticates the client, the rest of the data and everything
+    after goes straight to the ordinary path again.
+    """
+
+    def __init__(self, protocol: Any, deliver: Any) -> None:
+        self.protocol = protocol
+        self.deliver = deliver
+        self.buffer = b""
+        self.inline_max = protocol.MAX_LENGTH
+
+    def install(self) -> None:
+        """Route the connection's reads through this guard."""
+        self.protocol.dataReceived = self.data_received
+
+    def data_received(self, data: bytes) -> None:
+        protocol = self.protocol
+        buf = self.buffer + data
+        self.buffer = b""
+        while buf and not protocol._closing:
+            if protocol.authenticated or not protocol.server.settings.requirepass:
+                # Authenticated (or the password was removed): no more limits.
+                if protocol.__dict__.get("dataReceived") == self.data_received:
+                    del protocol.dataReceived
+                protocol.dataReceived(buf)
+                return
+            end = first_request_end(buf, self.inline_max)
+            if isinstance(end, str):
+                # As for any protocol error: the error, then the connection closes.
+                protocol._closing = True
+                protocol.transport.write(error_bytes(end))
+                protocol.transport.loseConnection()
+                return
+            if end == _INCOMPLETE:
+                self.buffer = buf
+                return
+            self.deliver(buf[:end])
+            buf = buf[end:]

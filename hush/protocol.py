@@ -14,6 +14,7 @@ connection's state (selected database, protocol version, name, blocked or not).
 from __future__ import annotations
 
 from collections import deque
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import tcp
@@ -22,7 +23,7 @@ from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 
 from hush import errors
-from hush.auth import NOAUTH
+from hush.auth import NOAUTH, AuthGuard
 from hush.blocking import Block, Waiter
 from hush.commands import COMMANDS, lookup
 from hush.commands.transactions import unwatch_all
@@ -120,8 +121,7 @@ class RedisProtocol(LineReceiver):
             # hold back the tail of a large one until the client's ACK.
             self.transport.setTcpNoDelay(True)
         if server.settings.requirepass:
-            self.authenticated = False
-            self._gated = True
+            self.require_auth()
 
     def connectionLost(self, reason: Any = None) -> None:
         self._closing = True
@@ -133,6 +133,13 @@ class RedisProtocol(LineReceiver):
         service.pubsub.drop(self)
         unwatch_all(self)
         service.unregister_client(self)
+
+    def require_auth(self) -> None:
+        """Be the default user before AUTH: NOAUTH replies and Redis's small request limits."""
+        self.authenticated = False
+        self._gated = True
+        if "dataReceived" not in self.__dict__:
+            AuthGuard(self, partial(RedisProtocol.dataReceived, self)).install()
 
     def select(self, index: int) -> None:
         """Switch to database ``index`` (already range-checked)."""

@@ -323,3 +323,86 @@ def test_protected_mode_follows_the_password_at_run_time():
     local.call("CONFIG", "SET", "requirepass", "")
     remote = FakeClient(server.factory, ("192.0.2.7", 50000))
     assert remote.raw() == auth.DENIED_REPLY
+
+
+# -- request limits before AUTH ------------------------------------------------
+
+
+def test_unauthenticated_multibulk_limit(secured):
+    client = secured.client()
+    client.send_raw(b"*10\r\n" + b"$1\r\nx\r\n" * 10)
+    assert client.raw().startswith(b"-ERR unknown command 'x'")
+    client.send_raw(b"*11\r\n")
+    assert client.raw() == b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+    assert client.closed
+
+
+def test_unauthenticated_bulk_limit(secured):
+    client = secured.client()
+    client.send_raw(b"*2\r\n$3\r\nGET\r\n$16384\r\n" + b"x" * 16384 + b"\r\n")
+    assert client.raw() == b"-NOAUTH Authentication required.\r\n"
+    client.send_raw(b"*2\r\n$3\r\nGET\r\n$16385\r\n")
+    assert client.raw() == b"-ERR Protocol error: unauthenticated bulk length\r\n"
+    assert client.closed
+
+
+def test_requests_split_across_reads(secured):
+    client = secured.client()
+    for piece in (b"*2\r", b"\n$3\r\nGE", b"T\r\n$1", b"\r\nk\r", b"\n"):
+        client.send_raw(piece)
+    assert client.raw() == b"-NOAUTH Authentication required.\r\n"
+    client.send_raw(b"GET k\r\nPING\r\n")
+    assert client.raw() == b"-NOAUTH Authentication required.\r\n" * 2
+    client.send_raw(b"GET " + b"k" * 20000 + b"\r\n")
+    assert client.raw() == b"-NOAUTH Authentication required.\r\n"
+
+
+def test_malformed_requests_before_auth(secured):
+    client = secured.client()
+    client.send_raw(b"*1\r\n+x\r\n")
+    assert client.raw() == b"-ERR Protocol error: expected '$', got '+'\r\n"
+    assert client.closed
+    other = secured.client()
+    other.send_raw(b"*x\r\n")
+    assert other.raw() == b"-ERR Protocol error: invalid multibulk length\r\n"
+    third = secured.client()
+    third.send_raw(b"*1\r\n$-5\r\n")
+    assert third.raw() == b"-ERR Protocol error: invalid bulk length\r\n"
+
+
+def test_limits_end_with_auth_in_the_same_read(secured):
+    client = secured.client()
+    big = b"v" * 100_000
+    client.send_raw(b"*2\r\n$4\r\nAUTH\r\n$6\r\ns3cret\r\n"
+                    + b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n%s\r\n" % (len(big), big)
+                    + b"*12\r\n" + b"$1\r\nx\r\n" * 12)
+    replies = client.replies()
+    assert replies[:2] == [b"OK", b"OK"]
+    assert str(replies[2]).startswith("ERR unknown command 'x'")
+    assert not client.closed
+    assert "dataReceived" not in client.protocol.__dict__
+    assert client.call("STRLEN", "k") == len(big)
+
+
+def test_reset_brings_the_limits_back(secured):
+    client = secured.client()
+    client.call("AUTH", "s3cret")
+    assert client.call("RESET") == b"RESET"
+    client.send_raw(b"*11\r\n")
+    assert client.raw() == b"-ERR Protocol error: unauthenticated multibulk length\r\n"
+
+
+def test_no_limits_once_the_password_is_removed(secured):
+    waiting = secured.client(1)
+    admin = secured.client(2)
+    admin.call("AUTH", "s3cret")
+    admin.call("CONFIG", "SET", "requirepass", "")
+    waiting.send_raw(b"*12\r\n" + b"$1\r\nx\r\n" * 12)
+    assert waiting.raw().startswith(b"-ERR unknown command 'x'")
+    assert not waiting.closed
+
+
+def test_no_guard_without_password(client):
+    assert "dataReceived" not in client.protocol.__dict__
+    client.send_raw(b"*12\r\n" + b"$1\r\nx\r\n" * 12)
+    assert client.raw().startswith(b"-ERR unknown command 'x'")

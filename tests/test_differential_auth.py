@@ -7,6 +7,7 @@ is the one under test.
 
 from __future__ import annotations
 
+import selectors
 import socket
 import time
 
@@ -199,3 +200,53 @@ def wait_for_port_on(address: str, port: int, proc: ServerProcess) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"Hush does not listen on {address}:{port}")
+
+
+def _raw_exchange(ports: tuple[int, int], payload: bytes) -> list[bytes]:
+    """Send raw bytes to both servers at once; what each answers until it closes
+    or, having answered, stays quiet for a moment."""
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for port in ports]
+    received = [b"", b""]
+    closed = [False, False]
+    try:
+        for sock in socks:
+            sock.sendall(payload)
+        with selectors.DefaultSelector() as selector:
+            for index, sock in enumerate(socks):
+                selector.register(sock, selectors.EVENT_READ, index)
+            deadline = time.monotonic() + 10
+            while not all(closed) and time.monotonic() < deadline:
+                quiet = 0.2 if all(received) else 5
+                events = selector.select(quiet)
+                if not events:
+                    break
+                for key, _ in events:
+                    chunk = key.fileobj.recv(65536)
+                    if chunk:
+                        received[key.data] += chunk
+                    else:
+                        closed[key.data] = True
+                        selector.unregister(key.fileobj)
+    finally:
+        for sock in socks:
+            sock.close()
+    return [data + (b"<closed>" if shut else b"<open>")
+            for data, shut in zip(received, closed, strict=True)]
+
+
+@pytest.mark.parametrize("payload", [
+    b"*10\r\n" + b"$1\r\nx\r\n" * 10,
+    b"*11\r\n",
+    b"*11\r\n" + b"$1\r\nx\r\n" * 11,
+    b"*2\r\n$3\r\nGET\r\n$16384\r\n" + b"x" * 16384 + b"\r\n",
+    b"*2\r\n$3\r\nGET\r\n$16385\r\n",
+    b"*1\r\n$4\r\nAUTH\r\n*12\r\n",
+    b"*2\r\n$4\r\nAUTH\r\n$11\r\n" + PASSWORD.encode() + b"\r\n*12\r\n" + b"$1\r\nx\r\n" * 12,
+    b"GET " + b"x" * 20000 + b"\r\n",
+    b"*1\r\n+x\r\n",
+    b"*-1\r\n*0\r\nPING\r\n",
+], ids=["10-args", "11-args", "11-args-full", "bulk-16384", "bulk-16385", "auth-arity",
+        "auth-then-12", "long-inline", "no-dollar", "empty-multibulks"])
+def test_request_limits_before_auth(secured_ports, payload):
+    hush, redis = _raw_exchange(secured_ports, payload)
+    assert hush == redis

@@ -132,6 +132,7 @@ def reset(ctx):
     ctx.resp3 = False
     ctx.name = b""
     # Back to the default user's state: unauthenticated if it has a password.
-    ctx.authenticated = not ctx.server.settings.requirepass
+    if ctx.server.settings.requirepass:
+        ctx.require_auth()
     ctx.update_gate()
     return SimpleString(b"RESET")
