@@ -33,6 +33,16 @@ def _positive(value: str) -> int:
 _positive.coerceDoc = "A whole number, 1 or more."  # type: ignore[attr-defined]
 
 
+def _yes_no(value: str) -> bool:
+    word = value.lower()
+    if word not in ("yes", "no"):
+        raise ValueError("must be yes or no")
+    return word == "yes"
+
+
+_yes_no.coerceDoc = "yes or no."  # type: ignore[attr-defined]
+
+
 class Options(usage.Options):
     """Command-line options of ``twistd hush``."""
 
@@ -59,6 +69,14 @@ class Options(usage.Options):
             "Password clients must give with AUTH (or HELLO ... AUTH) before any "
             "other command. Visible to other local users in the process list: "
             "prefer a configuration file.",
+        ],
+        [
+            "protected-mode",
+            None,
+            True,
+            "yes: without --requirepass, refuse connections from other hosts "
+            "(only loopback and Unix sockets are served). Default: yes.",
+            _yes_no,
         ],
         [
             "maxclients",
@@ -106,6 +124,7 @@ class Options(usage.Options):
             databases=self["databases"],
             maxkeys=self["maxkeys"],
             requirepass=self["requirepass"],
+            protected_mode=self["protected-mode"],
             maxclients=self["maxclients"],
             timeout=self["timeout"],
             listen=list(self["ports"]),

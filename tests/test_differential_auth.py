@@ -189,6 +189,15 @@ def test_protected_mode_denies_non_local_peers():
     finally:
         hush_proc.stop()
         redis_proc.stop()
+    unprotected = start_hush("--protected-mode", "no", "--port",
+                             f"tcp:{outside_port}:interface={address}")
+    try:
+        wait_for_port_on(address, outside_port, unprotected)
+        with socket.create_connection((address, outside_port), timeout=5) as outside:
+            outside.sendall(b"PING\r\n")
+            assert outside.recv(100) == b"+PONG\r\n"
+    finally:
+        unprotected.stop()
 
 
 def wait_for_port_on(address: str, port: int, proc: ServerProcess) -> None:

@@ -250,7 +250,10 @@ def test_options():
     settings = defaults.settings()
     assert (settings.requirepass, settings.maxclients, settings.timeout) == ("", 10000, 0)
     assert settings.protected_mode is True
-    for bad in (["--maxclients", "0"], ["--timeout", "-1"]):
+    unprotected = Options()
+    unprotected.parseOptions(["--protected-mode", "NO"])
+    assert unprotected.settings().protected_mode is False
+    for bad in (["--maxclients", "0"], ["--timeout", "-1"], ["--protected-mode", "off"]):
         with pytest.raises(usage.UsageError):
             Options().parseOptions(bad)
 
