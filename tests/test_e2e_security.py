@@ -213,6 +213,61 @@ def test_maxclients():
         proc.stop()
 
 
+#: Sets RLIMIT_NOFILE to (soft, hard) and becomes the rest of argv, as a
+#: shell's ``ulimit -Sn soft -Hn hard; exec ...`` would.
+_ULIMIT = """
+import os, resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[1]), int(sys.argv[2])))
+os.execv(sys.argv[3], sys.argv[3:])
+"""
+
+
+def start_hush_with_nofile(soft: int, hard: int, *extra: str) -> ServerProcess:
+    port = free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    argv = [sys.executable, "-c", _ULIMIT, str(soft), str(hard), twistd_path(), "-n",
+            "--pidfile=", "hush", "--port", f"tcp:{port}:interface=127.0.0.1", *extra]
+    return ServerProcess(argv, port, env=env, cwd=str(REPO))
+
+
+def _nofile(pid: int) -> tuple[int, int]:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft, hard = line.split()[3:5]
+            return int(soft), int(hard)
+    raise AssertionError("no open-files limit in /proc")
+
+
+def test_open_files_limit_raised_for_maxclients():
+    proc = start_hush_with_nofile(64, 4096, "--maxclients", "100")
+    try:
+        assert _nofile(proc.pid) == (132, 4096)
+        conn = redis.Redis(port=proc.port)
+        assert conn.config_get("maxclients") == {"maxclients": "100"}
+        conn.close()
+        assert "Increased maximum number of open files to 132 (it was originally set to 64)." \
+            in proc.output()
+    finally:
+        proc.stop()
+
+
+def test_maxclients_lowered_to_the_hard_limit():
+    proc = start_hush_with_nofile(64, 80, "--maxclients", "100")
+    try:
+        assert _nofile(proc.pid) == (80, 80)
+        conn = redis.Redis(port=proc.port)
+        assert conn.config_get("maxclients") == {"maxclients": "48"}
+        assert conn.info("clients")["maxclients"] == 48
+        conn.close()
+        output = proc.output()
+        assert ("You requested maxclients of 100 requiring at least 132 max file "
+                "descriptors.") in output
+        assert "maxclients has been reduced to 48 to compensate for low ulimit." in output
+    finally:
+        proc.stop()
+
+
 # -- idle timeout ------------------------------------------------------------------
 
 
