@@ -188,29 +188,7 @@ def test_unix_socket(secure):
     conn.close()
 
 
-# -- maxclients --------------------------------------------------------------------
-
-
-def test_maxclients():
-    proc = start_hush("--maxclients", "3")
-    try:
-        first = redis.Redis(port=proc.port)
-        # The startup probe's connection may still be open: wait until it is gone.
-        deadline = time.monotonic() + 5
-        while len(first.client_list()) > 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        others = [redis.Redis(port=proc.port) for _ in range(2)]
-        for conn in others:
-            assert conn.ping()
-        with socket.create_connection(("127.0.0.1", proc.port), timeout=5) as extra:
-            assert extra.recv(100) == b"-ERR max number of clients reached\r\n"
-            assert extra.recv(100) == b""
-        assert first.info("stats")["rejected_connections"] == 1
-        assert first.config_get("maxclients") == {"maxclients": "3"}
-        for conn in (first, *others):
-            conn.close()
-    finally:
-        proc.stop()
+# -- maxclients and RLIMIT_NOFILE ----------------------------------------------------
 
 
 #: Sets RLIMIT_NOFILE to (soft, hard) and becomes the rest of argv, as a
@@ -239,15 +217,27 @@ def _nofile(pid: int) -> tuple[int, int]:
     raise AssertionError("no open-files limit in /proc")
 
 
-def test_open_files_limit_raised_for_maxclients():
-    proc = start_hush_with_nofile(64, 4096, "--maxclients", "100")
+def test_maxclients_and_the_open_files_limit():
+    proc = start_hush_with_nofile(16, 4096, "--maxclients", "3")
     try:
-        assert _nofile(proc.pid) == (132, 4096)
-        conn = redis.Redis(port=proc.port)
-        assert conn.config_get("maxclients") == {"maxclients": "100"}
-        conn.close()
-        assert "Increased maximum number of open files to 132 (it was originally set to 64)." \
-            in proc.output()
+        assert _nofile(proc.pid) == (35, 4096)
+        assert ("Increased maximum number of open files to 35 (it was originally set "
+                "to 16).") in proc.output()
+        first = redis.Redis(port=proc.port)
+        # The startup probe's connection may still be open: wait until it is gone.
+        deadline = time.monotonic() + 5
+        while len(first.client_list()) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        others = [redis.Redis(port=proc.port) for _ in range(2)]
+        for conn in others:
+            assert conn.ping()
+        with socket.create_connection(("127.0.0.1", proc.port), timeout=5) as extra:
+            assert extra.recv(100) == b"-ERR max number of clients reached\r\n"
+            assert extra.recv(100) == b""
+        assert first.info("stats")["rejected_connections"] == 1
+        assert first.config_get("maxclients") == {"maxclients": "3"}
+        for conn in (first, *others):
+            conn.close()
     finally:
         proc.stop()
 
