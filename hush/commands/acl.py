@@ -23,7 +23,7 @@ _FLAGS = ("noscript", "loading", "stale")
 _ADMIN_FLAGS = ("admin", "noscript", "loading", "stale")
 
 container("acl", group=GROUP, since="6.0.0",
-          summary="A container for Access List Control commands")
+          summary="A container for Access List Control commands ")  # sic: Redis has the space
 
 
 @command("acl|whoami", arity=2, flags=_FLAGS, group=GROUP, acl=("slow",), since="6.0.0",
