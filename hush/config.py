@@ -44,7 +44,7 @@ class Settings:
     databases: int = 16
     maxkeys: int = 1000
     maxclients: int = 10000
-    timeout: int = 0                            # idle seconds, 0 = never
+    timeout: int = 0
     proto_max_bulk_len: int = 512 * 1024 * 1024
     client_query_buffer_limit: int = 1024 * 1024 * 1024
     appendonly: bool = False

@@ -204,6 +204,12 @@ def stats_section(server: StoreService) -> Fields:
         ("evicted_keys", stats.evicted_keys),
         ("keyspace_hits", stats.keyspace_hits),
         ("keyspace_misses", stats.keyspace_misses),
+        # Redis 7.2's ACL counters; Hush has no ACL rules to deny commands,
+        # keys or channels, so only failed authentications can count.
+        ("acl_access_denied_auth", stats.acl_access_denied_auth),
+        ("acl_access_denied_cmd", 0),
+        ("acl_access_denied_key", 0),
+        ("acl_access_denied_channel", 0),
     ]
 
 

@@ -14,6 +14,7 @@ connection's state (selected database, protocol version, name, blocked or not).
 from __future__ import annotations
 
 from collections import deque
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import tcp
@@ -22,6 +23,7 @@ from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 
 from hush import errors
+from hush.auth import NOAUTH, AuthGuard
 from hush.blocking import Block, Waiter
 from hush.commands import COMMANDS, lookup
 from hush.commands.transactions import unwatch_all
@@ -59,6 +61,8 @@ class RedisProtocol(LineReceiver):
         self.lib_ver = b""
         self.client_id = 0
         self.in_multi = False
+        # False until AUTH when requirepass is set (hush.auth).
+        self.authenticated = True
         self.created_at = 0.0
         self.last_interaction = 0.0
         self._last_cmd: Any = None
@@ -97,6 +101,13 @@ class RedisProtocol(LineReceiver):
 
     def connectionMade(self) -> None:
         server = self.factory.service
+        refusal = server.refusal(self.transport)
+        if refusal is not None:
+            # maxclients or protected mode: Redis's error, then the door.
+            self._closing = True
+            self.transport.write(refusal)
+            self.transport.loseConnection()
+            return
         self.db: Database = server.store.dbs[0]
         self.parser = FastParser(server.settings.proto_max_bulk_len)
         self.created_at = self.last_interaction = server.clock.seconds()
@@ -110,6 +121,8 @@ class RedisProtocol(LineReceiver):
             # Redis sets TCP_NODELAY too: a reply is one write, and Nagle would
             # hold back the tail of a large one until the client's ACK.
             self.transport.setTcpNoDelay(True)
+        if server.settings.requirepass:
+            self.require_auth()
 
     def connectionLost(self, reason: Any = None) -> None:
         self._closing = True
@@ -122,6 +135,13 @@ class RedisProtocol(LineReceiver):
         unwatch_all(self)
         service.unregister_client(self)
 
+    def require_auth(self) -> None:
+        """Be the default user before AUTH: NOAUTH replies and Redis's small request limits."""
+        self.authenticated = False
+        self._gated = True
+        if "dataReceived" not in self.__dict__:
+            AuthGuard(self, partial(RedisProtocol.dataReceived, self)).install()
+
     def select(self, index: int) -> None:
         """Switch to database ``index`` (already range-checked)."""
         self.db = self.factory.service.store.dbs[index]
@@ -131,9 +151,10 @@ class RedisProtocol(LineReceiver):
         self._closing = True
 
     def update_gate(self) -> None:
-        """Recompute whether commands must pass the MULTI / subscribed-mode / maxmemory checks."""
+        """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
+        maxmemory checks."""
         self._gated = (self.in_multi or bool(self.channels or self.patterns)
-                       or self.factory.service.memory.limited)
+                       or not self.authenticated or self.factory.service.memory.limited)
 
     @property
     def subscriptions(self) -> int:
@@ -297,6 +318,8 @@ class RedisProtocol(LineReceiver):
         self._waiter = None
         if self._closing:
             return
+        # A reply counts as interaction for the idle timeout, as in Redis.
+        self.last_interaction = self._seconds()
         out: list[bytes] = []
         outer = self._out
         self._out = out
@@ -362,7 +385,17 @@ class RedisProtocol(LineReceiver):
         return error
 
     def _gate(self, cmd: Any, argv: list[bytes]) -> Any:
-        """maxmemory, subscribed-mode and MULTI checks: a reply to send instead, or None to run."""
+        """Auth, maxmemory, subscribed-mode and MULTI checks: a reply to send instead,
+        or None to run."""
+        if not self.authenticated:
+            if self.factory.service.settings.requirepass:
+                if "no-auth" not in cmd.flags:
+                    return self._reject(CommandError(NOAUTH))
+            else:
+                # The password was removed (CONFIG SET requirepass ""): the
+                # default user needs none now, as in Redis.
+                self.authenticated = True
+                self.update_gate()
         memory = self.factory.service.memory
         if memory.limited and not self.exec_running:
             refused = memory.admit(self, cmd)

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from twisted.application import service, strports
 from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
 
+from hush import auth, limits
 from hush.blocking import BlockingManager
 from hush.config import Settings
 from hush.errors import CommandError
@@ -25,6 +27,8 @@ from hush.store import Store
 
 if TYPE_CHECKING:
     from hush.protocol import RedisProtocol
+
+log = Logger()
 
 
 class StoreService(service.Service):
@@ -54,6 +58,8 @@ class StoreService(service.Service):
         self.memory = MemoryManager(self)
         settings.on_change("maxkeys", self._set_maxkeys)
         settings.on_change("proto-max-bulk-len", self._set_max_bulk_len)
+        self.idle = limits.IdleReaper(self, clock)
+        settings.on_change("timeout", lambda _timeout: self.idle.arm())
 
     def _set_maxkeys(self, maxkeys: int) -> None:
         self.store.maxkeys = maxkeys
@@ -63,11 +69,25 @@ class StoreService(service.Service):
         for client in self.clients.values():
             client.parser.exact.max_bulk_len = limit
 
+    def refusal(self, transport) -> bytes | None:
+        """The error to send a new connection before closing it, or None to serve it.
+
+        maxclients first, then protected mode, as Redis checks them.
+        """
+        if len(self.clients) >= self.settings.maxclients:
+            self.store.stats.rejected_connections += 1
+            return limits.MAX_CLIENTS_REPLY
+        if auth.denied_by_protected_mode(self.settings, transport.getPeer()):
+            self.store.stats.rejected_connections += 1
+            return auth.DENIED_REPLY
+        return None
+
     def register_client(self, client: RedisProtocol) -> int:
         """Give a new connection its id and list it."""
         client_id = next(self._ids)
         self.clients[client_id] = client
         self.store.stats.total_connections_received += 1
+        self.idle.arm()
         return client_id
 
     def unregister_client(self, client: RedisProtocol) -> None:
@@ -78,15 +98,32 @@ class StoreService(service.Service):
         """Check credentials for AUTH / HELLO AUTH; raise WRONGPASS if they fail.
 
         Without requirepass the default user has no password, so any password
-        is accepted for it, as in Redis.
+        is accepted for it, as in Redis. Failures are counted
+        (``acl_access_denied_auth``); the password is never logged.
         """
-        if user != b"default":
-            raise CommandError(
-                "WRONGPASS invalid username-password pair or user is disabled."
-            )
+        if not auth.check_credentials(self.settings, user, password):
+            self.store.stats.acl_access_denied_auth += 1
+            raise CommandError(auth.WRONGPASS)
+        client.authenticated = True
+        client.update_gate()
+
+    def privilegedStartService(self) -> None:
+        # Before the listeners open, as Redis does it: raise the open-files
+        # limit maxclients needs, or lower maxclients to what the OS allows.
+        try:
+            maxclients, warnings = limits.adjust_open_files_limit(self.settings.maxclients)
+        except limits.FileLimitError as error:
+            log.critical("{message}", message=str(error))
+            raise SystemExit(1) from None
+        emit = log.warn if maxclients < self.settings.maxclients else log.info
+        for warning in warnings:
+            emit("{message}", message=warning)
+        self.settings.maxclients = maxclients
+        super().privilegedStartService()
 
     def stopService(self) -> None:
         self.store.stop()
+        self.idle.stop()
         return super().stopService()
 
 

@@ -49,6 +49,7 @@ class Stats:
         "total_connections_received",
         "rejected_connections",
         "client_output_buffer_limit_disconnections",
+        "acl_access_denied_auth",
     )
 
     def __init__(self) -> None:

@@ -35,6 +35,16 @@ def _positive(value: str) -> int:
 _positive.coerceDoc = "A whole number, 1 or more."  # type: ignore[attr-defined]
 
 
+def _yes_no(value: str) -> bool:
+    word = value.lower()
+    if word not in ("yes", "no"):
+        raise ValueError("must be yes or no")
+    return word == "yes"
+
+
+_yes_no.coerceDoc = "yes or no."  # type: ignore[attr-defined]
+
+
 class Options(usage.Options):
     """Command-line options of ``twistd hush``."""
 
@@ -61,6 +71,38 @@ class Options(usage.Options):
             "A redis.conf-style configuration file (see contrib/hush.conf); "
             "options given on the command line override it.",
         ],
+        [
+            "requirepass",
+            None,
+            "",
+            "Password clients must give with AUTH (or HELLO ... AUTH) before any "
+            "other command. Visible to other local users in the process list: "
+            "prefer a configuration file.",
+        ],
+        [
+            "protected-mode",
+            None,
+            True,
+            "yes: without --requirepass, refuse connections from other hosts "
+            "(only loopback and Unix sockets are served). Default: yes.",
+            _yes_no,
+        ],
+        [
+            "maxclients",
+            None,
+            10000,
+            "Most simultaneous client connections; more are refused with "
+            "'max number of clients reached'.",
+            _positive,
+        ],
+        [
+            "timeout",
+            None,
+            0,
+            "Close connections idle for more than this many seconds (not blocked "
+            "or subscribed ones). 0 means never.",
+            _non_negative,
+        ],
     ]
 
     def __init__(self) -> None:
@@ -72,22 +114,35 @@ class Options(usage.Options):
         self._settings: Settings | None = None
 
     def opt_maxkeys(self, value: str) -> None:
-        self["maxkeys"] = self._coerce(_non_negative, "maxkeys", value)
+        self._given("maxkeys", _non_negative, value)
 
     def opt_databases(self, value: str) -> None:
-        self["databases"] = self._coerce(_positive, "databases", value)
+        self._given("databases", _positive, value)
 
-    def _coerce(self, coerce, name: str, value: str) -> int:
+    def opt_requirepass(self, value: str) -> None:
+        self._given("requirepass", str, value)
+
+    def opt_protected_mode(self, value: str) -> None:
+        self._given("protected-mode", _yes_no, value)
+
+    def opt_maxclients(self, value: str) -> None:
+        self._given("maxclients", _positive, value)
+
+    def opt_timeout(self, value: str) -> None:
+        self._given("timeout", _non_negative, value)
+
+    def _given(self, name: str, coerce, value: str) -> None:
+        """Record an option given on the command line (it overrides the config file)."""
         try:
-            number = coerce(value)
+            self[name] = coerce(value)
         except ValueError as error:
             raise usage.UsageError(f"Parameter type enforcement failed: {error}") from None
         self.given.add(name)
-        return number
 
     def opt_port(self, description: str) -> None:
         """Listen on this Twisted endpoint (tcp:6379, unix:/run/hush.sock,
-        ssl:6380:privateKey=key.pem:certKey=cert.pem, systemd:domain=INET:index=0).
+        ssl:6380:privateKey=key.pem:certKey=cert.pem, systemd:domain=INET:index=0
+        for the first socket systemd passes, or systemd:domain=INET:name=NAME).
         May be given several times. Default: tcp:6379:interface=127.0.0.1."""
         self["ports"].append(description)
 
@@ -105,13 +160,14 @@ class Options(usage.Options):
         if self["config"]:
             settings = Settings()
             try:
-                load_file(self["config"], settings, keep=self.given)
+                load_file(self["config"], settings,
+                          keep={name.replace("-", "_") for name in self.given})
             except ConfigFileError as error:
                 # Redis's way: the report on stderr and a failed exit, no usage text.
                 print(error, file=sys.stderr)
                 raise SystemExit(1) from None
             for name in self.given:
-                setattr(settings, name, self[name])
+                setattr(settings, name.replace("-", "_"), self[name])
             # --port replaces the file's port/bind/unixsocket.
             settings.listen = list(self["ports"]) if ports_given else listen_endpoints(settings)
             if not settings.listen:
@@ -127,6 +183,10 @@ class Options(usage.Options):
         return Settings(
             databases=self["databases"],
             maxkeys=self["maxkeys"],
+            requirepass=self["requirepass"],
+            protected_mode=self["protected-mode"],
+            maxclients=self["maxclients"],
+            timeout=self["timeout"],
             listen=list(self["ports"]),
         )
 

@@ -128,7 +128,11 @@ class _BufferedTransport(StringTransport):
     """A StringTransport with the buffer attributes of a Twisted TCP connection."""
 
     def __init__(self) -> None:
-        super().__init__()
+        # A loopback peer: StringTransport's default (192.168.1.1) is a remote
+        # host, which protected mode turns away.
+        from twisted.internet.address import IPv4Address
+
+        super().__init__(peerAddress=IPv4Address("TCP", "127.0.0.1", 40000))
         self._tempDataLen = 0
         self.dataBuffer = b""
         self.offset = 0

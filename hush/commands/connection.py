@@ -1,11 +1,11 @@
 # -*- test-case-name: tests.test_connection -*-
-"""Connection commands: PING, ECHO, QUIT, SELECT, HELLO, CLIENT."""
+"""Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, CLIENT."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hush import REDIS_VERSION
+from hush import REDIS_VERSION, auth
 from hush.commands.args import parse_int
 from hush.commands.table import command, container
 from hush.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
@@ -62,6 +62,24 @@ def select(ctx, index: bytes):
     return OK
 
 
+@command("auth", arity=-2, flags=("noscript", "loading", "stale", "fast", "no-auth", "allow-busy"),
+         group=GROUP, acl=_ACL, summary="Authenticate to the server")
+def auth_(ctx, *args: bytes):
+    """AUTH password (the default user) or AUTH username password."""
+    if len(args) > 2:
+        raise CommandError(SYNTAX)
+    if len(args) == 1:
+        # Redis keeps the old one-argument form's error when there is no
+        # password to check.
+        if not auth.password_required(ctx.server.settings):
+            raise CommandError(auth.NO_PASSWORD_CONFIGURED)
+        user, password = auth.DEFAULT_USER, args[0]
+    else:
+        user, password = args
+    ctx.server.authenticate(ctx, user, password)
+    return OK
+
+
 @command("hello", arity=-1, flags=("noscript", "loading", "stale", "fast", "no-auth", "sentinel",
                                    "allow-busy"),
          group=GROUP, acl=_ACL, summary="Handshake with Redis", since="6.0.0")
@@ -88,6 +106,8 @@ def hello(ctx, *args: bytes):
         else:
             raise CommandError(
                 f"ERR Syntax error in HELLO option '{raw_option.decode(errors='replace')}'")
+    if not ctx.authenticated and auth.password_required(ctx.server.settings):
+        raise CommandError(auth.HELLO_NOAUTH)
     if protover is not None:
         ctx.resp3 = protover == 3
     return {

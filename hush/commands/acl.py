@@ -1,0 +1,97 @@
+# -*- test-case-name: tests.test_auth -*-
+"""ACL: what Hush can say truthfully about its one user, ``default``.
+
+Hush has no ACL rules: the default user may run every command on every key and
+channel, with the ``requirepass`` password or none. WHOAMI, USERS, LIST and CAT
+describe exactly that; the commands that would create users or rules are not
+offered rather than answered with a pretence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from hush.auth import DEFAULT_USER
+from hush.commands import introspect
+from hush.commands.table import all_commands, command, container
+from hush.errors import CommandError
+from hush.resp import SimpleString
+
+GROUP = "server"
+_FLAGS = ("noscript", "loading", "stale")
+_ADMIN_FLAGS = ("admin", "noscript", "loading", "stale")
+
+container("acl", group=GROUP, since="6.0.0",
+          summary="A container for Access List Control commands ")  # sic: Redis has the space
+
+
+@command("acl|whoami", arity=2, flags=_FLAGS, group=GROUP, acl=("slow",), since="6.0.0",
+         summary="Return the name of the user associated to the current connection")
+def acl_whoami(ctx) -> bytes:
+    """The connection's user: always ``default``."""
+    return DEFAULT_USER
+
+
+@command("acl|users", arity=2, flags=_ADMIN_FLAGS, group=GROUP, since="6.0.0",
+         summary="List the username of all the configured ACL rules")
+def acl_users(ctx) -> list[bytes]:
+    """Every user name: only ``default``."""
+    return [DEFAULT_USER]
+
+
+@command("acl|list", arity=2, flags=_ADMIN_FLAGS, group=GROUP, since="6.0.0",
+         summary="List the current ACL rules in ACL config file format")
+def acl_list(ctx) -> list[bytes]:
+    """The default user's rule, with its password as a SHA-256 digest (as Redis shows it)."""
+    password = ctx.server.settings.requirepass
+    if password:
+        secret = b"#" + hashlib.sha256(os.fsencode(password)).hexdigest().encode()
+    else:
+        secret = b"nopass"
+    return [b"user default on " + secret + b" ~* &* +@all"]
+
+
+@command("acl|cat", arity=-2, flags=_FLAGS, group=GROUP, acl=("slow",), since="6.0.0",
+         summary="List the ACL categories or the commands inside a category")
+def acl_cat(ctx, *args: bytes) -> list[bytes]:
+    """Every category, or every command (and subcommand) in one."""
+    if not args:
+        return [name.encode() for name in introspect.ACL_ORDER]
+    if len(args) > 1:
+        # Redis quotes the subcommand as the client spelled it; handlers do
+        # not see that spelling, and clients send it in capitals.
+        raise CommandError(
+            "ERR unknown subcommand or wrong number of arguments for 'CAT'. Try ACL HELP.")
+    category = args[0].decode("utf-8", "replace").lower()
+    if category not in introspect.ACL_ORDER:
+        raise CommandError(f"ERR Unknown category '{args[0].decode('utf-8', 'replace')}'")
+    names = []
+    for cmd in all_commands():
+        for each in (cmd, *introspect.unique_subcommands(cmd)):
+            if each.handler is not None and category in introspect.acl_categories(each):
+                names.append(each.full_name.encode())
+    return names
+
+
+_HELP = [
+    "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CAT [<category>]",
+    "    List all commands that belong to <category>, or all command categories",
+    "    when no category is specified.",
+    "LIST",
+    "    Show users details in config file format.",
+    "USERS",
+    "    List all the registered usernames.",
+    "WHOAMI",
+    "    Return the current connection username.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("acl|help", arity=2, flags=("loading", "stale"), group=GROUP, acl=("slow",),
+         since="6.0.0", summary="Show helpful text about the different subcommands")
+def acl_help(ctx) -> list[SimpleString]:
+    """ACL's subcommands that Hush has, one status line each (Redis's wording)."""
+    return [SimpleString(line.encode()) for line in _HELP]
