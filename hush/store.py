@@ -149,6 +149,9 @@ class Database:
             data.move_to_end(key)
             if not keep_ttl and self.expires:
                 self.expires.pop(key, None)
+            if self.store.blocking_keys:
+                # An overwritten stream wakes its XREADGROUP waiters (Redis 7).
+                self.store.signal_ready(self.index, key)
         else:
             data[key] = value
             store = self.store
@@ -185,6 +188,9 @@ class Database:
         self.atime.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
+        if self.store.blocking_keys:
+            # A deleted stream wakes its XREADGROUP waiters with an error (Redis 7).
+            self.store.signal_ready(self.index, key)
         if self.store.watched_keys:
             self.store.touch(self.index, key)
 
@@ -238,6 +244,8 @@ class Database:
         del self.expires[key]
         self.atime.pop(key, None)
         self.store.stats.expired_keys += 1
+        if self.store.blocking_keys:
+            self.store.signal_ready(self.index, key)
         if self.store.watched_keys:
             self.store.touch(self.index, key)
         return True
