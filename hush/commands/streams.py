@@ -508,11 +508,13 @@ def _xread(ctx, args: tuple[bytes, ...], xreadgroup: bool) -> Any:
                 served.append((key, _entries(stream.range(incr_id(gt), MAX_ID, count))))
             continue
         group = stream.groups[group_name]
-        consumer = group.consumer(consumer_name, now)
+        # Redis creates the consumer only when it serves it.
         if gt != _GREATER:
+            consumer = group.consumer(consumer_name, now)
             start = incr_id(gt) or MAX_ID
             served.append((key, _read_history(stream, consumer, start, count, now)))
         elif stream.entries and stream.last_entry_id() > group.last_id:
+            consumer = group.consumer(consumer_name, now)
             start = incr_id(group.last_id)
             items = _read_group_range(stream, group, consumer, start, count, noack, now)
             served.append((key, items))
