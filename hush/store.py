@@ -208,6 +208,10 @@ class Database:
         if store.watched_keys:
             for key in self.data:
                 store.touch(self.index, key)
+        if store.blocking_keys:
+            for db_index, key in list(store.blocking_keys):
+                if db_index == self.index and key in self.data:
+                    store.signal_ready(db_index, key)
         self.data = OrderedDict()
         self.expires = {}
         self.atime = {}
