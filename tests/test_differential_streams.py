@@ -444,3 +444,59 @@ def test_random_commands(pair, seed):
             pair.check(*args)
     for key in KEYS:
         _masked(pair, "XINFO", "STREAM", key, "FULL")
+
+
+def _wide_command(rng: random.Random, clock: list[int]) -> tuple[str, ...]:
+    """Rarer options: SETID, XSETID, FORCE/LASTID claims, approximate trims with LIMIT."""
+    key = rng.choice(KEYS)
+    group = rng.choice(GROUPS)
+    consumer = rng.choice(CONSUMERS)
+    sid = f"{rng.randint(0, clock[0] + 2)}-{rng.randint(0, 3)}"
+    choice = rng.randrange(12)
+    if choice < 3:
+        return _random_command(rng, clock)
+    if choice == 3:
+        return ("XGROUP", "SETID", key, group, rng.choice(["0", "$", sid]),
+                *(["ENTRIESREAD", str(rng.randint(-1, 5))] if rng.random() < 0.3 else []))
+    if choice == 4:
+        return ("XSETID", key, sid, *(["ENTRIESADDED", str(rng.randint(0, 30))]
+                                      if rng.random() < 0.3 else []))
+    if choice == 5:
+        opts = rng.sample(["FORCE", "JUSTID", "LASTID", "RETRYCOUNT"], rng.randint(0, 3))
+        args: list[str] = []
+        for opt in opts:
+            args.append(opt)
+            if opt == "LASTID":
+                args.append(sid)
+            elif opt == "RETRYCOUNT":
+                args.append(str(rng.randint(0, 5)))
+        return ("XCLAIM", key, group, consumer, "0", sid, *args)
+    if choice == 6:
+        return ("XADD", key, rng.choice(["MAXLEN", "MINID"]), "~",
+                str(rng.randint(0, 30)), "LIMIT", str(rng.randint(0, 5)),
+                f"{clock[0] + 1}-*", "f", "v")
+    if choice == 7:
+        return ("XPENDING", key, group, "-", "+", str(rng.randint(0, 5)),
+                *([consumer] if rng.random() < 0.5 else []))
+    if choice == 8:
+        return ("XREADGROUP", "GROUP", group, consumer, "STREAMS", key, rng.choice(["0", sid]))
+    if choice == 9:
+        return ("XINFO", "STREAM", key, "FULL", "COUNT", str(rng.randint(0, 3)))
+    if choice == 10:
+        return ("XGROUP", rng.choice(["DELCONSUMER", "CREATECONSUMER"]), key, group, consumer)
+    return ("XDEL", key, sid, f"{rng.randint(0, clock[0])}-{rng.randint(0, 3)}")
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_random_rarer_options(pair, seed):
+    rng = random.Random(seed)
+    clock = [1]
+    for _ in range(300):
+        args = _wide_command(rng, clock)
+        if args[0] in ("XINFO", "XPENDING"):
+            _masked(pair, *args)
+        else:
+            pair.check(*args)
+    for key in KEYS:
+        _masked(pair, "XINFO", "STREAM", key, "FULL")
+        _masked(pair, "XINFO", "GROUPS", key)

@@ -869,9 +869,6 @@ def xsetid(ctx, key: bytes, raw_id: bytes, *args: bytes) -> Any:
         if entries_added != -1 and len(stream) > entries_added:
             raise CommandError("ERR The entries_added specified in XSETID is smaller than the "
                                "target stream length")
-    if sid < stream.max_deleted_id:
-        raise CommandError(
-            "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
     stream.last_id = sid
     if entries_added != -1:
         stream.entries_added = entries_added
