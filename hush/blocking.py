@@ -76,6 +76,7 @@ class BlockingManager:
         self._serving = False
         self._served: list[tuple[Waiter, Any]] = []
         self.blocked_clients = 0
+        store.serve_ready = self.serve_ready
 
     def block(self, db_index: int, block: Block) -> Waiter:
         """Queue a waiter for ``block``; its Deferred fires with the reply."""

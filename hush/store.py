@@ -310,6 +310,8 @@ class Store:
         self.blocking_keys: dict[tuple[int, bytes], Any] = {}
         self.watched_keys: dict[tuple[int, bytes], Any] = {}
         self.ready_keys: list[tuple[int, bytes]] = []
+        #: Set by the blocking manager: serves clients whose keys became ready.
+        self.serve_ready: Any = None
         self.dirty = 0
         self.cursors = CursorRegistry()
         #: The unix second keys are stamped with when used (OBJECT IDLETIME).
@@ -370,7 +372,11 @@ class Store:
         db = self.dbs[db_index]
         if db.expires.get(key) != deadline:
             return False
-        return db._expire_if_due(key)
+        expired = db._expire_if_due(key)
+        if self.ready_keys and self.serve_ready is not None:
+            # The timer runs outside any command: serve the clients it woke.
+            self.serve_ready()
+        return expired
 
     def _deadline_is_current(self, deadline: int, db_index: int, key: bytes) -> bool:
         return self.dbs[db_index].expires.get(key) == deadline
