@@ -500,3 +500,37 @@ def test_random_rarer_options(pair, seed):
     for key in KEYS:
         _masked(pair, "XINFO", "STREAM", key, "FULL")
         _masked(pair, "XINFO", "GROUPS", key)
+
+
+def _value(rng: random.Random) -> str:
+    kind = rng.randrange(5)
+    if kind == 0:
+        return str(rng.randint(-100000, 10**12))
+    if kind == 1:
+        return "x" * rng.randint(0, 70)
+    if kind == 2:
+        return "y" * rng.randint(100, 1500)
+    if kind == 3:
+        return rng.choice(["0", "01", "-0", "-", "123456789012345678901", "9223372036854775808"])
+    return rng.choice(["a", "bb", "f"])
+
+
+def test_listpack_node_model_matches_xinfo_and_approximate_trims(pair):
+    """Entries of every size and shape: node splits (count and bytes) as Redis makes them."""
+    rng = random.Random(5)
+    ms = 1
+    for _ in range(250):
+        choice = rng.randrange(10)
+        if choice < 7:
+            ms += rng.choice([0, 1, 1, 5, 200, 70000, 2**33])
+            fields: list[str] = []
+            for name in rng.choice([["f"], ["f", "g"], [_value(rng)], ["f", _value(rng)]]):
+                fields += [name, _value(rng)]
+            pair.check("XADD", "s", f"{ms}-*", *fields)
+        elif choice == 7:
+            pair.check("XDEL", "s", f"{ms}-{rng.randint(0, 2)}")
+        elif choice == 8:
+            pair.check("XTRIM", "s", "MAXLEN", "~", str(rng.randint(0, 300)))
+        else:
+            pair.check("XTRIM", "s", "MAXLEN", str(rng.randint(50, 300)))
+        pair.check("XINFO", "STREAM", "s")
