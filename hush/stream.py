@@ -11,7 +11,6 @@ boundaries are modelled here (:class:`_Node`) to trim exactly what Redis trims.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from sortedcontainers import SortedDict
 
@@ -436,7 +435,3 @@ def _rax_nodes(keys: list[bytes], depth: int) -> int:
             start = i
     return total
 
-
-def entry_reply(sid: StreamID, fields: list[bytes]) -> list[Any]:
-    """An entry as Redis replies with it: ``[id, [field, value, ...]]``."""
-    return [format_id(sid), list(fields)]

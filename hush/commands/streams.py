@@ -954,16 +954,13 @@ def xgroup_create(ctx, key: bytes, group_name: bytes, raw_id: bytes, *args: byte
          summary="Set a consumer group to an arbitrary last delivered ID value.", since="5.0.0",
          acl=("write", "stream", "slow"), key_specs=(_spec(("RW", "update"), index=2),))
 def xgroup_setid(ctx, key: bytes, group_name: bytes, raw_id: bytes, *args: bytes) -> Any:
-    if len(args) not in (0, 2):
+    # Redis checks the shape and ENTRIESREAD before it looks the key up.
+    if len(args) not in (0, 2) or (args and args[0].upper() != b"ENTRIESREAD"):
         raise _subcommand_syntax(b"SETID", "XGROUP")
+    entries_read = _entries_read(args[1]) if args else INVALID_ENTRIES_READ
     stream, group = _xgroup_target(ctx, key, group_name, True)
     assert stream is not None and group is not None
     sid = stream.last_id if raw_id == b"$" else parse_id(raw_id)[0]
-    entries_read = INVALID_ENTRIES_READ
-    if args:
-        if args[0].upper() != b"ENTRIESREAD":
-            raise _subcommand_syntax(b"SETID", "XGROUP")
-        entries_read = _entries_read(args[1])
     group.last_id = sid
     group.entries_read = entries_read
     ctx.db.modified(key)
