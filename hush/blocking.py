@@ -24,6 +24,10 @@ from hush.store import Store
 #: Returned by a serve function when its key cannot serve the waiter yet.
 NOT_READY = object()
 
+#: Returned by a serve function when its key cannot serve this waiter yet but
+#: may serve later ones (stream readers each wait for their own ID).
+SKIP = object()
+
 
 class Block:
     """A handler's request to block the client until a key is ready.
@@ -72,6 +76,7 @@ class BlockingManager:
         self._serving = False
         self._served: list[tuple[Waiter, Any]] = []
         self.blocked_clients = 0
+        store.serve_ready = self.serve_ready
 
     def block(self, db_index: int, block: Block) -> Waiter:
         """Queue a waiter for ``block``; its Deferred fires with the reply."""
@@ -141,14 +146,16 @@ class BlockingManager:
             self._serving = False
 
     def _serve_key(self, db_index: int, key: bytes) -> None:
-        queues = self.store.blocking_keys
-        while True:
-            queue = queues.get((db_index, key))
-            if not queue:
-                return
-            waiter = queue[0]
+        queue = self.store.blocking_keys.get((db_index, key))
+        if not queue:
+            return
+        for waiter in list(queue):
+            if waiter.done:
+                continue
             reply = waiter.block.serve(key)
             if reply is NOT_READY:
                 return
+            if reply is SKIP:
+                continue
             self._finish(waiter)
             self._served.append((waiter, reply))

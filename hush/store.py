@@ -150,6 +150,9 @@ class Database:
             data.move_to_end(key)
             if not keep_ttl and self.expires:
                 self.expires.pop(key, None)
+            if self.store.blocking_keys:
+                # An overwritten stream wakes its XREADGROUP waiters (Redis 7).
+                self.store.signal_ready(self.index, key)
         else:
             data[key] = value
             store = self.store
@@ -186,6 +189,9 @@ class Database:
         self.atime.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
+        if self.store.blocking_keys:
+            # A deleted stream wakes its XREADGROUP waiters with an error (Redis 7).
+            self.store.signal_ready(self.index, key)
         if self.store.watched_keys:
             self.store.touch(self.index, key)
 
@@ -203,6 +209,10 @@ class Database:
         if store.watched_keys:
             for key in self.data:
                 store.touch(self.index, key)
+        if store.blocking_keys:
+            for db_index, key in list(store.blocking_keys):
+                if db_index == self.index and key in self.data:
+                    store.signal_ready(db_index, key)
         self.data = OrderedDict()
         self.expires = {}
         self.atime = {}
@@ -239,6 +249,8 @@ class Database:
         del self.expires[key]
         self.atime.pop(key, None)
         self.store.stats.expired_keys += 1
+        if self.store.blocking_keys:
+            self.store.signal_ready(self.index, key)
         if self.store.watched_keys:
             self.store.touch(self.index, key)
         return True
@@ -299,6 +311,8 @@ class Store:
         self.blocking_keys: dict[tuple[int, bytes], Any] = {}
         self.watched_keys: dict[tuple[int, bytes], Any] = {}
         self.ready_keys: list[tuple[int, bytes]] = []
+        #: Set by the blocking manager: serves clients whose keys became ready.
+        self.serve_ready: Any = None
         self.dirty = 0
         self.cursors = CursorRegistry()
         #: The unix second keys are stamped with when used (OBJECT IDLETIME).
@@ -359,7 +373,11 @@ class Store:
         db = self.dbs[db_index]
         if db.expires.get(key) != deadline:
             return False
-        return db._expire_if_due(key)
+        expired = db._expire_if_due(key)
+        if self.ready_keys and self.serve_ready is not None:
+            # The timer runs outside any command: serve the clients it woke.
+            self.serve_ready()
+        return expired
 
     def _deadline_is_current(self, deadline: int, db_index: int, key: bytes) -> bool:
         return self.dbs[db_index].expires.get(key) == deadline

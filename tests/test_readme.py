@@ -27,6 +27,7 @@ GROUP_TITLES = {
     "hash": "Hashes",
     "set": "Sets",
     "sorted-set": "Sorted sets",
+    "stream": "Streams",
     "generic": "Keys",
     "transactions": "Transactions",
     "pubsub": "Pub/sub",

@@ -14,6 +14,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     pubsub,
     server,
     sets,
+    streams,
     strings,
     transactions,
     zsets,
