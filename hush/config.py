@@ -31,6 +31,10 @@ class Settings:
     loglevel: str = "notice"
     maxmemory: int = 0
     maxmemory_policy: str = "noeviction"
+    slowlog_log_slower_than: int = 10000        # microseconds
+    slowlog_max_len: int = 128
+    enable_debug_command: str = "no"            # no | yes | local (Redis 7.0's default: no)
+
     client_output_buffer_limit: str = (
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
     )

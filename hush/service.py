@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING
 from twisted.application import service, strports
 from twisted.internet.interfaces import IReactorTime
 
+from hush import commandstats
 from hush.blocking import BlockingManager
+from hush.clientpause import ClientPause
 from hush.config import Settings
 from hush.errors import CommandError
 from hush.pubsub import PubSub
+from hush.slowlog import SlowLog
 from hush.store import Store
 
 if TYPE_CHECKING:
@@ -50,6 +53,14 @@ class StoreService(service.Service):
         self.started_at = clock.seconds()
         self.started_monotonic = time.monotonic()
         self.run_id = os.urandom(20).hex()
+        self.slowlog = SlowLog()
+        self.pause = ClientPause(self)
+        #: Called after every command as watcher(client, cmd, argv, seconds)
+        #: (MONITOR, --metrics); the dispatcher skips them when empty.
+        self.watchers: list = []
+        #: Clients in MONITOR mode (hush.monitor).
+        self.monitors: list[RedisProtocol] = []
+        commandstats.reset()
 
     def register_client(self, client: RedisProtocol) -> int:
         """Give a new connection its id and list it."""
@@ -61,6 +72,11 @@ class StoreService(service.Service):
     def unregister_client(self, client: RedisProtocol) -> None:
         """Forget a closed connection."""
         self.clients.pop(client.client_id, None)
+        if client.monitoring:
+            from hush.monitor import stop_monitoring
+
+            stop_monitoring(self, client)
+
 
     def authenticate(self, client: RedisProtocol, user: bytes, password: bytes) -> None:
         """Check credentials for AUTH / HELLO AUTH; raise WRONGPASS if they fail.

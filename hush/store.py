@@ -49,6 +49,8 @@ class Stats:
         "total_connections_received",
         "rejected_connections",
         "client_output_buffer_limit_disconnections",
+        "total_net_input_bytes",
+        "total_net_output_bytes",
     )
 
     def __init__(self) -> None:

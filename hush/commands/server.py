@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from hush import commandstats
 from hush.commands import introspect
 from hush.commands.args import parse_int
 from hush.commands.table import all_commands, command, container, lookup
@@ -161,6 +162,7 @@ def _config_set_failed(name: str, why: str) -> CommandError:
 def config_resetstat(ctx):
     """Zero the INFO stats counters."""
     ctx.store.stats.reset()
+    commandstats.reset()
     return OK
 
 
