@@ -21,9 +21,9 @@ from itertools import islice
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-import twisted
 from twisted.internet.task import LoopingCall
 
+import twisted
 from hush import REDIS_VERSION, __version__, commandstats
 
 if TYPE_CHECKING:
