@@ -98,10 +98,6 @@ def test_list_fields_in_redis_order():
         "oll", "omem", "tot-mem", "events", "cmd", "user", "redir", "resp", "lib-name",
         "lib-ver",
     ]
-    client.call("MULTI")
-    client.call("SET", "key", "value")
-    assert b"multi=1 " in client.protocol.execute([b"CLIENT", b"INFO"])
-    client.call("DISCARD")
     monitor = server.client(40001)
     monitor.call("MONITOR")
     listed = client.call("CLIENT", "LIST", "ID", monitor.protocol.client_id).decode()
