@@ -23,6 +23,15 @@ def _non_negative(value: str) -> int:
 _non_negative.coerceDoc = "A whole number, 0 or more."  # type: ignore[attr-defined]
 
 
+def _debug_setting(value: str) -> str:
+    if value.lower() not in ("no", "yes", "local"):
+        raise ValueError("must be no, yes or local")
+    return value.lower()
+
+
+_debug_setting.coerceDoc = "no, yes or local."  # type: ignore[attr-defined]
+
+
 def _positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -52,6 +61,11 @@ class Options(usage.Options):
             _non_negative,
         ],
         ["databases", None, 16, "Number of databases (SELECT 0..N-1).", _positive],
+        ["metrics", None, None,
+         "Serve Prometheus metrics at /metrics on this Twisted endpoint (e.g. tcp:9121)."],
+        ["enable-debug-command", None, "no",
+         "Allow DEBUG: no (Redis 7.0's default), yes, or local (loopback and Unix "
+         "socket connections only).", _debug_setting],
     ]
 
     def __init__(self) -> None:
@@ -81,9 +95,21 @@ class Options(usage.Options):
             databases=self["databases"],
             maxkeys=self["maxkeys"],
             listen=list(self["ports"]),
+            enable_debug_command=self["enable-debug-command"],
         )
 
 
 def makeService(options: Options) -> IService:
     """Build the Hush service from parsed options."""
-    return make_service(options.settings())
+    from hush.startup import StartupLog
+
+    settings = options.settings()
+    top = make_service(settings)
+    if options["metrics"]:
+        from hush.metrics import metrics_service
+
+        store = top.getServiceNamed("hush-store")
+        metrics_service(store, options["metrics"]).setServiceParent(top)
+    StartupLog(settings).setServiceParent(top)
+    return top
+
