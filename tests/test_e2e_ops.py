@@ -4,7 +4,6 @@ MONITOR through redis-py, CLIENT KILL."""
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import urllib.request
 
@@ -17,10 +16,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def ops_process():
+def ops_process(tmp_path_factory):
     metrics_port = free_port()
-    logdir = tempfile.mkdtemp()
-    logfile = os.path.join(logdir, "hush.log")
+    logfile = str(tmp_path_factory.mktemp("ops") / "hush.log")
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     # --logfile is twistd's own option: it comes before the plugin name.
