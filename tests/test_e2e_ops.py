@@ -4,6 +4,7 @@ MONITOR through redis-py, CLIENT KILL."""
 from __future__ import annotations
 
 import os
+import socket
 import time
 import urllib.request
 
@@ -86,10 +87,11 @@ def test_monitor_with_redis_py(ops_process):
 
 
 def test_client_kill_and_debug_local(ops_process):
-    victim = redis.Redis(port=ops_process.port)
-    victim_id = victim.client_id()
+    victim = socket.create_connection(("127.0.0.1", ops_process.port), timeout=5)
+    victim.sendall(b"CLIENT ID\r\n")
+    victim_id = int(victim.recv(100)[1:].strip())
     admin = redis.Redis(port=ops_process.port)
     assert admin.client_kill_filter(_id=victim_id) == 1
-    with pytest.raises(redis.ConnectionError):
-        victim.connection_pool.get_connection().read_response()
+    assert victim.recv(100) == b""  # closed by the server
+    victim.close()
     assert admin.execute_command("DEBUG", "SLEEP", "0") == b"OK"
