@@ -264,7 +264,7 @@ def client_pause(ctx, timeout: bytes, *mode: bytes):
     if millis < 0:
         raise CommandError("ERR timeout is negative")
     if len(mode) > 1:
-        raise CommandError(SYNTAX)
+        raise _client_usage("PAUSE")
     kind = "all"
     if mode:
         if mode[0].lower() not in (b"write", b"all"):
@@ -272,6 +272,12 @@ def client_pause(ctx, timeout: bytes, *mode: bytes):
         kind = mode[0].lower().decode()
     ctx.server.pause.pause(millis / 1000, kind)
     return OK
+
+
+def _client_usage(name: str) -> CommandError:
+    # Redis names the subcommand as clients usually spell it, in capitals.
+    return CommandError(f"ERR unknown subcommand or wrong number of arguments for '{name}'. "
+                        "Try CLIENT HELP.")
 
 
 @command("client|unpause", arity=2, flags=_CLIENT_ADMIN_FLAGS, group=GROUP,
@@ -312,7 +318,9 @@ def client_unblock(ctx, raw_id: bytes, *reason: bytes) -> int:
     unblock_error = False
     if reason:
         which = reason[0].lower()
-        if len(reason) > 1 or which not in (b"timeout", b"error"):
+        if len(reason) > 1:
+            raise _client_usage("UNBLOCK")
+        if which not in (b"timeout", b"error"):
             raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
         unblock_error = which == b"error"
     target = ctx.server.clients.get(target_id)

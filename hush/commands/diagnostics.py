@@ -28,7 +28,7 @@ container("slowlog", group=GROUP, since="2.2.12", summary="A container for slow 
 def slowlog_get(ctx, *args: bytes) -> list[list[Any]]:
     """The newest entries (10 by default, all for -1)."""
     if len(args) > 1:
-        raise CommandError("ERR unknown subcommand or wrong number of arguments for 'get'. "
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for 'GET'. "
                            "Try SLOWLOG HELP.")
     count = 10
     if args:
