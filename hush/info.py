@@ -171,7 +171,10 @@ def clients_section(server: StoreService) -> Fields:
     max_input = max((c.parser.buffered for c in clients), default=0)
     max_output = max((c.pending_output() for c in clients if c.transport), default=0)
     postponed = server.pause.postponed_clients
-    timed = sum(1 for c in clients if c._waiter is not None and c._waiter.timer is not None)
+    timed = sum(
+        1 for c in clients
+        if c._waiter is not None and c._waiter.timer is not None and c._waiter.block.keys
+    )
     return [
         ("connected_clients", len(server.clients)),
         ("cluster_connections", 0),

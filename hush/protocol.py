@@ -259,7 +259,6 @@ class RedisProtocol(LineReceiver):
         sock = self._socket
         if sock is not None:
             transport = self.transport
-
             if (
                 not transport._tempDataLen
                 and len(transport.dataBuffer) == transport.offset

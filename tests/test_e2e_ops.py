@@ -63,6 +63,18 @@ def test_metrics_endpoint(ops_process):
     assert lines["hush_aof_enabled"] == "0.0"
 
 
+def test_info_everything_parses_in_redis_py(ops_process):
+    client = redis.Redis(port=ops_process.port)
+    client.set("k", "v")
+    client.config_get("maxkeys")
+    info = client.info("everything")
+    assert info["cmdstat_set"]["calls"] >= 1
+    assert "usec_per_call" in info["cmdstat_config|get"]
+    assert info["redis_mode"] == "standalone"
+    assert info["role"] == "master"
+    assert isinstance(info["instantaneous_input_kbps"], float)
+
+
 def test_logfile_has_redis_startup_lines(ops_process):
     with open(ops_process.logfile, encoding="utf-8") as log:
         text = log.read()
