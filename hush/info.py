@@ -15,6 +15,7 @@ import platform
 import resource
 import struct
 import sys
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from itertools import islice
@@ -65,22 +66,27 @@ class _Sampler:
 
     def __init__(self, server: StoreService) -> None:
         self.replid = os.urandom(20).hex()
-        self.server = server
+        # Weak: the sampler lives in a WeakKeyDictionary keyed by the server.
+        self.server = weakref.ref(server)
         self.rates: dict[str, deque[float]] = {
             name: deque(maxlen=METRIC_SAMPLES) for name in self.METRICS}
-        self.last = self._read()
+        self.last = self._read(server)
         self.timer = LoopingCall(self.sample)
         self.timer.clock = server.clock
         self.timer.start(SAMPLE_PERIOD, now=False)
 
-    def _read(self) -> tuple[float, tuple[int, ...]]:
-        stats = self.server.store.stats
-        return self.server.clock.seconds(), tuple(getattr(stats, name) for name in self.METRICS)
+    def _read(self, server: StoreService) -> tuple[float, tuple[int, ...]]:
+        stats = server.store.stats
+        return server.clock.seconds(), tuple(getattr(stats, name) for name in self.METRICS)
 
     def sample(self) -> None:
         """Take one sample of each counter's rate since the previous one."""
+        server = self.server()
+        if server is None or not server.running and server.parent is not None:
+            self.timer.stop()
+            return
         then, before = self.last
-        now, after = self.last = self._read()
+        now, after = self.last = self._read(server)
         elapsed = now - then
         if elapsed <= 0:
             return
