@@ -92,7 +92,15 @@ class BlockingManager:
         self.blocked_clients += 1
         return waiter
 
+    def unblock(self, waiter: Waiter, reply: Any) -> None:
+        """End a wait early with ``reply`` (CLIENT UNBLOCK, CLIENT UNPAUSE)."""
+        if waiter.done:
+            return
+        self._finish(waiter)
+        waiter.deferred.callback(reply)
+
     def cancel(self, waiter: Waiter) -> None:
+
         """Forget a waiter whose client went away; its Deferred never fires."""
         self._finish(waiter)
 

@@ -54,6 +54,7 @@ class Settings:
     maxmemory: int = 0
     maxmemory_policy: str = "noeviction"
     client_output_buffer_limit: str = DEFAULT_OUTPUT_LIMITS
+    enable_debug_command: str = "no"            # no | yes | local (Redis 7.0's default: no)
     listen: list[str] = field(default_factory=list)
     requirepass: str = ""                       # "" = no password
     protected_mode: bool = True
@@ -548,6 +549,8 @@ TABLE: tuple[Setting, ...] = (
     Setting("slowlog-log-slower-than", Int(-1, LLONG_MAX),
             doc="Log commands slower than this many microseconds (-1: never)."),
     Setting("slowlog-max-len", Int(0, LLONG_MAX), doc="Entries kept in the slow log."),
+    Setting("enable-debug-command", Enum("no", "yes", "local"), mutable=False,
+            doc="Who may run DEBUG: no one, everyone, or local connections."),
     Setting("busy-reply-threshold", Int(0, LLONG_MAX), aliases=("lua-time-limit",),
             doc="Milliseconds a script runs before others get BUSY."),
     Setting("maxmemory", Memory(), doc="Memory limit of the dataset (0: none)."),

@@ -50,6 +50,16 @@ class ExpiryScheduler:
         # rewritten TTL adds an entry but no live key, so counting adds would
         # let rewrites grow the heap without bound.
         self.live = 0
+        # DEBUG SET-ACTIVE-EXPIRE 0 turns the timer off; lookups still expire.
+        self.enabled = True
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Turn active expiry on or off (DEBUG SET-ACTIVE-EXPIRE)."""
+        self.enabled = enabled
+        if enabled and self._heap:
+            self._arm(self._heap[0][0])
+        elif not enabled:
+            self.stop()
 
     def add(self, deadline_ms: int, db_index: int, key: bytes) -> None:
         """Note that ``key`` in database ``db_index`` has a deadline."""
@@ -57,8 +67,9 @@ class ExpiryScheduler:
         heapq.heappush(heap, (deadline_ms, db_index, key))
         if len(heap) > 1024 and len(heap) > 2 * self.live:
             self.compact()
-        if self._timer is None or deadline_ms < self._timer_at:
+        if self.enabled and (self._timer is None or deadline_ms < self._timer_at):
             self._arm(deadline_ms)
+
 
     def compact(self) -> None:
         """Drop stale entries: the store is asked which deadlines are still current."""

@@ -15,14 +15,17 @@ import platform
 import resource
 import struct
 import sys
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
+from twisted.internet.task import LoopingCall
+
 import twisted
-from hush import REDIS_VERSION, __version__
+from hush import REDIS_VERSION, __version__, commandstats
 
 if TYPE_CHECKING:
     from hush.service import StoreService
@@ -33,8 +36,10 @@ Fields = list[tuple[str, object]]
 #: also only estimates it (from its expiry cycle's samples).
 AVG_TTL_SAMPLE = 1000
 
-#: The window instantaneous_ops_per_sec is measured over, in seconds.
-OPS_WINDOW = 5.0
+#: Redis's STATS_METRIC_SAMPLES and its cron period: the instantaneous_*
+#: figures are the mean rate over the last 16 samples taken every 100 ms.
+METRIC_SAMPLES = 16
+SAMPLE_PERIOD = 0.1
 
 
 def bytes_to_human(count: int) -> str:
@@ -50,24 +55,49 @@ def bytes_to_human(count: int) -> str:
 
 
 class _Sampler:
-    """Per-server state INFO keeps between calls: command-count samples, replid."""
+    """Per-server state INFO keeps: the instantaneous metrics' samples, replid.
 
-    def __init__(self) -> None:
-        self.samples: deque[tuple[float, int]] = deque()
+    Like Redis's serverCron, a timer on the server's clock samples the
+    commands, input and output byte counters every 100 ms; it starts the
+    first time INFO is asked, so a server nobody monitors pays nothing.
+    """
+
+    METRICS = ("total_commands_processed", "total_net_input_bytes", "total_net_output_bytes")
+
+    def __init__(self, server: StoreService) -> None:
         self.replid = os.urandom(20).hex()
+        # Weak: the sampler lives in a WeakKeyDictionary keyed by the server.
+        self.server = weakref.ref(server)
+        self.rates: dict[str, deque[float]] = {
+            name: deque(maxlen=METRIC_SAMPLES) for name in self.METRICS}
+        self.last = self._read(server)
+        self.timer = LoopingCall(self.sample)
+        self.timer.clock = server.clock
+        self.timer.start(SAMPLE_PERIOD, now=False)
 
-    def ops_per_sec(self, now: float, total: int) -> int:
-        """Commands per second since the oldest sample in the window."""
-        samples = self.samples
-        while samples and now - samples[0][0] > OPS_WINDOW:
-            samples.popleft()
-        rate = 0
-        if samples:
-            then, count = samples[0]
-            if now > then:
-                rate = int((total - count) / (now - then))
-        samples.append((now, total))
-        return rate
+    def _read(self, server: StoreService) -> tuple[float, tuple[int, ...]]:
+        stats = server.store.stats
+        return server.clock.seconds(), tuple(getattr(stats, name) for name in self.METRICS)
+
+    def sample(self) -> None:
+        """Take one sample of each counter's rate since the previous one."""
+        server = self.server()
+        if server is None or not server.running and server.parent is not None:
+            self.timer.stop()
+            return
+        then, before = self.last
+        now, after = self.last = self._read(server)
+        elapsed = now - then
+        if elapsed <= 0:
+            return
+        for name, old, new in zip(self.METRICS, before, after, strict=True):
+            # CONFIG RESETSTAT may lower a counter: count that period as 0.
+            self.rates[name].append(max(0, new - old) / elapsed)
+
+    def rate(self, name: str) -> float:
+        """The mean per-second rate of counter ``name`` over the kept samples."""
+        samples = self.rates[name]
+        return sum(samples) / len(samples) if samples else 0.0
 
 
 _samplers: WeakKeyDictionary[StoreService, _Sampler] = WeakKeyDictionary()
@@ -76,7 +106,7 @@ _samplers: WeakKeyDictionary[StoreService, _Sampler] = WeakKeyDictionary()
 def _sampler(server: StoreService) -> _Sampler:
     sampler = _samplers.get(server)
     if sampler is None:
-        sampler = _samplers[server] = _Sampler()
+        sampler = _samplers[server] = _Sampler(server)
     return sampler
 
 
@@ -124,6 +154,7 @@ def server_section(server: StoreService, port: int) -> Fields:
         ("twisted_version", twisted.__version__),
         ("process_id", os.getpid()),
         ("process_supervised", "no"),
+        ("multiplexing_api", _multiplexing_api()),
         ("run_id", server.run_id),
         ("tcp_port", port),
         ("server_time_usec", int(now * 1_000_000)),
@@ -133,6 +164,7 @@ def server_section(server: StoreService, port: int) -> Fields:
         # timer), but tools divide by this, so it must be positive.
         ("hz", 10),
         ("configured_hz", 10),
+        ("lru_clock", int(now) & ((1 << 24) - 1)),
         ("executable", _executable()),
         ("config_file", server.settings.config_file),
         ("io_threads_active", 0),
@@ -140,13 +172,25 @@ def server_section(server: StoreService, port: int) -> Fields:
 
 
 def clients_section(server: StoreService) -> Fields:
-    """# Clients: connection counts."""
+    """# Clients: connection counts, the largest buffers now, blocked clients."""
+    clients = list(server.clients.values())
+    max_input = max((c.parser.buffered for c in clients), default=0)
+    max_output = max((c.pending_output() for c in clients if c.transport), default=0)
+    postponed = server.pause.postponed_clients
+    timed = sum(
+        1 for c in clients
+        if c._waiter is not None and c._waiter.timer is not None and c._waiter.block.keys
+    )
     return [
         ("connected_clients", len(server.clients)),
         ("cluster_connections", 0),
         ("maxclients", server.settings.maxclients),
-        ("blocked_clients", server.blocking.blocked_clients),
+        ("client_recent_max_input_buffer", max_input),
+        ("client_recent_max_output_buffer", max_output),
+        # Clients held by CLIENT PAUSE are not counted, as in Redis.
+        ("blocked_clients", server.blocking.blocked_clients - postponed),
         ("tracking_clients", 0),
+        ("clients_in_timeout_table", timed),
     ]
 
 
@@ -194,16 +238,27 @@ def persistence_section(server: StoreService) -> Fields:
 def stats_section(server: StoreService) -> Fields:
     """# Stats: the store's counters."""
     stats = server.store.stats
-    ops = _sampler(server).ops_per_sec(server.clock.seconds(), stats.total_commands_processed)
+    sampler = _sampler(server)
     return [
         ("total_connections_received", stats.total_connections_received),
         ("total_commands_processed", stats.total_commands_processed),
-        ("instantaneous_ops_per_sec", ops),
+        ("instantaneous_ops_per_sec", int(sampler.rate("total_commands_processed"))),
+        ("total_net_input_bytes", stats.total_net_input_bytes),
+        ("total_net_output_bytes", stats.total_net_output_bytes),
+        ("instantaneous_input_kbps", f"{sampler.rate('total_net_input_bytes') / 1024:.2f}"),
+        ("instantaneous_output_kbps", f"{sampler.rate('total_net_output_bytes') / 1024:.2f}"),
         ("rejected_connections", stats.rejected_connections),
         ("expired_keys", stats.expired_keys),
         ("evicted_keys", stats.evicted_keys),
+        # Hush never evicts clients (maxmemory-clients does not exist here).
+        ("evicted_clients", 0),
         ("keyspace_hits", stats.keyspace_hits),
         ("keyspace_misses", stats.keyspace_misses),
+        ("pubsub_channels", len(server.pubsub.channels)),
+        ("pubsub_patterns", len(server.pubsub.patterns)),
+        ("total_error_replies", commandstats.totals.total_error_replies),
+        ("client_output_buffer_limit_disconnections",
+         stats.client_output_buffer_limit_disconnections),
         # Redis 7.2's ACL counters; Hush has no ACL rules to deny commands,
         # keys or channels, so only failed authentications can count.
         ("acl_access_denied_auth", stats.acl_access_denied_auth),
@@ -234,12 +289,19 @@ def cpu_section(server: StoreService) -> Fields:
     """# CPU: seconds of CPU time, as Redis formats them."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return [
+    fields: Fields = [
         ("used_cpu_sys", f"{own.ru_stime:.6f}"),
         ("used_cpu_user", f"{own.ru_utime:.6f}"),
         ("used_cpu_sys_children", f"{children.ru_stime:.6f}"),
         ("used_cpu_user_children", f"{children.ru_utime:.6f}"),
     ]
+    thread_usage = getattr(resource, "RUSAGE_THREAD", None)
+    if thread_usage is not None:
+        # INFO runs on the reactor thread, which is the one running commands.
+        main = resource.getrusage(thread_usage)
+        fields.append(("used_cpu_sys_main_thread", f"{main.ru_stime:.6f}"))
+        fields.append(("used_cpu_user_main_thread", f"{main.ru_utime:.6f}"))
+    return fields
 
 
 def cluster_section(server: StoreService) -> Fields:
@@ -272,11 +334,16 @@ SECTIONS: dict[str, tuple[str, Callable[..., Fields]]] = {
     "replication": ("Replication", replication_section),
     "cpu": ("CPU", cpu_section),
     "modules": ("Modules", lambda server: []),
+    "commandstats": ("Commandstats", lambda server: commandstats.commandstats_lines()),
+    "errorstats": ("Errorstats", lambda server: commandstats.errorstats_lines()),
     "cluster": ("Cluster", cluster_section),
     "keyspace": ("Keyspace", keyspace_section),
 }
 
-DEFAULT_SECTIONS = tuple(SECTIONS)
+#: What INFO and INFO default show: not the per-command sections (Redis 7.0).
+DEFAULT_SECTIONS = tuple(name for name in SECTIONS if name != "commandstats")
+#: INFO all and everything (Hush has no module sections to tell them apart).
+ALL_SECTIONS = tuple(SECTIONS)
 
 
 def wanted_sections(names: Iterable[bytes]) -> list[str]:
@@ -286,14 +353,27 @@ def wanted_sections(names: Iterable[bytes]) -> list[str]:
     if not names:
         names = ["default"]
     for name in names:
-        if name in ("all", "default", "everything"):
+        if name in ("all", "everything"):
+            wanted.update(ALL_SECTIONS)
+        elif name == "default":
             wanted.update(DEFAULT_SECTIONS)
         elif name in SECTIONS:
             wanted.add(name)
     return [name for name in SECTIONS if name in wanted]
 
 
+def _multiplexing_api() -> str:
+    from twisted.internet import reactor
+
+    name = type(reactor).__name__.lower()
+    for api in ("epoll", "kqueue", "poll", "select"):
+        if api in name:
+            return api
+    return name
+
+
 def render(server: StoreService, names: Iterable[bytes], port: int) -> bytes:
+
     """The INFO text for the requested sections."""
     parts = []
     for name in wanted_sections(names):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 from functools import partial
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import tcp
@@ -25,11 +26,13 @@ from twisted.protocols.basic import LineReceiver
 from hush import errors
 from hush.auth import NOAUTH, AuthGuard
 from hush.blocking import Block, Waiter
+from hush.clientpause import Retry
 from hush.commands import COMMANDS, lookup
 from hush.commands.transactions import unwatch_all
+from hush.commandstats import count_error
 from hush.errors import CommandError
 from hush.parser import INLINE_MAX_SIZE, FastParser
-from hush.resp import OK, QUEUED, SMALL_INT_REPLIES, encode_into, error_bytes
+from hush.resp import NO_REPLY, OK, QUEUED, SMALL_INT_REPLIES, encode_into, error_bytes
 from hush.store import Database
 
 if TYPE_CHECKING:
@@ -84,7 +87,12 @@ class RedisProtocol(LineReceiver):
         self.channels: set[bytes] = set()
         self.patterns: set[bytes] = set()
         self._soft_limit_since: float | None = None
-        # True while in MULTI or subscribed: the dispatcher's slow path.
+        # CLIENT REPLY: None (on), "off", "skip" or "skip_next".
+        self.reply_mode: str | None = None
+        self._muting = False
+        self._mute_unblock = False
+        self.monitoring = False
+        # True while in MULTI, subscribed, muted or paused: the dispatcher's slow path.
         self._gated = False
 
     # -- wiring ------------------------------------------------------------
@@ -114,6 +122,8 @@ class RedisProtocol(LineReceiver):
         # Looked up once: the per-read and per-command paths use them.
         self._seconds = server.clock.seconds
         self._stats = server.store.stats
+        self._settings = server.settings
+        self._watchers = server.watchers
         self.client_id = server.register_client(self)
         self.update_gate()
         self._socket = _direct_socket(self.transport)
@@ -152,9 +162,13 @@ class RedisProtocol(LineReceiver):
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
-        maxmemory checks."""
-        self._gated = (self.in_multi or bool(self.channels or self.patterns)
-                       or not self.authenticated or self.factory.service.memory.limited)
+        maxmemory / CLIENT REPLY / CLIENT PAUSE checks."""
+        service = self.factory.service
+        self._gated = (
+            self.in_multi or bool(self.channels or self.patterns)
+            or not self.authenticated or service.memory.limited
+            or self.reply_mode is not None or service.pause.end is not None
+        )
 
     @property
     def subscriptions(self) -> int:
@@ -220,6 +234,7 @@ class RedisProtocol(LineReceiver):
         if self._closing:
             return
         self.last_interaction = now = self._seconds()
+        self._stats.total_net_input_bytes += len(data)
         self.factory.service.store.tick(now)
         commands, error = self.parser.feed(data)
         if self._waiter is not None:
@@ -263,6 +278,7 @@ class RedisProtocol(LineReceiver):
         does not take (EAGAIN, a partial send) goes to ``transport.write``,
         after which later replies queue behind it.
         """
+        self._stats.total_net_output_bytes += len(data)
         sock = self._socket
         if sock is not None:
             transport = self.transport
@@ -307,6 +323,8 @@ class RedisProtocol(LineReceiver):
                 out.append(_OK_REPLY)
             elif kind is int and 0 <= reply < 1024:
                 out.append(SMALL_INT_REPLIES[reply])
+            elif reply is NO_REPLY:
+                pass
             else:
                 encode_into(out, reply, self.resp3)
             if store.ready_keys:
@@ -323,7 +341,13 @@ class RedisProtocol(LineReceiver):
         out: list[bytes] = []
         outer = self._out
         self._out = out
-        encode_into(out, reply, self.resp3)
+        if reply.__class__ is Retry:
+            # Postponed by CLIENT PAUSE: run the command again now.
+            self._pending.appendleft(reply.argv)
+        elif self._mute_unblock:
+            self._mute_unblock = False
+        else:
+            encode_into(out, reply, self.resp3)
         pending = list(self._pending)
         self._pending.clear()
         if pending:
@@ -347,7 +371,7 @@ class RedisProtocol(LineReceiver):
         arity = cmd.arity
         nargs = len(argv)
         if (arity > 0 and nargs != arity) or nargs < -arity:
-            return self._reject(errors.wrong_arity(cmd.name))
+            return self._reject(errors.wrong_arity(cmd.name), cmd)
         # COMMAND alone is a command of its own; a container's arity already
         # demands a subcommand name.
         if cmd.subcommands and nargs > 1:
@@ -358,7 +382,7 @@ class RedisProtocol(LineReceiver):
                     f"Try {cmd.name.upper()} HELP."
                 ))
             if (sub.arity > 0 and nargs != sub.arity) or nargs < -sub.arity:
-                return self._reject(errors.wrong_arity(sub.full_name))
+                return self._reject(errors.wrong_arity(sub.full_name), sub)
             cmd = sub
             args = argv[2:]
         else:
@@ -370,23 +394,52 @@ class RedisProtocol(LineReceiver):
         self._stats.total_commands_processed += 1
         # The name is built only when CLIENT LIST asks (see last_command).
         self._last_cmd = cmd
+        # Handler time for INFO commandstats and SLOWLOG (hush.commandstats).
+        start = perf_counter()
         try:
-            return cmd.handler(self, *args)
+            reply = cmd.handler(self, *args)
         except CommandError as error:
-            return error
+            reply = error
+            cmd.failed_calls += 1
+            count_error(error)
         except Exception:
             log.failure("Unexpected error in command {name}", name=cmd.full_name)
-            return CommandError(f"ERR internal error while running '{cmd.full_name}'")
+            reply = CommandError(f"ERR internal error while running '{cmd.full_name}'")
+            cmd.failed_calls += 1
+            count_error(reply)
+        elapsed = perf_counter() - start
+        cmd.calls += 1
+        cmd.seconds += elapsed
+        # One test covers the slow log, MONITOR and --metrics: a negative
+        # threshold (log disabled) also takes this branch, which re-checks.
+        if self._watchers or elapsed * 1e6 >= self._settings.slowlog_log_slower_than:
+            self._after_command(cmd, argv, elapsed)
+        return reply
 
-    def _reject(self, error: CommandError) -> CommandError:
+    def _after_command(self, cmd: Any, argv: list[bytes], elapsed: float) -> None:
+        """Slow log entry and watchers (MONITOR, metrics) for a command that ran."""
+        settings = self._settings
+        usec = int(elapsed * 1e6)
+        threshold = settings.slowlog_log_slower_than
+        if threshold >= 0 and usec >= threshold and "skip-slowlog" not in cmd.flags:
+            self.factory.service.slowlog.add(self, argv, usec, settings.slowlog_max_len)
+        for watcher in list(self._watchers):
+            watcher(self, cmd, argv, elapsed)
+
+    def _reject(self, error: CommandError, cmd: Any = None) -> CommandError:
+        count_error(error)
+        if cmd is not None:
+            cmd.rejected_calls += 1
         # A command refused before it runs poisons an open transaction.
         if self.in_multi and not self.exec_running:
             self.multi_error = True
         return error
 
     def _gate(self, cmd: Any, argv: list[bytes]) -> Any:
-        """Auth, maxmemory, subscribed-mode and MULTI checks: a reply to send instead,
-        or None to run."""
+        """CLIENT REPLY, auth, maxmemory, subscribed-mode and MULTI checks: a reply
+        to send instead, or None to run."""
+        if self.reply_mode is not None and not self._muting:
+            return self._run_muted(argv)
         if not self.authenticated:
             if self.factory.service.settings.requirepass:
                 if "no-auth" not in cmd.flags:
@@ -407,10 +460,35 @@ class RedisProtocol(LineReceiver):
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
             ))
+        pause = self.factory.service.pause
+        if pause.end is not None and pause.holds(self, cmd):
+            return pause.postpone(self, argv)
         if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
             self.multi_queue.append(argv)
             return QUEUED
         return None
+
+    def _run_muted(self, argv: list[bytes]) -> Any:
+        """Run one command under CLIENT REPLY OFF/SKIP: its reply is not sent."""
+        if self.reply_mode == "skip_next":
+            self.reply_mode = "skip"
+        self._muting = True
+        try:
+            reply = self.execute(argv)
+        finally:
+            self._muting = False
+        mode = self.reply_mode
+        if mode == "skip":
+            self.reply_mode = None
+            self.update_gate()
+        elif mode is None:
+            # CLIENT REPLY ON: its own OK is sent.
+            return reply
+        if reply.__class__ is Block:
+            self._mute_unblock = True
+            return reply
+        return NO_REPLY
+
 
 
 _SUBSCRIBED_OK = frozenset(

@@ -80,6 +80,15 @@ OK = SimpleString(b"OK")
 PONG = SimpleString(b"PONG")
 QUEUED = SimpleString(b"QUEUED")
 
+
+class _NoReply:
+    """A reply that sends nothing (CLIENT REPLY OFF/SKIP, a repeated MONITOR)."""
+
+    __slots__ = ()
+
+
+NO_REPLY = _NoReply()
+
 _OK_BYTES = b"+OK\r\n"
 _NULL2 = b"$-1\r\n"
 _NULL3 = b"_\r\n"

@@ -17,12 +17,14 @@ from twisted.application import service, strports
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from hush import auth, limits
+from hush import auth, commandstats, limits
 from hush.blocking import BlockingManager
+from hush.clientpause import ClientPause
 from hush.config import Settings
 from hush.errors import CommandError
 from hush.memory import MemoryManager
 from hush.pubsub import PubSub
+from hush.slowlog import SlowLog
 from hush.store import Store
 
 if TYPE_CHECKING:
@@ -60,6 +62,14 @@ class StoreService(service.Service):
         settings.on_change("proto-max-bulk-len", self._set_max_bulk_len)
         self.idle = limits.IdleReaper(self, clock)
         settings.on_change("timeout", lambda _timeout: self.idle.arm())
+        self.slowlog = SlowLog()
+        self.pause = ClientPause(self)
+        #: Called after every command as watcher(client, cmd, argv, seconds)
+        #: (MONITOR, --metrics); the dispatcher skips them when empty.
+        self.watchers: list = []
+        #: Clients in MONITOR mode (hush.monitor).
+        self.monitors: list[RedisProtocol] = []
+        commandstats.reset()
 
     def _set_maxkeys(self, maxkeys: int) -> None:
         self.store.maxkeys = maxkeys
@@ -93,6 +103,11 @@ class StoreService(service.Service):
     def unregister_client(self, client: RedisProtocol) -> None:
         """Forget a closed connection."""
         self.clients.pop(client.client_id, None)
+        if client.monitoring:
+            from hush.monitor import stop_monitoring
+
+            stop_monitoring(self, client)
+
 
     def authenticate(self, client: RedisProtocol, user: bytes, password: bytes) -> None:
         """Check credentials for AUTH / HELLO AUTH; raise WRONGPASS if they fail.

@@ -50,6 +50,8 @@ class Stats:
         "rejected_connections",
         "client_output_buffer_limit_disconnections",
         "acl_access_denied_auth",
+        "total_net_input_bytes",
+        "total_net_output_bytes",
     )
 
     def __init__(self) -> None:

@@ -25,6 +25,15 @@ def _non_negative(value: str) -> int:
 _non_negative.coerceDoc = "A whole number, 0 or more."  # type: ignore[attr-defined]
 
 
+def _debug_setting(value: str) -> str:
+    if value.lower() not in ("no", "yes", "local"):
+        raise ValueError("must be no, yes or local")
+    return value.lower()
+
+
+_debug_setting.coerceDoc = "no, yes or local."  # type: ignore[attr-defined]
+
+
 def _positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -103,6 +112,11 @@ class Options(usage.Options):
             "or subscribed ones). 0 means never.",
             _non_negative,
         ],
+        ["metrics", None, None,
+         "Serve Prometheus metrics at /metrics on this Twisted endpoint (e.g. tcp:9121)."],
+        ["enable-debug-command", None, "no",
+         "Allow DEBUG: no (Redis 7.0's default), yes, or local (loopback and Unix "
+         "socket connections only).", _debug_setting],
     ]
 
     def __init__(self) -> None:
@@ -130,6 +144,9 @@ class Options(usage.Options):
 
     def opt_timeout(self, value: str) -> None:
         self._given("timeout", _non_negative, value)
+
+    def opt_enable_debug_command(self, value: str) -> None:
+        self._given("enable-debug-command", _debug_setting, value)
 
     def _given(self, name: str, coerce, value: str) -> None:
         """Record an option given on the command line (it overrides the config file)."""
@@ -188,9 +205,21 @@ class Options(usage.Options):
             maxclients=self["maxclients"],
             timeout=self["timeout"],
             listen=list(self["ports"]),
+            enable_debug_command=self["enable-debug-command"],
         )
 
 
 def makeService(options: Options) -> IService:
     """Build the Hush service from parsed options."""
-    return make_service(options.settings())
+    from hush.startup import StartupLog
+
+    settings = options.settings()
+    top = make_service(settings)
+    if options["metrics"]:
+        from hush.metrics import metrics_service
+
+        store = top.getServiceNamed("hush-store")
+        metrics_service(store, options["metrics"]).setServiceParent(top)
+    StartupLog(settings).setServiceParent(top)
+    return top
+

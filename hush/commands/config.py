@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from hush import commandstats
 from hush.commands.table import command, container
 from hush.config import ConfigError, rewrite_file
 from hush.errors import SYNTAX, CommandError
@@ -70,6 +71,7 @@ def config_rewrite(ctx):
 def config_resetstat(ctx):
     """Zero the INFO stats counters."""
     ctx.store.stats.reset()
+    commandstats.reset()
     return OK
 
 

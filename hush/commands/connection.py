@@ -9,7 +9,7 @@ from hush import REDIS_VERSION, auth
 from hush.commands.args import parse_int
 from hush.commands.table import command, container
 from hush.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
-from hush.resp import OK, PONG, SimpleString, Verbatim
+from hush.resp import NO_REPLY, OK, PONG, SimpleString, Verbatim
 
 GROUP = "connection"
 _ACL = ("fast", "connection")
@@ -245,6 +245,11 @@ def client_kill(ctx, *args: bytes):
             if value.lower() not in (b"yes", b"no"):
                 raise CommandError(SYNTAX)
             skipme = value.lower() == b"yes"
+        elif option == b"maxage":
+            # Redis 7.4's filter: connections older than this many seconds.
+            maxage = parse_int(value, "ERR syntax error")
+            now = ctx.server.clock.seconds()
+            tests.append(lambda c, maxage=maxage, now=now: now - c.created_at >= maxage)
         else:
             raise CommandError(SYNTAX)
     victims = [
@@ -266,6 +271,92 @@ def _kill(ctx, victims: list[Any]) -> None:
             victim.close_after_reply()
             victim.transport.loseConnection()
             ctx.server.unregister_client(victim)
+
+
+@command("client|pause", arity=-3, flags=_CLIENT_ADMIN_FLAGS, group=GROUP, acl=_CLIENT_ADMIN_ACL,
+         since="2.9.50", summary="Stop processing commands from clients for some time")
+def client_pause(ctx, timeout: bytes, *mode: bytes):
+    """Hold all commands (ALL, the default) or only writes (WRITE) for ``timeout`` ms."""
+    try:
+        millis = parse_int(timeout)
+    except CommandError:
+        raise CommandError("ERR timeout is not an integer or out of range") from None
+    if millis < 0:
+        raise CommandError("ERR timeout is negative")
+    if len(mode) > 1:
+        raise _client_usage("PAUSE")
+    kind = "all"
+    if mode:
+        if mode[0].lower() not in (b"write", b"all"):
+            raise CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
+        kind = mode[0].lower().decode()
+    ctx.server.pause.pause(millis / 1000, kind)
+    return OK
+
+
+def _client_usage(name: str) -> CommandError:
+    # Redis names the subcommand as clients usually spell it, in capitals.
+    return CommandError(f"ERR unknown subcommand or wrong number of arguments for '{name}'. "
+                        "Try CLIENT HELP.")
+
+
+@command("client|unpause", arity=2, flags=_CLIENT_ADMIN_FLAGS, group=GROUP,
+         acl=_CLIENT_ADMIN_ACL, since="6.2.0",
+         summary="Resume processing of clients that were paused")
+def client_unpause(ctx):
+    """End a pause now; the held clients run their commands."""
+    ctx.server.pause.unpause()
+    return OK
+
+
+@command("client|reply", arity=3, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="3.2.0", summary="Instruct the server whether to reply to commands")
+def client_reply(ctx, mode: bytes):
+    """ON sends replies (and says OK); OFF stops them; SKIP drops the next one."""
+    which = mode.lower()
+    if which == b"on":
+        ctx.reply_mode = None
+        ctx.update_gate()
+        return OK
+    if which == b"off":
+        ctx.reply_mode = "off"
+    elif which == b"skip":
+        if ctx.reply_mode != "off":
+            ctx.reply_mode = "skip_next"
+    else:
+        raise CommandError(SYNTAX)
+    ctx.update_gate()
+    return NO_REPLY
+
+
+@command("client|unblock", arity=-3, flags=_CLIENT_ADMIN_FLAGS, group=GROUP,
+         acl=_CLIENT_ADMIN_ACL, since="5.0.0",
+         summary="Unblock a client blocked in a blocking command from a different connection")
+def client_unblock(ctx, raw_id: bytes, *reason: bytes) -> int:
+    """Wake a client blocked in BLPOP and friends: as a timeout, or with an error (1 or 0)."""
+    target_id = parse_int(raw_id)
+    unblock_error = False
+    if reason:
+        which = reason[0].lower()
+        if len(reason) > 1:
+            raise _client_usage("UNBLOCK")
+        if which not in (b"timeout", b"error"):
+            raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+        unblock_error = which == b"error"
+    target = ctx.server.clients.get(target_id)
+    waiter = getattr(target, "_waiter", None)
+    # Clients held by CLIENT PAUSE are not blocked on keys: they are left alone.
+    if waiter is None or not waiter.block.keys:
+        return 0
+    if unblock_error:
+        from hush.commandstats import count_error
+
+        reply = CommandError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        count_error(reply)
+    else:
+        reply = waiter.block.timeout_reply
+    ctx.server.blocking.unblock(waiter, reply)
+    return 1
 
 
 @command("client|no-evict", arity=3, flags=_CLIENT_ADMIN_FLAGS, group=GROUP,
@@ -307,12 +398,20 @@ _CLIENT_HELP = [
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
     "SETINFO <option> <value>",
     "    Set client meta attr. Options are:",
     "    * LIB-NAME: the client lib name.",
     "    * LIB-VER: the client lib version.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
@@ -345,6 +444,11 @@ def _is_type(client, kind: str) -> bool:
     if kind == "pubsub":
         return _subscriptions(client) > 0
     return kind == "normal" and not _subscriptions(client)
+
+
+def peer_id(client) -> bytes:
+    """The client's address as Redis names it (CLIENT LIST addr, SLOWLOG, MONITOR)."""
+    return _address(client, peer=True)
 
 
 def _address(client, peer: bool) -> bytes:
@@ -384,6 +488,8 @@ def _flags(client) -> str:
         flags += "U"
     if getattr(client, "no_evict", False):
         flags += "e"
+    if getattr(client, "monitoring", False):
+        flags += "O"
     return flags or "N"
 
 
@@ -395,7 +501,21 @@ def _fd(client) -> int:
         return -1
 
 
+def _memory_fields(client, queue) -> list[bytes]:
+    # What Hush can measure: unparsed input, queued MULTI arguments and
+    # output the kernel has not taken; Redis's reply-list figures stay 0.
+    parser = getattr(client, "parser", None)
+    qbuf = parser.buffered if parser is not None else 0
+    multi_mem = sum(len(arg) for argv in queue or () for arg in argv)
+    omem = client.pending_output() if client.transport is not None else 0
+    return [
+        b"qbuf=%d qbuf-free=0 argv-mem=0 multi-mem=%d rbs=0 rbp=0" % (qbuf, multi_mem),
+        b"obl=0 oll=0 omem=%d tot-mem=%d" % (omem, qbuf + multi_mem + omem),
+    ]
+
+
 def client_line(client, now: float) -> bytes:
+
     """One CLIENT LIST line in Redis 7.2's field order (7.0's plus lib-name, lib-ver)."""
     cmd = client.last_command
     if isinstance(cmd, bytes):
@@ -416,8 +536,7 @@ def client_line(client, now: float) -> bytes:
         b"psub=%d" % len(getattr(client, "patterns", ())),
         b"ssub=0",
         b"multi=%d" % multi,
-        # Buffer and memory figures: Hush does not track per-client buffers.
-        b"qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0",
+        *_memory_fields(client, queue),
         b"events=r",
         b"cmd=" + cmd.encode(),
         b"user=default",

@@ -47,6 +47,11 @@ class Command:
     key_specs: tuple[dict[str, Any], ...] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
+    # INFO commandstats (hush.commandstats): updated by the dispatcher.
+    calls: int = 0
+    seconds: float = 0.0
+    rejected_calls: int = 0
+    failed_calls: int = 0
 
     @property
     def full_name(self) -> str:
