@@ -9,6 +9,7 @@ renders them as Redis does for CONFIG GET.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 
 from hush.glob import compile_glob
 
@@ -39,12 +40,14 @@ class Settings:
     @property
     def pubsub_output_limit(self) -> tuple[int, int, int]:
         """(hard bytes, soft bytes, soft seconds) for pub/sub clients."""
-        words = self.client_output_buffer_limit.split()
-        for index in range(0, len(words) - 3, 4):
-            if words[index] == "pubsub":
-                hard, soft, seconds = words[index + 1 : index + 4]
-                return int(hard), int(soft), int(seconds)
-        return 0, 0, 0
+        return self.output_limit("pubsub")
+
+    def output_limit(self, kind: str) -> tuple[int, int, int]:
+        """(hard bytes, soft bytes, soft seconds) for a client class; 0 = no limit.
+
+        ``kind`` is ``normal``, ``pubsub`` or ``slave`` (``replica``).
+        """
+        return _output_limits(self.client_output_buffer_limit).get(kind, (0, 0, 0))
 
     def __post_init__(self) -> None:
         # CONFIG GET port and INFO should name the port actually listened on:
@@ -68,6 +71,30 @@ class Settings:
                 value = getattr(self, name.replace("-", "_"))
                 found[name.encode()] = str(value).encode()
         return found
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
+          "g": 1000**3, "gb": 1024**3}
+
+
+@lru_cache(maxsize=8)
+def _output_limits(text: str) -> dict[str, tuple[int, int, int]]:
+    """Parse client-output-buffer-limit (``class hard soft seconds``, repeated)."""
+    words = text.split()
+    limits = {}
+    for index in range(0, len(words) - 3, 4):
+        kind = words[index].lower()
+        kind = "slave" if kind == "replica" else kind
+        hard, soft = (_memory(word) for word in words[index + 1 : index + 3])
+        limits[kind] = (hard, soft, int(words[index + 3]))
+    return limits
+
+
+def _memory(word: str) -> int:
+    """A Redis memory size: ``1048576``, ``1mb``, ``64k``..."""
+    lowered = word.lower()
+    digits = lowered.rstrip("kmgb")
+    return int(digits) * _UNITS[lowered[len(digits):]]
 
 
 def tcp_port(description: str) -> int | None:

@@ -202,6 +202,13 @@ def stats_section(server: StoreService) -> Fields:
         ("evicted_keys", stats.evicted_keys),
         ("keyspace_hits", stats.keyspace_hits),
         ("keyspace_misses", stats.keyspace_misses),
+        ("pubsub_channels", len(server.pubsub.channels)),
+        ("pubsub_patterns", len(server.pubsub.patterns)),
+        # Redis 7.2's counters (7.0 has none): clients closed by the limits.
+        ("client_query_buffer_limit_disconnections",
+         stats.client_query_buffer_limit_disconnections),
+        ("client_output_buffer_limit_disconnections",
+         stats.client_output_buffer_limit_disconnections),
     ]
 
 

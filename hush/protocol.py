@@ -17,16 +17,20 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import tcp
+from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
+from zope.interface import implementer
 
 from hush import errors
 from hush.blocking import Block, Waiter
 from hush.commands import COMMANDS, lookup
+from hush.commands.connection import client_line
 from hush.commands.transactions import unwatch_all
 from hush.errors import CommandError
-from hush.parser import INLINE_MAX_SIZE, FastParser
+from hush.faults import FailureLog
+from hush.parser import INLINE_MAX_SIZE, QUERY_BUFFER_EXCEEDED, FastParser
 from hush.resp import OK, QUEUED, SMALL_INT_REPLIES, encode_into, error_bytes
 from hush.store import Database
 
@@ -38,8 +42,16 @@ log = Logger()
 _OK_REPLY = b"+OK\r\n"
 
 
+@implementer(IPushProducer)
 class RedisProtocol(LineReceiver):
     """A Redis client connection.
+
+    It registers itself as the streaming producer of its own transport: when
+    unsent replies pass the transport's buffer size (64 KiB), Twisted calls
+    :meth:`pauseProducing` and the connection stops reading requests until
+    the buffer drains and :meth:`resumeProducing` is called. A client that
+    pipelines without reading its replies thus holds at most one read's
+    worth of replies in the server.
 
     @ivar db: the selected database.
     @ivar resp3: True after HELLO 3.
@@ -80,6 +92,9 @@ class RedisProtocol(LineReceiver):
         self.channels: set[bytes] = set()
         self.patterns: set[bytes] = set()
         self._soft_limit_since: float | None = None
+        # Bytes of requests read while blocked (they wait in _pending and
+        # count towards client-query-buffer-limit, as Redis's query buffer).
+        self._pending_bytes = 0
         # True while in MULTI or subscribed: the dispatcher's slow path.
         self._gated = False
 
@@ -98,7 +113,10 @@ class RedisProtocol(LineReceiver):
     def connectionMade(self) -> None:
         server = self.factory.service
         self.db: Database = server.store.dbs[0]
-        self.parser = FastParser(server.settings.proto_max_bulk_len)
+        settings = server.settings
+        self.parser = FastParser(
+            settings.proto_max_bulk_len, max_query_buffer=settings.client_query_buffer_limit
+        )
         self.created_at = self.last_interaction = server.clock.seconds()
         # Looked up once: the per-read and per-command paths use them.
         self._seconds = server.clock.seconds
@@ -109,6 +127,26 @@ class RedisProtocol(LineReceiver):
             # Redis sets TCP_NODELAY too: a reply is one write, and Nagle would
             # hold back the tail of a large one until the client's ACK.
             self.transport.setTcpNoDelay(True)
+        # Twisted checks the buffer inside transport.write, so back-pressure
+        # adds nothing to the per-read path while replies are taken at once.
+        self.transport.registerProducer(self, True)
+
+    # -- IPushProducer: called by the transport about its write buffer -------
+
+    def pauseProducing(self) -> None:
+        """Unsent replies passed the buffer size: stop reading requests."""
+        self.transport.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        """The write buffer drained: read requests again."""
+        if self._closing:
+            # A close waits while a paused producer is registered; let it go.
+            self.transport.unregisterProducer()
+            return
+        self.transport.resumeProducing()
+
+    def stopProducing(self) -> None:
+        """The connection is going away; connectionLost does the cleanup."""
 
     def connectionLost(self, reason: Any = None) -> None:
         self._closing = True
@@ -116,6 +154,8 @@ class RedisProtocol(LineReceiver):
             self.factory.service.blocking.cancel(self._waiter)
             self._waiter = None
         self._pending.clear()
+        self._pending_bytes = 0
+        self.multi_queue = []
         service = self.factory.service
         service.pubsub.drop(self)
         unwatch_all(self)
@@ -126,8 +166,23 @@ class RedisProtocol(LineReceiver):
         self.db = self.factory.service.store.dbs[index]
 
     def close_after_reply(self) -> None:
-        """Close once the replies produced so far are written (QUIT)."""
+        """Close once the replies produced so far are written (QUIT, CLIENT KILL)."""
         self._closing = True
+        # A client closed while blocked (CLIENT KILL) is no live waiter any
+        # more: nothing may be popped for it before the reactor reports the close.
+        self._drop_waiter()
+
+    def _drop_waiter(self) -> None:
+        if self._waiter is not None:
+            self.factory.service.blocking.cancel(self._waiter)
+            self._waiter = None
+
+    def _close_now(self) -> None:
+        """Drop the connection without flushing its replies (limits exceeded)."""
+        self._closing = True
+        self._drop_waiter()
+        self._pending.clear()
+        self.transport.abortConnection()
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the MULTI / subscribed-mode checks."""
@@ -147,9 +202,12 @@ class RedisProtocol(LineReceiver):
             encode_into(out, value, self.resp3)
             return
         chunk: list[bytes] = []
-        encode_into(chunk, value, self.resp3)
+        try:
+            encode_into(chunk, value, self.resp3)
+        except Exception:
+            self.factory.failures.report("the reply encoder")
+            return
         self._write(b"".join(chunk))
-        self._check_output_limit()
 
     def pending_output(self) -> int:
         """Bytes written to the transport but not yet taken by the kernel."""
@@ -159,12 +217,16 @@ class RedisProtocol(LineReceiver):
         return queued + len(buffer) - getattr(transport, "offset", 0)
 
     def _check_output_limit(self) -> None:
-        # Redis's default client-output-buffer-limit for pubsub: 32mb hard,
-        # 8mb soft for 60 seconds. A subscriber that stops reading is cut off
-        # rather than letting the server's memory grow without bound.
-        pending = self.pending_output()
+        # client-output-buffer-limit: Redis's defaults are no limit for normal
+        # clients and 32mb hard, 8mb soft for 60 seconds for pubsub ones. A
+        # client that stops reading is cut off rather than letting the
+        # server's memory grow without bound.
         service = self.factory.service
-        hard, soft, seconds = service.settings.pubsub_output_limit
+        kind = "pubsub" if (self.channels or self.patterns) else "normal"
+        hard, soft, seconds = service.settings.output_limit(kind)
+        if not hard and not soft:
+            return
+        pending = self.pending_output()
         now = service.clock.seconds()
         over = bool(hard and pending >= hard)
         if not over and soft and pending >= soft:
@@ -175,10 +237,20 @@ class RedisProtocol(LineReceiver):
             self._soft_limit_since = None
         if over:
             service.store.stats.client_output_buffer_limit_disconnections += 1
-            log.info("Client id={id} closed for overcoming of output buffer limits.",
-                     id=self.client_id)
-            self._closing = True
-            self.transport.abortConnection()
+            log.warn(
+                "Client {info} scheduled to be closed ASAP for overcoming of output "
+                "buffer limits.",
+                info=self._describe(),
+            )
+            self._close_now()
+
+    def _describe(self) -> str:
+        """This client as Redis names it in its log: its CLIENT LIST line."""
+        try:
+            return client_line(self, self.factory.service.clock.seconds()).decode(
+                errors="replace").rstrip("\n")
+        except Exception:
+            return f"id={self.client_id}"
 
     @property
     def last_command(self) -> str:
@@ -198,11 +270,24 @@ class RedisProtocol(LineReceiver):
             return
         self.last_interaction = now = self._seconds()
         self.factory.service.store.tick(now)
-        commands, error = self.parser.feed(data)
+        try:
+            commands, error = self.parser.feed(data)
+        except Exception:
+            # A parser bug: the stream cannot be trusted any more.
+            self.factory.failures.report("the request parser")
+            commands, error = [], "ERR Protocol error: unreadable request"
+        if error is QUERY_BUFFER_EXCEEDED:
+            self._query_buffer_exceeded(data)
+            return
         if self._waiter is not None:
             self._pending.extend(commands)
             if error is not None:
                 self._pending_error = error
+            else:
+                self._pending_bytes += len(data)
+                if (self._pending_bytes + self.parser.buffered
+                        > self.factory.service.settings.client_query_buffer_limit):
+                    self._query_buffer_exceeded(data)
             return
         out: list[bytes] = []
         self._out = out
@@ -217,6 +302,19 @@ class RedisProtocol(LineReceiver):
         self._out = None
         self._flush(out)
 
+    def _query_buffer_exceeded(self, data: bytes) -> None:
+        # Redis answers nothing: it logs the client and the start of its
+        # query buffer, counts it, and closes.
+        stats = self.factory.service.store.stats
+        stats.client_query_buffer_limit_disconnections += 1
+        log.warn(
+            "Closing client that reached max query buffer length: {info} "
+            "(qbuf initial bytes: {start!r})",
+            info=self._describe(),
+            start=data[:64],
+        )
+        self._close_now()
+
     def lineReceived(self, line: bytes) -> None:
         # Every read goes through dataReceived's parser; LineReceiver's own
         # line splitting is never entered.
@@ -226,6 +324,8 @@ class RedisProtocol(LineReceiver):
         if out:
             self._write(out[0] if len(out) == 1 else b"".join(out))
         if self._closing:
+            # A registered producer would hold the close back while paused.
+            self.transport.unregisterProducer()
             self.transport.loseConnection()
 
     def _write(self, data: bytes) -> None:
@@ -261,6 +361,9 @@ class RedisProtocol(LineReceiver):
                     return
                 data = data[sent:]
         self.transport.write(data)
+        # Only reached when something stays buffered (or on transports
+        # without a direct socket): the usual reply costs no check.
+        self._check_output_limit()
 
     def _run(self, commands: Any, out: list[bytes]) -> None:
         """Execute commands in order until one blocks or the client quits."""
@@ -285,11 +388,24 @@ class RedisProtocol(LineReceiver):
             elif kind is int and 0 <= reply < 1024:
                 out.append(SMALL_INT_REPLIES[reply])
             else:
-                encode_into(out, reply, self.resp3)
+                self._encode(out, reply)
             if store.ready_keys:
                 blocking.serve_ready()
             if self._closing:
                 return
+
+    def _encode(self, out: list[bytes], reply: Any) -> None:
+        """Encode ``reply`` into ``out``; an unencodable value becomes an error reply."""
+        mark = len(out)
+        try:
+            encode_into(out, reply, self.resp3)
+        except Exception:
+            del out[mark:]
+            place = "the reply encoder" if self._last_cmd is None else (
+                f"the reply of '{self._last_cmd.full_name}'")
+            self.factory.failures.report(place)
+            out.append(error_bytes(f"ERR internal error while encoding the reply of "
+                                   f"'{self.last_command}'"))
 
     def _unblocked(self, reply: Any) -> None:
         self._waiter = None
@@ -298,11 +414,19 @@ class RedisProtocol(LineReceiver):
         out: list[bytes] = []
         outer = self._out
         self._out = out
-        encode_into(out, reply, self.resp3)
+        self._encode(out, reply)
         pending = list(self._pending)
         self._pending.clear()
+        self._pending_bytes = 0
         if pending:
-            self._run(pending, out)
+            try:
+                self._run(pending, out)
+            except Exception:
+                # Never let a wake-up leave the client hung: answer and close.
+                self.factory.failures.report("a blocked client's wake-up")
+                out.append(error_bytes("ERR internal error while serving a blocked client"))
+                self._drop_waiter()
+                self._closing = True
         if self._waiter is None and self._pending_error is not None:
             out.append(error_bytes(self._pending_error))
             self._closing = True
@@ -350,7 +474,7 @@ class RedisProtocol(LineReceiver):
         except CommandError as error:
             return error
         except Exception:
-            log.failure("Unexpected error in command {name}", name=cmd.full_name)
+            self.factory.failures.report(f"command '{cmd.full_name}'")
             return CommandError(f"ERR internal error while running '{cmd.full_name}'")
 
     def _reject(self, error: CommandError) -> CommandError:
@@ -416,3 +540,5 @@ class RedisFactory(Factory):
 
     def __init__(self, service: StoreService) -> None:
         self.service = service
+        #: Unexpected exceptions, logged at most once a minute per place.
+        self.failures = FailureLog(service.clock)

@@ -49,6 +49,7 @@ class Stats:
         "total_connections_received",
         "rejected_connections",
         "client_output_buffer_limit_disconnections",
+        "client_query_buffer_limit_disconnections",
     )
 
     def __init__(self) -> None:
