@@ -299,6 +299,9 @@ def split_inline(line: bytes) -> Command:
 
 
 _FAST_SLICE = 64 * 1024
+# hiredis 3.5 spends seconds (and allocates gigabytes) on an array header
+# counting 2**31 to 2**32-1 elements, even nested: such reads never reach it.
+_HUGE_COUNT = re.compile(rb"\*[0-9]{10}")
 
 
 class FastParser:
@@ -338,7 +341,7 @@ class FastParser:
 
     def feed(self, data: bytes) -> tuple[list[Command], str | None]:
         """Parse ``data``; return the complete commands and an error text or None."""
-        if self._fast_ready and data[:1] == b"*":
+        if self._fast_ready and data[:1] == b"*" and _HUGE_COUNT.search(data) is None:
             frames = self._fast(data)
             if frames is not None:
                 return frames, None

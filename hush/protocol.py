@@ -276,12 +276,11 @@ class RedisProtocol(LineReceiver):
             # A parser bug: the stream cannot be trusted any more.
             self.factory.failures.report("the request parser")
             commands, error = [], "ERR Protocol error: unreadable request"
-        if error is QUERY_BUFFER_EXCEEDED:
-            self._query_buffer_exceeded(data)
-            return
         if self._waiter is not None:
             self._pending.extend(commands)
-            if error is not None:
+            if error is QUERY_BUFFER_EXCEEDED:
+                self._query_buffer_exceeded(data)
+            elif error is not None:
                 self._pending_error = error
             else:
                 self._pending_bytes += len(data)
@@ -294,6 +293,13 @@ class RedisProtocol(LineReceiver):
         if commands:
             self._run(commands, out)
         if error is not None:
+            if error is QUERY_BUFFER_EXCEEDED:
+                # The complete requests before the overflow were run and
+                # answered; then the client goes, as in Redis.
+                self._out = None
+                self._flush(out)
+                self._query_buffer_exceeded(data)
+                return
             if self._waiter is not None:
                 self._pending_error = error
             else:
