@@ -113,10 +113,8 @@ class RedisProtocol(LineReceiver):
     def connectionMade(self) -> None:
         server = self.factory.service
         self.db: Database = server.store.dbs[0]
-        settings = server.settings
-        self.parser = FastParser(
-            settings.proto_max_bulk_len, max_query_buffer=settings.client_query_buffer_limit
-        )
+        self.parser = FastParser()
+        self.apply_limits()
         self.created_at = self.last_interaction = server.clock.seconds()
         # Looked up once: the per-read and per-command paths use them.
         self._seconds = server.clock.seconds
@@ -160,6 +158,17 @@ class RedisProtocol(LineReceiver):
         service.pubsub.drop(self)
         unwatch_all(self)
         service.unregister_client(self)
+
+    def apply_limits(self) -> None:
+        """Take proto-max-bulk-len and client-query-buffer-limit from the settings.
+
+        Called on connect; CONFIG SET of either calls it for every client so
+        the new limits hold at once, as in Redis.
+        """
+        settings = self.factory.service.settings
+        exact = self.parser.exact
+        exact.max_bulk_len = settings.proto_max_bulk_len
+        exact.max_query_buffer = settings.client_query_buffer_limit
 
     def select(self, index: int) -> None:
         """Switch to database ``index`` (already range-checked)."""

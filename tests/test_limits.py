@@ -376,3 +376,17 @@ def test_e2e_limits_and_back_pressure():
         assert r.info("stats")["client_query_buffer_limit_disconnections"] == 0
     finally:
         server.stop()
+
+
+def test_changed_limits_apply_to_connected_clients():
+    server = FakeServer()
+    client = server.client()
+    server.settings.proto_max_bulk_len = 5
+    server.settings.client_query_buffer_limit = 50
+    for protocol in server.service.clients.values():
+        protocol.apply_limits()
+    client.send_raw(b"*1\r\n$6\r\n")
+    assert client.raw() == b"-ERR Protocol error: invalid bulk length\r\n"
+    other = server.client(2)
+    other.send_raw(b"PING " + b"x" * 60)
+    assert other.closed and other.raw() == b""
