@@ -128,12 +128,14 @@ class RedisProtocol(LineReceiver):
         # Twisted checks the buffer inside transport.write, so back-pressure
         # adds nothing to the per-read path while replies are taken at once.
         self.transport.registerProducer(self, True)
+        self._reads = _read_control(self.transport)
 
     # -- IPushProducer: called by the transport about its write buffer -------
 
     def pauseProducing(self) -> None:
         """Unsent replies passed the buffer size: stop reading requests."""
-        self.transport.pauseProducing()
+        if self._reads is not None:
+            self._reads.pauseProducing()
 
     def resumeProducing(self) -> None:
         """The write buffer drained: read requests again."""
@@ -141,7 +143,8 @@ class RedisProtocol(LineReceiver):
             # A close waits while a paused producer is registered; let it go.
             self.transport.unregisterProducer()
             return
-        self.transport.resumeProducing()
+        if self._reads is not None:
+            self._reads.resumeProducing()
 
     def stopProducing(self) -> None:
         """The connection is going away; connectionLost does the cleanup."""
@@ -529,6 +532,20 @@ def _direct_socket(transport: Any) -> Any:
     """
     if type(transport) is tcp.Server and not transport.TLS:
         return transport.socket
+    return None
+
+
+def _read_control(transport: Any) -> Any:
+    """What pauses and resumes reading from ``transport``, or None.
+
+    A TCP or UNIX transport does it itself; a TLS transport
+    (TLSMemoryBIOProtocol) has no pauseProducing of its own, so reading is
+    paused on the connection beneath it.
+    """
+    while transport is not None:
+        if hasattr(transport, "pauseProducing"):
+            return transport
+        transport = getattr(transport, "transport", None)
     return None
 
 

@@ -390,3 +390,16 @@ def test_changed_limits_apply_to_connected_clients():
     other = server.client(2)
     other.send_raw(b"PING " + b"x" * 60)
     assert other.closed and other.raw() == b""
+
+
+def test_reading_is_paused_beneath_a_tls_wrapper():
+    from hush.protocol import _read_control
+
+    class Wrapper:  # like TLSMemoryBIOProtocol: a transport without pauseProducing
+        def __init__(self, inner):
+            self.transport = inner
+
+    inner = StringTransport()
+    assert _read_control(inner) is inner
+    assert _read_control(Wrapper(inner)) is inner
+    assert _read_control(Wrapper(None)) is None
