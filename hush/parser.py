@@ -341,7 +341,14 @@ class FastParser:
 
     def feed(self, data: bytes) -> tuple[list[Command], str | None]:
         """Parse ``data``; return the complete commands and an error text or None."""
-        if self._fast_ready and data[:1] == b"*" and _HUGE_COUNT.search(data) is None:
+        if (
+            self._fast_ready
+            and data[:1] == b"*"
+            # The first count has under 10 digits; any other '*' is checked
+            # by the regex (one read of one command skips it).
+            and b"\r" in data[1:11]
+            and (data.find(b"*", 1) < 0 or _HUGE_COUNT.search(data) is None)
+        ):
             frames = self._fast(data)
             if frames is not None:
                 return frames, None
