@@ -83,7 +83,7 @@ class Server:
         if kind == "hush":
             twistd = Path(sys.executable).with_name("twistd")
             argv = [str(twistd) if twistd.exists() else "twistd", "-n", "--pidfile=", "hush",
-                    "--port", f"tcp:{self.port}:interface={HOST}", "--maxkeys", "0"]
+                    "--port", f"tcp:{self.port}:interface={HOST}:backlog=511", "--maxkeys", "0"]
             if "--maxclients" in subprocess.run(argv[:4] + ["--help"], capture_output=True,
                                                 text=True, env=_env()).stdout:
                 argv += ["--maxclients", str(maxclients)]
@@ -444,6 +444,12 @@ def scenario_soak(duration: float, warmup: float) -> dict:
             "rss_at_warmup_mb": round(first / 2**20, 1), "rss_peak_after_warmup_mb":
             round(peak / 2**20, 1), "rss_end_mb": round(last / 2**20, 1),
             "growth_after_warmup_mb": round((last - first) / 2**20, 1),
+            # Large replies in flight make RSS swing; its floor per minute
+            # shows whether anything is left behind.
+            "rss_floor_per_minute_mb": [
+                round(min(rss for t, rss in samples if m * 60 <= t < (m + 1) * 60) / 2**20, 1)
+                for m in range(int(duration // 60)) if any(m * 60 <= t < (m + 1) * 60
+                                                           for t, _ in samples)],
             "samples_mb": [round(rss / 2**20, 1) for _, rss in samples],
             "connected_clients_after": int(info["connected_clients"]),
             "blocked_clients_after": int(info["blocked_clients"]),
