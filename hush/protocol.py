@@ -406,7 +406,12 @@ class RedisProtocol(LineReceiver):
             elif kind is int and 0 <= reply < 1024:
                 out.append(SMALL_INT_REPLIES[reply])
             else:
-                self._encode(out, reply)
+                mark = len(out)
+                try:
+                    encode_into(out, reply, self.resp3)
+                except Exception:
+                    del out[mark:]
+                    self._encode(out, reply)
             if store.ready_keys:
                 blocking.serve_ready()
             if self._closing:
