@@ -19,6 +19,8 @@ from typing import Any
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
+from hush.errors import CommandError
+from hush.faults import FailureLog
 from hush.store import Store
 
 #: Returned by a serve function when its key cannot serve the waiter yet.
@@ -77,6 +79,7 @@ class BlockingManager:
         self._served: list[tuple[Waiter, Any]] = []
         self.blocked_clients = 0
         store.serve_ready = self.serve_ready
+        self.failures = FailureLog(clock)
 
     def block(self, db_index: int, block: Block) -> Waiter:
         """Queue a waiter for ``block``; its Deferred fires with the reply."""
@@ -160,7 +163,13 @@ class BlockingManager:
         for waiter in list(queue):
             if waiter.done:
                 continue
-            reply = waiter.block.serve(key)
+            try:
+                reply = waiter.block.serve(key)
+            except Exception:
+                # A bug in one serve function must not leave its client hung
+                # nor stop the other waiters from being served.
+                self.failures.report("a blocked client's serve function")
+                reply = CommandError("ERR internal error while serving a blocked client")
             if reply is NOT_READY:
                 return
             if reply is SKIP:

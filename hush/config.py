@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 
 from hush.glob import compile_glob
@@ -75,12 +76,14 @@ class Settings:
     @property
     def pubsub_output_limit(self) -> tuple[int, int, int]:
         """(hard bytes, soft bytes, soft seconds) for pub/sub clients."""
-        words = self.client_output_buffer_limit.split()
-        for index in range(0, len(words) - 3, 4):
-            if words[index] == "pubsub":
-                hard, soft, seconds = words[index + 1 : index + 4]
-                return int(hard), int(soft), int(seconds)
-        return 0, 0, 0
+        return self.output_limit("pubsub")
+
+    def output_limit(self, kind: str) -> tuple[int, int, int]:
+        """(hard bytes, soft bytes, soft seconds) for a client class; 0 = no limit.
+
+        ``kind`` is ``normal``, ``pubsub`` or ``slave`` (``replica``).
+        """
+        return _output_limits(self.client_output_buffer_limit).get(kind, (0, 0, 0))
 
     def __post_init__(self) -> None:
         self._listeners: dict[str, list[Callable[[Any], None]]] = {}
@@ -184,6 +187,12 @@ class Settings:
                 for callback in self._listeners.get(attr, ()):
                     callback(old[attr])
             raise ConfigError(error.reason, error.name or parsed[notified[-1]][0].name) from None
+
+
+@lru_cache(maxsize=8)
+def _output_limits(text: str) -> dict[str, tuple[int, int, int]]:
+    """client-output-buffer-limit as {class: (hard, soft, seconds)}; units allowed."""
+    return _limits(OutputLimits().parse(text))
 
 
 def tcp_port(description: str) -> int | None:

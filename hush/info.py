@@ -257,6 +257,9 @@ def stats_section(server: StoreService) -> Fields:
         ("pubsub_channels", len(server.pubsub.channels)),
         ("pubsub_patterns", len(server.pubsub.patterns)),
         ("total_error_replies", commandstats.totals.total_error_replies),
+        # Redis 7.2's counters (7.0 has none): clients closed by the limits.
+        ("client_query_buffer_limit_disconnections",
+         stats.client_query_buffer_limit_disconnections),
         ("client_output_buffer_limit_disconnections",
          stats.client_output_buffer_limit_disconnections),
         # Redis 7.2's ACL counters; Hush has no ACL rules to deny commands,

@@ -25,8 +25,15 @@ except ImportError:  # pragma: no cover - hiredis is a declared dependency
 INLINE_MAX_SIZE = 64 * 1024
 #: Redis's default proto-max-bulk-len.
 DEFAULT_MAX_BULK_LEN = 512 * 1024 * 1024
-#: The largest multibulk count accepted (Redis before 7 used this bound).
-DEFAULT_MAX_MULTIBULK_LEN = 1024 * 1024
+#: The largest multibulk count accepted: Redis 7.0 refuses only counts above
+#: INT_MAX (Redis 6 refused above 1024*1024).
+DEFAULT_MAX_MULTIBULK_LEN = 2**31 - 1
+#: Redis's default client-query-buffer-limit.
+DEFAULT_MAX_QUERY_BUFFER = 1024 * 1024 * 1024
+#: What :meth:`RequestParser.feed` returns in place of an error text when the
+#: unfinished request outgrew client-query-buffer-limit: Redis closes such a
+#: client without a reply and logs why.
+QUERY_BUFFER_EXCEEDED = "closing client that reached max query buffer length"
 
 Command = list[bytes]
 
@@ -56,17 +63,25 @@ class RequestParser:
 
     @ivar max_bulk_len: proto-max-bulk-len; longer declared bulks are refused.
     @ivar max_multibulk_len: the largest accepted ``*N`` count.
+    @ivar max_query_buffer: client-query-buffer-limit: the most bytes an
+        unfinished request may hold (unparsed bytes plus the arguments already
+        parsed); beyond it :meth:`feed` reports L{QUERY_BUFFER_EXCEEDED}.
     """
 
     def __init__(
         self,
         max_bulk_len: int = DEFAULT_MAX_BULK_LEN,
         max_multibulk_len: int = DEFAULT_MAX_MULTIBULK_LEN,
+        max_query_buffer: int = DEFAULT_MAX_QUERY_BUFFER,
     ) -> None:
         self.max_bulk_len = max_bulk_len
         self.max_multibulk_len = max_multibulk_len
+        self.max_query_buffer = max_query_buffer
         self._buf = b""
         self._argv: Command | None = None
+        # Bytes in self._argv, kept as arguments arrive: summing them per read
+        # would be quadratic for a huge command arriving in many reads.
+        self._argv_bytes = 0
         self._remaining = 0
         self._bulk_len = -1
         self._chunks: list[bytes] = []
@@ -80,10 +95,7 @@ class RequestParser:
     @property
     def buffered(self) -> int:
         """Bytes held for the unfinished request (the query buffer)."""
-        held = len(self._buf) + self._chunks_len
-        if self._argv:
-            held += sum(map(len, self._argv))
-        return held
+        return len(self._buf) + self._chunks_len + self._argv_bytes
 
     def feed(self, data: bytes) -> tuple[list[Command], str | None]:
         """Parse ``data``; return the complete commands and an error text or None."""
@@ -91,6 +103,9 @@ class RequestParser:
             self._chunks.append(data)
             self._chunks_len += len(data)
             if self._chunks_len < self._bulk_len + 2:
+                if self._chunks_len + self._argv_bytes > self.max_query_buffer:
+                    self._reset()
+                    return [], QUERY_BUFFER_EXCEEDED
                 return [], None
             buf = b"".join(self._chunks)
             self._chunks = []
@@ -103,10 +118,12 @@ class RequestParser:
         try:
             pos = self._parse(buf, commands)
         except _Reject as reject:
-            self._buf = b""
-            self._argv = None
+            self._reset()
             return commands, str(reject)
         rest = len(buf) - pos
+        if rest + self._argv_bytes > self.max_query_buffer:
+            self._reset()
+            return commands, QUERY_BUFFER_EXCEEDED
         if rest <= 0:
             self._buf = b""
         elif self._bulk_len >= _CHUNKED_BULK:
@@ -117,6 +134,15 @@ class RequestParser:
             self._buf = buf[pos:] if pos else buf
         return commands, None
 
+    def _reset(self) -> None:
+        """Drop everything held: the connection is about to close."""
+        self._buf = b""
+        self._argv = None
+        self._argv_bytes = 0
+        self._chunks = []
+        self._chunks_len = 0
+        self._bulk_len = -1
+
     def _parse(self, buf: bytes, commands: list[Command]) -> int:
         """Parse complete requests from ``buf``; return the offset parsed up to."""
         pos = 0
@@ -124,6 +150,7 @@ class RequestParser:
         argv = self._argv
         remaining = self._remaining
         bulk_len = self._bulk_len
+        argv_bytes = self._argv_bytes
         find = buf.find
         try:
             while pos < end:
@@ -153,6 +180,7 @@ class RequestParser:
                     if count <= 0:
                         continue
                     argv = []
+                    argv_bytes = 0
                     remaining = count
                     bulk_len = -1
                 while remaining:
@@ -176,14 +204,17 @@ class RequestParser:
                     # Like Redis, the two bytes after the payload are skipped
                     # unchecked: they are the CRLF in any valid request.
                     argv.append(buf[pos : pos + bulk_len])
+                    argv_bytes += bulk_len
                     pos += bulk_len + 2
                     bulk_len = -1
                     remaining -= 1
                 commands.append(argv)
                 argv = None
+                argv_bytes = 0
             return pos
         finally:
             self._argv = argv
+            self._argv_bytes = argv_bytes
             self._remaining = remaining
             self._bulk_len = bulk_len
 
@@ -268,6 +299,9 @@ def split_inline(line: bytes) -> Command:
 
 
 _FAST_SLICE = 64 * 1024
+# hiredis 3.5 spends seconds (and allocates gigabytes) on an array header
+# counting 2**31 to 2**32-1 elements, even nested: such reads never reach it.
+_HUGE_COUNT = re.compile(rb"\*[0-9]{10}")
 
 
 class FastParser:
@@ -292,8 +326,9 @@ class FastParser:
         self,
         max_bulk_len: int = DEFAULT_MAX_BULK_LEN,
         max_multibulk_len: int = DEFAULT_MAX_MULTIBULK_LEN,
+        max_query_buffer: int = DEFAULT_MAX_QUERY_BUFFER,
     ) -> None:
-        self.exact = RequestParser(max_bulk_len, max_multibulk_len)
+        self.exact = RequestParser(max_bulk_len, max_multibulk_len, max_query_buffer)
         self._reader = hiredis.Reader() if hiredis is not None else None
         # Kept up to date after each read so the per-read test is one flag:
         # hiredis may take a read only when the exact parser holds nothing.
@@ -306,7 +341,14 @@ class FastParser:
 
     def feed(self, data: bytes) -> tuple[list[Command], str | None]:
         """Parse ``data``; return the complete commands and an error text or None."""
-        if self._fast_ready and data[:1] == b"*":
+        if (
+            self._fast_ready
+            and data[:1] == b"*"
+            # The first count has under 10 digits; any other '*' is checked
+            # by the regex (one read of one command skips it).
+            and b"\r" in data[1:11]
+            and (data.find(b"*", 1) < 0 or _HUGE_COUNT.search(data) is None)
+        ):
             frames = self._fast(data)
             if frames is not None:
                 return frames, None

@@ -19,19 +19,23 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import tcp
+from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
+from zope.interface import implementer
 
 from hush import errors
 from hush.auth import NOAUTH, AuthGuard
 from hush.blocking import Block, Waiter
 from hush.clientpause import Retry
 from hush.commands import COMMANDS, lookup
+from hush.commands.connection import client_line
 from hush.commands.transactions import unwatch_all
 from hush.commandstats import count_error
 from hush.errors import CommandError
-from hush.parser import INLINE_MAX_SIZE, FastParser
+from hush.faults import FailureLog
+from hush.parser import INLINE_MAX_SIZE, QUERY_BUFFER_EXCEEDED, FastParser
 from hush.resp import NO_REPLY, OK, QUEUED, SMALL_INT_REPLIES, encode_into, error_bytes
 from hush.store import Database
 
@@ -43,8 +47,16 @@ log = Logger()
 _OK_REPLY = b"+OK\r\n"
 
 
+@implementer(IPushProducer)
 class RedisProtocol(LineReceiver):
     """A Redis client connection.
+
+    It registers itself as the streaming producer of its own transport: when
+    unsent replies pass the transport's buffer size (64 KiB), Twisted calls
+    :meth:`pauseProducing` and the connection stops reading requests until
+    the buffer drains and :meth:`resumeProducing` is called. A client that
+    pipelines without reading its replies thus holds at most one read's
+    worth of replies in the server.
 
     @ivar db: the selected database.
     @ivar resp3: True after HELLO 3.
@@ -92,7 +104,11 @@ class RedisProtocol(LineReceiver):
         self._muting = False
         self._mute_unblock = False
         self.monitoring = False
-        # True while in MULTI, subscribed, muted or paused: the dispatcher's slow path.
+        # Bytes of requests read while blocked (they wait in _pending and
+        # count towards client-query-buffer-limit, as Redis's query buffer).
+        self._pending_bytes = 0
+        # True while unauthenticated, in MULTI, subscribed, muted, paused or
+        # under maxmemory: the dispatcher's slow path.
         self._gated = False
 
     # -- wiring ------------------------------------------------------------
@@ -117,7 +133,8 @@ class RedisProtocol(LineReceiver):
             self.transport.loseConnection()
             return
         self.db: Database = server.store.dbs[0]
-        self.parser = FastParser(server.settings.proto_max_bulk_len)
+        self.parser = FastParser()
+        self.apply_limits()
         self.created_at = self.last_interaction = server.clock.seconds()
         # Looked up once: the per-read and per-command paths use them.
         self._seconds = server.clock.seconds
@@ -133,6 +150,29 @@ class RedisProtocol(LineReceiver):
             self.transport.setTcpNoDelay(True)
         if server.settings.requirepass:
             self.require_auth()
+        # Twisted checks the buffer inside transport.write, so back-pressure
+        # adds nothing to the per-read path while replies are taken at once.
+        self.transport.registerProducer(self, True)
+        self._reads = _read_control(self.transport)
+
+    # -- IPushProducer: called by the transport about its write buffer -------
+
+    def pauseProducing(self) -> None:
+        """Unsent replies passed the buffer size: stop reading requests."""
+        if self._reads is not None:
+            self._reads.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        """The write buffer drained: read requests again."""
+        if self._closing:
+            # A close waits while a paused producer is registered; let it go.
+            self.transport.unregisterProducer()
+            return
+        if self._reads is not None:
+            self._reads.resumeProducing()
+
+    def stopProducing(self) -> None:
+        """The connection is going away; connectionLost does the cleanup."""
 
     def connectionLost(self, reason: Any = None) -> None:
         self._closing = True
@@ -140,6 +180,8 @@ class RedisProtocol(LineReceiver):
             self.factory.service.blocking.cancel(self._waiter)
             self._waiter = None
         self._pending.clear()
+        self._pending_bytes = 0
+        self.multi_queue = []
         service = self.factory.service
         service.pubsub.drop(self)
         unwatch_all(self)
@@ -152,13 +194,39 @@ class RedisProtocol(LineReceiver):
         if "dataReceived" not in self.__dict__:
             AuthGuard(self, partial(RedisProtocol.dataReceived, self)).install()
 
+    def apply_limits(self) -> None:
+        """Take proto-max-bulk-len and client-query-buffer-limit from the settings.
+
+        Called on connect; CONFIG SET of either calls it for every client so
+        the new limits hold at once, as in Redis.
+        """
+        settings = self.factory.service.settings
+        exact = self.parser.exact
+        exact.max_bulk_len = settings.proto_max_bulk_len
+        exact.max_query_buffer = settings.client_query_buffer_limit
+
     def select(self, index: int) -> None:
         """Switch to database ``index`` (already range-checked)."""
         self.db = self.factory.service.store.dbs[index]
 
     def close_after_reply(self) -> None:
-        """Close once the replies produced so far are written (QUIT)."""
+        """Close once the replies produced so far are written (QUIT, CLIENT KILL)."""
         self._closing = True
+        # A client closed while blocked (CLIENT KILL) is no live waiter any
+        # more: nothing may be popped for it before the reactor reports the close.
+        self._drop_waiter()
+
+    def _drop_waiter(self) -> None:
+        if self._waiter is not None:
+            self.factory.service.blocking.cancel(self._waiter)
+            self._waiter = None
+
+    def _close_now(self) -> None:
+        """Drop the connection without flushing its replies (limits exceeded)."""
+        self._closing = True
+        self._drop_waiter()
+        self._pending.clear()
+        self.transport.abortConnection()
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
@@ -184,9 +252,12 @@ class RedisProtocol(LineReceiver):
             encode_into(out, value, self.resp3)
             return
         chunk: list[bytes] = []
-        encode_into(chunk, value, self.resp3)
+        try:
+            encode_into(chunk, value, self.resp3)
+        except Exception:
+            self.factory.failures.report("the reply encoder")
+            return
         self._write(b"".join(chunk))
-        self._check_output_limit()
 
     def pending_output(self) -> int:
         """Bytes written to the transport but not yet taken by the kernel."""
@@ -196,12 +267,16 @@ class RedisProtocol(LineReceiver):
         return queued + len(buffer) - getattr(transport, "offset", 0)
 
     def _check_output_limit(self) -> None:
-        # Redis's default client-output-buffer-limit for pubsub: 32mb hard,
-        # 8mb soft for 60 seconds. A subscriber that stops reading is cut off
-        # rather than letting the server's memory grow without bound.
-        pending = self.pending_output()
+        # client-output-buffer-limit: Redis's defaults are no limit for normal
+        # clients and 32mb hard, 8mb soft for 60 seconds for pubsub ones. A
+        # client that stops reading is cut off rather than letting the
+        # server's memory grow without bound.
         service = self.factory.service
-        hard, soft, seconds = service.settings.pubsub_output_limit
+        kind = "pubsub" if (self.channels or self.patterns) else "normal"
+        hard, soft, seconds = service.settings.output_limit(kind)
+        if not hard and not soft:
+            return
+        pending = self.pending_output()
         now = service.clock.seconds()
         over = bool(hard and pending >= hard)
         if not over and soft and pending >= soft:
@@ -212,10 +287,20 @@ class RedisProtocol(LineReceiver):
             self._soft_limit_since = None
         if over:
             service.store.stats.client_output_buffer_limit_disconnections += 1
-            log.info("Client id={id} closed for overcoming of output buffer limits.",
-                     id=self.client_id)
-            self._closing = True
-            self.transport.abortConnection()
+            log.warn(
+                "Client {info} scheduled to be closed ASAP for overcoming of output "
+                "buffer limits.",
+                info=self._describe(),
+            )
+            self._close_now()
+
+    def _describe(self) -> str:
+        """This client as Redis names it in its log: its CLIENT LIST line."""
+        try:
+            return client_line(self, self.factory.service.clock.seconds()).decode(
+                errors="replace").rstrip("\n")
+        except Exception:
+            return f"id={self.client_id}"
 
     @property
     def last_command(self) -> str:
@@ -236,17 +321,36 @@ class RedisProtocol(LineReceiver):
         self.last_interaction = now = self._seconds()
         self._stats.total_net_input_bytes += len(data)
         self.factory.service.store.tick(now)
-        commands, error = self.parser.feed(data)
+        try:
+            commands, error = self.parser.feed(data)
+        except Exception:
+            # A parser bug: the stream cannot be trusted any more.
+            self.factory.failures.report("the request parser")
+            commands, error = [], "ERR Protocol error: unreadable request"
         if self._waiter is not None:
             self._pending.extend(commands)
-            if error is not None:
+            if error is QUERY_BUFFER_EXCEEDED:
+                self._query_buffer_exceeded(data)
+            elif error is not None:
                 self._pending_error = error
+            else:
+                self._pending_bytes += len(data)
+                if (self._pending_bytes + self.parser.buffered
+                        > self.factory.service.settings.client_query_buffer_limit):
+                    self._query_buffer_exceeded(data)
             return
         out: list[bytes] = []
         self._out = out
         if commands:
             self._run(commands, out)
         if error is not None:
+            if error is QUERY_BUFFER_EXCEEDED:
+                # The complete requests before the overflow were run and
+                # answered; then the client goes, as in Redis.
+                self._out = None
+                self._flush(out)
+                self._query_buffer_exceeded(data)
+                return
             if self._waiter is not None:
                 self._pending_error = error
             else:
@@ -254,6 +358,19 @@ class RedisProtocol(LineReceiver):
                 self._closing = True
         self._out = None
         self._flush(out)
+
+    def _query_buffer_exceeded(self, data: bytes) -> None:
+        # Redis answers nothing: it logs the client and the start of its
+        # query buffer, counts it, and closes.
+        stats = self.factory.service.store.stats
+        stats.client_query_buffer_limit_disconnections += 1
+        log.warn(
+            "Closing client that reached max query buffer length: {info} "
+            "(qbuf initial bytes: {start!r})",
+            info=self._describe(),
+            start=data[:64],
+        )
+        self._close_now()
 
     def lineReceived(self, line: bytes) -> None:
         # Every read goes through dataReceived's parser; LineReceiver's own
@@ -264,6 +381,8 @@ class RedisProtocol(LineReceiver):
         if out:
             self._write(out[0] if len(out) == 1 else b"".join(out))
         if self._closing:
+            # A registered producer would hold the close back while paused.
+            self.transport.unregisterProducer()
             self.transport.loseConnection()
 
     def _write(self, data: bytes) -> None:
@@ -300,6 +419,9 @@ class RedisProtocol(LineReceiver):
                     return
                 data = data[sent:]
         self.transport.write(data)
+        # Only reached when something stays buffered (or on transports
+        # without a direct socket): the usual reply costs no check.
+        self._check_output_limit()
 
     def _run(self, commands: Any, out: list[bytes]) -> None:
         """Execute commands in order until one blocks or the client quits."""
@@ -326,11 +448,29 @@ class RedisProtocol(LineReceiver):
             elif reply is NO_REPLY:
                 pass
             else:
-                encode_into(out, reply, self.resp3)
+                mark = len(out)
+                try:
+                    encode_into(out, reply, self.resp3)
+                except Exception:
+                    del out[mark:]
+                    self._encode(out, reply)
             if store.ready_keys:
                 blocking.serve_ready()
             if self._closing:
                 return
+
+    def _encode(self, out: list[bytes], reply: Any) -> None:
+        """Encode ``reply`` into ``out``; an unencodable value becomes an error reply."""
+        mark = len(out)
+        try:
+            encode_into(out, reply, self.resp3)
+        except Exception:
+            del out[mark:]
+            place = "the reply encoder" if self._last_cmd is None else (
+                f"the reply of '{self._last_cmd.full_name}'")
+            self.factory.failures.report(place)
+            out.append(error_bytes(f"ERR internal error while encoding the reply of "
+                                   f"'{self.last_command}'"))
 
     def _unblocked(self, reply: Any) -> None:
         self._waiter = None
@@ -347,11 +487,19 @@ class RedisProtocol(LineReceiver):
         elif self._mute_unblock:
             self._mute_unblock = False
         else:
-            encode_into(out, reply, self.resp3)
+            self._encode(out, reply)
         pending = list(self._pending)
         self._pending.clear()
+        self._pending_bytes = 0
         if pending:
-            self._run(pending, out)
+            try:
+                self._run(pending, out)
+            except Exception:
+                # Never let a wake-up leave the client hung: answer and close.
+                self.factory.failures.report("a blocked client's wake-up")
+                out.append(error_bytes("ERR internal error while serving a blocked client"))
+                self._drop_waiter()
+                self._closing = True
         if self._waiter is None and self._pending_error is not None:
             out.append(error_bytes(self._pending_error))
             self._closing = True
@@ -403,7 +551,7 @@ class RedisProtocol(LineReceiver):
             cmd.failed_calls += 1
             count_error(error)
         except Exception:
-            log.failure("Unexpected error in command {name}", name=cmd.full_name)
+            self.factory.failures.report(f"command '{cmd.full_name}'")
             reply = CommandError(f"ERR internal error while running '{cmd.full_name}'")
             cmd.failed_calls += 1
             count_error(reply)
@@ -511,6 +659,20 @@ def _direct_socket(transport: Any) -> Any:
     return None
 
 
+def _read_control(transport: Any) -> Any:
+    """What pauses and resumes reading from ``transport``, or None.
+
+    A TCP or UNIX transport does it itself; a TLS transport
+    (TLSMemoryBIOProtocol) has no pauseProducing of its own, so reading is
+    paused on the connection beneath it.
+    """
+    while transport is not None:
+        if hasattr(transport, "pauseProducing"):
+            return transport
+        transport = getattr(transport, "transport", None)
+    return None
+
+
 def _printable(raw: bytes, limit: int = 128) -> str:
     return raw[:limit].decode("utf-8", "replace")
 
@@ -534,3 +696,5 @@ class RedisFactory(Factory):
 
     def __init__(self, service: StoreService) -> None:
         self.service = service
+        #: Unexpected exceptions, logged at most once a minute per place.
+        self.failures = FailureLog(service.clock)

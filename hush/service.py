@@ -59,7 +59,8 @@ class StoreService(service.Service):
         self.run_id = os.urandom(20).hex()
         self.memory = MemoryManager(self)
         settings.on_change("maxkeys", self._set_maxkeys)
-        settings.on_change("proto-max-bulk-len", self._set_max_bulk_len)
+        settings.on_change("proto-max-bulk-len", self._apply_limits)
+        settings.on_change("client-query-buffer-limit", self._apply_limits)
         self.idle = limits.IdleReaper(self, clock)
         settings.on_change("timeout", lambda _timeout: self.idle.arm())
         self.slowlog = SlowLog()
@@ -74,10 +75,10 @@ class StoreService(service.Service):
     def _set_maxkeys(self, maxkeys: int) -> None:
         self.store.maxkeys = maxkeys
 
-    def _set_max_bulk_len(self, limit: int) -> None:
-        # Connected clients' parsers too, as Redis applies it at once.
+    def _apply_limits(self, _limit: int) -> None:
+        # Connected clients' parsers too, as Redis applies them at once.
         for client in self.clients.values():
-            client.parser.exact.max_bulk_len = limit
+            client.apply_limits()
 
     def refusal(self, transport) -> bytes | None:
         """The error to send a new connection before closing it, or None to serve it.

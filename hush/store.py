@@ -52,6 +52,7 @@ class Stats:
         "acl_access_denied_auth",
         "total_net_input_bytes",
         "total_net_output_bytes",
+        "client_query_buffer_limit_disconnections",
     )
 
     def __init__(self) -> None:
