@@ -12,7 +12,7 @@ from hush import __version__
 from hush.config import ConfigFileError, Settings, listen_endpoints, load_file
 from hush.service import make_service
 
-DEFAULT_PORT = "tcp:6379:interface=127.0.0.1"
+DEFAULT_PORT = "tcp:6379:interface=127.0.0.1:backlog=511"
 
 
 def _non_negative(value: str) -> int:
@@ -160,7 +160,7 @@ class Options(usage.Options):
         """Listen on this Twisted endpoint (tcp:6379, unix:/run/hush.sock,
         ssl:6380:privateKey=key.pem:certKey=cert.pem, systemd:domain=INET:index=0
         for the first socket systemd passes, or systemd:domain=INET:name=NAME).
-        May be given several times. Default: tcp:6379:interface=127.0.0.1."""
+        May be given several times. Default: tcp:6379:interface=127.0.0.1:backlog=511."""
         self["ports"].append(description)
 
     opt_p = opt_port

@@ -202,15 +202,15 @@ lua-time-limit 100
     assert settings.maxmemory_samples == 9
     assert settings.busy_reply_threshold == 100
     assert settings.config_file == path
-    assert listen_endpoints(settings) == ["tcp:7001:interface=127.0.0.1",
-                                          "tcp6:7001:interface=\\:\\:1"]
+    assert listen_endpoints(settings) == ["tcp:7001:interface=127.0.0.1:backlog=511",
+                                          "tcp6:7001:interface=\\:\\:1:backlog=511"]
 
 
 def test_endpoints_from_port_bind_and_unixsocket():
     settings = Settings(port=0, unixsocket="/run/a:b.sock", unixsocketperm=0o660)
     assert listen_endpoints(settings) == ["unix:/run/a\\:b.sock:mode=660"]
     assert listen_endpoints(Settings(bind="* ::*")) == [
-        "tcp:6379", "tcp6:6379:interface=\\:\\:"]
+        "tcp:6379:backlog=511", "tcp6:6379:interface=\\:\\::backlog=511"]
 
 
 @pytest.mark.parametrize("text, number, shown, reason", [
@@ -510,7 +510,8 @@ def options(*argv: str):
 def test_tap_config_file_and_overrides(tmp_path):
     path = write(tmp_path, "port 7005\nbind 127.0.0.1 ::1\nmaxkeys 9\ndatabases 3\n")
     settings = options("--config", path).settings()
-    assert settings.listen == ["tcp:7005:interface=127.0.0.1", "tcp6:7005:interface=\\:\\:1"]
+    assert settings.listen == ["tcp:7005:interface=127.0.0.1:backlog=511",
+                               "tcp6:7005:interface=\\:\\:1:backlog=511"]
     assert (settings.port, settings.maxkeys, settings.databases) == (7005, 9, 3)
     assert settings.config_file == path
     settings = options("-c", path, "--port", "tcp:7100", "--maxkeys", "0").settings()

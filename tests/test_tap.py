@@ -23,7 +23,7 @@ def parse(*argv: str) -> Options:
 
 def test_defaults():
     options = parse()
-    assert options["ports"] == [DEFAULT_PORT] == ["tcp:6379:interface=127.0.0.1"]
+    assert options["ports"] == [DEFAULT_PORT] == ["tcp:6379:interface=127.0.0.1:backlog=511"]
     assert options["maxkeys"] == 1000
     assert options["databases"] == 16
     settings = options.settings()
