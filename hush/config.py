@@ -31,6 +31,7 @@ class Settings:
     loglevel: str = "notice"
     maxmemory: int = 0
     maxmemory_policy: str = "noeviction"
+    busy_reply_threshold: int = 5000            # ms (alias lua-time-limit)
     client_output_buffer_limit: str = (
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
     )

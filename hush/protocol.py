@@ -105,6 +105,8 @@ class RedisProtocol(LineReceiver):
         self._stats = server.store.stats
         self.client_id = server.register_client(self)
         self._socket = _direct_socket(self.transport)
+        if server.scripts.busy:
+            self._gated = True
         if self._socket is not None:
             # Redis sets TCP_NODELAY too: a reply is one write, and Nagle would
             # hold back the tail of a large one until the client's ACK.
@@ -130,8 +132,9 @@ class RedisProtocol(LineReceiver):
         self._closing = True
 
     def update_gate(self) -> None:
-        """Recompute whether commands must pass the MULTI / subscribed-mode checks."""
-        self._gated = self.in_multi or bool(self.channels or self.patterns)
+        """Recompute whether commands must pass the MULTI / subscribed-mode / busy checks."""
+        self._gated = (self.in_multi or bool(self.channels or self.patterns)
+                       or self.factory.service.scripts.busy)
 
     @property
     def subscriptions(self) -> int:
@@ -367,11 +370,18 @@ class RedisProtocol(LineReceiver):
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
             ))
+        # A script running past busy-reply-threshold (hush.scripting) lets
+        # only allow-busy commands (SCRIPT KILL) through.
+        if self.factory.service.scripts.busy and "allow-busy" not in cmd.flags:
+            return self._reject(CommandError(BUSY))
         if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
             self.multi_queue.append(argv)
             return QUEUED
         return None
 
+
+#: The reply to commands other clients send while a script is busy.
+BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 
 _SUBSCRIBED_OK = frozenset(
     ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",

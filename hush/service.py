@@ -20,6 +20,7 @@ from hush.blocking import BlockingManager
 from hush.config import Settings
 from hush.errors import CommandError
 from hush.pubsub import PubSub
+from hush.scripting import ScriptEngine
 from hush.store import Store
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class StoreService(service.Service):
         self.store = Store(clock, settings.databases, settings.maxkeys)
         self.blocking = BlockingManager(self.store, clock)
         self.pubsub = PubSub()
+        self.scripts = ScriptEngine(self)
         self.clients: dict[int, RedisProtocol] = {}
         self._ids = itertools.count(1)
         self.started_at = clock.seconds()

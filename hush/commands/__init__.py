@@ -10,6 +10,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     keys,
     lists,
     pubsub,
+    scripting,
     server,
     sets,
     strings,

@@ -101,7 +101,9 @@ _CONFIG_FLAGS = ("admin", "noscript", "loading", "stale")
 _CONFIG_ACL = ("admin", "slow", "dangerous")
 
 #: Settings CONFIG SET can change: only those Hush applies at run time.
-_SETTABLE = {"maxkeys"}
+_SETTABLE = {"maxkeys", "busy-reply-threshold"}
+#: Old names Redis still accepts for CONFIG SET.
+_ALIASES = {"lua-time-limit": "busy-reply-threshold"}
 _GLOB_CHARS = frozenset(b"*?[")
 
 
@@ -130,6 +132,7 @@ def config_set(ctx, *pairs: bytes):
     changes: dict[str, int] = {}
     for raw_name, raw_value in zip(pairs[::2], pairs[1::2], strict=True):
         name = raw_name.decode("utf-8", "replace").lower()
+        name = _ALIASES.get(name, name)
         if name not in known:
             raise CommandError(
                 f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
