@@ -55,10 +55,15 @@ end
 
 local function checked(f)
   -- Python callbacks answer (true, value) or (false, message); the message is
-  -- raised at the caller's level, as a C library's luaL_error would be.
+  -- raised at the caller's level, as a C library's luaL_error would be, and
+  -- names the function as the caller called it (luaL_argerror's '?' when
+  -- called from pcall).
   return function(...)
     local ok, value = f(...)
-    if not ok then error_(value, 2) end
+    if not ok then
+      local info = getinfo(1, "n")
+      error_((gsub(value, "{fn}", info and info.name or "?")), 2)
+    end
     return value
   end
 end
@@ -71,12 +76,7 @@ math.randomseed = checked(py.randomseed)
 local bit = {}
 for _, name in ipairs({"tobit", "tohex", "bnot", "band", "bor", "bxor", "lshift", "rshift",
                        "arshift", "rol", "ror", "bswap"}) do
-  local f = py["bit_" .. name]
-  bit[name] = function(...)
-    local ok, value = f(...)
-    if not ok then error_(value, 2) end
-    return value
-  end
+  bit[name] = checked(py["bit_" .. name])
 end
 G.bit = bit
 
@@ -518,6 +518,19 @@ end
 for _, name in ipairs({"string", "math", "table", "coroutine", "bit", "cjson", "redis"}) do
   G[name] = readonly_proxy(G[name], false)
 end
+-- Redis's pcall hands a caught error table over as its err string.
+local pcall_ = pcall
+local function pcall_result(ok, ...)
+  if ok then return true, ... end
+  local err = ...
+  if type_(err) == "table" then
+    local message = rawget_(err, "err")
+    local kind = type_(message)
+    if kind == "string" or kind == "number" then err = message end
+  end
+  return false, err
+end
+G.pcall = function(...) return pcall_result(pcall_(...)) end
 G.pairs = function(t)
   if proxies[t] then return G.next, t, nil end
   return pairs_(t)

@@ -332,15 +332,15 @@ class ScriptEngine:
     def eval(self, ctx: RedisProtocol, script_arg: bytes, numkeys: bytes, rest: tuple[bytes, ...],
              *, by_sha: bool, readonly: bool) -> Any:
         """EVAL / EVALSHA / EVAL_RO / EVALSHA_RO."""
+        if by_sha and len(script_arg) != 40:
+            raise CommandError(NOSCRIPT)
         count = parse_int(numkeys)
         if count > len(rest):
             raise CommandError("ERR Number of keys can't be greater than number of args")
         if count < 0:
             raise CommandError("ERR Number of keys can't be negative")
         if by_sha:
-            script = None
-            if len(script_arg) == 40:
-                script = self.scripts.get(script_arg.lower().decode("latin-1"))
+            script = self.scripts.get(script_arg.lower().decode("latin-1"))
             if script is None:
                 raise CommandError(NOSCRIPT)
         else:
@@ -478,13 +478,13 @@ class ScriptEngine:
         if len(args) == 1:
             upper = _check_int(args, 0, "random")
             if upper < 1:
-                raise _LuaArgError("bad argument #1 to 'random' (interval is empty)")
+                raise _LuaArgError("bad argument #1 to '{fn}' (interval is empty)")
             return math.floor(r * upper) + 1
         if len(args) == 2:
             lower = _check_int(args, 0, "random")
             upper = _check_int(args, 1, "random")
             if lower > upper:
-                raise _LuaArgError("bad argument #2 to 'random' (interval is empty)")
+                raise _LuaArgError("bad argument #2 to '{fn}' (interval is empty)")
             return math.floor(r * (upper - lower + 1)) + lower
         raise _LuaArgError("wrong number of arguments")
 
@@ -737,7 +737,7 @@ def _lua_type_name(value: Any) -> str:
 def _check_number(args: tuple[Any, ...], index: int, name: str) -> float:
     """luaL_checknumber: a number, or a string Lua converts to one."""
     if index >= len(args):
-        raise _LuaArgError(f"bad argument #{index + 1} to '{name}' (number expected, got no value)")
+        raise _LuaArgError(f"bad argument #{index + 1} to '{{fn}}' (number expected, got no value)")
     value = args[index]
     if value.__class__ is int or value.__class__ is float:
         return value
@@ -748,7 +748,7 @@ def _check_number(args: tuple[Any, ...], index: int, name: str) -> float:
         except ValueError:
             pass
     raise _LuaArgError(
-        f"bad argument #{index + 1} to '{name}' (number expected, got {_lua_type_name(value)})")
+        f"bad argument #{index + 1} to '{{fn}}' (number expected, got {_lua_type_name(value)})")
 
 
 def _check_int(args: tuple[Any, ...], index: int, name: str) -> int:

@@ -65,21 +65,6 @@ container("script", group=GROUP, since="2.6.0",
           summary="A container for Lua scripts management commands")
 
 
-@command("script|load", arity=3, flags=("noscript", "stale"), group=GROUP, since="2.6.0",
-         acl=_ACL, summary="Load the specified Lua script into the script cache.",
-         tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
-def script_load(ctx, body: bytes) -> bytes:
-    return ctx.server.scripts.load(body).sha.encode()
-
-
-@command("script|exists", arity=-3, flags=("noscript",), group=GROUP, since="2.6.0",
-         acl=_ACL, summary="Check existence of scripts in the script cache.",
-         tips=("request_policy:all_shards", "response_policy:agg_logical_and"))
-def script_exists(ctx, *shas: bytes) -> list[int]:
-    scripts = ctx.server.scripts
-    return [1 if scripts.exists(sha) else 0 for sha in shas]
-
-
 @command("script|flush", arity=-2, flags=("noscript",), group=GROUP, since="2.6.0",
          acl=_ACL, summary="Remove all the scripts from the script cache.",
          tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
@@ -91,12 +76,27 @@ def script_flush(ctx, *mode: bytes) -> Any:
     return OK
 
 
+@command("script|load", arity=3, flags=("noscript", "stale"), group=GROUP, since="2.6.0",
+         acl=_ACL, summary="Load the specified Lua script into the script cache.",
+         tips=("request_policy:all_nodes", "response_policy:all_succeeded"))
+def script_load(ctx, body: bytes) -> bytes:
+    return ctx.server.scripts.load(body).sha.encode()
+
+
 @command("script|kill", arity=2, flags=("noscript", "allow-busy"), group=GROUP, since="2.6.0",
          acl=_ACL, summary="Kill the script currently in execution.",
          tips=("request_policy:all_shards", "response_policy:one_succeeded"))
 def script_kill(ctx) -> Any:
     ctx.server.scripts.kill()
     return OK
+
+
+@command("script|exists", arity=-3, flags=("noscript",), group=GROUP, since="2.6.0",
+         acl=_ACL, summary="Check existence of scripts in the script cache.",
+         tips=("request_policy:all_shards", "response_policy:agg_logical_and"))
+def script_exists(ctx, *shas: bytes) -> list[int]:
+    scripts = ctx.server.scripts
+    return [1 if scripts.exists(sha) else 0 for sha in shas]
 
 
 _SCRIPT_HELP = [
@@ -125,3 +125,17 @@ _SCRIPT_HELP = [
 def script_help(ctx) -> list[SimpleString]:
     """SCRIPT's subcommands, one status line each (as Redis 7.0 prints them)."""
     return [SimpleString(line.encode()) for line in _SCRIPT_HELP]
+
+
+@command("script|debug", arity=3, flags=("noscript",), group=GROUP, since="3.2.0", acl=_ACL,
+         summary="Set the debug mode for executed scripts.")
+def script_debug(ctx, mode: bytes) -> Any:
+    """Only NO (no debugging, Hush's only mode): Hush has no Lua debugger (LDB)."""
+    if ctx.in_multi:
+        raise CommandError("ERR SCRIPT DEBUG must be called outside MULTI")
+    mode = mode.lower()
+    if mode == b"no":
+        return OK
+    if mode in (b"yes", b"sync"):
+        raise CommandError("ERR SCRIPT DEBUG YES/SYNC is not supported: Hush has no Lua debugger")
+    raise CommandError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
