@@ -17,7 +17,7 @@ argument conversion of ``redis.call``, and error levels.
 SANDBOX = r"""
 local py = ...
 local G = _G
-local getinfo, sethook = debug.getinfo, debug.sethook
+local getinfo, sethook, gethook = debug.getinfo, debug.sethook, debug.gethook
 local setfenv_, newproxy_ = setfenv, newproxy
 local setmetatable_, rawget_, rawset_, next_, pairs_ = setmetatable, rawget, rawset, next, pairs
 local type_, error_, tostring_, select_, xpcall_, loadstring_ = type, error, tostring, select, xpcall, loadstring
@@ -516,6 +516,28 @@ local function count_hook()
     sethook(killed_hook, "l")
     error_(error_table(KILLED))
   end
+end
+
+-- A Lua hook belongs to one coroutine: new coroutines get the running
+-- script's, so a loop inside one can be interrupted too (Redis's C hook
+-- reaches every coroutine).
+local co_create, co_resume = coroutine.create, coroutine.resume
+coroutine.create = function(f)
+  local co = co_create(f)
+  local hook, mask, count = gethook()
+  if hook then sethook(co, hook, mask, count) end
+  return co
+end
+local create = coroutine.create
+local function wrap_result(ok, ...)
+  if ok then return ... end
+  local err = ...
+  if type_(err) == "string" then error_(err, 2) end
+  error_(err, 0)
+end
+coroutine.wrap = function(f)
+  local co = create(f)
+  return function(...) return wrap_result(co_resume(co, ...)) end
 end
 
 -- The globals and the libraries become read-only.

@@ -370,6 +370,21 @@ def test_kill_cannot_be_swallowed_by_pcall():
     assert "Script killed by user" in error_text(runner.call("EVAL", body, 0))
 
 
+@pytest.mark.parametrize("body", [
+    "coroutine.wrap(function() while true do end end)()",
+    "local co = coroutine.create(function() while true do end end) coroutine.resume(co) "
+    "while true do end",
+    "loadstring('while true do end')()",
+])
+def test_loops_in_coroutines_and_loaded_chunks_are_killed_too(body):
+    server = FakeServer(maxkeys=0, busy_reply_threshold=50)
+    runner, other = server.client(1), server.client(2)
+    engine = server.service.scripts
+    engine.now = FakeTime()
+    engine.process_events = lambda: other.call("SCRIPT", "KILL")
+    assert "Script killed by user" in error_text(runner.call("EVAL", body, 0))
+
+
 def test_script_that_wrote_is_unkillable():
     server = FakeServer(maxkeys=0, busy_reply_threshold=50)
     runner, other = server.client(1), server.client(2)
@@ -408,3 +423,13 @@ def test_busy_reply_threshold_config(client):
     assert client.call("CONFIG", "SET", "lua-time-limit", "250") == b"OK"
     assert client.call("CONFIG", "GET", "busy-reply-threshold") == [b"busy-reply-threshold",
                                                                     b"250"]
+
+
+def test_missing_lua_runtime_is_reported(monkeypatch, client):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "lupa.lua51", None)
+    assert error_text(client.call("EVAL", "return 1", 0)) == (
+        "ERR Scripting is unavailable: it needs lupa's Lua 5.1 runtime (lupa.lua51), "
+        "install it with: pip install 'lupa>=2'")
+    assert client.call("PING") == b"PONG"
