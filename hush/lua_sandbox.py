@@ -69,6 +69,30 @@ local function checked(f)
   end
 end
 
+local unpack_ = unpack
+local function checked_multi(f)
+  -- As checked, for functions answering (true, values, count).
+  return function(...)
+    local ok, values, count = f(...)
+    if not ok then
+      local info = getinfo(1, "n")
+      error_((gsub(values, "{fn}", info and info.name or "?")), 2)
+    end
+    return unpack_(values, 1, count)
+  end
+end
+
+-- cmsgpack (lua-cmsgpack 0.4.0), in Python (hush.msgpack).
+G.cmsgpack = {
+  _NAME = "cmsgpack", _VERSION = "lua-cmsgpack 0.4.0",
+  _COPYRIGHT = "Copyright (C) 2012, Salvatore Sanfilippo",
+  _DESCRIPTION = "MessagePack C implementation for Lua",
+  pack = checked(py.msgpack_pack),
+  unpack = checked_multi(py.msgpack_unpack),
+  unpack_one = checked_multi(py.msgpack_unpack_one),
+  unpack_limit = checked_multi(py.msgpack_unpack_limit),
+}
+
 -- math.random and math.randomseed: Redis's own rand48 generator.
 math.random = checked(py.random)
 math.randomseed = checked(py.randomseed)
@@ -541,7 +565,8 @@ coroutine.wrap = function(f)
 end
 
 -- The globals and the libraries become read-only.
-for _, name in ipairs({"string", "math", "table", "coroutine", "bit", "cjson", "redis"}) do
+for _, name in ipairs({"string", "math", "table", "coroutine", "bit", "cjson", "cmsgpack",
+                       "redis"}) do
   G[name] = readonly_proxy(G[name], false)
 end
 -- Redis's pcall hands a caught error table over as its err string.

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.logger import Logger, LogLevel
 
-from hush import REDIS_VERSION
+from hush import REDIS_VERSION, msgpack
 from hush.blocking import Block
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
 from hush.commands.table import lookup
@@ -244,6 +244,11 @@ class ScriptEngine:
                 b"version": REDIS_VERSION.encode(),
                 b"version_num": _version_num(REDIS_VERSION),
             }
+            callbacks[b"msgpack_pack"] = self._checked(
+                lambda *values: msgpack.pack(values, self._lua_type))
+            callbacks[b"msgpack_unpack"] = self._checked_multi(self._unpack_all)
+            callbacks[b"msgpack_unpack_one"] = self._checked_multi(self._unpack_one)
+            callbacks[b"msgpack_unpack_limit"] = self._checked_multi(self._unpack_limit)
             for name, function in _BIT_FUNCTIONS.items():
                 callbacks[b"bit_" + name.encode()] = self._checked(function)
             setup = lua.eval(b"loadstring")(SANDBOX.encode(), b"=hush")
@@ -274,13 +279,44 @@ class ScriptEngine:
         def checked(*args: Any) -> tuple[bool, Any]:
             try:
                 return True, function(*args)
-            except _LuaArgError as error:
+            except (_LuaArgError, msgpack.LuaLibraryError) as error:
                 return False, error.args[0].encode()
             except Exception:
                 log.failure("Unexpected error in a Lua library function")
                 return False, b"internal error"
 
         return checked
+
+    def _checked_multi(self, function: Callable[..., list[Any]]) -> Callable[..., Any]:
+        """As :meth:`_checked`, for functions with several results: (True, table, count)."""
+        checked = self._checked(function)
+
+        def multi(*args: Any) -> tuple[Any, ...]:
+            ok, values = checked(*args)
+            if not ok:
+                return ok, values, 0
+            table = self._lua.table()
+            for index, value in enumerate(values, 1):
+                if value is not None:
+                    table[index] = value
+            return True, table, len(values)
+
+        return multi
+
+    def _unpack_all(self, *args: Any) -> list[Any]:
+        data = _check_string(args, 0)
+        return msgpack.unpack(data, 0, 0, True, self._lua.table)
+
+    def _unpack_one(self, *args: Any) -> list[Any]:
+        offset = _check_int(args, 1, "") if len(args) > 1 and args[1] is not None else 0
+        data = _check_string(args, 0)
+        return msgpack.unpack(data, 1, offset, False, self._lua.table)
+
+    def _unpack_limit(self, *args: Any) -> list[Any]:
+        limit = _check_int(args, 1, "")
+        offset = _check_int(args, 2, "") if len(args) > 2 and args[2] is not None else 0
+        data = _check_string(args, 0)
+        return msgpack.unpack(data, limit, offset, limit == 0 and offset == 0, self._lua.table)
 
     # -- cache -----------------------------------------------------------
 
@@ -749,6 +785,20 @@ def _check_number(args: tuple[Any, ...], index: int, name: str) -> float:
             pass
     raise _LuaArgError(
         f"bad argument #{index + 1} to '{{fn}}' (number expected, got {_lua_type_name(value)})")
+
+
+def _check_string(args: tuple[Any, ...], index: int) -> bytes:
+    """luaL_checklstring: a string, or a number as Lua prints it."""
+    value = args[index] if index < len(args) else _NO_VALUE
+    if value.__class__ is bytes:
+        return value
+    if value.__class__ is int or value.__class__ is float:
+        return b"%.14g" % value
+    got = "no value" if value is _NO_VALUE else _lua_type_name(value)
+    raise _LuaArgError(f"bad argument #{index + 1} to '{{fn}}' (string expected, got {got})")
+
+
+_NO_VALUE = object()
 
 
 def _check_int(args: tuple[Any, ...], index: int, name: str) -> int:

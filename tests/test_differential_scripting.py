@@ -206,6 +206,39 @@ CJSON = [
     ev("return cjson.encode(cjson.decode('[1.5,\"x\",{\"k\":[true]}]'))"),
 ]
 
+CMSGPACK = [
+    ev("local t = {} for k in pairs(cmsgpack) do table.insert(t, k) end table.sort(t) return t"),
+    ev("return {cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION}"),
+    ev("return cmsgpack.pack()"),
+    ev("return cmsgpack.pack(1.5, 0.1, -0.0, 1/0, -1/0, 2^40, -2^40, -33, 200, 70000, true, nil,"
+       " 'x', 127, 128, -32, -129, 65536, -32769, 2^32, -2^31, -2^31 - 1, 2^63, 1e300)"),
+    ev("return cmsgpack.pack(0/0)"),
+    ev("return cmsgpack.pack({}, {1, 2, 3}, {a = 1}, {1, nil, 3}, {[1] = 1, [3] = 3},"
+       " {[0] = 1}, {[1.5] = 2}, {x = {y = {z = {}}}}, cjson.null, function() end)"),
+    ev("return cmsgpack.pack(string.rep('a', 31), string.rep('b', 32), string.rep('c', 256),"
+       " string.rep('d', 70000))"),
+    ev("local t = {} for i = 1, 20 do t[i] = i end return cmsgpack.pack(t)"),
+    ev("local t = {} for i = 1, 70000 do t[i] = 1 end return #cmsgpack.pack(t)"),
+    ev("local t = {} for i = 1, 20 do t['k' .. i] = i end return #cmsgpack.pack(t)"),
+    ev("local t = {} t[1] = t return cmsgpack.pack(t)"),
+    ev("return {cmsgpack.unpack(cmsgpack.pack({1,2,{a=1}}, 'x'))}"),
+    ev("return cmsgpack.unpack(cmsgpack.pack({a={1,2,{b='c'}}})).a[3].b"),
+    ev("return {cmsgpack.unpack(cmsgpack.pack(1.5, -2, 300, true, false, 'x', 2^40))}"),
+    ev("return {cmsgpack.unpack(cmsgpack.pack(string.rep('x', 300)))}"),
+    ev("return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}"),
+    ev("return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 1)}"),
+    ev("return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}"),
+    ev("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}"),
+    ev("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 5, 2)}"),
+    ev("return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0)}"),
+    ev("return cmsgpack.unpack('\\193')"), ev("return cmsgpack.unpack('\\205\\1')"),
+    ev("return cmsgpack.unpack_one('x', -1)"), ev("return cmsgpack.unpack_one('x', 5)"),
+    ev("return cmsgpack.unpack()"), ev("return {cmsgpack.unpack('\\196\\2ab')}"),
+    ev("return {cmsgpack.unpack('')}"), ev("return {cmsgpack.unpack(12)}"),
+    ev("return {cmsgpack.unpack('\\147\\1\\192\\3')}"),
+    ev("return cmsgpack.unpack('\\129\\161a\\192').a"),
+]
+
 CACHE = [
     ("SCRIPT", "LOAD", "return 1"), ("SCRIPT", "LOAD", "syntax error here"),
     ("SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "x"),
@@ -226,9 +259,10 @@ CACHE = [
 ]
 
 
-@pytest.mark.parametrize("script", [CONVERSIONS, COMMAND_REPLIES, ERRORS, SANDBOX, CJSON, CACHE],
+@pytest.mark.parametrize("script", [CONVERSIONS, COMMAND_REPLIES, ERRORS, SANDBOX, CJSON,
+                                    CMSGPACK, CACHE],
                          ids=["conversions", "command-replies", "errors", "sandbox", "cjson",
-                              "cache"])
+                              "cmsgpack", "cache"])
 def test_recorded_script(pair: Pair, script):
     pair.run_script(script)
 
