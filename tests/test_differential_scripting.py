@@ -275,6 +275,22 @@ def test_command_info(pair: Pair):
         pair.check("COMMAND", "INFO", name)
 
 
+def test_time_stands_still_for_a_script(pair: Pair):
+    # Spins 100 ms of server time; the key expires meanwhile, but not for the
+    # script. Both servers get the commands at once (the spin is timed).
+    script = [("SET", "k", "v", "PX", "50"),
+              ("EVAL", "local a = redis.call('get', 'k') local s = redis.call('time') "
+                       "while true do local t = redis.call('time') "
+                       "if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 100000 then break end end "
+                       "return {a, redis.call('get', 'k'), redis.call('exists', 'k')}", "0"),
+              ("GET", "k")]
+    for args in script:
+        pair.hush.send(*args)
+        pair.redis.send(*args)
+    for args in script:
+        assert pair.hush.read_reply() == pair.redis.read_reply(), args
+
+
 def test_random_scripts(pair: Pair):
     """Scripts built from random pieces: commands, conversions and errors."""
     rng = random.Random(20261127)

@@ -417,6 +417,20 @@ def test_blocked_clients_wait_for_a_busy_script_to_end():
     assert waiter.replies() == [[b"q", b"a"]]
 
 
+def test_keys_do_not_expire_while_a_script_runs():
+    server = FakeServer(maxkeys=0, busy_reply_threshold=50)
+    client = server.client()
+    client.call("SET", "k", "v", "PX", "100")
+    engine = server.service.scripts
+    engine.now = FakeTime()
+    engine.process_events = lambda: server.clock.advance(1)
+    body = "local a = redis.call('get', 'k') for i = 1, 1000000 do end " \
+           "return {a, redis.call('get', 'k'), redis.call('exists', 'k')}"
+    assert client.call("EVAL", body, 0) == [b"v", b"v", 1]
+    assert client.call("GET", "k") is None
+    assert server.service.store.now_ms() == int(server.clock.seconds() * 1000)
+
+
 def test_busy_reply_threshold_config(client):
     assert client.call("CONFIG", "GET", "busy-reply-threshold") == [b"busy-reply-threshold",
                                                                     b"5000"]
