@@ -93,6 +93,13 @@ G.cmsgpack = {
   unpack_limit = checked_multi(py.msgpack_unpack_limit),
 }
 
+-- struct (lua-struct 0.2), in Python (hush.lua_struct).
+G.struct = {
+  pack = checked(py.struct_pack),
+  unpack = checked_multi(py.struct_unpack),
+  size = checked(py.struct_size),
+}
+
 -- math.random and math.randomseed: Redis's own rand48 generator.
 math.random = checked(py.random)
 math.randomseed = checked(py.randomseed)
@@ -566,7 +573,7 @@ end
 
 -- The globals and the libraries become read-only.
 for _, name in ipairs({"string", "math", "table", "coroutine", "bit", "cjson", "cmsgpack",
-                       "redis"}) do
+                       "struct", "redis"}) do
   G[name] = readonly_proxy(G[name], false)
 end
 -- Redis's pcall hands a caught error table over as its err string.

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.logger import Logger, LogLevel
 
-from hush import REDIS_VERSION, msgpack
+from hush import REDIS_VERSION, lua_struct, msgpack
 from hush.blocking import Block
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
 from hush.commands.table import lookup
@@ -249,6 +249,9 @@ class ScriptEngine:
             callbacks[b"msgpack_unpack"] = self._checked_multi(self._unpack_all)
             callbacks[b"msgpack_unpack_one"] = self._checked_multi(self._unpack_one)
             callbacks[b"msgpack_unpack_limit"] = self._checked_multi(self._unpack_limit)
+            callbacks[b"struct_pack"] = self._checked(lua_struct.pack)
+            callbacks[b"struct_unpack"] = self._checked_multi(lua_struct.unpack)
+            callbacks[b"struct_size"] = self._checked(lua_struct.size)
             for name, function in _BIT_FUNCTIONS.items():
                 callbacks[b"bit_" + name.encode()] = self._checked(function)
             setup = lua.eval(b"loadstring")(SANDBOX.encode(), b"=hush")

@@ -151,6 +151,7 @@ SANDBOX = [
     ev("local t = {} for k,v in pairs(bit) do table.insert(t,k) end table.sort(t) return t"),
     ev("local t = {} for k in pairs(coroutine) do table.insert(t,k) end table.sort(t) return t"),
     ev("return {type(cjson), type(bit), type(string), type(math), type(table), type(redis)}"),
+    ev("local t = {} for k in pairs(_G) do table.insert(t, k) end table.sort(t) return t"),
     ev("return {type(loadstring), type(load), type(collectgarbage), type(gcinfo), type(unpack)}"),
     ev("return {type(redis.call), type(cjson.encode), type(cjson.null), type(_G)}"),
     ev("return {tonumber('0x10'), string.format('%5.2f', 3.14159), string.rep('ab', 3)}"),
@@ -239,6 +240,52 @@ CMSGPACK = [
     ev("return cmsgpack.unpack('\\129\\161a\\192').a"),
 ]
 
+STRUCT = [
+    ev('local t = {} for k in pairs(struct) do table.insert(t,k) end table.sort(t) return t'),
+    ev("return struct.pack('>I2', 258)"),
+    ev("return struct.pack('<i4 h b B', -2, -3, -4, 250)"),
+    ev("return struct.pack('!4 b i4', 1, 2)"),
+    ev("return struct.pack('s c3 c0', 'ab', 'xyzw', 'q')"),
+    ev("return struct.pack('d f', 1.5, 0.1)"),
+    ev("return struct.pack('q', 1)"),
+    ev("return struct.pack('i40', 1)"),
+    ev("return struct.pack('!3', 1)"),
+    ev("return struct.pack('c3', 'a')"),
+    ev("return struct.pack('i')"),
+    ev("return {struct.unpack('>I2', '\\1\\2')}"),
+    ev("return {struct.unpack('<i4 h', struct.pack('<i4 h', -2, -3))}"),
+    ev("return {struct.unpack('s c2', 'ab\\0xyz')}"),
+    ev("return {struct.unpack('b c0', '\\3abcd')}"),
+    ev("return {struct.unpack('c0', 'abcd')}"),
+    ev("return {struct.unpack('i4', 'ab')}"),
+    ev("return {struct.unpack('s', 'ab')}"),
+    ev("return {struct.unpack('b', 'ab', 2)}"),
+    ev("return {struct.unpack('b', 'ab', 0)}"),
+    ev("return {struct.unpack('d', struct.pack('d', 1.25))}"),
+    ev("return {struct.size('i4 h !8 d'), struct.size('b')}"),
+    ev("return struct.size('s')"),
+    ev("return struct.size('c0')"),
+    ev("return {struct.unpack('>L', struct.pack('>L', 2^60))}"),
+    ev("return {struct.unpack('>l', struct.pack('>l', -1))}"),
+    ev("return {struct.pack('>i2', 70000)}"),
+    ev("return {struct.pack('>I2', -1)}"),
+    ev("return {struct.pack('T', 5)}"),
+    ev('return struct.pack()'),
+    ev("return struct.pack('b', 'x')"),
+    ev("return {struct.unpack('!8 b d', struct.pack('!8 b d', 1, 2.5))}"),
+    ev("return struct.pack('<i12 >I10', -2, 5)"),
+    ev("return {struct.unpack('<i12 >I10', struct.pack('<i12 >I10', -2, 5))}"),
+    ev("return struct.pack('! b d x h', 1, 2.5, 3)"),
+    ev("return {struct.size('! b d x h'), struct.size('!2 b i8'), struct.size('<>bq')}"),
+    ev("return struct.pack('f', 1e300)"),
+    ev("return {struct.unpack('>h >H', '\\255\\254\\255\\254')}"),
+    ev("return {struct.unpack('I3', '\\1\\2\\3')}"),
+    ev("return {struct.unpack('c2 c1', 'abc', 2)}"),
+    ev("return struct.unpack('b', 'a', 5)"),
+    ev("return {struct.unpack('z', 'a')}"),
+]
+
+
 CACHE = [
     ("SCRIPT", "LOAD", "return 1"), ("SCRIPT", "LOAD", "syntax error here"),
     ("SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "x"),
@@ -260,9 +307,9 @@ CACHE = [
 
 
 @pytest.mark.parametrize("script", [CONVERSIONS, COMMAND_REPLIES, ERRORS, SANDBOX, CJSON,
-                                    CMSGPACK, CACHE],
+                                    CMSGPACK, STRUCT, CACHE],
                          ids=["conversions", "command-replies", "errors", "sandbox", "cjson",
-                              "cmsgpack", "cache"])
+                              "cmsgpack", "struct", "cache"])
 def test_recorded_script(pair: Pair, script):
     pair.run_script(script)
 
