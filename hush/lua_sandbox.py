@@ -518,7 +518,7 @@ G.redis = redis
 local function error_handler(err)
   local level = 2
   local info = getinfo(level, "nSl")
-  while info and (info.what == "C" or info.source == INTERNAL) do
+  while info and (info.what == "C" or info.what == "tail" or info.source == INTERNAL) do
     level = level + 1
     info = getinfo(level, "nSl")
   end
@@ -560,15 +560,20 @@ coroutine.create = function(f)
   return co
 end
 local create = coroutine.create
-local function wrap_result(ok, ...)
-  if ok then return ... end
-  local err = ...
-  if type_(err) == "string" then error_(err, 2) end
-  error_(err, 0)
-end
+local function count_and_pack(...) return select_("#", ...), {...} end
 coroutine.wrap = function(f)
   local co = create(f)
-  return function(...) return wrap_result(co_resume(co, ...)) end
+  return function(...)
+    -- Not a tail call: a string error gets the position of the caller (as
+    -- the C version's luaL_where(L, 1)), which must still be on the stack.
+    local n, results = count_and_pack(co_resume(co, ...))
+    if not results[1] then
+      local err = results[2]
+      if type_(err) == "string" then error_(err, 2) end
+      error_(err, 0)
+    end
+    return unpack_(results, 2, n)
+  end
 end
 
 -- The globals and the libraries become read-only.
