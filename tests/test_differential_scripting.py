@@ -331,6 +331,21 @@ def test_command_info(pair: Pair):
         pair.check("COMMAND", "INFO", name)
 
 
+def test_command_getkeys(pair: Pair):
+    pair.run_script([
+        ("COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b", "c"),
+        ("COMMAND", "GETKEYS", "EVAL", "return 1", "0", "a"),
+        ("COMMAND", "GETKEYS", "EVAL", "return 1", "5", "a"),
+        ("COMMAND", "GETKEYS", "EVAL", "return 1", "x", "a"),
+        ("COMMAND", "GETKEYS", "EVAL", "return 1", "-1", "a"),
+        ("COMMAND", "GETKEYS", "EVALSHA_RO", "abc", "1", "k"),
+        ("COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"),
+        ("COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"),
+        ("COMMAND", "GETKEYS", "BLMPOP", "0", "2", "a", "b", "LEFT"),
+        ("COMMAND", "GETKEYS", "ZUNION", "2", "a", "b"),
+    ])
+
+
 def test_time_stands_still_for_a_script(pair: Pair):
     # Spins 100 ms of server time; the key expires meanwhile, but not for the
     # script. Both servers get the commands at once (the spin is timed).
