@@ -20,6 +20,7 @@ local G = _G
 local getinfo, sethook, gethook = debug.getinfo, debug.sethook, debug.gethook
 local setfenv_, newproxy_ = setfenv, newproxy
 local setmetatable_, rawget_, rawset_, next_, pairs_ = setmetatable, rawget, rawset, next, pairs
+local getmetatable_ = getmetatable
 local type_, error_, tostring_, select_, xpcall_, loadstring_ = type, error, tostring, select, xpcall, loadstring
 local tonumber_, floor, huge = tonumber, math.floor, math.huge
 local string_dump = string.dump
@@ -33,6 +34,7 @@ end
 local READONLY = "Attempt to modify a readonly table"
 local INTERNAL = "=hush"
 local proxies = {}
+local views = {}  -- proxy -> what getmetatable shows of it
 
 local function readonly_proxy(real, strict)
   local proxy = {}
@@ -51,7 +53,7 @@ local function readonly_proxy(real, strict)
   end
   setmetatable_(proxy, mt)
   proxies[proxy] = real
-  return proxy
+  return proxy, mt
 end
 
 local function checked(f)
@@ -608,8 +610,20 @@ G.setmetatable = function(t, mt)
   if proxies[t] then error_(READONLY, 0) end
   return setmetatable_(t, mt)
 end
-local globals = readonly_proxy(G, true)
+G.getmetatable = function(t)
+  if proxies[t] then return views[t] end
+  return getmetatable_(t)
+end
+local globals, globals_mt = readonly_proxy(G, true)
 G._G = globals
+-- getmetatable(_G) shows its metatable, read-only, as Redis does; library
+-- tables show none.
+views[globals] = readonly_proxy(globals_mt, false)
+-- Strings index the read-only string table, and their metatable is shown
+-- read-only: a script cannot change how later scripts' strings behave.
+local string_mt = getmetatable_("")
+rawset_(string_mt, "__index", G.string)
+rawset_(string_mt, "__metatable", readonly_proxy(string_mt, false))
 -- Scripts (and what they load) see the proxy as their environment; the
 -- state's own global table stays the real one, which lupa itself reads.
 local load_ = load

@@ -250,6 +250,18 @@ def test_sandbox_globals(client):
     assert "nonexistent global variable 'os'" in error
 
 
+def test_scripts_cannot_leave_state_for_later_scripts(client):
+    for body in ("getmetatable('').__index = {}", "getmetatable('').__index.rep = nil",
+                 "getmetatable(_G).__index = nil", "string.rep = nil", "redis.call = nil",
+                 "cjson.encode = nil", "rawset(math, 'floor', nil)", "setmetatable(bit, {})",
+                 "leaked = 1", "_G.leaked = 1"):
+        assert "Attempt to modify a readonly table" in error_text(ev(client, body))
+    assert ev(client, "return {('ab'):rep(2), string.rep('c', 2), math.floor(1.5),"
+                      " cjson.encode({1}), bit.band(3, 1), redis.call('ping').ok}") == (
+        [b"abab", b"cc", 1, b"[1]", 1, b"PONG"])
+    assert "nonexistent global variable 'leaked'" in error_text(ev(client, "return leaked"))
+
+
 def test_math_random_is_rand48(client):
     assert ev(client, "math.randomseed(0) return {tostring(math.random()), math.random(10), "
                       "math.random(5, 7)}") == [b"0.17082803611217", 8, 5]
