@@ -626,14 +626,35 @@ rawset_(string_mt, "__index", G.string)
 rawset_(string_mt, "__metatable", readonly_proxy(string_mt, false))
 -- Scripts (and what they load) see the proxy as their environment; the
 -- state's own global table stays the real one, which lupa itself reads.
+-- Redis's Lua takes every chunk as source text: precompiled bytecode (which
+-- can crash the VM) is refused with the parser's own error. A leading space
+-- makes stock Lua do the same.
 local load_ = load
-G.loadstring = function(...)
-  local f, err = loadstring_(...)
+local function as_text(s)
+  if sub(s, 1, 1) == "\27" then return " " .. s end
+  return s
+end
+G.loadstring = function(s, name)
+  local f, err
+  if type_(s) == "string" then
+    f, err = loadstring_(as_text(s), name or s)
+  else
+    f, err = loadstring_(s, name)
+  end
   if f then setfenv_(f, globals) end
   return f, err
 end
-G.load = function(...)
-  local f, err = load_(...)
+G.load = function(reader, name)
+  local first = true
+  local function text_reader()
+    local piece = reader()
+    if first then
+      first = false
+      if type_(piece) == "string" then piece = as_text(piece) end
+    end
+    return piece
+  end
+  local f, err = load_(type_(reader) == "function" and text_reader or reader, name)
   if f then setfenv_(f, globals) end
   return f, err
 end
@@ -641,9 +662,15 @@ end
 local helpers = {}
 helpers.dump = string_dump
 function helpers.compile(body)
-  local f, err = loadstring_(body, "@user_script")
+  local f, err = loadstring_(as_text(body), "@user_script")
   if f then setfenv_(f, globals) end
   return f, err
+end
+-- Only for this sandbox's own rewrite of a compiled script (see untail).
+function helpers.load_compiled(chunk)
+  local f = loadstring_(chunk, "@user_script")
+  setfenv_(f, globals)
+  return f
 end
 function helpers.run(f, keys, argv, count)
   rawset_(G, "KEYS", keys)

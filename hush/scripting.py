@@ -344,7 +344,7 @@ class ScriptEngine:
         # never tail-calls, so `return redis.call(...)` keeps the script's
         # frame for error positions. Ours are Lua functions: the script's
         # tail calls become plain calls (same results, frame kept).
-        function = helpers.compile(untail(helpers.dump(function)))[0]
+        function = helpers.load_compiled(untail(helpers.dump(function)))
         return Script(sha, body, function, shebang, no_writes)
 
     def exists(self, sha: bytes) -> bool:

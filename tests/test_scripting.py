@@ -262,6 +262,14 @@ def test_scripts_cannot_leave_state_for_later_scripts(client):
     assert "nonexistent global variable 'leaked'" in error_text(ev(client, "return leaked"))
 
 
+def test_bytecode_is_refused(client):
+    """Precompiled chunks can crash the VM: Redis's Lua reads every chunk as text."""
+    assert ev(client, "return type(loadstring(string.dump(function() return 1 end)))") == b"nil"
+    assert error_text(client.call("EVAL", "\x1bLuaQ\x00", 0)) == (
+        "ERR Error compiling script (new function): user_script:1: "
+        "unexpected symbol near 'char(27)'")
+
+
 def test_math_random_is_rand48(client):
     assert ev(client, "math.randomseed(0) return {tostring(math.random()), math.random(10), "
                       "math.random(5, 7)}") == [b"0.17082803611217", 8, 5]
