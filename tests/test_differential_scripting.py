@@ -180,7 +180,7 @@ SANDBOX = [
     ("EVAL", "local f, e = loadstring('x = ', 'named') return e", '0'),
     ("EVAL", "local f, e = loadstring('x = \\n y') return e", '0'),
     ("EVAL", "local parts = {'return ', '7'} local i = 0 local f = load(function() i = i + 1 return parts[i] end) return f()", '0'),
-    ("EVAL", '\x17LuaQ', '0'),
+    ("EVAL", '\x1bLuaQ', '0'), ("EVAL", '\x1bLuaQ\x00\x01', '0'),
     ev("return rawget(_G, 'KEYS') ~= nil"), ev("return rawget(string, 'rep') ~= nil"),
     ev("return next(string) ~= nil"), ev("return ('abc'):upper()"),
     ev("local co = coroutine.wrap(function() coroutine.yield(1) end) return co()"),
