@@ -311,13 +311,13 @@ class ScriptEngine:
         return msgpack.unpack(data, 0, 0, True, self._lua.table)
 
     def _unpack_one(self, *args: Any) -> list[Any]:
-        offset = _check_int(args, 1, "") if len(args) > 1 and args[1] is not None else 0
+        offset = _check_int(args, 1) if len(args) > 1 and args[1] is not None else 0
         data = _check_string(args, 0)
         return msgpack.unpack(data, 1, offset, False, self._lua.table)
 
     def _unpack_limit(self, *args: Any) -> list[Any]:
-        limit = _check_int(args, 1, "")
-        offset = _check_int(args, 2, "") if len(args) > 2 and args[2] is not None else 0
+        limit = _check_int(args, 1)
+        offset = _check_int(args, 2) if len(args) > 2 and args[2] is not None else 0
         data = _check_string(args, 0)
         return msgpack.unpack(data, limit, offset, limit == 0 and offset == 0, self._lua.table)
 
@@ -522,20 +522,20 @@ class ScriptEngine:
         if not args:
             return r
         if len(args) == 1:
-            upper = _check_int(args, 0, "random")
+            upper = _check_int(args, 0)
             if upper < 1:
                 raise _LuaArgError("bad argument #1 to '{fn}' (interval is empty)")
             return math.floor(r * upper) + 1
         if len(args) == 2:
-            lower = _check_int(args, 0, "random")
-            upper = _check_int(args, 1, "random")
+            lower = _check_int(args, 0)
+            upper = _check_int(args, 1)
             if lower > upper:
                 raise _LuaArgError("bad argument #2 to '{fn}' (interval is empty)")
             return math.floor(r * (upper - lower + 1)) + lower
         raise _LuaArgError("wrong number of arguments")
 
     def _randomseed(self, *args: Any) -> None:
-        seed = _check_int(args, 0, "randomseed") & _MASK32
+        seed = _check_int(args, 0) & _MASK32
         self._rand = (seed << 16) | 0x330E
 
     # -- conversions -----------------------------------------------------
@@ -780,7 +780,7 @@ def _lua_type_name(value: Any) -> str:
         return "userdata"
 
 
-def _check_number(args: tuple[Any, ...], index: int, name: str) -> float:
+def _check_number(args: tuple[Any, ...], index: int) -> float:
     """luaL_checknumber: a number, or a string Lua converts to one."""
     if index >= len(args):
         raise _LuaArgError(f"bad argument #{index + 1} to '{{fn}}' (number expected, got no value)")
@@ -811,17 +811,17 @@ def _check_string(args: tuple[Any, ...], index: int) -> bytes:
 _NO_VALUE = object()
 
 
-def _check_int(args: tuple[Any, ...], index: int, name: str) -> int:
-    number = _check_number(args, index, name)
+def _check_int(args: tuple[Any, ...], index: int) -> int:
+    number = _check_number(args, index)
     if number != number or number in (math.inf, -math.inf):
         return INT64_MIN
     return int(number)
 
 
-def _tobit(args: tuple[Any, ...], index: int, name: str) -> int:
+def _tobit(args: tuple[Any, ...], index: int) -> int:
     # Lua BitOp's normalisation: add 2^52 + 2^51 and keep the double's low
     # 32 bits (round to nearest, then modulo 2^32).
-    number = float(_check_number(args, index, name)) + 6755399441055744.0
+    number = float(_check_number(args, index)) + 6755399441055744.0
     return struct.unpack("<Q", struct.pack("<d", number))[0] & _MASK32
 
 
@@ -830,28 +830,28 @@ def _signed(bits: int) -> int:
     return bits - 0x100000000 if bits & 0x80000000 else bits
 
 
-def _bit_fold(name: str, operation: Callable[[int, int], int]) -> Callable[..., int]:
+def _bit_fold(operation: Callable[[int, int], int]) -> Callable[..., int]:
     def fold(*args: Any) -> int:
-        result = _tobit(args, 0, name)
+        result = _tobit(args, 0)
         for index in range(1, len(args)):
-            result = operation(result, _tobit(args, index, name))
+            result = operation(result, _tobit(args, index))
         return _signed(result)
 
     return fold
 
 
-def _bit_shift(name: str, operation: Callable[[int, int], int]) -> Callable[..., int]:
+def _bit_shift(operation: Callable[[int, int], int]) -> Callable[..., int]:
     def shift(*args: Any) -> int:
-        value = _tobit(args, 0, name)
-        count = _tobit(args, 1, name) & 31
+        value = _tobit(args, 0)
+        count = _tobit(args, 1) & 31
         return _signed(operation(value, count))
 
     return shift
 
 
 def _tohex(*args: Any) -> bytes:
-    value = _tobit(args, 0, "tohex")
-    digits = _signed(_tobit(args, 1, "tohex")) if len(args) > 1 else 8
+    value = _tobit(args, 0)
+    digits = _signed(_tobit(args, 1)) if len(args) > 1 else 8
     alphabet = "0123456789abcdef"
     if digits < 0:
         digits = -digits
@@ -865,21 +865,21 @@ def _tohex(*args: Any) -> bytes:
 
 
 def _bswap(*args: Any) -> int:
-    value = _tobit(args, 0, "bswap")
+    value = _tobit(args, 0)
     return _signed(int.from_bytes(value.to_bytes(4, "little"), "big"))
 
 
 _BIT_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "tobit": lambda *args: _signed(_tobit(args, 0, "tobit")),
-    "bnot": lambda *args: _signed(~_tobit(args, 0, "bnot")),
-    "band": _bit_fold("band", lambda a, b: a & b),
-    "bor": _bit_fold("bor", lambda a, b: a | b),
-    "bxor": _bit_fold("bxor", lambda a, b: a ^ b),
-    "lshift": _bit_shift("lshift", lambda v, n: v << n),
-    "rshift": _bit_shift("rshift", lambda v, n: v >> n),
-    "arshift": _bit_shift("arshift", lambda v, n: _signed(v) >> n),
-    "rol": _bit_shift("rol", lambda v, n: (v << n) | (v >> (32 - n))),
-    "ror": _bit_shift("ror", lambda v, n: (v >> n) | (v << (32 - n))),
+    "tobit": lambda *args: _signed(_tobit(args, 0)),
+    "bnot": lambda *args: _signed(~_tobit(args, 0)),
+    "band": _bit_fold(lambda a, b: a & b),
+    "bor": _bit_fold(lambda a, b: a | b),
+    "bxor": _bit_fold(lambda a, b: a ^ b),
+    "lshift": _bit_shift(lambda v, n: v << n),
+    "rshift": _bit_shift(lambda v, n: v >> n),
+    "arshift": _bit_shift(lambda v, n: _signed(v) >> n),
+    "rol": _bit_shift(lambda v, n: (v << n) | (v >> (32 - n))),
+    "ror": _bit_shift(lambda v, n: (v >> n) | (v << (32 - n))),
     "bswap": _bswap,
     "tohex": _tohex,
 }
