@@ -230,12 +230,13 @@ class RedisProtocol(LineReceiver):
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
-        maxmemory / CLIENT REPLY / CLIENT PAUSE checks."""
+        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks."""
         service = self.factory.service
         self._gated = (
             self.in_multi or bool(self.channels or self.patterns)
             or not self.authenticated or service.memory.limited
             or self.reply_mode is not None or service.pause.end is not None
+            or service.scripts.busy
         )
 
     @property
@@ -608,6 +609,10 @@ class RedisProtocol(LineReceiver):
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
             ))
+        # A script running past busy-reply-threshold (hush.scripting) lets
+        # only allow-busy commands (SCRIPT KILL) through.
+        if self.factory.service.scripts.busy and "allow-busy" not in cmd.flags:
+            return self._reject(CommandError(BUSY))
         pause = self.factory.service.pause
         if pause.end is not None and pause.holds(self, cmd):
             return pause.postpone(self, argv)
@@ -638,6 +643,9 @@ class RedisProtocol(LineReceiver):
         return NO_REPLY
 
 
+
+#: The reply to commands other clients send while a script is busy.
+BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 
 _SUBSCRIBED_OK = frozenset(
     ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",

@@ -18,6 +18,7 @@ RespSet             array                   set ``~``
 dict / RespMap      flat array              map ``%``
 Push                array                   push ``>``
 Verbatim            bulk string             verbatim ``=``
+BigNumber           bulk string             big number ``(``
 CommandError        ``-message``            ``-message``
 ==================  ======================  ==========================
 """
@@ -62,6 +63,12 @@ class Replies(list):
 
 class Verbatim(bytes):
     """Text meant for humans (INFO, CLIENT INFO): a verbatim string in RESP3."""
+
+    __slots__ = ()
+
+
+class BigNumber(bytes):
+    """A big number (Lua scripts' ``{big_number=...}``): ``(`` in RESP3, a bulk string in RESP2."""
 
     __slots__ = ()
 
@@ -197,6 +204,11 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
     elif kind is Verbatim:
         if resp3:
             out.append(b"=%d\r\ntxt:%s\r\n" % (len(value) + 4, value))
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(value), value))
+    elif kind is BigNumber:
+        if resp3:
+            out.append(b"(%s\r\n" % value)
         else:
             out.append(b"$%d\r\n%s\r\n" % (len(value), value))
     elif kind is str:

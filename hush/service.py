@@ -24,6 +24,7 @@ from hush.config import Settings
 from hush.errors import CommandError
 from hush.memory import MemoryManager
 from hush.pubsub import PubSub
+from hush.scripting import ScriptEngine
 from hush.slowlog import SlowLog
 from hush.store import Store
 
@@ -52,6 +53,7 @@ class StoreService(service.Service):
         self.store = Store(clock, settings.databases, settings.maxkeys)
         self.blocking = BlockingManager(self.store, clock)
         self.pubsub = PubSub()
+        self.scripts = ScriptEngine(self)
         self.clients: dict[int, RedisProtocol] = {}
         self._ids = itertools.count(1)
         self.started_at = clock.seconds()

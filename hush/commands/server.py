@@ -167,6 +167,8 @@ def command_getkeys(ctx, *argv: bytes) -> list[bytes]:
         raise CommandError("ERR Invalid number of arguments specified for command")
     positions = cmd.key_positions(argv_list)
     if not positions:
+        if "no-mandatory-keys" in cmd.flags:
+            return []
         raise CommandError("ERR The command has no key arguments")
     return [argv_list[i] for i in positions]
 

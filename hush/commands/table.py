@@ -65,11 +65,44 @@ class Command:
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Indexes into ``argv`` (command name at 0) of the key arguments."""
+        if "movablekeys" in self.flags and self.key_specs:
+            return _spec_positions(self.key_specs, argv)
         if not self.first_key:
             return []
         last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
         step = self.key_step or 1
         return list(range(self.first_key, min(last, len(argv) - 1) + 1, step))
+
+
+def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> list[int]:
+    """Key indexes from index/range and index/keynum key specs (EVAL, LMPOP, ZUNIONSTORE ...).
+
+    A key count that is not a number, negative or beyond the arguments gives
+    no keys at all, as Redis's key-spec search does.
+    """
+    positions: list[int] = []
+    for spec in specs:
+        begin, find = spec["begin_search"], spec["find_keys"]
+        if begin["type"] != "index":
+            return []
+        start = begin["spec"]["index"]
+        params = find["spec"]
+        if find["type"] == "range":
+            lastkey = params["lastkey"]
+            last = start + lastkey if lastkey >= 0 else len(argv) + lastkey
+            positions.extend(range(start, min(last, len(argv) - 1) + 1, params["keystep"]))
+        elif find["type"] == "keynum":
+            at = start + params["keynumidx"]
+            try:
+                count = int(argv[at]) if at < len(argv) else -1
+            except ValueError:
+                return []
+            first = start + params["firstkey"]
+            step = params["keystep"]
+            if count < 0 or first + (count - 1) * step >= len(argv):
+                return []
+            positions.extend(range(first, first + count * step, step))
+    return positions
 
 
 #: Lookup by the command name as bytes, in lower case and upper case.
