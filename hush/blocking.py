@@ -35,7 +35,7 @@ class Block:
     @ivar timeout_reply: the reply when the timeout passes.
     """
 
-    __slots__ = ("keys", "timeout", "serve", "timeout_reply")
+    __slots__ = ("keys", "timeout", "serve", "timeout_reply", "argv")
 
     def __init__(
         self,
@@ -48,6 +48,8 @@ class Block:
         self.timeout = timeout
         self.serve = serve
         self.timeout_reply = timeout_reply
+        #: The blocking command's argv, set by the dispatcher (for the AOF).
+        self.argv: list[bytes] | None = None
 
 
 class Waiter:
@@ -147,8 +149,12 @@ class BlockingManager:
             if not queue:
                 return
             waiter = queue[0]
+            dirty = self.store.dirty
             reply = waiter.block.serve(key)
             if reply is NOT_READY:
                 return
             self._finish(waiter)
+            propagator = self.store.propagator
+            if propagator is not None and self.store.dirty != dirty:
+                propagator.served(waiter.db_index, waiter.block.argv, reply)
             self._served.append((waiter, reply))

@@ -25,7 +25,12 @@ class Settings:
     timeout: int = 0
     proto_max_bulk_len: int = 512 * 1024 * 1024
     client_query_buffer_limit: int = 1024 * 1024 * 1024
-    appendonly: str = "no"
+    appendonly: bool = False
+    appendfsync: str = "everysec"
+    appendfilename: str = "appendonly.aof"
+    auto_aof_rewrite_percentage: int = 100
+    auto_aof_rewrite_min_size: int = 64 * 1024 * 1024
+    aof_load_truncated: bool = True
     save: str = ""
     dir: str = "."
     loglevel: str = "notice"

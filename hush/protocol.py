@@ -51,6 +51,8 @@ class RedisProtocol(LineReceiver):
     delimiter = b"\r\n"
 
     factory: RedisFactory
+    #: The store's :class:`hush.propagation.Propagator` while the AOF is on.
+    _propagator: Any = None
 
     def __init__(self) -> None:
         self.resp3 = False
@@ -104,6 +106,7 @@ class RedisProtocol(LineReceiver):
         self._seconds = server.clock.seconds
         self._stats = server.store.stats
         self.client_id = server.register_client(self)
+        self._propagator = server.store.propagator
         self._socket = _direct_socket(self.transport)
         if self._socket is not None:
             # Redis sets TCP_NODELAY too: a reply is one write, and Nagle would
@@ -124,6 +127,16 @@ class RedisProtocol(LineReceiver):
     def select(self, index: int) -> None:
         """Switch to database ``index`` (already range-checked)."""
         self.db = self.factory.service.store.dbs[index]
+
+    def propagate(self, argv: list[bytes]) -> None:
+        """Propagate ``argv`` to the AOF too (Redis's alsoPropagate)."""
+        if self._propagator is not None:
+            self._propagator.propagate(self, argv)
+
+    def propagate_instead(self, *argvs: list[bytes]) -> None:
+        """Propagate these commands instead of the running one's argv (none: nothing)."""
+        if self._propagator is not None:
+            self._propagator.propagate_instead(self, *argvs)
 
     def close_after_reply(self) -> None:
         """Close once the replies produced so far are written (QUIT)."""
@@ -223,6 +236,10 @@ class RedisProtocol(LineReceiver):
         raise NotImplementedError
 
     def _flush(self, out: list[bytes]) -> None:
+        if self._propagator is not None:
+            # Redis writes (and with appendfsync always, fsyncs) the AOF
+            # before any reply that acknowledges the writes goes out.
+            self._propagator.before_reply()
         if out:
             self._write(out[0] if len(out) == 1 else b"".join(out))
         if self._closing:
@@ -270,6 +287,7 @@ class RedisProtocol(LineReceiver):
         for index, argv in enumerate(commands):
             reply = execute(argv)
             if reply.__class__ is Block:
+                reply.argv = argv
                 self._waiter = waiter = blocking.block(self.db.index, reply)
                 waiter.deferred.addCallback(self._unblocked)
                 self._pending.extend(commands[index + 1 :])
@@ -346,6 +364,9 @@ class RedisProtocol(LineReceiver):
         # The name is built only when CLIENT LIST asks (see last_command).
         self._last_cmd = cmd
         try:
+            propagator = self._propagator
+            if propagator is not None:
+                return propagator.call(self, cmd, args, argv)
             return cmd.handler(self, *args)
         except CommandError as error:
             return error

@@ -19,6 +19,7 @@ from twisted.internet.interfaces import IReactorTime
 from hush.blocking import BlockingManager
 from hush.config import Settings
 from hush.errors import CommandError
+from hush.persistence import Persistence
 from hush.pubsub import PubSub
 from hush.store import Store
 
@@ -50,6 +51,7 @@ class StoreService(service.Service):
         self.started_at = clock.seconds()
         self.started_monotonic = time.monotonic()
         self.run_id = os.urandom(20).hex()
+        self.persistence = Persistence(self)
 
     def register_client(self, client: RedisProtocol) -> int:
         """Give a new connection its id and list it."""
@@ -73,7 +75,14 @@ class StoreService(service.Service):
                 "WRONGPASS invalid username-password pair or user is disabled."
             )
 
+    def privilegedStartService(self) -> None:
+        # Before any listener's privilegedStartService: the data is back
+        # before the first client can connect.
+        self.persistence.start()
+        super().privilegedStartService()
+
     def stopService(self) -> None:
+        self.persistence.stop()
         self.store.stop()
         return super().stopService()
 

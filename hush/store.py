@@ -157,17 +157,20 @@ class Database:
             if store.blocking_keys:
                 store.signal_ready(self.index, key)
         self.atime[key] = self.store.lru_second
+        self.store.dirty += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
 
     def modified(self, key: bytes) -> None:
-        """Tell the store a value was changed in place (for WATCH)."""
+        """Tell the store a value was changed in place (for WATCH and the AOF)."""
+        self.store.dirty += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
 
     def pushed(self, key: bytes) -> None:
         """A list (or other blocking source) at ``key`` gained elements."""
         store = self.store
+        store.dirty += 1
         if store.blocking_keys:
             store.signal_ready(self.index, key)
         if store.watched_keys:
@@ -185,6 +188,7 @@ class Database:
         self.atime.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
+        self.store.dirty += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
 
@@ -199,6 +203,7 @@ class Database:
     def clear(self) -> None:
         """Remove every key (FLUSHDB)."""
         store = self.store
+        store.dirty += len(self.data)
         if store.watched_keys:
             for key in self.data:
                 store.touch(self.index, key)
@@ -214,12 +219,16 @@ class Database:
         self.store.stats.evicted_keys += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
+        if self.store.propagator is not None:
+            # Redis propagates an eviction as a DEL of the key.
+            self.store.propagator.deleted(self.index, key)
 
     # -- time to live ------------------------------------------------------
 
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         """Give the live ``key`` an absolute deadline in milliseconds."""
         self.expires[key] = deadline_ms
+        self.store.dirty += 1
         self.store.expiry.add(deadline_ms, self.index, key)
 
     def get_expire(self, key: bytes) -> int | None:
@@ -228,7 +237,10 @@ class Database:
 
     def persist(self, key: bytes) -> bool:
         """Remove the TTL of ``key``; True if it had one."""
-        return self.expires.pop(key, None) is not None
+        if self.expires.pop(key, None) is None:
+            return False
+        self.store.dirty += 1
+        return True
 
     def _expire_if_due(self, key: bytes) -> bool:
         deadline = self.expires[key]
@@ -240,6 +252,10 @@ class Database:
         self.store.stats.expired_keys += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
+        if self.store.propagator is not None:
+            # Not counted in dirty: the command that noticed the expiry did
+            # not write. The deletion itself is propagated as Redis does.
+            self.store.propagator.deleted(self.index, key)
         return True
 
     # -- iteration ---------------------------------------------------------
@@ -298,7 +314,11 @@ class Store:
         self.blocking_keys: dict[tuple[int, bytes], Any] = {}
         self.watched_keys: dict[tuple[int, bytes], Any] = {}
         self.ready_keys: list[tuple[int, bytes]] = []
+        #: Changes to the data (Redis's server.dirty): every write path raises
+        #: it; the dispatcher propagates a command to the AOF when it moved.
         self.dirty = 0
+        #: A :class:`hush.propagation.Propagator` while the AOF is on, else None.
+        self.propagator: Any = None
         self.cursors = CursorRegistry()
         #: The unix second keys are stamped with when used (OBJECT IDLETIME).
         #: Like Redis's cached LRU clock it is refreshed per read from a

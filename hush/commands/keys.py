@@ -199,7 +199,6 @@ def _delete_keys(ctx, keys: tuple[bytes, ...]) -> int:
     for key in keys:
         if db.delete(key):
             deleted += 1
-    ctx.store.dirty += deleted
     return deleted
 
 
