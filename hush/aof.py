@@ -132,6 +132,7 @@ def load(service: Any, path: str, truncated_ok: bool = True) -> int:
     client.db = service.store.dbs[0]
     client._stats = service.store.stats
     processed = service.store.stats.total_commands_processed
+    service.store.loading = True
     loaded = 0
     valid = 0  # offset after the last command outside an open MULTI
     before_multi = 0
@@ -172,6 +173,7 @@ def load(service: Any, path: str, truncated_ok: bool = True) -> int:
     except BadFormat as error:
         raise AOFError(f"{error}: {path}") from None
     finally:
+        service.store.loading = False
         service.store.stats.total_commands_processed = processed
     return loaded
 

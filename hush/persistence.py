@@ -42,6 +42,7 @@ class Persistence:
         self.loaded_commands = 0
         self.shutting_down = False
         self.dirty_at_save = 0
+        self._bgsave = False
 
     # -- life cycle ----------------------------------------------------------
 
@@ -73,7 +74,7 @@ class Persistence:
         service = self.service
         aof = AppendOnlyFile(service.store, service.settings, service.clock)
         aof.open()
-        aof.on_rewrite_done = self._saved
+        aof.on_rewrite_done = self._rewritten
         self.aof = aof
         propagator = Propagator(service.store, aof.feed)
         propagator.before_reply = aof.flush
@@ -107,7 +108,7 @@ class Persistence:
         if self._detached is None:
             service = self.service
             self._detached = AppendOnlyFile(service.store, service.settings, service.clock)
-            self._detached.on_rewrite_done = self._saved
+            self._detached.on_rewrite_done = self._rewritten
         return self._detached
 
     def bgrewriteaof(self) -> None:
@@ -121,12 +122,14 @@ class Persistence:
         if self.rewriting:
             if schedule:
                 self._rewriter().rewrite_scheduled = True
+                self._bgsave = True
                 return "Background saving scheduled"
             raise CommandError(
                 "ERR Another child process is active (AOF?): can't BGSAVE right now. "
                 "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
             )
         self._rewriter().start_rewrite()
+        self._bgsave = True
         return "Background saving started"
 
     def save(self) -> None:
@@ -143,6 +146,13 @@ class Persistence:
             write_snapshot(self.service.store, temp, self.service.store.now_ms())
             os.replace(temp, path)
         self._saved()
+
+    def _rewritten(self) -> None:
+        # Only a save (not BGREWRITEAOF) counts for LASTSAVE and
+        # rdb_changes_since_last_save, as in Redis.
+        if self._bgsave:
+            self._bgsave = False
+            self._saved()
 
     def _saved(self) -> None:
         self.last_save = int(self.service.clock.seconds())

@@ -244,7 +244,9 @@ class Database:
 
     def _expire_if_due(self, key: bytes) -> bool:
         deadline = self.expires[key]
-        if deadline > self.store.now_ms():
+        if deadline > self.store.now_ms() or self.store.loading:
+            # While the AOF loads nothing expires (as in Redis): replayed
+            # commands must see the keys they saw when they ran.
             return False
         del self.data[key]
         del self.expires[key]
@@ -319,6 +321,8 @@ class Store:
         self.dirty = 0
         #: A :class:`hush.propagation.Propagator` while the AOF is on, else None.
         self.propagator: Any = None
+        #: True while the AOF is replayed.
+        self.loading = False
         self.cursors = CursorRegistry()
         #: The unix second keys are stamped with when used (OBJECT IDLETIME).
         #: Like Redis's cached LRU clock it is refreshed per read from a

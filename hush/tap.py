@@ -33,6 +33,15 @@ def _positive(value: str) -> int:
 _positive.coerceDoc = "A whole number, 1 or more."  # type: ignore[attr-defined]
 
 
+def _fsync_policy(value: str) -> str:
+    if value not in ("always", "everysec", "no"):
+        raise ValueError("must be always, everysec or no")
+    return value
+
+
+_fsync_policy.coerceDoc = "always, everysec or no."  # type: ignore[attr-defined]
+
+
 class Options(usage.Options):
     """Command-line options of ``twistd hush``."""
 
@@ -52,6 +61,13 @@ class Options(usage.Options):
             _non_negative,
         ],
         ["databases", None, 16, "Number of databases (SELECT 0..N-1).", _positive],
+        ["dir", None, ".", "Directory of the append-only file."],
+        ["appendfilename", None, "appendonly.aof", "Name of the append-only file in --dir."],
+        ["appendfsync", None, "everysec", "always, everysec or no: when the AOF is fsynced.",
+         _fsync_policy],
+    ]
+    optFlags = [
+        ["appendonly", None, "Log every write to the append-only file and load it at start."],
     ]
 
     def __init__(self) -> None:
@@ -81,6 +97,10 @@ class Options(usage.Options):
             databases=self["databases"],
             maxkeys=self["maxkeys"],
             listen=list(self["ports"]),
+            appendonly=bool(self["appendonly"]),
+            dir=self["dir"],
+            appendfilename=self["appendfilename"],
+            appendfsync=self["appendfsync"],
         )
 
 

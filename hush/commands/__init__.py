@@ -9,6 +9,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     hashes,
     keys,
     lists,
+    persistence,
     pubsub,
     server,
     sets,
