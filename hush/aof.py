@@ -171,7 +171,10 @@ def load(service: Any, path: str, truncated_ok: bool = True) -> int:
             handle.truncate(offset)
             os.fsync(handle.fileno())
     except BadFormat as error:
-        raise AOFError(f"{error}: {path}") from None
+        raise AOFError(
+            f"{error}: {path}. Make a backup of the file, then repair it with "
+            f"redis-check-aof --fix {path}."
+        ) from None
     finally:
         service.store.loading = False
         service.store.stats.total_commands_processed = processed

@@ -1,0 +1,250 @@
+"""The AOF end to end: real twistd processes restarted on their file, a real
+redis-server loading Hush's file, redis-check-aof accepting it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.support import REDIS_SERVER, REPO, ServerProcess, free_port, start_hush, twistd_path
+
+REDIS_CHECK_AOF = shutil.which("redis-check-aof")
+
+
+def hush(tmp_path: Path, *extra: str) -> ServerProcess:
+    return start_hush("--appendonly", "--dir", str(tmp_path), *extra)
+
+
+def connect(server: ServerProcess) -> redis.Redis:
+    return redis.Redis(port=server.port, socket_timeout=10)
+
+
+def fill(client: redis.Redis) -> None:
+    """Some of every type, deadlines, two databases, and rewritten commands."""
+    client.set("string", "value")
+    client.set("ttl", "v", ex=500)
+    client.rpush("list", *[str(i) for i in range(100)])
+    client.hset("hash", mapping={f"f{i}": str(i) for i in range(70)})
+    client.sadd("set", *[f"m{i}" for i in range(70)])
+    client.sadd("popped", "a", "b", "c")
+    client.spop("popped")
+    client.zadd("zset", {"a": 1.5, "b": -2, "c": 1e100})
+    client.incrbyfloat("float", 0.1)
+    client.hincrbyfloat("hash", "float", 2.5)
+    client.expire("list", 1000)
+    client.execute_command("SETEX", "setex", 700, "x")
+    with client.pipeline(transaction=True) as pipe:
+        pipe.incr("counter")
+        pipe.lpush("list", "head")
+        pipe.execute()
+    client.lpush("queue", "job")
+    client.blpop(["queue"], 1)
+    other = redis.Redis(port=client.connection_pool.connection_kwargs["port"], db=3)
+    other.set("in-db-3", "yes")
+    other.close()
+
+
+def snapshot(client: redis.Redis, databases=(0, 3)) -> dict:
+    """Keys, types, values and TTLs of the given databases."""
+    out = {}
+    for index in databases:
+        conn = redis.Redis(port=client.connection_pool.connection_kwargs["port"], db=index)
+        for key in sorted(conn.keys()):
+            kind = conn.type(key).decode()
+            if kind == "string":
+                value = conn.get(key)
+            elif kind == "list":
+                value = conn.lrange(key, 0, -1)
+            elif kind == "hash":
+                value = sorted(conn.hgetall(key).items())
+            elif kind == "set":
+                value = sorted(conn.smembers(key))
+            else:
+                value = conn.zrange(key, 0, -1, withscores=True)
+            ttl = conn.ttl(key)
+            out[(index, key)] = (kind, value, ttl)
+        conn.close()
+    return out
+
+
+def same(actual: dict, expected: dict) -> bool:
+    """Equal data, and TTLs that agree within the time a restart takes."""
+    assert actual.keys() == expected.keys()
+    for key, (kind, value, ttl) in expected.items():
+        got_kind, got_value, got_ttl = actual[key]
+        assert (got_kind, got_value) == (kind, value), key
+        assert (got_ttl < 0) == (ttl < 0) and abs(got_ttl - ttl) <= 30, (key, got_ttl, ttl)
+    return True
+
+
+def test_shutdown_and_restart_keep_the_data(tmp_path):
+    server = hush(tmp_path)
+    client = connect(server)
+    fill(client)
+    expected = snapshot(client)
+    client.shutdown()  # redis-py expects the connection to close without a reply
+    assert server.proc.wait(10) == 0
+    again = hush(tmp_path)
+    try:
+        assert same(snapshot(connect(again)), expected)
+    finally:
+        again.stop()
+
+
+def test_sigterm_flushes_the_file(tmp_path):
+    server = hush(tmp_path, "--appendfsync", "no")
+    client = connect(server)
+    fill(client)
+    expected = snapshot(client)
+    server.stop()  # SIGTERM
+    # twistd stops the services, then exits by the signal it got.
+    assert server.proc.returncode in (0, -signal.SIGTERM)
+    again = hush(tmp_path)
+    try:
+        assert same(snapshot(connect(again)), expected)
+    finally:
+        again.stop()
+
+
+@pytest.mark.parametrize("policy", ["always", "everysec"])
+def test_kill_9_loses_at_most_a_second_of_writes(tmp_path, policy):
+    server = hush(tmp_path, "--appendfsync", policy)
+    client = connect(server)
+    for index in range(50):
+        client.set(f"k{index}", index)
+    if policy == "everysec":
+        time.sleep(1.5)
+    os.kill(server.pid, signal.SIGKILL)
+    server.proc.wait(10)
+    again = hush(tmp_path)
+    try:
+        assert connect(again).mget([f"k{i}" for i in range(50)]) == [
+            b"%d" % i for i in range(50)
+        ]
+    finally:
+        again.stop()
+
+
+def test_bgrewriteaof_while_a_client_writes(tmp_path):
+    server = hush(tmp_path)
+    try:
+        client = connect(server)
+        for index in range(2000):
+            client.set(f"key:{index % 50}", index)
+        size = (tmp_path / "appendonly.aof").stat().st_size
+        assert client.bgrewriteaof() in (True, b"Background append only file rewriting started")
+        written = 0
+        deadline = time.monotonic() + 20
+        while True:
+            client.incr("during")
+            client.rpush("log", written)
+            written += 1
+            info = client.info("persistence")
+            if not info["aof_rewrite_in_progress"] and info["aof_rewrites"] == 1:
+                break
+            assert time.monotonic() < deadline
+        for _ in range(10):
+            client.incr("during")
+            written += 1
+        assert info["aof_last_bgrewrite_status"] == "ok"
+        assert (tmp_path / "appendonly.aof").stat().st_size < size
+        expected = snapshot(client, databases=(0,))
+        assert client.get("during") == b"%d" % written
+    finally:
+        server.stop()
+    again = hush(tmp_path)
+    try:
+        assert same(snapshot(connect(again), databases=(0,)), expected)
+    finally:
+        again.stop()
+
+
+def test_a_corrupt_file_stops_the_server_with_the_offset(tmp_path):
+    (tmp_path / "appendonly.aof").write_bytes(
+        b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\nnot a command\r\n"
+    )
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [twistd_path(), "-n", "--pidfile=", "hush", "--port", f"tcp:{port}:interface=127.0.0.1",
+         "--appendonly", "--dir", str(tmp_path)],
+        env=env, cwd=str(REPO), capture_output=True, timeout=30,
+    )
+    assert proc.returncode != 0
+    output = (proc.stdout + proc.stderr).decode()
+    assert "Bad file format reading the append only file at offset 27" in output
+
+
+def test_a_truncated_file_loads_and_is_cut_back(tmp_path):
+    good = b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+    (tmp_path / "appendonly.aof").write_bytes(good + b"*3\r\n$3\r\nSET\r\n$1\r\nb")
+    server = hush(tmp_path)
+    try:
+        assert connect(server).mget(["a", "b"]) == [b"1", None]
+        assert (tmp_path / "appendonly.aof").read_bytes() == good
+        assert "short read while loading the AOF file" in server.output()
+    finally:
+        server.stop()
+
+
+def _hush_file(tmp_path: Path) -> tuple[Path, dict]:
+    server = hush(tmp_path)
+    client = connect(server)
+    fill(client)
+    client.set("gone", "x", px=50)
+    time.sleep(0.2)
+    assert client.get("gone") is None  # logged as DEL
+    expected = snapshot(client)
+    client.shutdown()
+    server.proc.wait(10)
+    return tmp_path / "appendonly.aof", expected
+
+
+@pytest.mark.skipif(REDIS_CHECK_AOF is None, reason="redis-check-aof is not installed")
+def test_redis_check_aof_accepts_hush_files(tmp_path):
+    path, _expected = _hush_file(tmp_path)
+    result = subprocess.run([REDIS_CHECK_AOF, str(path)], capture_output=True, timeout=30)
+    assert result.returncode == 0, result.stdout.decode()
+    assert b"is valid" in result.stdout
+    # And the compacted file a rewrite writes.
+    server = hush(tmp_path)
+    try:
+        client = connect(server)
+        client.bgrewriteaof()
+        while client.info("persistence")["aof_rewrite_in_progress"] or not client.info(
+            "persistence"
+        )["aof_rewrites"]:
+            time.sleep(0.05)
+        client.set("after", "rewrite")
+    finally:
+        server.stop()
+    result = subprocess.run([REDIS_CHECK_AOF, str(path)], capture_output=True, timeout=30)
+    assert result.returncode == 0, result.stdout.decode()
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+def test_redis_server_loads_hush_files(tmp_path):
+    path, expected = _hush_file(tmp_path)
+    port = free_port()
+    redis_server = ServerProcess(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--dir", str(tmp_path), "--appendonly", "yes", "--appendfilename", "appendonly.aof",
+         "--daemonize", "no", "--protected-mode", "no"],
+        port,
+    )
+    try:
+        client = redis.Redis(port=port)
+        deadline = time.monotonic() + 10
+        while client.info("persistence")["loading"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert same(snapshot(client), expected)
+    finally:
+        redis_server.stop()
