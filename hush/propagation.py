@@ -168,7 +168,7 @@ def _setex(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
     return _deadline_effect(ctx, argv[1], [b"SET", argv[1], argv[3]])
 
 
-_TTL_OPTIONS = frozenset([b"ex", b"px", b"exat", b"pxat", b"keepttl"])
+_TTL_OPTIONS = frozenset([b"ex", b"px", b"exat", b"pxat"])
 
 
 @rewrites("set")
@@ -198,6 +198,9 @@ def _spop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
     members = [reply] if reply.__class__ is bytes else list(reply)
     if not members:
         return []
+    if len(argv) > 2 and not ctx.db.exists(argv[1]):
+        # Redis propagates a count that took the whole set as a DEL.
+        return [[b"DEL", argv[1]]]
     return [[b"SREM", argv[1], *members[i:i + 1024]] for i in range(0, len(members), 1024)]
 
 

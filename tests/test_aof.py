@@ -128,6 +128,8 @@ def test_spop_is_logged_as_srem(tmp_path):
     client.call("SPOP", "s", "0")
     logged_effects = effects(tmp_path)[1:]
     assert logged_effects == [[b"SREM", b"s", one], [b"SREM", b"s", *two]]
+    client.call("SPOP", "s", "5")
+    assert effects(tmp_path)[-1] == [b"DEL", b"s"]
 
 
 def test_srandmember_is_not_logged(tmp_path):
@@ -161,7 +163,7 @@ def test_relative_expiries_are_logged_as_absolute_deadlines(tmp_path):
         [b"SET", b"s", b"x", b"PXAT", b"%d" % (now + 10_000)],
         [b"SET", b"p", b"y", b"PXAT", b"%d" % (now + 1500)],
         [b"SET", b"e", b"z", b"PXAT", b"%d" % (now + 7000)],
-        [b"SET", b"kt", b"w"],
+        [b"SET", b"kt", b"w", b"KEEPTTL"],
         [b"PEXPIREAT", b"kt", b"%d" % (now + 250)],
         [b"PERSIST", b"kt"],
         [b"DEL", b"k"],

@@ -248,3 +248,120 @@ def test_redis_server_loads_hush_files(tmp_path):
         assert same(snapshot(client), expected)
     finally:
         redis_server.stop()
+
+
+# -- what is logged, compared with a real redis-server's AOF ---------------------------
+
+SCRIPT = [
+    ["SET", "a", "1"],
+    ["SET", "b", "2", "EX", "100"],
+    ["SETEX", "c", "100", "x"],
+    ["PSETEX", "c2", "100000", "x"],
+    ["EXPIRE", "a", "50"],
+    ["PEXPIRE", "a", "50000"],
+    ["EXPIREAT", "a", "4000000000"],
+    ["GETEX", "b", "PX", "500"],
+    ["GETEX", "b", "PERSIST"],
+    ["SET", "k", "w", "KEEPTTL"],
+    ["SET", "x", "y", "EXAT", "9999999999"],
+    ["INCRBYFLOAT", "f", "1.5"],
+    ["HINCRBYFLOAT", "h", "x", "2"],
+    ["SADD", "one", "a"],
+    ["SPOP", "one"],
+    ["SADD", "s", "a", "b"],
+    ["SPOP", "s", "5"],
+    ["SRANDMEMBER", "s", "3"],
+    ["RPUSH", "l", "a", "b", "c", "d", "e"],
+    ["BLPOP", "l", "0"],
+    ["BRPOP", "l", "0"],
+    ["BLMOVE", "l", "d", "LEFT", "RIGHT", "0"],
+    ["BRPOPLPUSH", "l", "d", "0"],
+    ["BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "5"],
+    ["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"],
+    ["BZPOPMIN", "z", "0"],
+    ["BZPOPMAX", "z", "0"],
+    ["BZMPOP", "0", "1", "z", "MAX", "COUNT", "3"],
+    ["SET", "t", "v", "PX", "10"],
+    ["SLEEP"],
+    ["GET", "t"],
+    ["MULTI"], ["SET", "m", "1"], ["GET", "m"], ["SELECT", "1"], ["INCR", "n"], ["EXEC"],
+    ["MULTI"], ["SET", "only", "1"], ["EXEC"],
+    ["MULTI"], ["GET", "only"], ["EXEC"],
+    ["EXPIRE", "a", "-1"],
+    ["DEL", "nothing"],
+    ["SELECT", "2"],
+    ["SERVE", "BLPOP", "q", "5"], ["LPUSH", "q", "x"], ["SERVED"],
+    ["SERVE", "BZPOPMAX", "zq", "5"], ["ZADD", "zq", "1", "a", "2", "b"], ["SERVED"],
+    ["FLUSHDB"],
+    ["SWAPDB", "0", "1"],
+    ["FLUSHALL"],
+]
+
+
+def _run_script(port: int) -> None:
+    import socket
+
+    from tests.support import encode_command
+
+    client = redis.Redis(port=port, socket_timeout=10)
+    conn = client.connection_pool.get_connection()
+    waiter = None
+    for command in SCRIPT:
+        if command == ["SLEEP"]:
+            time.sleep(0.1)
+        elif command[0] == "SERVE":
+            waiter = socket.create_connection(("127.0.0.1", port))
+            waiter.sendall(encode_command("SELECT", "2") + encode_command(*command[1:]))
+            time.sleep(0.2)
+        elif command == ["SERVED"]:
+            assert waiter is not None
+            waiter.settimeout(5)
+            data = b""
+            while data.count(b"\r\n") < 4:
+                data += waiter.recv(4096)
+            waiter.close()
+        else:
+            conn.send_command(*command)
+            conn.read_response()
+    client.connection_pool.release(conn)
+    client.close()
+
+
+def _normalized(data: bytes) -> list[list[bytes]]:
+    from hush.aof import parse
+
+    out = []
+    for argv, _end in parse(data):
+        argv = [argv[0].upper(), *argv[1:]]
+        for index, arg in enumerate(argv[:-1]):
+            if arg.upper() in (b"PXAT", b"PEXPIREAT"):
+                argv[index + 2 if arg.upper() == b"PEXPIREAT" else index + 1] = b"<ms>"
+        out.append([arg.upper() if arg.isalpha() else arg for arg in argv])
+    return out
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+def test_hush_logs_what_redis_logs(tmp_path):
+    hush_dir, redis_dir = tmp_path / "hush", tmp_path / "redis"
+    hush_dir.mkdir()
+    redis_dir.mkdir()
+    server = hush(hush_dir)
+    try:
+        _run_script(server.port)
+    finally:
+        server.stop()
+    port = free_port()
+    real = ServerProcess(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--dir", str(redis_dir), "--appendonly", "yes", "--aof-use-rdb-preamble", "no",
+         "--daemonize", "no", "--protected-mode", "no"],
+        port,
+    )
+    try:
+        _run_script(port)
+    finally:
+        real.stop()
+    redis_log = b"".join(
+        path.read_bytes() for path in sorted((redis_dir / "appendonlydir").glob("*.incr.aof"))
+    )
+    assert _normalized((hush_dir / "appendonly.aof").read_bytes()) == _normalized(redis_log)
