@@ -301,14 +301,15 @@ class AppendOnlyFile:
         if self._flush_call is None:
             # Writes made outside a client's read (expiry timers) are written
             # at the end of this reactor turn; reads write before replying.
-            self._flush_call = self.clock.callLater(0, self.flush)
+            # One call per turn at most: it is not cancelled by those writes.
+            self._flush_call = self.clock.callLater(0, self._turn_ended)
+
+    def _turn_ended(self) -> None:
+        self._flush_call = None
+        self.flush()
 
     def flush(self) -> None:
         """Write the buffer; fsync it too with appendfsync always."""
-        if self._flush_call is not None:
-            if self._flush_call.active():
-                self._flush_call.cancel()
-            self._flush_call = None
         if not self.buf or self.fd < 0:
             return
         data = b"".join(self.buf)

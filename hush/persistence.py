@@ -181,6 +181,12 @@ class Persistence:
             if not force:
                 raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.") from None
         self.shutting_down = True
+        # Stop accepting now: the listeners are the store service's siblings.
+        parent = self.service.parent
+        if parent is not None:
+            for sibling in list(parent):
+                if sibling is not self.service and sibling.running:
+                    sibling.stopService()
         self.stop()
         for client in list(self.service.clients.values()):
             client.close_after_reply()

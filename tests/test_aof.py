@@ -696,3 +696,42 @@ def test_stop_service_closes_the_aof(tmp_path):
     server.service.stopService()
     assert server.service.persistence.aof is None
     assert effects(tmp_path) == [[b"SET", b"a", b"1"]]
+
+
+# -- twistd options -------------------------------------------------------------------------
+
+
+def test_twistd_options_set_the_aof_settings(tmp_path):
+    from twisted.python.usage import UsageError
+
+    from hush.tap import Options
+
+    options = Options()
+    options.parseOptions(["--appendonly", "--dir", str(tmp_path), "--appendfilename", "x.aof",
+                          "--appendfsync", "always"])
+    settings = options.settings()
+    assert (settings.appendonly, settings.dir, settings.appendfilename, settings.appendfsync) == (
+        True, str(tmp_path), "x.aof", "always")
+    defaults = Options()
+    defaults.parseOptions([])
+    assert defaults.settings().appendonly is False
+    assert defaults.settings().appendfsync == "everysec"
+    with pytest.raises(UsageError):
+        Options().parseOptions(["--appendfsync", "sometimes"])
+
+
+def test_privileged_start_loads_before_the_listeners_start(tmp_path):
+    from hush.service import make_service
+
+    (tmp_path / "appendonly.aof").write_bytes(GOOD)
+    settings_server = FakeServer(appendonly=True, dir=str(tmp_path), listen=["tcp:0"])
+    top = make_service(settings_server.settings, settings_server.clock)
+    store_service = top.getServiceNamed("hush-store")
+    top.privilegedStartService()
+    try:
+        assert store_service.store.dbs[0].peek(b"a") == b"1"
+        assert store_service.persistence.aof is not None
+    finally:
+        top.startService()
+        top.stopService()
+    assert store_service.persistence.aof is None
