@@ -27,6 +27,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from hush.errors import CommandError
+from hush.zset import ZSet
 
 log = Logger()
 
@@ -63,8 +64,11 @@ class Truncated(AOFError):
 class BadFormat(AOFError):
     """The file holds something other than RESP multibulk commands."""
 
-    def __init__(self, offset: int) -> None:
-        super().__init__(f"Bad file format reading the append only file at offset {offset}")
+    def __init__(self, offset: int, why: str = "") -> None:
+        super().__init__(
+            f"Bad file format reading the append only file at offset {offset}"
+            + (f" ({why})" if why else "")
+        )
         self.offset = offset
 
 
@@ -74,7 +78,15 @@ def parse(data: bytes) -> Iterator[tuple[list[bytes], int]]:
     size = len(data)
     while pos < size:
         start = pos
+        if data[pos] == 0x23:  # '#': an annotation (aof-timestamp-enabled), skipped as Redis does
+            eol = data.find(b"\n", pos)
+            if eol < 0:
+                raise Truncated(start)
+            pos = eol + 1
+            continue
         if data[pos] != 0x2A:  # '*'
+            if pos == 0 and data.startswith(b"REDIS"):
+                raise BadFormat(0, "the file starts with an RDB preamble, which Hush cannot read")
             raise BadFormat(pos)
         count, pos = _header(data, pos, start)
         if count < 1:
@@ -181,14 +193,38 @@ def load(service: Any, path: str, truncated_ok: bool = True) -> int:
     return loaded
 
 
+#: value class -> function(key, value) yielding encoded commands that rebuild it.
+#: Families whose values are not covered here register theirs.
+REBUILDERS: dict[type, Callable[[bytes, Any], Iterator[bytes]]] = {}
+
+
+def register_rebuilder(cls: type, rebuild: Callable[[bytes, Any], Iterator[bytes]]) -> None:
+    """Tell rewrites how to write a value of ``cls`` as commands (one call per key)."""
+    REBUILDERS[cls] = rebuild
+
+
+def _rebuild_zset(key: bytes, value: Any) -> Iterator[bytes]:
+    flat: list[bytes] = []
+    for score, member in value.order:
+        flat += (_score(score), member)
+    return _chunks(b"ZADD", key, flat, 2)
+
+
+register_rebuilder(bytes, lambda key, value: iter((encode([b"SET", key, value]),)))
+register_rebuilder(deque, lambda key, value: _chunks(b"RPUSH", key, list(value), 1))
+register_rebuilder(
+    dict, lambda key, value: _chunks(b"HSET", key, [x for item in value.items() for x in item], 2)
+)
+register_rebuilder(set, lambda key, value: _chunks(b"SADD", key, list(value), 1))
+register_rebuilder(ZSet, _rebuild_zset)
+
+
 def snapshot_commands(store: Any, now_ms: int) -> Iterator[bytes]:
     """The whole dataset as encoded commands: per db a SELECT, per key one or more commands.
 
     Reads the dictionaries directly (no lookups that could expire keys and
     propagate from a forked child).
     """
-    from hush.zset import ZSet
-
     for db in store.dbs:
         if not db.data:
             continue
@@ -198,22 +234,10 @@ def snapshot_commands(store: Any, now_ms: int) -> Iterator[bytes]:
             deadline = expires.get(key)
             if deadline is not None and deadline <= now_ms:
                 continue
-            kind = value.__class__
-            if kind is bytes:
-                yield encode([b"SET", key, value])
-            elif kind is dict:
-                yield from _chunks(b"HSET", key, [x for item in value.items() for x in item], 2)
-            elif kind is set:
-                yield from _chunks(b"SADD", key, list(value), 1)
-            elif kind is ZSet:
-                flat = []
-                for score, member in value.order:
-                    flat += (_score(score), member)
-                yield from _chunks(b"ZADD", key, flat, 2)
-            elif kind is deque:
-                yield from _chunks(b"RPUSH", key, list(value), 1)
-            else:
-                raise TypeError(f"cannot write a {kind.__name__} value to the AOF")
+            rebuild = REBUILDERS.get(value.__class__)
+            if rebuild is None:
+                raise TypeError(f"cannot write a {value.__class__.__name__} value to the AOF")
+            yield from rebuild(key, value)
             if deadline is not None:
                 yield encode([b"PEXPIREAT", key, b"%d" % deadline])
 

@@ -80,6 +80,27 @@ class Persistence:
         propagator.before_reply = aof.flush
         self._attach(propagator)
 
+    def set_appendonly(self, on: bool) -> None:
+        """Switch the AOF at run time (CONFIG SET appendonly).
+
+        Turning it on first writes the whole dataset to the file (Redis
+        starts with a rewrite too, in the background), so that the file
+        holds everything the writes that follow build on.
+        """
+        self.service.settings.appendonly = on
+        if on and self.aof is None:
+            if self._detached is not None:
+                self._detached.kill_rewrite()
+                self._detached = None
+            settings = self.service.settings
+            path = os.path.join(settings.dir, settings.appendfilename)
+            os.makedirs(settings.dir or ".", exist_ok=True)
+            write_snapshot(self.service.store, path + ".temp-enable", self.service.store.now_ms())
+            os.replace(path + ".temp-enable", path)
+            self.enable()
+        elif not on and self.aof is not None:
+            self.stop()
+
     def _attach(self, propagator: Propagator | None) -> None:
         self.service.store.propagator = propagator
         for client in self.service.clients.values():

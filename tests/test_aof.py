@@ -735,3 +735,49 @@ def test_privileged_start_loads_before_the_listeners_start(tmp_path):
         top.startService()
         top.stopService()
     assert store_service.persistence.aof is None
+
+
+def test_the_aof_can_be_switched_at_run_time(tmp_path):
+    server = FakeServer(dir=str(tmp_path), maxkeys=0)
+    client = server.client()
+    client.call("SET", "before", "1")
+    client.call("SELECT", "2")
+    server.service.persistence.set_appendonly(True)
+    client.call("SET", "after", "2")
+    assert _info(client)["aof_enabled"] == "1"
+    assert logged(tmp_path) == [
+        [b"SELECT", b"0"], [b"SET", b"before", b"1"], [b"SELECT", b"2"], [b"SET", b"after", b"2"]
+    ]
+    server.service.persistence.set_appendonly(False)
+    client.call("SET", "later", "3")
+    assert effects(tmp_path)[-1] == [b"SET", b"after", b"2"]
+    assert _info(client)["aof_enabled"] == "0"
+
+
+def test_annotations_are_skipped_and_rdb_preambles_named(tmp_path):
+    _write(tmp_path, b"#TS:1700000000\r\n" + GOOD)
+    assert start(tmp_path).client().call("GET", "a") == b"1"
+    _write(tmp_path, b"REDIS0009\xfa\x09redis-ver")
+    server = FakeServer(appendonly=True, dir=str(tmp_path))
+    with pytest.raises(AOFError, match="at offset 0 .the file starts with an RDB preamble"):
+        load(server.service, str(tmp_path / "appendonly.aof"))
+
+
+def test_a_failed_rewrite_keeps_the_old_file(tmp_path, monkeypatch):
+    server = start(tmp_path)
+    client = server.client()
+    client.call("SET", "a", "1")
+
+    def failing(store, path, now_ms):
+        raise OSError("disk full")
+
+    # The forked child inherits the patched function and exits with 1.
+    monkeypatch.setattr(aof_module, "write_snapshot", failing)
+    assert client.call("BGREWRITEAOF") == b"Background append only file rewriting started"
+    wait_for_rewrite(server)
+    info = _info(client)
+    assert info["aof_last_bgrewrite_status"] == "err"
+    assert info["aof_rewrites"] == "0"
+    client.call("SET", "b", "2")
+    assert effects(tmp_path) == [[b"SET", b"a", b"1"], [b"SET", b"b", b"2"]]
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("temp-")]
