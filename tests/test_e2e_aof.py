@@ -194,48 +194,65 @@ def test_a_truncated_file_loads_and_is_cut_back(tmp_path):
         server.stop()
 
 
-def _hush_file(tmp_path: Path) -> tuple[Path, dict]:
-    server = hush(tmp_path)
-    client = connect(server)
-    fill(client)
-    client.set("gone", "x", px=50)
-    time.sleep(0.2)
-    assert client.get("gone") is None  # logged as DEL
-    expected = snapshot(client)
-    client.shutdown()
-    server.proc.wait(10)
-    return tmp_path / "appendonly.aof", expected
+def _wait_for_rewrite(client: redis.Redis, count: int = 1) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        info = client.info("persistence")
+        if not info["aof_rewrite_in_progress"] and info["aof_rewrites"] >= count:
+            return
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def hush_files(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    """One file as logged and one as rewritten (with writes made during the
+    rewrite), each with the data it should load to."""
+    directory = tmp_path_factory.mktemp("hush-files")
+    server = hush(directory)
+    try:
+        client = connect(server)
+        fill(client)
+        client.set("gone", "x", px=50)
+        time.sleep(0.2)
+        assert client.get("gone") is None  # logged as DEL
+        files = {}
+        logged = directory / "logged"
+        logged.mkdir()
+        shutil.copy(directory / "appendonly.aof", logged / "appendonly.aof")
+        files["logged"] = (logged / "appendonly.aof", snapshot(client))
+        client.bgrewriteaof()
+        client.set("written during the rewrite", "1")
+        _wait_for_rewrite(client)
+        client.rpush("list", "after the rewrite")
+        rewritten = directory / "rewritten"
+        rewritten.mkdir()
+        files["rewritten"] = (rewritten / "appendonly.aof", snapshot(client))
+        client.shutdown()
+        server.proc.wait(10)
+        shutil.copy(directory / "appendonly.aof", rewritten / "appendonly.aof")
+    finally:
+        server.stop()
+    return files
 
 
 @pytest.mark.skipif(REDIS_CHECK_AOF is None, reason="redis-check-aof is not installed")
-def test_redis_check_aof_accepts_hush_files(tmp_path):
-    path, _expected = _hush_file(tmp_path)
+@pytest.mark.parametrize("kind", ["logged", "rewritten"])
+def test_redis_check_aof_accepts_hush_files(hush_files, kind):
+    path, _expected = hush_files[kind]
     result = subprocess.run([REDIS_CHECK_AOF, str(path)], capture_output=True, timeout=30)
     assert result.returncode == 0, result.stdout.decode()
     assert b"is valid" in result.stdout
-    # And the compacted file a rewrite writes.
-    server = hush(tmp_path)
-    try:
-        client = connect(server)
-        client.bgrewriteaof()
-        while client.info("persistence")["aof_rewrite_in_progress"] or not client.info(
-            "persistence"
-        )["aof_rewrites"]:
-            time.sleep(0.05)
-        client.set("after", "rewrite")
-    finally:
-        server.stop()
-    result = subprocess.run([REDIS_CHECK_AOF, str(path)], capture_output=True, timeout=30)
-    assert result.returncode == 0, result.stdout.decode()
 
 
 @pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
-def test_redis_server_loads_hush_files(tmp_path):
-    path, expected = _hush_file(tmp_path)
+@pytest.mark.parametrize("kind", ["logged", "rewritten"])
+def test_redis_server_loads_hush_files(hush_files, kind):
+    path, expected = hush_files[kind]
     port = free_port()
     redis_server = ServerProcess(
         [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--dir", str(tmp_path), "--appendonly", "yes", "--appendfilename", "appendonly.aof",
+         "--dir", str(path.parent), "--appendonly", "yes", "--appendfilename", "appendonly.aof",
          "--daemonize", "no", "--protected-mode", "no"],
         port,
     )
