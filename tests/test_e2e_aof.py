@@ -382,3 +382,33 @@ def test_hush_logs_what_redis_logs(tmp_path):
         path.read_bytes() for path in sorted((redis_dir / "appendonlydir").glob("*.incr.aof"))
     )
     assert _normalized((hush_dir / "appendonly.aof").read_bytes()) == _normalized(redis_log)
+
+
+# -- differential: what is safe to send to the shared, non-persistent pair ------------
+
+
+@pytest.mark.parametrize("name", ["bgrewriteaof", "bgsave", "save", "lastsave", "shutdown"])
+def test_command_info_agrees(pair, name):
+    pair.check("COMMAND", "INFO", name)
+
+
+@pytest.mark.parametrize("args", [
+    ("SHUTDOWN", "ABORT"),
+    ("SHUTDOWN", "BOGUS"),
+    ("SHUTDOWN", "NOW", "NOW", "BOGUS"),
+    ("BGSAVE", "NOW"),
+    ("BGSAVE", "SCHEDULE", "X"),
+    ("SAVE", "X"),
+    ("BGREWRITEAOF", "X"),
+    ("LASTSAVE", "X"),
+])
+def test_refusals_agree(pair, args):
+    """Errors that leave both servers running and write no file."""
+    pair.check(*args)
+
+
+def test_info_persistence_names_agree_with_the_aof_off(pair):
+    ours, theirs = pair.both("INFO", "persistence")
+    names = [[line.split(b":")[0] for line in reply.split(b"\r\n") if b":" in line]
+             for reply in (ours, theirs)]
+    assert names[0] == names[1]
