@@ -280,6 +280,8 @@ class AppendOnlyFile:
         self.current_size = 0
         self.base_size = 0
         self.last_write_ok = True
+        #: strerror of the last failed write, None once writes succeed again.
+        self.write_error: str | None = None
         self.unsynced = False
         self._fsync_timer: IDelayedCall | None = None
         self._flush_call: IDelayedCall | None = None
@@ -295,6 +297,8 @@ class AppendOnlyFile:
         self._poll: IDelayedCall | None = None
         #: Called after each successful rewrite (LASTSAVE).
         self.on_rewrite_done: Callable[[], None] = _nothing
+        #: Called with the error text when writes start failing, None when they work again.
+        self.on_write_status: Callable[[str | None], None] = _ignore
 
     # -- writing ------------------------------------------------------------
 
@@ -348,10 +352,16 @@ class AppendOnlyFile:
             if self.last_write_ok:
                 log.error("Error writing to the AOF file: {error}", error=error)
             self.last_write_ok = False
+            self.write_error = error.strerror or str(error)
+            self.on_write_status(self.write_error)
             return
         self.buf = []
         self.current_size += written
-        self.last_write_ok = True
+        if not self.last_write_ok:
+            log.info("AOF write error looks solved, Hush can write again.")
+            self.last_write_ok = True
+            self.write_error = None
+            self.on_write_status(None)
         if self.settings.appendfsync == "always":
             os.fsync(self.fd)
         else:
@@ -531,4 +541,8 @@ def _fsync_dir(path: str) -> None:
 
 
 def _nothing() -> None:
+    pass
+
+
+def _ignore(_status: str | None) -> None:
     pass

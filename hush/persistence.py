@@ -78,6 +78,11 @@ class Persistence:
         self.aof = aof
         propagator = Propagator(service.store, aof.feed)
         propagator.before_reply = aof.flush
+
+        def write_status(error: str | None) -> None:
+            propagator.write_error = error
+
+        aof.on_write_status = write_status
         self._attach(propagator)
 
     def set_appendonly(self, on: bool) -> None:

@@ -45,6 +45,9 @@ class Propagator:
         self.ops: list[Op] = []
         #: Called before replies are sent (the AOF writes its buffer).
         self.before_reply: Callable[[], None] = _nothing
+        #: Set while the AOF cannot be written: writes (and PING) are refused
+        #: with this MISCONF error, as Redis does, until a write succeeds.
+        self.write_error: str | None = None
         # Per running call: the handler's replacement effects (None: its own argv).
         self._instead: list[Op] | None = None
         # Per running call: whether a command ran inside it.
@@ -52,6 +55,10 @@ class Propagator:
 
     def call(self, ctx: Any, cmd: Any, args: list[bytes], argv: list[bytes]) -> Any:
         """Run ``cmd``'s handler for ``ctx`` and record what it changed."""
+        if self.write_error is not None and (cmd.is_write or cmd.name == "ping"):
+            self.before_reply()  # retry: a write that succeeds lifts the refusal
+            if self.write_error is not None:
+                raise CommandError(f"MISCONF Errors writing to the AOF file: {self.write_error}")
         store = self.store
         dirty = store.dirty
         db_index = ctx.db.index

@@ -781,3 +781,28 @@ def test_a_failed_rewrite_keeps_the_old_file(tmp_path, monkeypatch):
     client.call("SET", "b", "2")
     assert effects(tmp_path) == [[b"SET", b"a", b"1"], [b"SET", b"b", b"2"]]
     assert not [name for name in os.listdir(tmp_path) if name.startswith("temp-")]
+
+
+def test_write_errors_refuse_writes_until_the_disk_works_again(tmp_path, monkeypatch):
+    server = start(tmp_path)
+    client = server.client()
+    client.call("SET", "a", "1")
+    real_write = os.write
+    broken = [True]
+
+    def write(fd, data):
+        if broken[0]:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(aof_module.os, "write", write)
+    assert client.call("SET", "b", "2") == b"OK"  # applied; its AOF write failed
+    error = "MISCONF Errors writing to the AOF file: No space left on device"
+    assert str(client.call("SET", "c", "3")) == error
+    assert str(client.call("PING")) == error
+    assert client.call("GET", "a") == b"1"
+    assert _info(client)["aof_last_write_status"] == "err"
+    broken[0] = False
+    assert client.call("SET", "c", "3") == b"OK"
+    assert _info(client)["aof_last_write_status"] == "ok"
+    assert effects(tmp_path) == [[b"SET", b"a", b"1"], [b"SET", b"b", b"2"], [b"SET", b"c", b"3"]]
