@@ -389,6 +389,8 @@ class RedisProtocol(LineReceiver):
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
             ))
         if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
+            if "no-multi" in cmd.flags:
+                return self._reject(CommandError("ERR Command not allowed inside a transaction"))
             self.multi_queue.append(argv)
             return QUEUED
         return None

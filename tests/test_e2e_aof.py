@@ -412,3 +412,11 @@ def test_info_persistence_names_agree_with_the_aof_off(pair):
     names = [[line.split(b":")[0] for line in reply.split(b"\r\n") if b":" in line]
              for reply in (ours, theirs)]
     assert names[0] == names[1]
+
+
+def test_save_and_shutdown_are_refused_in_a_transaction(pair):
+    pair.run_script([
+        ("MULTI",), ("SAVE",), ("SET", "aof:multi", "1"), ("EXEC",),
+        ("MULTI",), ("SHUTDOWN",), ("DISCARD",),
+        ("EXISTS", "aof:multi"),
+    ])
