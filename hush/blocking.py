@@ -41,7 +41,7 @@ class Block:
     @ivar timeout_reply: the reply when the timeout passes.
     """
 
-    __slots__ = ("keys", "timeout", "serve", "timeout_reply")
+    __slots__ = ("keys", "timeout", "serve", "timeout_reply", "argv")
 
     def __init__(
         self,
@@ -54,6 +54,8 @@ class Block:
         self.timeout = timeout
         self.serve = serve
         self.timeout_reply = timeout_reply
+        #: The blocking command's argv, set by the dispatcher (for the AOF).
+        self.argv: list[bytes] | None = None
 
 
 class Waiter:
@@ -163,6 +165,7 @@ class BlockingManager:
         for waiter in list(queue):
             if waiter.done:
                 continue
+            dirty = self.store.dirty
             try:
                 reply = waiter.block.serve(key)
             except Exception:
@@ -175,4 +178,7 @@ class BlockingManager:
             if reply is SKIP:
                 continue
             self._finish(waiter)
+            propagator = self.store.propagator
+            if propagator is not None and self.store.dirty != dirty:
+                propagator.served(waiter.db_index, waiter.block.argv, reply)
             self._served.append((waiter, reply))

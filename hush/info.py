@@ -220,19 +220,8 @@ def memory_section(server: StoreService) -> Fields:
 
 
 def persistence_section(server: StoreService) -> Fields:
-    """# Persistence: no RDB snapshots; AOF as configured."""
-    return [
-        ("loading", 0),
-        ("async_loading", 0),
-        ("rdb_changes_since_last_save", server.store.dirty),
-        ("rdb_bgsave_in_progress", 0),
-        ("rdb_last_save_time", int(server.started_at)),
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_saves", 0),
-        ("aof_enabled", 1 if server.settings.appendonly else 0),
-        ("aof_rewrite_in_progress", 0),
-        ("aof_rewrite_scheduled", 0),
-    ]
+    """# Persistence: no RDB snapshots; the AOF as configured (hush.persistence)."""
+    return server.persistence.info_fields()
 
 
 def stats_section(server: StoreService) -> Fields:

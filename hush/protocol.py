@@ -68,6 +68,8 @@ class RedisProtocol(LineReceiver):
     delimiter = b"\r\n"
 
     factory: RedisFactory
+    #: The store's :class:`hush.propagation.Propagator` while the AOF is on.
+    _propagator: Any = None
 
     def __init__(self) -> None:
         self.resp3 = False
@@ -142,6 +144,7 @@ class RedisProtocol(LineReceiver):
         self._settings = server.settings
         self._watchers = server.watchers
         self.client_id = server.register_client(self)
+        self._propagator = server.store.propagator
         self.update_gate()
         self._socket = _direct_socket(self.transport)
         if self._socket is not None:
@@ -208,6 +211,16 @@ class RedisProtocol(LineReceiver):
     def select(self, index: int) -> None:
         """Switch to database ``index`` (already range-checked)."""
         self.db = self.factory.service.store.dbs[index]
+
+    def propagate(self, argv: list[bytes]) -> None:
+        """Propagate ``argv`` to the AOF too (Redis's alsoPropagate)."""
+        if self._propagator is not None:
+            self._propagator.propagate(self, argv)
+
+    def propagate_instead(self, *argvs: list[bytes]) -> None:
+        """Propagate these commands instead of the running one's argv (none: nothing)."""
+        if self._propagator is not None:
+            self._propagator.propagate_instead(self, *argvs)
 
     def close_after_reply(self) -> None:
         """Close once the replies produced so far are written (QUIT, CLIENT KILL)."""
@@ -379,6 +392,10 @@ class RedisProtocol(LineReceiver):
         raise NotImplementedError
 
     def _flush(self, out: list[bytes]) -> None:
+        if self._propagator is not None:
+            # Redis writes (and with appendfsync always, fsyncs) the AOF
+            # before any reply that acknowledges the writes goes out.
+            self._propagator.before_reply()
         if out:
             self._write(out[0] if len(out) == 1 else b"".join(out))
         if self._closing:
@@ -432,6 +449,7 @@ class RedisProtocol(LineReceiver):
         for index, argv in enumerate(commands):
             reply = execute(argv)
             if reply.__class__ is Block:
+                reply.argv = argv
                 self._waiter = waiter = blocking.block(self.db.index, reply)
                 waiter.deferred.addCallback(self._unblocked)
                 self._pending.extend(commands[index + 1 :])
@@ -546,7 +564,12 @@ class RedisProtocol(LineReceiver):
         # Handler time for INFO commandstats and SLOWLOG (hush.commandstats).
         start = perf_counter()
         try:
-            reply = cmd.handler(self, *args)
+            propagator = self._propagator
+            if propagator is None:
+                reply = cmd.handler(self, *args)
+            else:
+                # AOF on: the propagator runs the handler and logs its effects.
+                reply = propagator.call(self, cmd, args, argv)
         except CommandError as error:
             reply = error
             cmd.failed_calls += 1
@@ -617,6 +640,8 @@ class RedisProtocol(LineReceiver):
         if pause.end is not None and pause.holds(self, cmd):
             return pause.postpone(self, argv)
         if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
+            if "no-multi" in cmd.flags:
+                return self._reject(CommandError("ERR Command not allowed inside a transaction"))
             self.multi_queue.append(argv)
             return QUEUED
         return None

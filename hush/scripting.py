@@ -161,6 +161,8 @@ class ScriptClient(RedisProtocol):
         # The dispatcher's per-command accounting (SLOWLOG, MONITOR, --metrics).
         self._settings = caller.factory.service.settings
         self._watchers = caller.factory.service.watchers
+        # The script's writes reach the AOF one by one (MULTI/EXEC around them).
+        self._propagator = caller._propagator
         # Blocking commands check in_multi: in a script, as in MULTI, they
         # answer at once as if their timeout had expired.
         self.in_multi = True

@@ -23,6 +23,7 @@ from hush.clientpause import ClientPause
 from hush.config import Settings
 from hush.errors import CommandError
 from hush.memory import MemoryManager
+from hush.persistence import Persistence
 from hush.pubsub import PubSub
 from hush.scripting import ScriptEngine
 from hush.slowlog import SlowLog
@@ -65,6 +66,8 @@ class StoreService(service.Service):
         settings.on_change("client-query-buffer-limit", self._apply_limits)
         self.idle = limits.IdleReaper(self, clock)
         settings.on_change("timeout", lambda _timeout: self.idle.arm())
+        self.persistence = Persistence(self)
+        settings.on_change("appendonly", self.persistence.set_appendonly)
         self.slowlog = SlowLog()
         self.pause = ClientPause(self)
         #: Called after every command as watcher(client, cmd, argv, seconds)
@@ -137,9 +140,13 @@ class StoreService(service.Service):
         for warning in warnings:
             emit("{message}", message=warning)
         self.settings.maxclients = maxclients
+        # Before any listener's privilegedStartService: the data is back
+        # before the first client can connect.
+        self.persistence.start()
         super().privilegedStartService()
 
     def stopService(self) -> None:
+        self.persistence.stop()
         self.store.stop()
         self.idle.stop()
         return super().stopService()

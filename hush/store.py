@@ -164,17 +164,20 @@ class Database:
             if store.blocking_keys:
                 store.signal_ready(self.index, key)
         self.atime[key] = self.store.lru_second
+        self.store.dirty += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
 
     def modified(self, key: bytes) -> None:
-        """Tell the store a value was changed in place (for WATCH)."""
+        """Tell the store a value was changed in place (for WATCH and the AOF)."""
+        self.store.dirty += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
 
     def pushed(self, key: bytes) -> None:
         """A list (or other blocking source) at ``key`` gained elements."""
         store = self.store
+        store.dirty += 1
         if store.blocking_keys:
             store.signal_ready(self.index, key)
         if store.watched_keys:
@@ -192,6 +195,7 @@ class Database:
         self.atime.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
+        self.store.dirty += 1
         if self.store.blocking_keys:
             # A deleted stream wakes its XREADGROUP waiters with an error (Redis 7).
             self.store.signal_ready(self.index, key)
@@ -209,6 +213,7 @@ class Database:
     def clear(self) -> None:
         """Remove every key (FLUSHDB)."""
         store = self.store
+        store.dirty += len(self.data)
         if store.watched_keys:
             for key in self.data:
                 store.touch(self.index, key)
@@ -228,12 +233,16 @@ class Database:
         self.store.stats.evicted_keys += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
+        if self.store.propagator is not None:
+            # Redis propagates an eviction as a DEL of the key.
+            self.store.propagator.deleted(self.index, key)
 
     # -- time to live ------------------------------------------------------
 
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         """Give the live ``key`` an absolute deadline in milliseconds."""
         self.expires[key] = deadline_ms
+        self.store.dirty += 1
         self.store.expiry.add(deadline_ms, self.index, key)
 
     def get_expire(self, key: bytes) -> int | None:
@@ -242,11 +251,16 @@ class Database:
 
     def persist(self, key: bytes) -> bool:
         """Remove the TTL of ``key``; True if it had one."""
-        return self.expires.pop(key, None) is not None
+        if self.expires.pop(key, None) is None:
+            return False
+        self.store.dirty += 1
+        return True
 
     def _expire_if_due(self, key: bytes) -> bool:
         deadline = self.expires[key]
-        if deadline > self.store.now_ms():
+        if deadline > self.store.now_ms() or self.store.loading:
+            # While the AOF loads nothing expires (as in Redis): replayed
+            # commands must see the keys they saw when they ran.
             return False
         del self.data[key]
         del self.expires[key]
@@ -256,6 +270,10 @@ class Database:
             self.store.signal_ready(self.index, key)
         if self.store.watched_keys:
             self.store.touch(self.index, key)
+        if self.store.propagator is not None:
+            # Not counted in dirty: the command that noticed the expiry did
+            # not write. The deletion itself is propagated as Redis does.
+            self.store.propagator.deleted(self.index, key)
         return True
 
     # -- iteration ---------------------------------------------------------
@@ -316,7 +334,13 @@ class Store:
         self.ready_keys: list[tuple[int, bytes]] = []
         #: Set by the blocking manager: serves clients whose keys became ready.
         self.serve_ready: Any = None
+        #: Changes to the data (Redis's server.dirty): every write path raises
+        #: it; the dispatcher propagates a command to the AOF when it moved.
         self.dirty = 0
+        #: A :class:`hush.propagation.Propagator` while the AOF is on, else None.
+        self.propagator: Any = None
+        #: True while the AOF is replayed.
+        self.loading = False
         self.cursors = CursorRegistry()
         #: The unix second keys are stamped with when used (OBJECT IDLETIME).
         #: Like Redis's cached LRU clock it is refreshed per read from a

@@ -54,6 +54,15 @@ def _yes_no(value: str) -> bool:
 _yes_no.coerceDoc = "yes or no."  # type: ignore[attr-defined]
 
 
+def _fsync_policy(value: str) -> str:
+    if value not in ("always", "everysec", "no"):
+        raise ValueError("must be always, everysec or no")
+    return value
+
+
+_fsync_policy.coerceDoc = "always, everysec or no."  # type: ignore[attr-defined]
+
+
 class Options(usage.Options):
     """Command-line options of ``twistd hush``."""
 
@@ -117,6 +126,13 @@ class Options(usage.Options):
         ["enable-debug-command", None, "no",
          "Allow DEBUG: no (Redis 7.0's default), yes, or local (loopback and Unix "
          "socket connections only).", _debug_setting],
+        ["dir", None, ".", "Directory of the append-only file."],
+        ["appendfilename", None, "appendonly.aof", "Name of the append-only file in --dir."],
+        ["appendfsync", None, "everysec", "always, everysec or no: when the AOF is fsynced.",
+         _fsync_policy],
+    ]
+    optFlags = [
+        ["appendonly", None, "Log every write to the append-only file and load it at start."],
     ]
 
     def __init__(self) -> None:
@@ -144,6 +160,20 @@ class Options(usage.Options):
 
     def opt_timeout(self, value: str) -> None:
         self._given("timeout", _non_negative, value)
+
+    def opt_dir(self, value: str) -> None:
+        self._given("dir", str, value)
+
+    def opt_appendfilename(self, value: str) -> None:
+        self._given("appendfilename", str, value)
+
+    def opt_appendfsync(self, value: str) -> None:
+        self._given("appendfsync", _fsync_policy, value)
+
+    def opt_appendonly(self) -> None:
+        """Log every write to the append-only file and load it at start."""
+        self["appendonly"] = True
+        self.given.add("appendonly")
 
     def opt_enable_debug_command(self, value: str) -> None:
         self._given("enable-debug-command", _debug_setting, value)
@@ -206,6 +236,10 @@ class Options(usage.Options):
             timeout=self["timeout"],
             listen=list(self["ports"]),
             enable_debug_command=self["enable-debug-command"],
+            appendonly=bool(self["appendonly"]),
+            dir=self["dir"],
+            appendfilename=self["appendfilename"],
+            appendfsync=self["appendfsync"],
         )
 
 

@@ -12,6 +12,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     hashes,
     keys,
     lists,
+    persistence,
     pubsub,
     scripting,
     server,

@@ -193,7 +193,6 @@ def _delete_keys(ctx, keys: tuple[bytes, ...]) -> int:
     for key in keys:
         if db.delete(key):
             deleted += 1
-    ctx.store.dirty += deleted
     return deleted
 
 
@@ -297,8 +296,9 @@ def _expire(ctx, name: str, key: bytes, raw: bytes, options: tuple[bytes, ...],
         if flags & _LT and current is not None and when >= current:
             return 0
     ctx.store.dirty += 1
-    if when <= now:
+    if when <= now and not ctx.store.loading:
         # A deadline already past deletes the key at once: a DEL, not an expiry.
+        # Not while the AOF loads: the replayed deadline was future when logged.
         db.delete(key)
     else:
         db.set_expire(key, when)

@@ -239,7 +239,7 @@ def getex(ctx, key: bytes, *options: bytes):
         return None
     if expire is not None:
         deadline = _deadline(ctx, expire, flags, "getex")
-        if flags & (_EXAT | _PXAT) and deadline <= ctx.store.now_ms():
+        if flags & (_EXAT | _PXAT) and deadline <= ctx.store.now_ms() and not ctx.store.loading:
             db.delete(key)
         else:
             db.set_expire(key, deadline)
