@@ -10,14 +10,17 @@ blocked XREADGROUP whose key is deleted or overwritten is woken by the store
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from hush.aof import encode as encode_command
+from hush.aof import register_rebuilder
 from hush.blocking import SKIP, Block
 from hush.commands.args import parse_int
 from hush.commands.keys import register_copier, register_encoding
 from hush.commands.table import command, container
 from hush.errors import NO_SUCH_KEY, SYNTAX, CommandError, WrongType, wrong_arity
+from hush.propagation import rewrites
 from hush.resp import NULL_ARRAY, OK, RespMap, SimpleString
 from hush.store import Database, register_type
 from hush.stream import (
@@ -1181,3 +1184,63 @@ _XINFO_HELP = (
 def xinfo_help(ctx) -> list[SimpleString]:
     """The subcommands of XINFO, one status line each."""
     return [SimpleString(line.encode()) for line in _XINFO_HELP]
+
+
+# -- persistence: what the AOF logs and what BGREWRITEAOF writes ---------------------
+
+
+def _xadd_id_index(argv: list[bytes]) -> int:
+    """The position of XADD's ID argument, after NOMKSTREAM and the trim options."""
+    index = 2
+    while index < len(argv):
+        word = argv[index].upper()
+        if word == b"NOMKSTREAM":
+            index += 1
+        elif word in (b"MAXLEN", b"MINID"):
+            index += 2 if argv[index + 1] in (b"=", b"~") else 1
+            index += 1
+        elif word == b"LIMIT":
+            index += 2
+        else:
+            return index
+    return index
+
+
+@rewrites("xadd")
+def _propagate_xadd(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # An auto ID (* or ms-*) depends on the clock: log the ID it became, as Redis does.
+    if not isinstance(reply, bytes):
+        return [argv]
+    index = _xadd_id_index(argv)
+    return [argv[:index] + [reply] + argv[index + 1:]]
+
+
+def _rebuild_stream(key: bytes, value: Stream) -> Iterator[bytes]:
+    """A stream as commands, Redis's rewriteStreamObject: entries, IDs, groups, PELs."""
+    if value.entries:
+        for sid, fields in value.entries.items():
+            yield encode_command([b"XADD", key, format_id(sid), *fields])
+    else:
+        # An empty stream still exists (and keeps its last ID): create it with
+        # an entry trimmed away at once.
+        yield encode_command([b"XADD", key, b"MAXLEN", b"0", format_id(value.last_id),
+                              b"x", b"y"])
+    yield encode_command([b"XSETID", key, format_id(value.last_id),
+                          b"ENTRIESADDED", b"%d" % value.entries_added,
+                          b"MAXDELETEDID", format_id(value.max_deleted_id)])
+    for name, group in value.groups.items():
+        yield encode_command([b"XGROUP", b"CREATE", key, name, format_id(group.last_id),
+                              b"ENTRIESREAD", b"%d" % group.entries_read])
+        for sid, nack in group.pel.items():
+            if nack.consumer is None:
+                continue
+            yield encode_command([
+                b"XCLAIM", key, name, nack.consumer.name, b"0", format_id(sid),
+                b"TIME", b"%d" % nack.delivery_time,
+                b"RETRYCOUNT", b"%d" % nack.delivery_count, b"JUSTID", b"FORCE"])
+        for consumer in group.consumers.values():
+            if not consumer.pel:
+                yield encode_command([b"XGROUP", b"CREATECONSUMER", key, name, consumer.name])
+
+
+register_rebuilder(Stream, _rebuild_stream)
