@@ -880,3 +880,21 @@ def test_an_empty_stream_keeps_its_last_id_through_a_rewrite(tmp_path):
     wait_for_rewrite(server)
     again = restart(server, tmp_path)
     assert _stream_state(again.client()) == expected
+
+
+def test_config_set_appendonly_switches_the_aof_at_run_time(tmp_path):
+    server = FakeServer(dir=str(tmp_path), maxkeys=0)
+    server.service.persistence.start()
+    client = server.client()
+    client.call("SET", "before", "1")
+    assert not (tmp_path / "appendonly.aof").exists()
+    assert client.call("CONFIG", "SET", "appendonly", "yes") == b"OK"
+    client.call("RPUSH", "after", "x")
+    assert _info(client)["aof_enabled"] == "1"
+    again = restart(server, tmp_path)
+    assert again.client().call("GET", "before") == b"1"
+    assert again.client().call("LRANGE", "after", "0", "-1") == [b"x"]
+    client = again.client()
+    assert client.call("CONFIG", "SET", "appendonly", "no") == b"OK"
+    client.call("SET", "unlogged", "1")
+    assert [b"SET", b"unlogged", b"1"] not in effects(tmp_path)
