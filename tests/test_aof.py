@@ -898,3 +898,23 @@ def test_config_set_appendonly_switches_the_aof_at_run_time(tmp_path):
     assert client.call("CONFIG", "SET", "appendonly", "no") == b"OK"
     client.call("SET", "unlogged", "1")
     assert [b"SET", b"unlogged", b"1"] not in effects(tmp_path)
+
+
+def test_a_scripts_writes_are_logged_as_its_effects(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    script = "redis.call('set', KEYS[1], 'v'); redis.call('incr', 'n'); return redis.call('get', 'n')"
+    assert client.call("EVAL", script, "1", "k") == b"1"
+    assert client.call("EVAL", "return redis.call('spop', KEYS[1])", "1", "nothing") is None
+    client.call("SADD", "s", "only")
+    assert client.call("EVAL", "return redis.call('spop', KEYS[1])", "1", "s") == b"only"
+    assert client.call("EVAL", "return redis.call('get', 'k')", "0") == b"v"
+    # Redis 7 replicates a script's effects, not the script: several writes
+    # inside MULTI/EXEC, one alone, rewritten (SPOP -> SREM) like any command.
+    assert effects(tmp_path) == [
+        [b"MULTI"], [b"SET", b"k", b"v"], [b"INCR", b"n"], [b"EXEC"],
+        [b"SADD", b"s", b"only"],
+        [b"SREM", b"s", b"only"],
+    ]
+    again = restart(server, tmp_path)
+    assert dataset(again) == dataset(server)
