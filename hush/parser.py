@@ -47,6 +47,10 @@ class _Reject(Exception):
     """Internal: the request is malformed; carries Redis's error text."""
 
 
+#: What :func:`split_inline` raises for unbalanced quotes (its text is Redis's error).
+ProtocolReject = _Reject
+
+
 def _parse_length(raw: bytes, error: str) -> int:
     # Redis's string2ll: optional '-', no '+', no leading zeros, no spaces.
     if not _INT_RE.match(raw):

@@ -59,3 +59,14 @@ def pair(request, hush_process, redis_process):
         p.redis.call("HELLO", "3")
     yield p
     p.close()
+
+
+@pytest.fixture
+def logged():
+    """The twisted.logger events emitted during the test."""
+    from twisted.logger import globalLogPublisher
+
+    events: list[dict] = []
+    globalLogPublisher.addObserver(events.append)
+    yield events
+    globalLogPublisher.removeObserver(events.append)

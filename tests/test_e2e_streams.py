@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import redis
 
+from tests.support import other_client, wait_until_blocked
+
 pytestmark = pytest.mark.e2e
 
 
-def other_client(r: redis.Redis) -> redis.Redis:
-    kwargs = r.connection_pool.connection_kwargs
-    return redis.Redis(port=kwargs["port"], protocol=kwargs.get("protocol", 2))
-
-
-def wait_until_blocked(r: redis.Redis, count: int = 1, timeout: float = 5.0) -> None:
-    """Poll INFO until ``count`` clients are blocked, so a write really wakes a waiter."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if r.info("clients").get("blocked_clients", 0) >= count:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"fewer than {count} blocked clients after {timeout}s")
 
 
 def streams(reply) -> dict[bytes, list]:

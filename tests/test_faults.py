@@ -18,7 +18,7 @@ from typing import Any
 import hiredis
 import pytest
 import redis
-from twisted.logger import formatEvent, globalLogPublisher
+from twisted.logger import formatEvent
 
 from hush.blocking import Block
 from hush.commands.table import COMMANDS, Command
@@ -26,14 +26,6 @@ from hush.faults import FailureLog
 from hush.resp import NULL_ARRAY
 from tests.support import FakeServer, encode_command, start_hush
 from tests.test_limits import SlowTransport
-
-
-@pytest.fixture
-def logged():
-    events: list[dict[str, Any]] = []
-    globalLogPublisher.addObserver(events.append)
-    yield events
-    globalLogPublisher.removeObserver(events.append)
 
 
 def _failures(events: list[dict[str, Any]]) -> list[str]:

@@ -16,7 +16,6 @@ import pytest
 import redis
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
-from twisted.logger import globalLogPublisher
 
 from hush.info import render
 from hush.protocol import RedisProtocol
@@ -25,14 +24,6 @@ from tests.support import FakeServer, encode_command, start_hush
 
 MB = 1024 * 1024
 
-
-@pytest.fixture
-def logged():
-    """Log events emitted during the test."""
-    events: list[dict[str, Any]] = []
-    globalLogPublisher.addObserver(events.append)
-    yield events
-    globalLogPublisher.removeObserver(events.append)
 
 
 def _texts(events: list[dict[str, Any]]) -> str:
