@@ -66,7 +66,7 @@ _fsync_policy.coerceDoc = "always, everysec or no."  # type: ignore[attr-defined
 class Options(usage.Options):
     """Command-line options of ``twistd hush``."""
 
-    synopsis = "[--config FILE] [--port ENDPOINT ...] [--maxkeys N] [--databases N]"
+    synopsis = "[--config FILE] [--port ENDPOINT ...] [--maxkeys N] [other options]"
     longdesc = (
         "Hush: a Redis-compatible in-memory data store. Serves the Redis protocol "
         "(RESP2 and RESP3) on each --port endpoint."
@@ -100,7 +100,7 @@ class Options(usage.Options):
         [
             "protected-mode",
             None,
-            True,
+            None,
             "yes: without --requirepass, refuse connections from other hosts "
             "(only loopback and Unix sockets are served). Default: yes.",
             _yes_no,
@@ -231,7 +231,7 @@ class Options(usage.Options):
             databases=self["databases"],
             maxkeys=self["maxkeys"],
             requirepass=self["requirepass"],
-            protected_mode=self["protected-mode"],
+            protected_mode=self["protected-mode"] is not False,
             maxclients=self["maxclients"],
             timeout=self["timeout"],
             listen=list(self["ports"]),
