@@ -113,7 +113,10 @@ class Propagator:
         """A blocked client was served: propagate the non-blocking pop it amounts to."""
         rewrite = REWRITES.get(argv[0].lower().decode()) if argv else None
         if rewrite is not None:
-            self.ops.extend((db_index, effect) for effect in rewrite(None, argv, reply))
+            # The waiter's connection is not at hand: rewrites that read the
+            # key's state after the command get its database this way.
+            ctx = _Served(self.store.dbs[db_index], self.store)
+            self.ops.extend((db_index, effect) for effect in rewrite(ctx, argv, reply))
         if not self.depth:
             self.flush_ops()
 
@@ -126,6 +129,16 @@ class Propagator:
         if len(ops) > 1:
             ops = [(ops[0][0], _MULTI), *ops, (ops[-1][0], _EXEC)]
         self.sink(ops)
+
+
+class _Served:
+    """What a rewrite may read for a served blocked client: its database and the store."""
+
+    __slots__ = ("db", "store")
+
+    def __init__(self, db: Any, store: Any) -> None:
+        self.db = db
+        self.store = store
 
 
 def _nothing() -> None:

@@ -918,3 +918,35 @@ def test_a_scripts_writes_are_logged_as_its_effects(tmp_path):
     ]
     again = restart(server, tmp_path)
     assert dataset(again) == dataset(server)
+
+
+def test_consumer_group_deliveries_replay_with_their_times(tmp_path):
+    # XREADGROUP, XCLAIM and XAUTOCLAIM depend on the clock (delivery times,
+    # min-idle-time): replaying them as sent, later, would rebuild other PELs.
+    server = start(tmp_path)
+    client, blocked = server.client(), server.client(port=40001)
+    server.clock.advance(1000)
+    for index in range(6):
+        client.call("XADD", "s", f"{index + 1}-0", "n", str(index))
+    client.call("XGROUP", "CREATE", "s", "g", "0")
+    client.call("XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", "s", ">")
+    server.clock.advance(30)
+    client.call("XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "1", "STREAMS", "s", ">")
+    server.clock.advance(30)
+    # History read: delivery count and time of alice's entries move.
+    client.call("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0")
+    server.clock.advance(100)
+    assert client.call("XCLAIM", "s", "g", "carol", "50", "1-0") != []
+    client.call("XDEL", "s", "3-0")
+    server.clock.advance(100)
+    reply = client.call("XAUTOCLAIM", "s", "g", "dave", "50", "0", "JUSTID")
+    assert reply[2] == [b"3-0"]
+    # A blocked reader served by a later XADD.
+    blocked.send_raw(encode(b"XREADGROUP GROUP g erin BLOCK 0 STREAMS s >".split()))
+    server.clock.advance(5)
+    client.call("XADD", "s", "9-0", "n", "late")
+    assert blocked.replies()[0] is not None
+    server.clock.advance(500)
+    expected = _stream_state(client)
+    again = restart(server, tmp_path)
+    assert _stream_state(again.client()) == expected

@@ -1215,6 +1215,85 @@ def _propagate_xadd(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]
     return [argv[:index] + [reply] + argv[index + 1:]]
 
 
+def _claim_effects(db: Database, key: bytes, group_name: bytes, consumer: bytes,
+                   ids: list[bytes]) -> list[list[bytes]]:
+    """Redis's streamPropagateXCLAIM: each pending entry as a forced claim with its state."""
+    stream = db.peek(key)
+    group = stream.groups.get(group_name) if isinstance(stream, Stream) else None
+    if group is None:
+        return []
+    effects = []
+    if consumer in group.consumers:
+        # A consumer the command created: XCLAIM FORCE would create it too, but
+        # one that ended up with nothing pending would be lost.
+        effects.append([b"XGROUP", b"CREATECONSUMER", key, group_name, consumer])
+    last_id = format_id(group.last_id)
+    for raw in ids:
+        nack = group.pel.get(strict_id(raw))
+        if nack is None:
+            continue
+        effects.append([
+            b"XCLAIM", key, group_name, consumer, b"0", raw,
+            b"TIME", b"%d" % nack.delivery_time, b"RETRYCOUNT", b"%d" % nack.delivery_count,
+            b"FORCE", b"JUSTID", b"LASTID", last_id])
+    return effects
+
+
+def _group_position(db: Database, key: bytes, group_name: bytes) -> list[list[bytes]]:
+    stream = db.peek(key)
+    group = stream.groups.get(group_name) if isinstance(stream, Stream) else None
+    if group is None:
+        return []
+    return [[b"XGROUP", b"SETID", key, group_name, format_id(group.last_id),
+             b"ENTRIESREAD", b"%d" % group.entries_read]]
+
+
+def _entry_ids(entries: Any) -> list[bytes]:
+    return [entry[0] for entry in entries or () if isinstance(entry, list) and entry]
+
+
+@rewrites("xreadgroup")
+def _propagate_xreadgroup(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # The deliveries depend on the clock (delivery times) and, for history
+    # reads, on the PEL: log their effects as forced claims and the group's
+    # new position, as Redis does, so a replay rebuilds the same PELs.
+    group_name, consumer = argv[2], argv[3]
+    if isinstance(reply, dict):
+        streams = list(reply.items())
+    elif isinstance(reply, list):
+        streams = [(item[0], item[1]) for item in reply]
+    else:
+        streams = []
+    effects: list[list[bytes]] = []
+    for key, entries in streams:
+        effects += _claim_effects(ctx.db, key, group_name, consumer, _entry_ids(entries))
+        effects += _group_position(ctx.db, key, group_name)
+    return effects
+
+
+@rewrites("xclaim")
+def _propagate_xclaim(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    key, group_name, consumer = argv[1], argv[2], argv[3]
+    ids = [item if isinstance(item, bytes) else item[0] for item in reply or ()
+           if isinstance(item, bytes) or (isinstance(item, list) and item)]
+    return _claim_effects(ctx.db, key, group_name, consumer, ids) + _group_position(
+        ctx.db, key, group_name)
+
+
+@rewrites("xautoclaim")
+def _propagate_xautoclaim(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    key, group_name, consumer = argv[1], argv[2], argv[3]
+    claimed = reply[1] if isinstance(reply, list) and len(reply) > 1 else []
+    ids = [item if isinstance(item, bytes) else item[0] for item in claimed
+           if isinstance(item, bytes) or (isinstance(item, list) and item)]
+    effects = _claim_effects(ctx.db, key, group_name, consumer, ids)
+    deleted = reply[2] if isinstance(reply, list) and len(reply) > 2 else []
+    if deleted:
+        # Entries deleted from the stream left the PEL as well.
+        effects.append([b"XACK", key, group_name, *deleted])
+    return effects
+
+
 def _rebuild_stream(key: bytes, value: Stream) -> Iterator[bytes]:
     """A stream as commands, Redis's rewriteStreamObject: entries, IDs, groups, PELs."""
     if value.entries:
