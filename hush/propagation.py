@@ -79,7 +79,9 @@ class Propagator:
             self._instead, self._nested = outer_instead, True if depth else outer_nested
             if instead is not None:
                 self.ops.extend(instead)
-            elif not nested and store.dirty != dirty:
+            elif not nested and store.dirty != dirty and getattr(ctx, "repl_flags", 1) & 1:
+                # repl_flags: a script's redis.set_repl without REPL_AOF keeps
+                # its writes out of the AOF, as in Redis.
                 # A handler that raised after writing: its argv is all there is.
                 rewrite = REWRITES.get(cmd.full_name) if ran else None
                 if rewrite is None or isinstance(reply, CommandError):

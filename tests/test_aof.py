@@ -950,3 +950,12 @@ def test_consumer_group_deliveries_replay_with_their_times(tmp_path):
     expected = _stream_state(client)
     again = restart(server, tmp_path)
     assert _stream_state(again.client()) == expected
+
+
+def test_redis_set_repl_keeps_a_scripts_writes_out_of_the_aof(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    script = ("redis.set_repl(redis.REPL_NONE); redis.call('set', 'hidden', '1'); "
+              "redis.set_repl(redis.REPL_ALL); redis.call('set', 'shown', '2')")
+    client.call("EVAL", script, "0")
+    assert effects(tmp_path) == [[b"SET", b"shown", b"2"]]
