@@ -41,9 +41,12 @@ def quote(arg: bytes) -> bytes:
 
 
 def origin(client: Any) -> bytes:
-    """``127.0.0.1:50000`` for TCP, ``unix:/path`` for a Unix socket, as Redis shows it."""
+    """``127.0.0.1:50000`` for TCP, ``unix:/path`` for a Unix socket, ``lua`` for a
+    script's commands, as Redis shows them."""
     from hush.commands.connection import peer_id
 
+    if getattr(client, "is_script", False):
+        return b"lua"
     address = peer_id(client)
     host = getattr(client.transport.getPeer(), "host", None) if client.transport else None
     if host is None:
@@ -61,8 +64,23 @@ def line(now: float, client: Any, argv: list[bytes]) -> bytes:
 
 def feed(monitors: list[Any], client: Any, cmd: Any, argv: list[bytes]) -> None:
     """Send ``argv``, just run by ``client``, to every monitor."""
-    if "admin" in cmd.flags:
+    flags = cmd.flags
+    # Admin commands are too dangerous to show; skip-monitor ones (EVAL and
+    # friends) were shown before they ran, by feed_before.
+    if "admin" in flags or "skip-monitor" in flags:
         return
+    _send(monitors, client, argv)
+
+
+def feed_before(client: Any, argv: list[bytes]) -> None:
+    """Show a skip-monitor command (EVAL ...) before it runs, as Redis 7.0 does:
+    the script's own commands follow it, from ``lua``."""
+    monitors = client.server.monitors
+    if monitors:
+        _send(monitors, client, argv)
+
+
+def _send(monitors: list[Any], client: Any, argv: list[bytes]) -> None:
     message = SimpleString(line(client.server.clock.seconds(), client, argv))
     for monitor in list(monitors):
         monitor.push(message)

@@ -25,7 +25,7 @@ from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 from zope.interface import implementer
 
-from hush import errors
+from hush import errors, monitor
 from hush.auth import NOAUTH, AuthGuard
 from hush.blocking import Block, Waiter
 from hush.clientpause import Retry
@@ -561,6 +561,8 @@ class RedisProtocol(LineReceiver):
         self._stats.total_commands_processed += 1
         # The name is built only when CLIENT LIST asks (see last_command).
         self._last_cmd = cmd
+        if self._watchers and "skip-monitor" in cmd.flags:
+            monitor.feed_before(self, argv)
         # Handler time for INFO commandstats and SLOWLOG (hush.commandstats).
         start = perf_counter()
         try:

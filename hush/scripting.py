@@ -146,9 +146,12 @@ class ScriptClient(RedisProtocol):
     only this client) and shares the caller's id and name.
 
     @ivar repl_flags: ``redis.set_repl``'s flags (``REPL_AOF`` = 1,
-        ``REPL_REPLICA`` = 2): a propagation hook should skip a script's write
-        when ``repl_flags & 1`` is 0.
+        ``REPL_REPLICA`` = 2): the AOF skips a script's write when
+        ``repl_flags & 1`` is 0 (hush.propagation).
     """
+
+    #: MONITOR names the origin of a script's commands "lua", as Redis does.
+    is_script = True
 
     def __init__(self, caller: RedisProtocol, run: ScriptRun) -> None:
         super().__init__()

@@ -42,3 +42,18 @@ def test_monitor_in_exec_order_and_disconnect():
         b'"MULTI"', b'"SET" "a" "1"', b'"EXEC"']
     monitor.disconnect()
     assert server.service.watchers == [] and server.service.monitors == []
+
+
+def test_monitor_shows_a_script_then_its_commands_from_lua():
+    server = FakeServer()
+    monitor, client = server.client(), server.client(50000)
+    assert monitor.call("MONITOR") == b"OK"
+    client.call("EVAL", "redis.call('set', KEYS[1], 'v'); return redis.call('get', KEYS[1])",
+                "1", "k")
+    # As redis-server 7.0.15 shows it: the EVAL first, then its commands.
+    assert monitor.replies() == [
+        b'1700000000.000000 [0 127.0.0.1:50000] "EVAL" "redis.call(\'set\', KEYS[1], \'v\'); '
+        b'return redis.call(\'get\', KEYS[1])" "1" "k"',
+        b'1700000000.000000 [0 lua] "set" "k" "v"',
+        b'1700000000.000000 [0 lua] "get" "k"',
+    ]
