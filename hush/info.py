@@ -216,6 +216,8 @@ def memory_section(server: StoreService) -> Fields:
         ("maxmemory_human", bytes_to_human(maxmemory)),
         ("maxmemory_policy", server.settings.maxmemory_policy),
         ("mem_allocator", "pymalloc"),
+        # Scripts cached by EVAL / SCRIPT LOAD (monitoring tools export it).
+        ("number_of_cached_scripts", len(server.scripts.scripts)),
     ]
 
 

@@ -467,3 +467,16 @@ def test_missing_lua_runtime_is_reported(monkeypatch, client):
         "ERR Scripting is unavailable: it needs lupa's Lua 5.1 runtime (lupa.lua51), "
         "install it with: pip install 'lupa>=2'")
     assert client.call("PING") == b"PONG"
+
+
+def test_info_counts_cached_scripts(client):
+    def cached() -> int:
+        text = client.call("INFO", "memory").decode()
+        return int(text.split("number_of_cached_scripts:")[1].split("\r\n")[0])
+
+    assert cached() == 0
+    client.call("SCRIPT", "LOAD", "return 1")
+    client.call("EVAL", "return 2", "0")
+    assert cached() == 2
+    client.call("SCRIPT", "FLUSH")
+    assert cached() == 0
