@@ -225,3 +225,20 @@ def test_random_commands(pair):
     rng = random.Random(20261127)
     for _ in range(400):
         pair.check(*_random_command(rng))
+
+
+@pytest.mark.parametrize("args", [
+    "XREAD COUNT 2 STREAMS a b 0 0",
+    "XREAD BLOCK 0 STREAMS a b c",
+    "XREADGROUP GROUP g c NOACK STREAMS a b c > > >",
+    "EVAL x 2 a b c",
+    "EVAL x 3 a b",
+    "LMPOP 2 a b LEFT",
+    "ZUNIONSTORE d 2 a b WEIGHTS 1 2",
+    "GET k",
+    "MSET a 1 b 2",
+])
+def test_command_getkeys(pair, args):
+    # Movable keys come from the key specs: index or keyword begin-search,
+    # range (with XREAD's limit) or keynum find-keys, as Redis's search.
+    pair.check("COMMAND", "GETKEYS", *args.split())

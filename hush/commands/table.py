@@ -83,13 +83,24 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
     positions: list[int] = []
     for spec in specs:
         begin, find = spec["begin_search"], spec["find_keys"]
-        if begin["type"] != "index":
+        if begin["type"] == "index":
+            start = begin["spec"]["index"]
+        elif begin["type"] == "keyword":
+            start = _after_keyword(argv, begin["spec"]["keyword"], begin["spec"]["startfrom"])
+            if start is None:
+                return []
+        else:
             return []
-        start = begin["spec"]["index"]
         params = find["spec"]
         if find["type"] == "range":
             lastkey = params["lastkey"]
-            last = start + lastkey if lastkey >= 0 else len(argv) + lastkey
+            if lastkey >= 0:
+                last = start + lastkey
+            elif params.get("limit"):
+                # XREAD's STREAMS k1 k2 id1 id2: the keys are the first 1/limit.
+                last = start + (len(argv) - start) // params["limit"] + lastkey
+            else:
+                last = len(argv) + lastkey
             positions.extend(range(start, min(last, len(argv) - 1) + 1, params["keystep"]))
         elif find["type"] == "keynum":
             at = start + params["keynumidx"]
@@ -103,6 +114,19 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
                 return []
             positions.extend(range(first, first + count * step, step))
     return positions
+
+
+def _after_keyword(argv: list[bytes], keyword: str, startfrom: int) -> int | None:
+    """The index after ``keyword`` (searched from ``startfrom``; negative: from the end)."""
+    wanted = keyword.encode().lower()
+    if startfrom >= 0:
+        indexes = range(startfrom, len(argv))
+    else:
+        indexes = range(len(argv) + startfrom, 0, -1)
+    for index in indexes:
+        if argv[index].lower() == wanted:
+            return index + 1
+    return None
 
 
 #: Lookup by the command name as bytes, in lower case and upper case.
