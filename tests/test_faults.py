@@ -3,10 +3,6 @@
 Every fault here must end with the client answered or closed, the other
 clients unaffected, and the server's registries (waiters, subscriptions,
 watched keys, client table) back to what they were.
-
-Streams (XREAD BLOCK) are being built on another branch; their blocked
-clients go through the same BlockingManager, so the cancel-on-disconnect
-tests below are the ones to extend when XREAD lands.
 """
 
 from __future__ import annotations
@@ -204,9 +200,14 @@ def test_disconnect_mid_multi_discards_the_queue():
     ("BLMPOP", "0", "1", "q", "LEFT"),
     ("BZPOPMIN", "z", "0"),
     ("BZPOPMAX", "z", "5"),
+    ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+    ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
 ])
 def test_disconnect_while_blocked_leaves_no_waiter(command):
     server = FakeServer()
+    setup = server.client(3)
+    setup.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    setup.disconnect()
     client = server.client(1)
     client.send_raw(encode_command(*command) + encode_command("SET", "after", "1"))
     assert server.service.blocking.blocked_clients == 1
@@ -215,9 +216,11 @@ def test_disconnect_while_blocked_leaves_no_waiter(command):
     writer = server.client(2)
     writer.call("RPUSH", "q", "x")
     writer.call("ZADD", "z", "1", "m")
-    # Nothing was popped for the vanished client, nor its pipeline run.
+    writer.call("XADD", "s", "1-1", "f", "v")
+    # Nothing was popped (or delivered) for the vanished client, nor its pipeline run.
     assert writer.call("LRANGE", "q", "0", "-1") == [b"x"]
     assert writer.call("ZCARD", "z") == 1
+    assert writer.call("XPENDING", "s", "g")[0] == 0
     assert writer.call("EXISTS", "after", "dst") == 0
     server.clock.advance(10)
     assert writer.call("PING") == b"PONG"
