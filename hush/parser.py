@@ -308,6 +308,44 @@ _FAST_SLICE = 64 * 1024
 _HUGE_COUNT = re.compile(rb"\*[0-9]{10}")
 
 
+class _Headers(dict):
+    """``n`` -> ``prefix + b"%d\\r\\n" % n``: small counts cached, others made on demand."""
+
+    def __init__(self, prefix: bytes, cached: int) -> None:
+        super().__init__((n, b"%s%d\r\n" % (prefix, n)) for n in range(cached))
+        self.prefix = prefix
+
+    def __missing__(self, n: int) -> bytes:
+        return b"%s%d\r\n" % (self.prefix, n)
+
+
+_bulk_header = _Headers(b"$", 1024).__getitem__
+_array_header = _Headers(b"*", 64).__getitem__
+
+
+def _canonical_uniform(frames: list[Command]) -> bytes:
+    """The canonical RESP of ``frames``, which all have the same length.
+
+    A pipeline usually repeats one command, so a read's frames share their
+    length; then the reply is laid out with one slice assignment per argument
+    position (``zip`` gives the columns), keeping the work per argument in C.
+    Against ``pack_command`` per frame this halves the check's cost for 16
+    GETs. An element that is not bytes makes ``len`` or ``join`` raise, as
+    ``pack_command`` would (the caller then falls back to the exact parser).
+    """
+    count = len(frames)
+    width = len(frames[0])
+    stride = 1 + 3 * width
+    parts = [b"\r\n"] * (stride * count)
+    parts[0::stride] = [_array_header(width)] * count
+    position = 1
+    for column in zip(*frames, strict=True):
+        parts[position::stride] = map(_bulk_header, map(len, column))
+        parts[position + 1::stride] = column
+        position += 3
+    return b"".join(parts)
+
+
 class FastParser:
     """hiredis in front of :class:`RequestParser` for whole multibulk reads.
 
@@ -381,6 +419,8 @@ class FastParser:
             # re-encodes differently from its wire form.
             if len(frames) == 1:
                 canonical = pack_command(tuple(frames[0]))
+            elif len(set(map(len, frames))) == 1:
+                canonical = _canonical_uniform(frames)
             else:
                 canonical = b"".join(map(pack_command, map(tuple, frames)))
         except Exception:
