@@ -537,7 +537,8 @@ class RedisProtocol(LineReceiver):
                 return self._reject(unknown_command(argv))
         arity = cmd.arity
         nargs = len(argv)
-        if (arity > 0 and nargs != arity) or nargs < -arity:
+        # Ordered so that a command of fixed arity passes on one comparison.
+        if nargs != arity and (arity > 0 or nargs < -arity):
             return self._reject(errors.wrong_arity(cmd.name), cmd)
         # COMMAND alone is a command of its own; a container's arity already
         # demands a subcommand name.
@@ -553,7 +554,8 @@ class RedisProtocol(LineReceiver):
             cmd = sub
             args = argv[2:]
         else:
-            args = argv[1:]
+            # Sliced only when needed: one or two arguments are passed as such.
+            args = None
         if self._gated:
             gated = self._gate(cmd, argv)
             if gated is not None:
@@ -567,11 +569,19 @@ class RedisProtocol(LineReceiver):
         start = perf_counter()
         try:
             propagator = self._propagator
-            if propagator is None:
-                reply = cmd.handler(self, *args)
-            else:
+            if propagator is not None:
                 # AOF on: the propagator runs the handler and logs its effects.
-                reply = propagator.call(self, cmd, args, argv)
+                reply = propagator.call(self, cmd, argv[1:] if args is None else args, argv)
+            elif args is not None:
+                reply = cmd.handler(self, *args)
+            elif nargs == 2:
+                # A call with plain arguments skips building the slice, a
+                # list and a tuple of the arguments (GET, INCR, LPOP, ...).
+                reply = cmd.handler(self, argv[1])
+            elif nargs == 3:
+                reply = cmd.handler(self, argv[1], argv[2])
+            else:
+                reply = cmd.handler(self, *argv[1:])
         except CommandError as error:
             reply = error
             cmd.failed_calls += 1
