@@ -36,7 +36,15 @@ from hush.commandstats import count_error
 from hush.errors import CommandError
 from hush.faults import FailureLog
 from hush.parser import INLINE_MAX_SIZE, QUERY_BUFFER_EXCEEDED, FastParser
-from hush.resp import NO_REPLY, OK, QUEUED, SMALL_INT_REPLIES, encode_into, error_bytes
+from hush.resp import (
+    BULK_HEADERS,
+    NO_REPLY,
+    OK,
+    QUEUED,
+    SMALL_INT_REPLIES,
+    encode_into,
+    error_bytes,
+)
 from hush.store import Database
 
 if TYPE_CHECKING:
@@ -459,7 +467,12 @@ class RedisProtocol(LineReceiver):
             # The commonest replies are encoded here, saving a call each.
             kind = reply.__class__
             if kind is bytes:
-                out.append(b"$%d\r\n%s\r\n" % (len(reply), reply))
+                size = len(reply)
+                if size < 4096:
+                    # A ready header and no formatting: b"%d" % costs more.
+                    out += (BULK_HEADERS[size], reply, b"\r\n")
+                else:
+                    out.append(b"$%d\r\n%s\r\n" % (size, reply))
             elif reply is OK:
                 out.append(_OK_REPLY)
             elif kind is int and 0 <= reply < 1024:

@@ -111,6 +111,8 @@ SMALL_INT_REPLIES = [b":%d\r\n" % i for i in range(1024)]
 _BULK_ARRAY_MIN = 8
 _BULK_HEADERS = [b"$%d\r\n" % size for size in range(4096)]
 _BULK_HEADER_AT = _BULK_HEADERS.__getitem__
+#: ``$<size>\r\n`` for sizes below 4096 (the dispatcher encodes bulk replies with it).
+BULK_HEADERS = _BULK_HEADERS
 _CRLF = b"\r\n"
 _ONLY_BYTES = {bytes}
 
