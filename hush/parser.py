@@ -324,7 +324,7 @@ _array_header = _Headers(b"*", 64).__getitem__
 
 
 def _canonical_uniform(frames: list[Command]) -> bytes:
-    """The canonical RESP of ``frames``, which all have the same length.
+    """The canonical RESP of ``frames`` if they all have the same length, else ValueError.
 
     A pipeline usually repeats one command, so a read's frames share their
     length; then the reply is laid out with one slice assignment per argument
@@ -419,10 +419,13 @@ class FastParser:
             # re-encodes differently from its wire form.
             if len(frames) == 1:
                 canonical = pack_command(tuple(frames[0]))
-            elif len(set(map(len, frames))) == 1:
-                canonical = _canonical_uniform(frames)
             else:
-                canonical = b"".join(map(pack_command, map(tuple, frames)))
+                try:
+                    canonical = _canonical_uniform(frames)
+                except ValueError:
+                    # Frames of different lengths (zip's strict check); testing
+                    # that first would cost every uniform read a pass.
+                    canonical = b"".join(map(pack_command, map(tuple, frames)))
         except Exception:
             return None
         if canonical != data:
