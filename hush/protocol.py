@@ -475,8 +475,9 @@ class RedisProtocol(LineReceiver):
                     out.append(b"$%d\r\n%s\r\n" % (size, reply))
             elif reply is OK:
                 out.append(_OK_REPLY)
-            elif kind is int and 0 <= reply < 1024:
-                out.append(SMALL_INT_REPLIES[reply])
+            elif kind is int:
+                # LPUSH and RPUSH answer a list's length, often past the table.
+                out.append(SMALL_INT_REPLIES[reply] if 0 <= reply < 1024 else b":%d\r\n" % reply)
             elif reply is NO_REPLY:
                 pass
             else:
