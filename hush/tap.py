@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from twisted.application.service import IService
 from twisted.python import usage
@@ -143,40 +144,10 @@ class Options(usage.Options):
         self.given: set[str] = set()
         self._settings: Settings | None = None
 
-    def opt_maxkeys(self, value: str) -> None:
-        self._given("maxkeys", _non_negative, value)
-
-    def opt_databases(self, value: str) -> None:
-        self._given("databases", _positive, value)
-
-    def opt_requirepass(self, value: str) -> None:
-        self._given("requirepass", str, value)
-
-    def opt_protected_mode(self, value: str) -> None:
-        self._given("protected-mode", _yes_no, value)
-
-    def opt_maxclients(self, value: str) -> None:
-        self._given("maxclients", _positive, value)
-
-    def opt_timeout(self, value: str) -> None:
-        self._given("timeout", _non_negative, value)
-
-    def opt_dir(self, value: str) -> None:
-        self._given("dir", str, value)
-
-    def opt_appendfilename(self, value: str) -> None:
-        self._given("appendfilename", str, value)
-
-    def opt_appendfsync(self, value: str) -> None:
-        self._given("appendfsync", _fsync_policy, value)
-
     def opt_appendonly(self) -> None:
         """Log every write to the append-only file and load it at start."""
         self["appendonly"] = True
         self.given.add("appendonly")
-
-    def opt_enable_debug_command(self, value: str) -> None:
-        self._given("enable-debug-command", _debug_setting, value)
 
     def _given(self, name: str, coerce, value: str) -> None:
         """Record an option given on the command line (it overrides the config file)."""
@@ -204,8 +175,10 @@ class Options(usage.Options):
         ports_given = bool(self["ports"])
         if not ports_given:
             self["ports"] = [DEFAULT_PORT]
+        # Settings' defaults are the options' defaults: only what was given
+        # on the command line is applied, over the --config file if any.
+        settings = Settings()
         if self["config"]:
-            settings = Settings()
             try:
                 load_file(self["config"], settings,
                           keep={name.replace("-", "_") for name in self.given})
@@ -213,34 +186,40 @@ class Options(usage.Options):
                 # Redis's way: the report on stderr and a failed exit, no usage text.
                 print(error, file=sys.stderr)
                 raise SystemExit(1) from None
-            for name in self.given:
-                setattr(settings, name.replace("-", "_"), self[name])
+        for name in self.given:
+            setattr(settings, name.replace("-", "_"), self[name])
+        if self["config"] and not ports_given:
             # --port replaces the file's port/bind/unixsocket.
-            settings.listen = list(self["ports"]) if ports_given else listen_endpoints(settings)
+            settings.listen = listen_endpoints(settings)
             if not settings.listen:
                 print("Configured to not listen anywhere, exiting.", file=sys.stderr)
                 raise SystemExit(1)
-            settings.follow_listen()
-            self._settings = settings
+        else:
+            settings.listen = list(self["ports"])
+        settings.follow_listen()
+        self._settings = settings
 
     def settings(self) -> Settings:
         """The server settings these options (and the --config file) describe."""
-        if self._settings is not None:
-            return self._settings
-        return Settings(
-            databases=self["databases"],
-            maxkeys=self["maxkeys"],
-            requirepass=self["requirepass"],
-            protected_mode=self["protected-mode"] is not False,
-            maxclients=self["maxclients"],
-            timeout=self["timeout"],
-            listen=list(self["ports"]),
-            enable_debug_command=self["enable-debug-command"],
-            appendonly=bool(self["appendonly"]),
-            dir=self["dir"],
-            appendfilename=self["appendfilename"],
-            appendfsync=self["appendfsync"],
-        )
+        if self._settings is None:
+            raise usage.UsageError("parseOptions() has not run")
+        return self._settings
+
+
+def _setting_option(name: str, coerce) -> Any:
+    def opt(self: Options, value: str) -> None:
+        self._given(name, coerce, value)
+
+    return opt
+
+
+# Every parameter but --config and --metrics is a setting of the same (Redis)
+# name: its opt_ method records that it was given, so that it overrides the
+# --config file while the twistd defaults do not.
+for _name, _short, _default, _doc, *_coerce in Options.optParameters:
+    if _name not in ("config", "metrics"):
+        setattr(Options, "opt_" + _name.replace("-", "_"),
+                _setting_option(_name, _coerce[0] if _coerce else str))
 
 
 def makeService(options: Options) -> IService:
