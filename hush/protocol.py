@@ -187,9 +187,7 @@ class RedisProtocol(LineReceiver):
 
     def connectionLost(self, reason: Any = None) -> None:
         self._closing = True
-        if self._waiter is not None:
-            self.factory.service.blocking.cancel(self._waiter)
-            self._waiter = None
+        self._drop_waiter()
         self._pending.clear()
         self._pending_bytes = 0
         self.multi_queue = []
@@ -481,12 +479,7 @@ class RedisProtocol(LineReceiver):
             elif reply is NO_REPLY:
                 pass
             else:
-                mark = len(out)
-                try:
-                    encode_into(out, reply, self.resp3)
-                except Exception:
-                    del out[mark:]
-                    self._encode(out, reply)
+                self._encode(out, reply)
             if store.ready_keys:
                 blocking.serve_ready()
             if self._closing:
@@ -692,7 +685,6 @@ class RedisProtocol(LineReceiver):
             self._mute_unblock = True
             return reply
         return NO_REPLY
-
 
 
 #: The reply to commands other clients send while a script is busy.
