@@ -148,25 +148,24 @@ class Database:
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
         """Store ``value`` at ``key``; drops the TTL unless ``keep_ttl``."""
         data = self.data
+        store = self.store
         if key in data and not (self.expires and key in self.expires and self._expire_if_due(key)):
             data[key] = value
             data.move_to_end(key)
             if not keep_ttl and self.expires:
                 self.expires.pop(key, None)
-            if self.store.blocking_keys:
-                # An overwritten stream wakes its XREADGROUP waiters (Redis 7).
-                self.store.signal_ready(self.index, key)
         else:
             data[key] = value
-            store = self.store
             if store.maxkeys and len(data) > store.maxkeys:
                 self._evict()
-            if store.blocking_keys:
-                store.signal_ready(self.index, key)
-        self.atime[key] = self.store.lru_second
-        self.store.dirty += 1
-        if self.store.watched_keys:
-            self.store.touch(self.index, key)
+        if store.blocking_keys:
+            # A new value may serve waiters; an overwritten stream wakes its
+            # XREADGROUP waiters with an error (Redis 7).
+            store.signal_ready(self.index, key)
+        self.atime[key] = store.lru_second
+        store.dirty += 1
+        if store.watched_keys:
+            store.touch(self.index, key)
 
     def modified(self, key: bytes) -> None:
         """Tell the store a value was changed in place (for WATCH and the AOF)."""
