@@ -105,7 +105,6 @@ class BlockingManager:
         waiter.deferred.callback(reply)
 
     def cancel(self, waiter: Waiter) -> None:
-
         """Forget a waiter whose client went away; its Deferred never fires."""
         self._finish(waiter)
 

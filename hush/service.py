@@ -114,7 +114,6 @@ class StoreService(service.Service):
 
             stop_monitoring(self, client)
 
-
     def authenticate(self, client: RedisProtocol, user: bytes, password: bytes) -> None:
         """Check credentials for AUTH / HELLO AUTH; raise WRONGPASS if they fail.
 
