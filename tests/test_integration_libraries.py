@@ -77,9 +77,12 @@ def test_rq_burst_worker_runs_jobs_and_results_come_back(url):
     assert queue.count == 2
 
     # A real `rq worker --burst` process: it forks a work horse per job,
-    # stores results (streams in RQ 3) and exits when the queue is empty.
+    # stores results (streams in RQ 3) and exits when the queue is empty. The
+    # worker class only shortens the pub/sub thread's wake-up (see its
+    # docstring: a client-side race that otherwise idles the exit for 60 s).
     done = subprocess.run(
-        [_bin("rq"), "worker", "--burst", "--url", url, "hush-it"],
+        [_bin("rq"), "worker", "--burst", "--worker-class",
+         "tests.integration_tasks.PromptStopWorker", "--url", url, "hush-it"],
         env=_worker_env(url), cwd=str(REPO), capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
