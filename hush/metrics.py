@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.exposition import generate_latest
 from prometheus_client.utils import floatToGoString
-from twisted.application import strports
 from twisted.application.service import IService
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from hush import __version__, info
+from hush.listeners import listener_service
 
 if TYPE_CHECKING:
     from hush.service import StoreService
@@ -483,4 +483,5 @@ def metrics_service(service: StoreService, endpoint: str) -> IService:
     service.watchers.append(LatencyWatcher(registry))
     root = Resource()
     root.putChild(b"metrics", MetricsResource(service, registry))
-    return strports.service(endpoint, Site(root))
+    # Not strports.service: a tcp6: endpoint would cost a twistd plugin scan.
+    return listener_service(endpoint, Site(root), lambda port: None)
