@@ -175,7 +175,7 @@ def load(service: Any, path: str, truncated_ok: bool = True) -> int:
         if not truncated_ok:
             raise AOFError(
                 f"{error}: {path}. Set aof-load-truncated yes to load it anyway, or "
-                "repair it with redis-check-aof --fix."
+                f"repair it with hush-check-aof --fix {path}."
             ) from None
         offset = min(error.offset, before_multi) if client.in_multi else error.offset
         log.warn("!!! Warning: short read while loading the AOF file {path}!!! "
@@ -188,7 +188,7 @@ def load(service: Any, path: str, truncated_ok: bool = True) -> int:
     except BadFormat as error:
         raise AOFError(
             f"{error}: {path}. Make a backup of the file, then repair it with "
-            f"redis-check-aof --fix {path}."
+            f"hush-check-aof --fix {path}."
         ) from None
     finally:
         service.store.loading = False

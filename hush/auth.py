@@ -14,6 +14,7 @@ has no password, so that a server left open on a network is not open to it.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -78,13 +79,22 @@ def check_credentials(settings: Settings, user: bytes, password: bytes) -> bool:
 
 
 def is_local(address: Any) -> bool:
-    """Redis's connIsLocal: a Unix socket, 127.0.0.0/8 or ::1 (also IPv4-mapped)."""
+    """Redis's connIsLocal: a Unix socket, 127.0.0.0/8 or ::1.
+
+    An IPv4 client of a dual-stack socket (systemd's ``ListenStream=6379``)
+    arrives as an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``): it is
+    local when the IPv4 address is.
+    """
     host = getattr(address, "host", None)
     if host is None:
         return True
-    if host.startswith("::ffff:"):
-        host = host[len("::ffff:"):]
-    return host.startswith("127.") or host == "::1"
+    try:
+        ip = ipaddress.ip_address(host.partition("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
 
 
 def denied_by_protected_mode(settings: Settings, peer: Any) -> bool:

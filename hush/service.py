@@ -13,7 +13,7 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from twisted.application import service, strports
+from twisted.application import service
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
@@ -22,6 +22,7 @@ from hush.blocking import BlockingManager
 from hush.clientpause import ClientPause
 from hush.config import Settings
 from hush.errors import CommandError
+from hush.listeners import FirstTCPPort, listener_service
 from hush.memory import MemoryManager
 from hush.persistence import Persistence
 from hush.pubsub import PubSub
@@ -159,6 +160,7 @@ def make_service(settings: Settings, clock: IReactorTime | None = None) -> servi
     store_service = StoreService(settings, clock)
     store_service.setServiceParent(top)
     factory = RedisFactory(store_service)
+    first_tcp_port = FirstTCPPort(settings)
     for description in settings.listen:
-        strports.service(description, factory).setServiceParent(top)
+        listener_service(description, factory, first_tcp_port).setServiceParent(top)
     return top

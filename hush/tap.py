@@ -123,7 +123,8 @@ class Options(usage.Options):
             _non_negative,
         ],
         ["metrics", None, None,
-         "Serve Prometheus metrics at /metrics on this Twisted endpoint (e.g. tcp:9121)."],
+         "Serve Prometheus metrics at /metrics on this Twisted endpoint "
+         "(e.g. tcp:9121:interface=127.0.0.1)."],
         ["enable-debug-command", None, "no",
          "Allow DEBUG: no (Redis 7.0's default), yes, or local (loopback and Unix "
          "socket connections only).", _debug_setting],

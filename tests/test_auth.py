@@ -290,6 +290,8 @@ def test_protected_mode_refuses_remote_peers():
 
 @pytest.mark.parametrize("peer", [
     UNIXAddress(None), IPv6Address("TCP", "::1", 5000), IPv6Address("TCP", "::ffff:127.0.0.1", 5),
+    IPv6Address("TCP", "::ffff:127.1.2.3", 5), IPv6Address("TCP", "0:0:0:0:0:0:0:1", 5),
+    IPv6Address("TCP", "::FFFF:7f00:1", 5),
 ])
 def test_protected_mode_lets_local_peers_in(peer):
     server = FakeServer()
@@ -298,6 +300,16 @@ def test_protected_mode_lets_local_peers_in(peer):
     protocol.makeConnection(transport)
     protocol.dataReceived(b"*1\r\n$4\r\nPING\r\n")
     assert transport.value() == b"+PONG\r\n"
+
+
+@pytest.mark.parametrize("host", ["::ffff:192.0.2.7", "2001:db8::1", "::", "fe80::1%lo"])
+def test_protected_mode_refuses_remote_ipv6_peers(host):
+    server = FakeServer()
+    transport = StringTransport(peerAddress=IPv6Address("TCP", host, 5000))
+    protocol = server.factory.buildProtocol(None)
+    protocol.makeConnection(transport)
+    assert transport.value().startswith(b"-DENIED Redis is running in protected mode")
+    assert transport.disconnecting
 
 
 def test_loopback_range_is_local():

@@ -1,7 +1,7 @@
 """End to end: real ``twistd -n hush`` processes driven by redis-py, asyncio and redis-cli.
 
 Also checks that README.rst's redis-cli session and redis-py example really
-work, and that contrib/systemd's socket activation serves.
+work (contrib/systemd's units are run in tests/test_contrib_systemd.py).
 """
 
 from __future__ import annotations
@@ -9,9 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import os
-import shlex
-import socket
 import subprocess
 import threading
 import time
@@ -20,7 +17,7 @@ import pytest
 import redis
 import redis.asyncio
 
-from tests.support import REDIS_CLI, REPO, free_port, start_hush, twistd_path
+from tests.support import REDIS_CLI, REPO, start_hush
 
 pytestmark = pytest.mark.e2e
 
@@ -215,50 +212,3 @@ def test_pipelined_requests(r):
     replies = pipe.execute()
     assert replies[:1000] == [True] * 1000
     assert replies[1000:] == [str(i).encode() for i in range(1000)]
-
-
-# -- contrib/systemd: socket activation as systemd does it ------------------------
-
-
-def unit_value(path, key: str) -> str:
-    for line in (REPO / "contrib" / "systemd" / path).read_text().splitlines():
-        if line.startswith(key + "="):
-            return line.split("=", 1)[1]
-    raise AssertionError(f"{key}= not found in {path}")
-
-
-def test_systemd_socket_activation():
-    name = unit_value("hush.socket", "FileDescriptorName")
-    assert unit_value("hush.socket", "ListenStream") == "127.0.0.1:6379"
-    argv = shlex.split(unit_value("hush.service", "ExecStart"))
-    assert argv[0] == "/opt/hush/bin/twistd"
-    assert f"systemd:domain=INET:name={name}" in argv
-    argv[0] = twistd_path()
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", free_port()))
-    listener.listen(16)
-    port = listener.getsockname()[1]
-    env = dict(os.environ, LISTEN_FDS="1", LISTEN_FDNAMES=name,
-               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    # systemd passes the socket as fd 3 and sets LISTEN_PID to the service's
-    # pid: the shell learns its pid and execs twistd under it.
-    proc = subprocess.Popen(
-        ["sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh", *argv],
-        env=env, cwd="/", pass_fds=(3,), preexec_fn=lambda: os.dup2(listener.fileno(), 3),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        listener.close()
-        client = redis.Redis(port=port, socket_timeout=15)
-        assert client.ping() is True
-        client.set("activated", "yes")
-        assert client.get("activated") == b"yes"
-        client.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()

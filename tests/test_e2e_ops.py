@@ -51,16 +51,41 @@ def test_metrics_endpoint(ops_process):
     client.get("k")
     client.get("missing")
     text = _scrape(ops_process.metrics_port)
+    types = dict(line.split(" ")[2:4] for line in text.splitlines()
+                 if line.startswith("# TYPE "))
     lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
-    assert float(lines["hush_keyspace_hits_total"]) >= 1
-    assert float(lines["hush_keyspace_misses_total"]) >= 1
-    assert float(lines['hush_db_keys{db="db0"}']) == 1
-    assert float(lines["hush_connected_clients"]) >= 1
-    assert float(lines['hush_command_calls_total{command="set"}']) >= 1
-    assert float(lines['hush_command_duration_seconds_count{command="get"}']) >= 2
-    assert 'hush_command_duration_seconds_bucket{command="get",le="0.001"}' in lines
-    assert float(lines["hush_memory_rss_bytes"]) > 0
-    assert lines["hush_aof_enabled"] == "0.0"
+    # redis_exporter's names, types and labels: its Grafana dashboards read these.
+    for name, kind in [
+        ("redis_up", "gauge"), ("redis_uptime_in_seconds", "gauge"),
+        ("redis_connected_clients", "gauge"), ("redis_blocked_clients", "gauge"),
+        ("redis_memory_used_bytes", "gauge"), ("redis_memory_max_bytes", "gauge"),
+        ("redis_keyspace_hits_total", "counter"), ("redis_keyspace_misses_total", "counter"),
+        ("redis_evicted_keys_total", "counter"), ("redis_expired_keys_total", "counter"),
+        ("redis_commands_processed_total", "counter"),
+        ("redis_connections_received_total", "counter"),
+        ("redis_rejected_connections_total", "counter"),
+        ("redis_net_input_bytes_total", "counter"), ("redis_net_output_bytes_total", "counter"),
+        ("redis_commands_total", "counter"), ("redis_commands_duration_seconds_total", "counter"),
+        ("redis_db_keys", "gauge"), ("redis_db_keys_expiring", "gauge"),
+        ("redis_aof_enabled", "gauge"), ("redis_aof_rewrite_in_progress", "gauge"),
+        ("redis_rdb_last_save_timestamp_seconds", "gauge"), ("redis_instance_info", "gauge"),
+        ("hush_command_duration_seconds", "histogram"),
+    ]:
+        assert types.get(name) == kind, name
+    assert float(lines["redis_up"]) == 1
+    assert float(lines["redis_keyspace_hits_total"]) >= 1
+    assert float(lines["redis_keyspace_misses_total"]) >= 1
+    assert float(lines['redis_db_keys{db="db0"}']) == 1
+    assert float(lines['redis_db_keys_expiring{db="db0"}']) == 0
+    assert float(lines["redis_connected_clients"]) >= 1
+    assert float(lines['redis_commands_total{cmd="set"}']) >= 1
+    assert float(lines['redis_commands_duration_seconds_total{cmd="get"}']) > 0
+    assert float(lines['hush_command_duration_seconds_count{cmd="get"}']) >= 2
+    assert 'hush_command_duration_seconds_bucket{cmd="get",le="0.001"}' in lines
+    assert float(lines["redis_memory_used_bytes"]) > 0
+    assert float(lines["redis_aof_enabled"]) == 0
+    [info] = [key for key in lines if key.startswith("redis_instance_info{")]
+    assert f'tcp_port="{ops_process.port}"' in info and 'redis_version="7.0.15"' in info
 
 
 def test_info_everything_parses_in_redis_py(ops_process):

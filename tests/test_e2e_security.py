@@ -288,8 +288,9 @@ def test_idle_timeout():
 _ACTIVATE = """
 import os, sys
 fd = int(sys.argv[1])
-os.dup2(fd, 3)
-os.close(fd)
+if fd != 3:
+    os.dup2(fd, 3)
+    os.close(fd)
 os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS="1", LISTEN_FDNAMES="hush")
 os.execv(sys.argv[2], sys.argv[2:])
 """
@@ -324,6 +325,61 @@ def test_systemd_socket_activation(endpoint):
         proc.wait(10)
         log.seek(0)
         output = log.read().decode(errors="replace")
+    assert "Traceback" not in output, output
+
+
+def _has_ipv6_loopback() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+def test_dual_stack_socket_activation(tmp_path):
+    """systemd's ``ListenStream=6379``: one IPv6 socket that also takes IPv4 clients.
+
+    Local clients come from ``::1`` and ``::ffff:127.0.0.1``: protected mode
+    serves both. The port Hush reports is the adopted socket's.
+    """
+    listener = socket.socket(socket.AF_INET6)
+    listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    listener.bind(("::", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    unix_path = tmp_path / "hush.sock"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    fd = listener.fileno()
+    # domain=INET as in contrib/systemd/hush.service: the socket's own family wins.
+    argv = [sys.executable, "-c", _ACTIVATE, str(fd), twistd_path(), "-n", "--pidfile=",
+            "hush", "--port", "systemd:domain=INET:name=hush", "--port", f"unix:{unix_path}"]
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(argv, env=env, cwd=str(REPO), pass_fds=(fd,),
+                            stdout=log, stderr=subprocess.STDOUT)
+    listener.close()
+    try:
+        for host, laddr in (("127.0.0.1", "::ffff:127.0.0.1"), ("::1", "::1")):
+            conn = redis.Redis(host=host, port=port, socket_timeout=15)
+            assert conn.ping() is True
+            assert conn.client_info()["laddr"] == f"[{laddr}]:{port}"
+            assert conn.config_get("port") == {"port": str(port)}
+            assert conn.info("server")["tcp_port"] == port
+            conn.close()
+        # Not a TCP connection: INFO can only know the port from the listener.
+        over_unix = redis.Redis(unix_socket_path=str(unix_path), socket_timeout=15)
+        assert over_unix.info("server")["tcp_port"] == port
+        over_unix.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+    assert f"Running mode=standalone, port={port}." in output, output
     assert "Traceback" not in output, output
 
 

@@ -274,7 +274,8 @@ def test_systemd_units_agree_with_what_works():
     service, socket_unit = _unit("hush.service"), _unit("hush.socket")
     argv = service["ExecStart"].split()
     options = Options()
-    options.parseOptions(argv[argv.index("hush") + 1:])
+    assert argv[0] == "/opt/hush/bin/hush"  # the hush command: hush.tap's options
+    options.parseOptions(argv[1:])
     # tests/test_e2e_security.py starts twistd with this endpoint, as systemd would.
     assert options["ports"] == [f"systemd:domain=INET:name={socket_unit['FileDescriptorName']}"]
     assert int(service["LimitNOFILE"]) == Settings().maxclients + limits.RESERVED_FDS

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,12 +28,17 @@ from twisted.plugin import getPlugins
 import twisted.plugins
 try:
     files = [str(f) for f in metadata.files("hush") or []]
+    scripts = sorted([ep.name, ep.value] for ep in metadata.distribution("hush").entry_points
+                     if ep.group == "console_scripts")
 except metadata.PackageNotFoundError:
-    files = None
+    files = scripts = None
+import hush
 print(json.dumps({
     "hush_file": spec.origin,
+    "version": hush.__version__,
     "plugins": sorted(p.tapname for p in getPlugins(IServiceMaker)),
     "files": files,
+    "scripts": scripts,
     "twisted_plugins_init": twisted.plugins.__file__,
 }))
 """
@@ -97,3 +103,35 @@ def test_every_module_is_shipped(installed):
     for path in (REPO / "hush").rglob("*.py"):
         relative = path.relative_to(REPO).as_posix()
         assert relative in files, f"{relative} is missing from the installed distribution"
+
+
+def test_console_scripts_are_declared(installed):
+    assert installed["scripts"] == [["hush", "hush.cli:main"],
+                                    ["hush-check-aof", "hush.check_aof:main"]]
+
+
+def _installed_run(*argv: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(list(argv), cwd="/", env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("command", [["hush"], ["python", "-m", "hush"]])
+def test_installed_hush_command_runs(installed, command):
+    bin_dir = Path(sys.executable).parent
+    argv = ([sys.executable, *command[1:]] if command[0] == "python"
+            else [str(bin_dir / command[0])])
+    version = _installed_run(*argv, "--version")
+    assert (version.returncode, version.stdout) == (0, f"hush {installed['version']}\n")
+    usage = _installed_run(*argv, "--help")
+    assert usage.returncode == 0 and usage.stdout.startswith("Usage: hush ")
+
+
+def test_installed_hush_check_aof_runs(installed, tmp_path):
+    script = str(Path(sys.executable).with_name("hush-check-aof"))
+    assert _installed_run(script).stdout == "Usage: hush-check-aof [--fix] <file.aof>\n"
+    aof = tmp_path / "appendonly.aof"
+    aof.write_bytes(b"*1\r\n$4\r\nPING\r\n")
+    result = _installed_run(script, str(aof))
+    assert result.returncode == 0
+    assert result.stdout.endswith(f"AOF {aof} is valid\n")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hiredis
 import pytest
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.testing import StringTransport
 
 from hush.slowlog import entry_argv, redacted_argv
 from tests.support import FakeServer
@@ -95,6 +97,23 @@ def test_debug_local_and_subcommands():
     assert str(client.call("DEBUG", "OBJECT", "nokey")) == "ERR no such key"
     assert str(client.call("DEBUG", "NOPE")) == (
         "ERR unknown subcommand or wrong number of arguments for 'NOPE'. Try DEBUG HELP.")
+
+
+@pytest.mark.parametrize(("host", "allowed"), [
+    ("127.0.0.2", True), ("::1", True), ("::ffff:127.0.0.1", True),
+    ("192.0.2.7", False), ("::ffff:192.0.2.7", False),
+])
+def test_debug_local_means_loopback_as_for_protected_mode(host, allowed):
+    server = FakeServer(enable_debug_command="local", protected_mode=False)
+    transport = StringTransport(peerAddress=(IPv6Address if ":" in host else IPv4Address)(
+        "TCP", host, 50000))
+    protocol = server.factory.buildProtocol(None)
+    protocol.makeConnection(transport)
+    protocol.dataReceived(b"DEBUG SLEEP 0\r\n")
+    reply = transport.value()
+    assert (reply == b"+OK\r\n") is allowed, reply
+    if not allowed:
+        assert reply.startswith(b"-ERR DEBUG command not allowed.")
 
 
 def test_debug_set_active_expire():

@@ -102,9 +102,11 @@ def test_make_service_one_listener_per_port():
     listeners = [s for s in services if isinstance(s, StreamServerEndpointService)]
     # Plus the startup log (hush.startup), last so it logs once listeners are up.
     assert len(stores) == 1 and len(listeners) == 2 and len(services) == 4
-    assert isinstance(listeners[0].endpoint, TCP4ServerEndpoint)
-    assert listeners[0].endpoint._port == 7000
-    assert isinstance(listeners[1].endpoint, UNIXServerEndpoint)
+    # hush.listeners wraps each endpoint to learn the port it gets.
+    endpoints = [listener.endpoint.wrapped for listener in listeners]
+    assert isinstance(endpoints[0], TCP4ServerEndpoint)
+    assert endpoints[0]._port == 7000
+    assert isinstance(endpoints[1], UNIXServerEndpoint)
     store = stores[0].store
     assert len(store.dbs) == 4
     assert store.maxkeys == 5
@@ -116,7 +118,7 @@ def test_make_service_default_port():
     listeners = [s for s in children(makeService(parse()))
                  if isinstance(s, StreamServerEndpointService)]
     assert len(listeners) == 1
-    endpoint = listeners[0].endpoint
+    endpoint = listeners[0].endpoint.wrapped
     assert endpoint._port == 6379
     assert endpoint._interface == "127.0.0.1"
 

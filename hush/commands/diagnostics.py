@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from hush.auth import is_local
 from hush.commands.args import parse_float, parse_int
 from hush.commands.keys import ENCODINGS, string_encoding
 from hush.commands.table import command, container
@@ -113,9 +114,8 @@ def _debug_allowed(ctx) -> bool:
     if setting == "yes":
         return True
     if setting == "local":
-        peer = ctx.transport.getPeer() if ctx.transport is not None else None
-        host = getattr(peer, "host", None)
-        return host is None or host in ("127.0.0.1", "::1")
+        # Redis's islocalClient: the same test as protected mode's.
+        return ctx.transport is None or is_local(ctx.transport.getPeer())
     return False
 
 
