@@ -214,6 +214,20 @@ def test_sparse_promotes_to_dense_past_the_limit():
     assert hll.pfdebug_encoding(small) == b"sparse"
 
 
+def test_a_run_longer_than_32_promotes_to_dense(monkeypatch):
+    # No element found by chance hashes to a run over 32 (one in 2**32), so
+    # the hash is replaced: VAL opcodes hold at most 32.
+    value, _ = hll.pfadd(None, [b"a", b"b", b"c"])
+    before, _ = hll.pfdebug_getreg(value)
+    monkeypatch.setattr(hll, "pattern_length", lambda element: (5, 40))
+    dense, changed = hll.pfadd(value, [b"anything"])
+    assert changed and hll.pfdebug_encoding(dense) == b"dense"
+    registers, _ = hll.pfdebug_getreg(dense)
+    assert registers[5] == 40
+    assert registers[:5] + registers[6:] == before[:5] + before[6:]
+    assert dense[15] & 0x80  # the cached cardinality is stale
+
+
 def test_pfadd_unchanged_returns_the_same_value():
     value, changed = hll.pfadd(None, [b"a", b"b"])
     assert changed
