@@ -21,13 +21,13 @@ leave Hush about the same room for data.
 
 from __future__ import annotations
 
-import random
 from collections import deque
 from itertools import islice
 from sys import getsizeof
 from typing import TYPE_CHECKING, Any
 
 from hush.errors import CommandError
+from hush.eviction import choose_victim
 from hush.store import Database, Store
 from hush.zset import ZSet
 
@@ -160,10 +160,10 @@ class TrackedDatabase(Database):
         Database._remove(self, key)
         self.store.memory_tracker.forget(self, key)
 
-    def _evict(self) -> None:
-        key = next(iter(self.data))
-        Database._evict(self)
+    def _evict(self, key: bytes | None = None) -> tuple[bytes, Any]:
+        key, value = Database._evict(self, key)
         self.store.memory_tracker.forget(self, key)
+        return key, value
 
     def _expire_if_due(self, key: bytes) -> bool:
         expired = Database._expire_if_due(self, key)
@@ -272,73 +272,15 @@ class MemoryManager:
         if tracker is None:
             return True
         limit = self.settings.maxmemory
-        stats = self.store.stats
+        store = self.store
         while BASELINE + tracker.used > limit:
-            victim = self._victim(self.settings.maxmemory_policy)
+            victim = choose_victim(store, self.settings.maxmemory_policy, store.dbs,
+                                   self.settings.maxmemory_samples)
             if victim is None:
                 return False
             db, key = victim
-            db._remove(key)
-            stats.evicted_keys += 1
+            db._evict(key)
         return True
-
-    def _victim(self, policy: str) -> tuple[Database, bytes] | None:
-        dbs = self.store.dbs
-        if policy == "allkeys-lru":
-            # Each database's OrderedDict head is its least recently used key;
-            # across databases the older access stamp wins.
-            best = None
-            for db in dbs:
-                if db.data:
-                    key = next(iter(db.data))
-                    stamp = db.atime.get(key, 0)
-                    if best is None or stamp < best[0]:
-                        best = (stamp, db, key)
-            return None if best is None else (best[1], best[2])
-        if policy == "allkeys-random":
-            sized = [db for db in dbs if db.data]
-            while sized:
-                db = random.choices(sized, weights=[len(db.data) for db in sized])[0]
-                key = db.random_key()
-                if key is not None:
-                    return db, key
-                sized = [db for db in sized if db.data]
-            return None
-        if policy in ("volatile-lru", "volatile-random", "volatile-ttl"):
-            candidates = self._volatile_sample(policy)
-            if not candidates:
-                return None
-            if policy == "volatile-random":
-                _deadline, db, key = random.choice(candidates)
-            elif policy == "volatile-ttl":
-                _deadline, db, key = min(candidates, key=lambda c: c[0])
-            else:
-                _deadline, db, key = min(candidates, key=lambda c: c[1].atime.get(c[2], 0))
-            return db, key
-        return None  # noeviction
-
-    def _volatile_sample(self, policy: str) -> list[tuple[int, Database, bytes]]:
-        """maxmemory-samples keys with a TTL: random ones from the expiry heap,
-        the soonest deadline (for volatile-ttl), and, should those all be
-        stale, the first ones of each database's expires map."""
-        dbs = self.store.dbs
-        count = self.settings.maxmemory_samples
-        entries = self.store.expiry.sample(count)
-        if policy == "volatile-ttl":
-            earliest = self.store.expiry.earliest()
-            if earliest is not None:
-                entries.append(earliest)
-        found = {}
-        for deadline, index, key in entries:
-            db = dbs[index]
-            if db.expires.get(key) == deadline and key in db.data:
-                found[(index, key)] = (deadline, db, key)
-        if not found:
-            for db in dbs:
-                for key, deadline in islice(db.expires.items(), count):
-                    if key in db.data:
-                        found[(db.index, key)] = (deadline, db, key)
-        return list(found.values())
 
 
 def _queues_denyoom(client: RedisProtocol) -> bool:

@@ -224,17 +224,31 @@ class Database:
         self.expires = {}
         self.atime = {}
 
-    def _evict(self) -> None:
-        key, _value = self.data.popitem(last=False)
+    def _evict(self, key: bytes | None = None) -> tuple[bytes, Any]:
+        """Remove ``key`` (default: the least recently used) as Redis evicts:
+        counted, WATCH spoiled, a DEL to the AOF. Returns the key and its value.
+
+        Not counted in ``dirty``: the eviction is propagated on its own, and
+        the command that caused it did not write it.
+        """
+        if key is None:
+            key, value = self.data.popitem(last=False)
+        else:
+            value = self.data.pop(key)
         self.atime.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
-        self.store.stats.evicted_keys += 1
-        if self.store.watched_keys:
-            self.store.touch(self.index, key)
-        if self.store.propagator is not None:
+        store = self.store
+        store.stats.evicted_keys += 1
+        if store.blocking_keys:
+            # An evicted stream wakes its XREADGROUP waiters with an error.
+            store.signal_ready(self.index, key)
+        if store.watched_keys:
+            store.touch(self.index, key)
+        if store.propagator is not None:
             # Redis propagates an eviction as a DEL of the key.
-            self.store.propagator.deleted(self.index, key)
+            store.propagator.deleted(self.index, key)
+        return key, value
 
     # -- time to live ------------------------------------------------------
 
