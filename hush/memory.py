@@ -14,8 +14,8 @@ maxkeys evicts in the store, when a write adds a key (:mod:`hush.store`).
 Only while a database is at maxkeys under a policy that may have nothing to
 evict (``noeviction``, ``volatile-*``) do connections take the slow path too:
 there a ``denyoom`` command that names a key the database does not hold is
-refused with the same OOM error, worded for keys, before it runs -- in MULTI
-and at EXEC as for maxmemory.
+refused with the same OOM error, worded for keys, before it runs -- in MULTI,
+at EXEC and in scripts as for maxmemory.
 
 The estimate is what CPython would need for the keys and values: a key's
 size is its bytes object plus a dictionary entry's bookkeeping, a value's is
@@ -58,6 +58,9 @@ OOM = "OOM command not allowed when used memory > 'maxmemory'."
 
 #: Redis's OOM error, for a write that would add a key past maxkeys.
 OOM_KEYS = "OOM command not allowed when used keys > 'maxkeys'."
+
+#: Commands whose denyoom flag depends on the script they run (shebang flags).
+_SCRIPT_RUNNERS = frozenset(["eval", "evalsha", "eval_ro", "evalsha_ro"])
 
 _BYTES_BASE = getsizeof(b"")
 #: A key and a string value together, less their lengths (the common case, inlined).
@@ -204,6 +207,9 @@ class MemoryManager:
     @ivar limited: True while maxmemory is set or a database is full under a
         maxkeys policy that may refuse; connections take their gated dispatch
         path then.
+    @ivar pre_command_oom: whether the last admitted command found memory
+        over maxmemory with nothing to evict (Redis's pre_command_oom_state:
+        what a script's first write is judged by).
     """
 
     def __init__(self, server: StoreService) -> None:
@@ -212,6 +218,7 @@ class MemoryManager:
         self.settings = server.settings
         self.tracker: Tracker | None = None
         self.limited = False
+        self.pre_command_oom = False
         settings = self.settings
         settings.on_change("maxmemory", self._limit_changed)
         store = self.store
@@ -294,11 +301,11 @@ class MemoryManager:
             return None
         name = (cmd.parent or cmd).name
         tracker = self.tracker
-        out_of_memory = (
+        self.pre_command_oom = (
             tracker is not None and BASELINE + tracker.used > self.settings.maxmemory
             and not self.evict()
         )
-        if out_of_memory:
+        if self.pre_command_oom:
             if name == "exec":
                 if client.in_multi and self._queue_refused(client, self._denies_oom):
                     return self._abort(client, OOM)
@@ -317,9 +324,27 @@ class MemoryManager:
                 return CommandError(OOM_KEYS)
         return None
 
+    def script_refusal(self, client: Any, cmd: Any, argv: list[bytes]) -> CommandError | None:
+        """The OOM error for a script's first write that may add data, or None.
+
+        A script that has not written yet is stopped there, as Redis does: if
+        memory was over maxmemory when it started, or if this command would
+        add a key to a database at maxkeys with nothing to evict.
+        """
+        if "denyoom" not in cmd.flags or self.store.loading:
+            return None
+        if self.tracker is not None and self.pre_command_oom:
+            return CommandError(OOM)
+        if self.store.full and self._adds_key(client.db, cmd, argv):
+            return CommandError(OOM_KEYS)
+        return None
+
     def _denies_oom(self, _db: Database, cmd: Any, argv: list[bytes]) -> bool:
-        """Redis's denyoom flag of this call."""
-        return "denyoom" in cmd.flags
+        """Redis's denyoom flag of this call: a script with a shebang and
+        neither allow-oom nor no-writes makes EVAL one too."""
+        if "denyoom" in cmd.flags:
+            return True
+        return cmd.name in _SCRIPT_RUNNERS and self.server.scripts.denies_oom(argv)
 
     def _adds_key(self, db: Database, cmd: Any, argv: list[bytes]) -> bool:
         """True if this may-add-data command names a key ``db`` does not hold,

@@ -190,6 +190,36 @@ def test_exec_checks_queued_writes_against_the_database_they_select():
     assert client.call("EXEC") == [b"OK", b"OK"]
 
 
+def test_scripts_are_refused_before_their_first_write_only():
+    server = full_server("noeviction", maxkeys=2)
+    client = server.client()
+    client.call("MSET", "a", "1", "b", "1")
+    reply = error_of(client.call("EVAL", "return redis.call('SET', KEYS[1], 'v')", 1, "new"))
+    assert reply.startswith(OOM_KEYS + " script: ")
+    assert error_of(client.call(
+        "EVAL", "return redis.pcall('SET', KEYS[1], 'v')", 1, "new")) == OOM_KEYS
+    # Writing a key it holds is fine; after a write the script is not stopped
+    # half-way (Redis's rule), so it may pass the limit by what it adds.
+    assert client.call("EVAL", "redis.call('SET', 'a', '2') return redis.call('SET', 'c', 'v')",
+                       0) == b"OK"
+    assert keys(server) == {b"a", b"b", b"c"}
+
+
+def test_scripts_with_a_shebang_are_refused_up_front_unless_allow_oom():
+    server = full_server("noeviction", maxkeys=1)
+    client = server.client()
+    client.call("SET", "a", "1")
+    body = "#!lua\nreturn redis.call('SET', KEYS[1], 'v')"
+    assert error_of(client.call("EVAL", body, 1, "new")) == OOM_KEYS
+    sha = client.call("SCRIPT", "LOAD", body).decode()
+    assert error_of(client.call("EVALSHA", sha, 1, "new")) == OOM_KEYS
+    assert client.call("EVAL", body, 1, "a") == b"OK"
+    assert client.call("EVAL", "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])",
+                       1, "new") is None
+    allowed = "#!lua flags=allow-oom\nreturn redis.call('SET', KEYS[1], 'v')"
+    assert client.call("EVAL", allowed, 1, "new") == b"OK"
+
+
 def test_volatile_policy_refuses_once_no_key_has_a_ttl():
     server = full_server("volatile-lru", maxkeys=2)
     client = server.client()
