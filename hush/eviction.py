@@ -1,9 +1,12 @@
-# -*- test-case-name: tests.test_memory -*-
-"""Eviction policies: which key a policy gives up.
+# -*- test-case-name: tests.test_eviction -*-
+"""Eviction policies, shared by maxkeys (one database) and maxmemory (all of them).
 
 :func:`choose_victim` picks the key a policy gives up -- Redis's policy names
 (``allkeys-lru``, ``volatile-lru``, ``allkeys-random``, ``volatile-random``,
 ``volatile-ttl``, ``noeviction``) -- among the databases it is given.
+:class:`EvictionLog` says in the log that keys are being evicted: the first
+time with what to change to stop it, then at most once a minute with a count,
+so a queue lost to the capacity is never lost silently.
 """
 
 from __future__ import annotations
@@ -11,16 +14,31 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
 
 if TYPE_CHECKING:
     from hush.store import Database, Store
+
+log = Logger()
 
 #: Policies that may evict any key; they never have to refuse a write.
 ALLKEYS = frozenset(["allkeys-lru", "allkeys-random"])
 
 #: Policies that evict only keys with a TTL.
 VOLATILE = frozenset(["volatile-lru", "volatile-random", "volatile-ttl"])
+
+#: What each policy gives up, for the log.
+_WHAT = {
+    "allkeys-lru": "the least recently used key",
+    "allkeys-random": "a random key",
+    "volatile-lru": "the least recently used key with a TTL",
+    "volatile-random": "a random key with a TTL",
+    "volatile-ttl": "the key with the nearest TTL",
+}
+
 
 def choose_victim(
     store: Store, policy: str, dbs: Sequence[Database], samples: int,
@@ -97,3 +115,70 @@ def _volatile_sample(
                 if key in db.data:
                     found[(db.index, key)] = (deadline, db, key)
     return list(found.values())
+
+
+def printable_key(key: bytes, limit: int = 64) -> str:
+    """A key as the log shows it: escaped, and cut at ``limit`` bytes."""
+    text = key[:limit].decode("utf-8", "backslashreplace")
+    return text + "..." if len(key) > limit else text
+
+
+class EvictionLog:
+    """Tells the log that maxkeys evicts keys: a warning, then one count a minute.
+
+    The first eviction logs which key went, why, and the settings that stop
+    it. Later ones are counted; a timer on the injected clock logs the count
+    a minute after the last line, and only if there is something to report.
+    """
+
+    #: Seconds between two summary lines, at the least.
+    INTERVAL = 60.0
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self.clock = clock
+        self.warned = False
+        #: Evictions not yet reported.
+        self.pending = 0
+        self._timer: IDelayedCall | None = None
+
+    def evicted(self, store: Store, db: Database, key: bytes, value: Any) -> None:
+        """One key of ``db`` was evicted for maxkeys (``value`` was its value)."""
+        if self.warned:
+            self.pending += 1
+            if self._timer is None:
+                self._timer = self.clock.callLater(self.INTERVAL, self._report)
+            return
+        self.warned = True
+        from hush.store import type_name
+
+        policy = store.maxkeys_policy
+        log.warn(
+            "Database {db} reached maxkeys ({maxkeys} keys): evicted {what}, "
+            "'{key}' (a {type}), by maxkeys-policy {policy}. Evicted keys are gone "
+            "for good, queues included. To keep every key, set 'maxkeys 0' (no "
+            "limit), 'maxkeys-policy volatile-lru' (evict only keys with a TTL) or "
+            "'maxkeys-policy noeviction' (refuse new keys with an OOM error): in the "
+            "config file, as --maxkeys / --maxkeys-policy, or with CONFIG SET. "
+            "Further evictions are counted here at most once a minute.",
+            db=db.index, maxkeys=store.maxkeys, what=_WHAT.get(policy, "a key"),
+            key=printable_key(key), type=type_name(value).decode(), policy=policy,
+        )
+        self._timer = self.clock.callLater(self.INTERVAL, self._report)
+
+    def _report(self) -> None:
+        self._timer = None
+        if not self.pending:
+            return
+        log.warn(
+            "maxkeys: {count} more key(s) evicted in the last {seconds} seconds "
+            "(see 'maxkeys' and 'maxkeys-policy' to stop it).",
+            count=self.pending, seconds=int(self.INTERVAL),
+        )
+        self.pending = 0
+        self._timer = self.clock.callLater(self.INTERVAL, self._report)
+
+    def stop(self) -> None:
+        """Cancel the pending summary (the service stops)."""
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None

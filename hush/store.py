@@ -26,7 +26,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from hush.cursors import CursorRegistry
 from hush.errors import WrongType
-from hush.eviction import ALLKEYS, choose_victim
+from hush.eviction import ALLKEYS, EvictionLog, choose_victim
 from hush.expiry import ExpiryScheduler
 from hush.glob import compile_glob
 
@@ -359,6 +359,7 @@ class Store:
         #: Called when :attr:`full` gains its first database (the server
         #: sends every connection through its admission checks then).
         self.on_full: Callable[[], None] | None = None
+        self.evictions = EvictionLog(clock)
         self.stats = Stats()
         self.expiry = ExpiryScheduler(clock, self._expire_due, self._deadline_is_current)
         self.dbs = [Database(self, index) for index in range(databases)]
@@ -402,7 +403,8 @@ class Store:
             # The default, inlined (once per new key at the limit): the head is
             # the least recently used key, never the one just added.
             while len(data) > maxkeys:
-                db._evict()
+                evicted, value = db._evict()
+                self.evictions.evicted(self, db, evicted, value)
             return
         if len(data) > maxkeys:
             self._shrink(db, key)
@@ -415,12 +417,13 @@ class Store:
         policy = self.maxkeys_policy
         while len(data) > self.maxkeys:
             if policy == "allkeys-lru":
-                db._evict()
+                key, value = db._evict()
             else:
                 found = choose_victim(self, policy, [db], self.samples, keep)
                 if found is None:
                     return
-                db._evict(found[1])
+                key, value = db._evict(found[1])
+            self.evictions.evicted(self, db, key, value)
 
     def _note_full(self, db: Database) -> None:
         if db.index not in self.full:
@@ -519,5 +522,6 @@ class Store:
         return self.dbs[db_index].expires.get(key) == deadline
 
     def stop(self) -> None:
-        """Stop the expiry timer."""
+        """Stop the expiry timer and the eviction summaries."""
         self.expiry.stop()
+        self.evictions.stop()

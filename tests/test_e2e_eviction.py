@@ -1,11 +1,23 @@
-"""maxkeys-policy end to end: a twistd process and redis-py."""
+"""maxkeys-policy end to end: a twistd process, redis-py, and what the log says."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 import redis
 
 from tests.support import start_hush
+
+
+def wait_for_output(proc, text: str, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        output = proc.output()
+        if text in output:
+            return output
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not in the log after {timeout}s:\n{proc.output()}")
 
 
 def test_noeviction_keeps_the_queue_and_refuses_new_keys():
@@ -34,6 +46,9 @@ def test_noeviction_keeps_the_queue_and_refuses_new_keys():
         client.set("c", "1")
         assert client.exists("rq:queue:default") == 0
         assert client.info("stats")["evicted_keys"] == 1
+        output = wait_for_output(proc, "reached maxkeys")
+        assert "'rq:queue:default' (a list)" in output
+        assert "maxkeys-policy noeviction" in output
         client.close()
     finally:
         proc.stop()

@@ -1,4 +1,4 @@
-"""maxkeys-policy: what a full database evicts, the OOM refusals, CONFIG SET."""
+"""maxkeys-policy: what a full database evicts, the OOM refusals, the log, CONFIG SET."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from hush.eviction import choose_victim
+from hush.eviction import EvictionLog, choose_victim
 from hush.memory import OOM_KEYS
 from tests.support import FakeServer, data, error_of
 
@@ -374,3 +374,74 @@ def test_blocked_list_clients_are_served_by_a_push_that_evicts():
     assert client.call("RPUSH", "jobs", "job-1") == 1
     assert waiter.replies() == [[b"jobs", b"job-1"]]
     assert keys(server) == {b"b"}
+
+
+# -- the log -------------------------------------------------------------------------------------
+
+
+def messages(logged: list[dict]) -> list[str]:
+    from twisted.logger import formatEvent
+
+    return [formatEvent(event) for event in logged if "maxkeys" in event.get("log_format", "")]
+
+
+def test_the_first_eviction_is_logged_then_one_count_a_minute(logged):
+    server = FakeServer(maxkeys=2)
+    client = server.client()
+    client.call("RPUSH", "rq:queue:default", "job-1")
+    client.call("SET", "a", "1")
+    client.call("SET", "b", "1")
+    [warning] = messages(logged)
+    assert "Database 0 reached maxkeys (2 keys)" in warning
+    assert "'rq:queue:default' (a list)" in warning and "allkeys-lru" in warning
+    assert "'maxkeys 0'" in warning and "'maxkeys-policy noeviction'" in warning
+    assert "CONFIG SET" in warning
+    for i in range(5):
+        client.call("SET", f"k{i}", "1")
+    assert len(messages(logged)) == 1
+    server.clock.advance(59)
+    assert len(messages(logged)) == 1
+    server.clock.advance(1)
+    summary = messages(logged)[1]
+    assert "5 more key(s) evicted in the last 60 seconds" in summary
+    # Nothing evicted since: no line, and no timer left running.
+    server.clock.advance(600)
+    assert len(messages(logged)) == 2
+    assert not server.clock.getDelayedCalls()
+    client.call("SET", "k9", "1")
+    server.clock.advance(60)
+    assert "1 more key(s) evicted" in messages(logged)[2]
+
+
+def test_the_log_shows_unprintable_keys_escaped_and_cut(logged):
+    server = FakeServer(maxkeys=1)
+    client = server.client()
+    client.call("SET", b"\xff" + b"k" * 100, "1")
+    client.call("SET", "b", "1")
+    [warning] = messages(logged)
+    assert "'\\xff" + "k" * 63 + "...' (a string)" in warning
+
+
+def test_eviction_log_stops_with_the_store():
+    server = FakeServer(maxkeys=1)
+    client = server.client()
+    client.call("SET", "a", "1")
+    client.call("SET", "b", "1")
+    assert server.clock.getDelayedCalls()
+    server.service.store.stop()
+    assert not [call for call in server.clock.getDelayedCalls() if call.active()]
+
+
+def test_eviction_log_counts_alone():
+    from twisted.internet.task import Clock
+
+    clock = Clock()
+    log = EvictionLog(clock)
+    store = FakeServer(maxkeys=1).service.store
+    db = store.dbs[0]
+    log.evicted(store, db, b"k", b"v")
+    log.evicted(store, db, b"k", b"v")
+    log.evicted(store, db, b"k", b"v")
+    assert log.pending == 2
+    clock.advance(60)
+    assert log.pending == 0
