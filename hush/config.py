@@ -45,6 +45,7 @@ class Settings:
     bind: str = "127.0.0.1"
     databases: int = 16
     maxkeys: int = 1000
+    maxkeys_policy: str = "allkeys-lru"
     maxclients: int = 10000
     timeout: int = 0
     proto_max_bulk_len: int = 512 * 1024 * 1024
@@ -533,7 +534,9 @@ TABLE: tuple[Setting, ...] = (
             doc="Permissions (octal) of the UNIX socket."),
     Setting("databases", Int(1, INT_MAX), mutable=False, doc="Number of databases."),
     Setting("maxkeys", Int(0, INT_MAX),
-            doc="Hush's own: LRU capacity of each database in keys (0: unlimited)."),
+            doc="Hush's own: capacity of each database in keys (0: unlimited)."),
+    Setting("maxkeys-policy", Enum(*POLICIES),
+            doc="Hush's own: what a database at maxkeys evicts for a new key."),
     Setting("maxclients", Int(1, UINT_MAX), doc="Most simultaneous client connections."),
     Setting("timeout", Int(0, INT_MAX), doc="Close a client idle this many seconds (0: never)."),
     Setting("protected-mode", Bool(), doc="Refuse remote clients when no password is set."),
@@ -566,7 +569,7 @@ TABLE: tuple[Setting, ...] = (
     Setting("maxmemory", Memory(), doc="Memory limit of the dataset (0: none)."),
     Setting("maxmemory-policy", Enum(*POLICIES), doc="What to evict at the memory limit."),
     Setting("maxmemory-samples", Int(1, INT_MAX),
-            doc="Keys sampled per eviction by the volatile-lru/-ttl policies."),
+            doc="Keys sampled per eviction by the volatile policies (maxmemory, maxkeys)."),
 )
 
 #: Name or alias -> setting.

@@ -1,14 +1,21 @@
 # -*- test-case-name: tests.test_memory -*-
-"""maxmemory: a running estimate of the dataset's size, and eviction by policy.
+"""Admission by capacity: maxmemory (an estimate of the dataset's size) and maxkeys.
 
-Tracking costs nothing until ``maxmemory`` is set: then every database (and
-the store) switches to a subclass whose writes also keep a per-key size
-estimate up to date (:class:`TrackedDatabase`), the keyspace is measured
-once, and every connection's dispatcher takes its slow path (``_gate``),
-where :meth:`MemoryManager.admit` evicts keys before a command while the
-estimate is over the limit, or refuses a ``denyoom`` command with Redis's OOM
-error when nothing (more) can be evicted. Setting ``maxmemory`` back to 0
-switches all of it off again.
+maxmemory tracking costs nothing until ``maxmemory`` is set: then every
+database (and the store) switches to a subclass whose writes also keep a
+per-key size estimate up to date (:class:`TrackedDatabase`), the keyspace is
+measured once, and every connection's dispatcher takes its slow path
+(``_gate``), where :meth:`MemoryManager.admit` evicts keys before a command
+while the estimate is over the limit, or refuses a ``denyoom`` command with
+Redis's OOM error when nothing (more) can be evicted. Setting ``maxmemory``
+back to 0 switches all of it off again.
+
+maxkeys evicts in the store, when a write adds a key (:mod:`hush.store`).
+Only while a database is at maxkeys under a policy that may have nothing to
+evict (``noeviction``, ``volatile-*``) do connections take the slow path too:
+there a ``denyoom`` command that names a key the database does not hold is
+refused with the same OOM error, worded for keys, before it runs -- in MULTI,
+at EXEC and in scripts as for maxmemory.
 
 The estimate is what CPython would need for the keys and values: a key's
 size is its bytes object plus a dictionary entry's bookkeeping, a value's is
@@ -21,13 +28,13 @@ leave Hush about the same room for data.
 
 from __future__ import annotations
 
-import random
 from collections import deque
 from itertools import islice
 from sys import getsizeof
 from typing import TYPE_CHECKING, Any
 
 from hush.errors import CommandError
+from hush.eviction import choose_victim
 from hush.store import Database, Store
 from hush.zset import ZSet
 
@@ -48,6 +55,12 @@ SAMPLE = 16
 _MULTI_EXEMPT = frozenset(["exec", "discard", "quit", "reset"])
 
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
+
+#: Redis's OOM error, for a write that would add a key past maxkeys.
+OOM_KEYS = "OOM command not allowed when used keys > 'maxkeys'."
+
+#: Commands whose denyoom flag depends on the script they run (shebang flags).
+_SCRIPT_RUNNERS = frozenset(["eval", "evalsha", "eval_ro", "evalsha_ro"])
 
 _BYTES_BASE = getsizeof(b"")
 #: A key and a string value together, less their lengths (the common case, inlined).
@@ -160,10 +173,10 @@ class TrackedDatabase(Database):
         Database._remove(self, key)
         self.store.memory_tracker.forget(self, key)
 
-    def _evict(self) -> None:
-        key = next(iter(self.data))
-        Database._evict(self)
+    def _evict(self, key: bytes | None = None) -> tuple[bytes, Any]:
+        key, value = Database._evict(self, key)
         self.store.memory_tracker.forget(self, key)
+        return key, value
 
     def _expire_if_due(self, key: bytes) -> bool:
         expired = Database._expire_if_due(self, key)
@@ -188,10 +201,15 @@ class TrackedStore(Store):
 
 
 class MemoryManager:
-    """The maxmemory limit of one server: tracking, eviction and OOM refusals.
+    """The capacity limits of one server: maxmemory tracking, eviction and OOM
+    refusals, and the maxkeys settings with their refusals.
 
-    @ivar limited: True while maxmemory is set; connections take their
-        gated dispatch path then.
+    @ivar limited: True while maxmemory is set or a database is full under a
+        maxkeys policy that may refuse; connections take their gated dispatch
+        path then.
+    @ivar pre_command_oom: whether the last admitted command found memory
+        over maxmemory with nothing to evict (Redis's pre_command_oom_state:
+        what a script's first write is judged by).
     """
 
     def __init__(self, server: StoreService) -> None:
@@ -200,9 +218,18 @@ class MemoryManager:
         self.settings = server.settings
         self.tracker: Tracker | None = None
         self.limited = False
-        self.settings.on_change("maxmemory", self._limit_changed)
-        if self.settings.maxmemory:
-            self._limit_changed(self.settings.maxmemory)
+        self.pre_command_oom = False
+        settings = self.settings
+        settings.on_change("maxmemory", self._limit_changed)
+        store = self.store
+        store.maxkeys_policy = settings.maxkeys_policy
+        store.samples = settings.maxmemory_samples
+        store.on_full = self._update_limited
+        settings.on_change("maxkeys", self._maxkeys_changed)
+        settings.on_change("maxkeys-policy", self._maxkeys_changed)
+        settings.on_change("maxmemory-samples", self._samples_changed)
+        if settings.maxmemory:
+            self._limit_changed(settings.maxmemory)
 
     # -- switching on and off ------------------------------------------------
 
@@ -211,12 +238,30 @@ class MemoryManager:
             self._start()
         elif not limit and self.tracker is not None:
             self._stop()
-        self.limited = bool(limit)
-        for client in list(self.server.clients.values()):
-            client.update_gate()
+        self._update_limited()
         if limit:
             # Redis starts evicting as soon as the limit is lowered.
             self.evict()
+
+    def _maxkeys_changed(self, _value: Any) -> None:
+        store = self.store
+        store.maxkeys = self.settings.maxkeys
+        store.maxkeys_policy = self.settings.maxkeys_policy
+        # Lowering maxkeys evicts at once, as lowering maxmemory does.
+        store.enforce_maxkeys()
+        self._update_limited()
+
+    def _samples_changed(self, samples: int) -> None:
+        self.store.samples = samples
+
+    def _update_limited(self) -> None:
+        """Recompute :attr:`limited`; tell every connection when it changed."""
+        limited = bool(self.settings.maxmemory) or bool(self.store.full)
+        if limited == self.limited:
+            return
+        self.limited = limited
+        for client in list(self.server.clients.values()):
+            client.update_gate()
 
     def _start(self) -> None:
         store = self.store
@@ -240,31 +285,106 @@ class MemoryManager:
         tracker = self.tracker
         return None if tracker is None else BASELINE + tracker.used
 
-    # -- eviction ------------------------------------------------------------
+    # -- admission -------------------------------------------------------------
 
-    def admit(self, client: RedisProtocol, cmd: Any) -> CommandError | None:
-        """Before a command: evict while over the limit; the error if it must be refused.
+    def admit(self, client: RedisProtocol, cmd: Any, argv: list[bytes]) -> CommandError | None:
+        """Before a command: evict while over maxmemory; the error if it must be refused.
 
-        As in Redis: a ``denyoom`` command is refused, and so is every command
-        queued in MULTI but EXEC/DISCARD/QUIT/RESET; EXEC of a transaction that
-        holds a ``denyoom`` command discards it.
+        As in Redis: out of memory, a ``denyoom`` command is refused, and so is
+        every command queued in MULTI but EXEC/DISCARD/QUIT/RESET; EXEC of a
+        transaction that holds a ``denyoom`` command discards it. A database at
+        maxkeys with nothing to evict refuses ``denyoom`` commands (queued ones
+        included) that name a key it does not hold; EXEC of a transaction
+        holding one is discarded. The AOF being loaded is never refused.
         """
-        tracker = self.tracker
-        if tracker is None or BASELINE + tracker.used <= self.settings.maxmemory:
-            return None
-        if self.evict():
+        if self.store.loading:
             return None
         name = (cmd.parent or cmd).name
-        if name == "exec":
-            if client.in_multi and _queues_denyoom(client):
-                from hush.commands.transactions import end_transaction
-
-                end_transaction(client)
-                return CommandError(f"EXECABORT Transaction discarded because of: {OOM}")
-            return None
-        if "denyoom" in cmd.flags or (client.in_multi and name not in _MULTI_EXEMPT):
-            return CommandError(OOM)
+        tracker = self.tracker
+        self.pre_command_oom = (
+            tracker is not None and BASELINE + tracker.used > self.settings.maxmemory
+            and not self.evict()
+        )
+        if self.pre_command_oom:
+            if name == "exec":
+                if client.in_multi and self._queue_refused(client, self._denies_oom):
+                    return self._abort(client, OOM)
+            elif self._denies_oom(client.db, cmd, argv) or (
+                    client.in_multi and name not in _MULTI_EXEMPT):
+                return CommandError(OOM)
+        if self.store.full:
+            self.store.release_full()
+            if not self.store.full:
+                self._update_limited()
+                return None
+            if name == "exec":
+                if client.in_multi and self._queue_refused(client, self._adds_key):
+                    return self._abort(client, OOM_KEYS)
+            elif self._adds_key(client.db, cmd, argv):
+                return CommandError(OOM_KEYS)
         return None
+
+    def script_refusal(self, client: Any, cmd: Any, argv: list[bytes]) -> CommandError | None:
+        """The OOM error for a script's first write that may add data, or None.
+
+        A script that has not written yet is stopped there, as Redis does: if
+        memory was over maxmemory when it started, or if this command would
+        add a key to a database at maxkeys with nothing to evict.
+        """
+        if "denyoom" not in cmd.flags or self.store.loading:
+            return None
+        if self.tracker is not None and self.pre_command_oom:
+            return CommandError(OOM)
+        if self.store.full and self._adds_key(client.db, cmd, argv):
+            return CommandError(OOM_KEYS)
+        return None
+
+    def _denies_oom(self, _db: Database, cmd: Any, argv: list[bytes]) -> bool:
+        """Redis's denyoom flag of this call: a script with a shebang and
+        neither allow-oom nor no-writes makes EVAL one too."""
+        if "denyoom" in cmd.flags:
+            return True
+        return cmd.name in _SCRIPT_RUNNERS and self.server.scripts.denies_oom(argv)
+
+    def _adds_key(self, db: Database, cmd: Any, argv: list[bytes]) -> bool:
+        """True if this may-add-data command names a key ``db`` does not hold,
+        and ``db`` has no room for one (maxkeys)."""
+        if not self.store.cannot_grow(db) or not self._denies_oom(db, cmd, argv):
+            return False
+        data = db.data
+        return any(argv[index] not in data for index in cmd.key_positions(argv))
+
+    def _queue_refused(self, client: RedisProtocol, refused: Any) -> bool:
+        """True if ``refused(db, cmd, argv)`` holds for a command queued in MULTI."""
+        from hush.commands.table import lookup
+
+        dbs = self.store.dbs
+        db = client.db
+        for argv in client.multi_queue:
+            cmd = lookup(argv[0])
+            if cmd is None:
+                continue
+            if cmd.subcommands and len(argv) > 1:
+                cmd = cmd.subcommands.get(argv[1].lower(), cmd)
+            if cmd.name == "select" and len(argv) == 2:
+                # Later keys are checked against the database they will use.
+                try:
+                    index = int(argv[1])
+                except ValueError:
+                    continue
+                if 0 <= index < len(dbs):
+                    db = dbs[index]
+            elif refused(db, cmd, argv):
+                return True
+        return False
+
+    def _abort(self, client: RedisProtocol, error: str) -> CommandError:
+        from hush.commands.transactions import end_transaction
+
+        end_transaction(client)
+        return CommandError(f"EXECABORT Transaction discarded because of: {error}")
+
+    # -- eviction ------------------------------------------------------------
 
     def evict(self) -> bool:
         """Evict keys by the policy until under maxmemory; False if that was not possible."""
@@ -272,81 +392,12 @@ class MemoryManager:
         if tracker is None:
             return True
         limit = self.settings.maxmemory
-        stats = self.store.stats
+        store = self.store
         while BASELINE + tracker.used > limit:
-            victim = self._victim(self.settings.maxmemory_policy)
+            victim = choose_victim(store, self.settings.maxmemory_policy, store.dbs,
+                                   self.settings.maxmemory_samples)
             if victim is None:
                 return False
             db, key = victim
-            db._remove(key)
-            stats.evicted_keys += 1
+            db._evict(key)
         return True
-
-    def _victim(self, policy: str) -> tuple[Database, bytes] | None:
-        dbs = self.store.dbs
-        if policy == "allkeys-lru":
-            # Each database's OrderedDict head is its least recently used key;
-            # across databases the older access stamp wins.
-            best = None
-            for db in dbs:
-                if db.data:
-                    key = next(iter(db.data))
-                    stamp = db.atime.get(key, 0)
-                    if best is None or stamp < best[0]:
-                        best = (stamp, db, key)
-            return None if best is None else (best[1], best[2])
-        if policy == "allkeys-random":
-            sized = [db for db in dbs if db.data]
-            while sized:
-                db = random.choices(sized, weights=[len(db.data) for db in sized])[0]
-                key = db.random_key()
-                if key is not None:
-                    return db, key
-                sized = [db for db in sized if db.data]
-            return None
-        if policy in ("volatile-lru", "volatile-random", "volatile-ttl"):
-            candidates = self._volatile_sample(policy)
-            if not candidates:
-                return None
-            if policy == "volatile-random":
-                _deadline, db, key = random.choice(candidates)
-            elif policy == "volatile-ttl":
-                _deadline, db, key = min(candidates, key=lambda c: c[0])
-            else:
-                _deadline, db, key = min(candidates, key=lambda c: c[1].atime.get(c[2], 0))
-            return db, key
-        return None  # noeviction
-
-    def _volatile_sample(self, policy: str) -> list[tuple[int, Database, bytes]]:
-        """maxmemory-samples keys with a TTL: random ones from the expiry heap,
-        the soonest deadline (for volatile-ttl), and, should those all be
-        stale, the first ones of each database's expires map."""
-        dbs = self.store.dbs
-        count = self.settings.maxmemory_samples
-        entries = self.store.expiry.sample(count)
-        if policy == "volatile-ttl":
-            earliest = self.store.expiry.earliest()
-            if earliest is not None:
-                entries.append(earliest)
-        found = {}
-        for deadline, index, key in entries:
-            db = dbs[index]
-            if db.expires.get(key) == deadline and key in db.data:
-                found[(index, key)] = (deadline, db, key)
-        if not found:
-            for db in dbs:
-                for key, deadline in islice(db.expires.items(), count):
-                    if key in db.data:
-                        found[(db.index, key)] = (deadline, db, key)
-        return list(found.values())
-
-
-def _queues_denyoom(client: RedisProtocol) -> bool:
-    # EXEC is refused when its transaction holds a command that would be.
-    from hush.commands.table import lookup
-
-    for argv in client.multi_queue:
-        cmd = lookup(argv[0])
-        if cmd is not None and "denyoom" in cmd.flags:
-            return True
-    return False

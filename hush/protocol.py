@@ -642,9 +642,9 @@ class RedisProtocol(LineReceiver):
                 self.update_gate()
         memory = self.factory.service.memory
         if memory.limited and not self.exec_running:
-            refused = memory.admit(self, cmd)
+            refused = memory.admit(self, cmd, argv)
             if refused is not None:
-                return self._reject(refused)
+                return self._reject(refused, cmd)
         top = cmd.parent or cmd
         if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
             return self._reject(CommandError(

@@ -111,14 +111,16 @@ def _no_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
 class Script:
     """A compiled script: its body, SHA1 and shebang flags."""
 
-    __slots__ = ("sha", "body", "function", "shebang", "no_writes")
+    __slots__ = ("sha", "body", "function", "shebang", "no_writes", "allow_oom")
 
-    def __init__(self, sha: str, body: bytes, function: Any, shebang: bool, no_writes: bool):
+    def __init__(self, sha: str, body: bytes, function: Any, shebang: bool, no_writes: bool,
+                 allow_oom: bool = False):
         self.sha = sha
         self.body = body
         self.function = function
         self.shebang = shebang
         self.no_writes = no_writes
+        self.allow_oom = allow_oom
 
 
 class ScriptRun:
@@ -204,6 +206,11 @@ class ScriptClient(RedisProtocol):
         if "write" in flags or "may-replicate" in flags:
             if self.run.readonly:
                 return CommandError(_READONLY)
+            if "denyoom" in flags and not self.run.wrote and not self.run.script.allow_oom:
+                # Redis stops a script at the limits only before its first write.
+                refused = self.factory.service.memory.script_refusal(self, cmd, argv)
+                if refused is not None:
+                    return refused
             if "write" in flags:
                 self.run.wrote = True
         return None
@@ -339,6 +346,24 @@ class ScriptEngine:
             script = self.scripts[sha] = self._compile(sha, body)
         return script
 
+    def denies_oom(self, argv: list[bytes]) -> bool:
+        """True if the script of this EVAL/EVALSHA call declares flags without
+        allow-oom or no-writes: Redis then flags the call denyoom."""
+        if len(argv) < 2:
+            return False
+        if argv[0].lower().startswith(b"evalsha"):
+            script = self.scripts.get(argv[1].lower().decode("latin-1"))
+            if script is None:
+                return False
+            shebang, no_writes, allow_oom = script.shebang, script.no_writes, script.allow_oom
+        else:
+            try:
+                shebang, no_writes, _skip = _shebang(argv[1])
+            except CommandError:
+                return False
+            allow_oom = _allows_oom(argv[1])
+        return shebang and not (no_writes or allow_oom)
+
     def _compile(self, sha: str, body: bytes) -> Script:
         shebang, no_writes, skip = _shebang(body)
         helpers = self._runtime()
@@ -353,7 +378,7 @@ class ScriptEngine:
         # frame for error positions. Ours are Lua functions: the script's
         # tail calls become plain calls (same results, frame kept).
         function = helpers.load_compiled(untail(helpers.dump(function)))
-        return Script(sha, body, function, shebang, no_writes)
+        return Script(sha, body, function, shebang, no_writes, shebang and _allows_oom(body))
 
     def exists(self, sha: bytes) -> bool:
         """SCRIPT EXISTS for one SHA1 (any letter case)."""
@@ -738,6 +763,13 @@ def _shebang(body: bytes) -> tuple[bool, bool, int]:
                 raise CommandError(f"ERR Unexpected flag in script shebang: {_text(flag)}")
             no_writes = no_writes or flag == b"no-writes"
     return True, no_writes, end
+
+
+def _allows_oom(body: bytes) -> bool:
+    """True if a (valid) shebang line declares allow-oom."""
+    line = body[:body.find(b"\n")]
+    return any(b"allow-oom" in part[len(b"flags="):].split(b",")
+               for part in line.split()[1:])
 
 
 def _text(value: Any) -> str:

@@ -7,19 +7,26 @@ type (bytes for strings, deque for lists; families register theirs). Each
 (a read or write moves the key to the end, eviction takes the head) and an
 ``expires`` map of absolute deadlines in milliseconds. Expiry is lazy (every
 lookup checks the deadline) and active (:mod:`hush.expiry`).
+
+``maxkeys`` caps each database: a write that adds a key past it evicts one by
+``maxkeys_policy`` (:mod:`hush.eviction`). Under ``noeviction`` and the
+volatile policies a database may have nothing to evict; it is then noted in
+:attr:`Store.full`, and the dispatcher refuses writes that would add keys to
+it before they run (:mod:`hush.memory`).
 """
 
 from __future__ import annotations
 
 import random
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
 
 from hush.cursors import CursorRegistry
 from hush.errors import WrongType
+from hush.eviction import ALLKEYS, EvictionLog, choose_victim
 from hush.expiry import ExpiryScheduler
 from hush.glob import compile_glob
 
@@ -156,8 +163,8 @@ class Database:
                 self.expires.pop(key, None)
         else:
             data[key] = value
-            if store.maxkeys and len(data) > store.maxkeys:
-                self._evict()
+            if store.maxkeys and len(data) >= store.maxkeys:
+                store.capacity_reached(self, key)
         if store.blocking_keys:
             # A new value may serve waiters; an overwritten stream wakes its
             # XREADGROUP waiters with an error (Redis 7).
@@ -224,17 +231,31 @@ class Database:
         self.expires = {}
         self.atime = {}
 
-    def _evict(self) -> None:
-        key, _value = self.data.popitem(last=False)
+    def _evict(self, key: bytes | None = None) -> tuple[bytes, Any]:
+        """Remove ``key`` (default: the least recently used) as Redis evicts:
+        counted, WATCH spoiled, a DEL to the AOF. Returns the key and its value.
+
+        Not counted in ``dirty``: the eviction is propagated on its own, and
+        the command that caused it did not write it.
+        """
+        if key is None:
+            key, value = self.data.popitem(last=False)
+        else:
+            value = self.data.pop(key)
         self.atime.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
-        self.store.stats.evicted_keys += 1
-        if self.store.watched_keys:
-            self.store.touch(self.index, key)
-        if self.store.propagator is not None:
+        store = self.store
+        store.stats.evicted_keys += 1
+        if store.blocking_keys:
+            # An evicted stream wakes its XREADGROUP waiters with an error.
+            store.signal_ready(self.index, key)
+        if store.watched_keys:
+            store.touch(self.index, key)
+        if store.propagator is not None:
             # Redis propagates an eviction as a DEL of the key.
-            self.store.propagator.deleted(self.index, key)
+            store.propagator.deleted(self.index, key)
+        return key, value
 
     # -- time to live ------------------------------------------------------
 
@@ -317,14 +338,28 @@ def _islice_at(data: OrderedDict, index: int) -> Iterator[bytes]:
 class Store:
     """All databases, the expiry timer, and the state commands share.
 
-    @ivar maxkeys: LRU capacity of each database in keys (0: unlimited).
+    @ivar maxkeys: capacity of each database in keys (0: unlimited).
+    @ivar maxkeys_policy: what a database at maxkeys gives up for a new key
+        (Redis's policy names; see :mod:`hush.eviction`).
+    @ivar samples: keys with a TTL the volatile policies look at (maxmemory-samples).
+    @ivar full: indexes of databases at maxkeys whose policy may leave nothing
+        to evict (noeviction, volatile-*): while there are any, the dispatcher
+        checks writes against them (:meth:`cannot_grow`).
     @ivar blocking_keys: (db, key) -> waiters; set by :mod:`hush.blocking`.
     @ivar watched_keys: (db, key) -> watching clients; set by transactions.
     """
 
-    def __init__(self, clock: IReactorTime, databases: int = 16, maxkeys: int = 0) -> None:
+    def __init__(self, clock: IReactorTime, databases: int = 16, maxkeys: int = 0,
+                 maxkeys_policy: str = "allkeys-lru") -> None:
         self.clock = clock
         self.maxkeys = maxkeys
+        self.maxkeys_policy = maxkeys_policy
+        self.samples = 5
+        self.full: set[int] = set()
+        #: Called when :attr:`full` gains its first database (the server
+        #: sends every connection through its admission checks then).
+        self.on_full: Callable[[], None] | None = None
+        self.evictions = EvictionLog(clock)
         self.stats = Stats()
         self.expiry = ExpiryScheduler(clock, self._expire_due, self._deadline_is_current)
         self.dbs = [Database(self, index) for index in range(databases)]
@@ -357,6 +392,79 @@ class Store:
         """The current time in milliseconds, from the injected clock."""
         return int(self.clock.seconds() * 1000)
 
+    # -- maxkeys -------------------------------------------------------------
+
+    def capacity_reached(self, db: Database, key: bytes) -> None:
+        """``key`` was added and ``db`` holds maxkeys keys or more: evict by the
+        policy down to maxkeys, and note the database if it stays full."""
+        data = db.data
+        maxkeys = self.maxkeys
+        if self.maxkeys_policy == "allkeys-lru":
+            # The default, inlined (once per new key at the limit): the head is
+            # the least recently used key, never the one just added.
+            while len(data) > maxkeys:
+                evicted, value = db._evict()
+                self.evictions.evicted(self, db, evicted, value)
+            return
+        if len(data) > maxkeys:
+            self._shrink(db, key)
+        if len(data) >= maxkeys and self.maxkeys_policy not in ALLKEYS:
+            self._note_full(db)
+
+    def _shrink(self, db: Database, keep: bytes | None = None) -> None:
+        """Evict keys of ``db`` by the policy while it holds more than maxkeys."""
+        data = db.data
+        policy = self.maxkeys_policy
+        while len(data) > self.maxkeys:
+            if policy == "allkeys-lru":
+                key, value = db._evict()
+            else:
+                found = choose_victim(self, policy, [db], self.samples, keep)
+                if found is None:
+                    return
+                key, value = db._evict(found[1])
+            self.evictions.evicted(self, db, key, value)
+
+    def _note_full(self, db: Database) -> None:
+        if db.index not in self.full:
+            self.full.add(db.index)
+            if len(self.full) == 1 and self.on_full is not None:
+                self.on_full()
+
+    def enforce_maxkeys(self) -> None:
+        """After maxkeys or maxkeys-policy changed: bring every database down to
+        maxkeys (as far as the policy allows) and recount the full ones."""
+        self.full.clear()
+        if not self.maxkeys:
+            return
+        for db in self.dbs:
+            if len(db.data) > self.maxkeys:
+                self._shrink(db)
+            if len(db.data) >= self.maxkeys and self.maxkeys_policy not in ALLKEYS:
+                self._note_full(db)
+
+    def cannot_grow(self, db: Database) -> bool:
+        """True if a new key in ``db`` would pass maxkeys with nothing the policy may evict."""
+        maxkeys = self.maxkeys
+        if not maxkeys or len(db.data) < maxkeys:
+            return False
+        policy = self.maxkeys_policy
+        return policy == "noeviction" or (policy not in ALLKEYS and not db.expires)
+
+    def release_full(self) -> None:
+        """Forget the databases that are no longer near maxkeys.
+
+        A database leaves :attr:`full` only once it is 1/16 below maxkeys, so a
+        queue hovering at the limit does not switch every connection between
+        the dispatcher's fast and slow paths on each job.
+        """
+        maxkeys = self.maxkeys
+        low = maxkeys - max(1, maxkeys // 16)
+        policy_refuses = maxkeys and self.maxkeys_policy not in ALLKEYS
+        for index in list(self.full):
+            if not policy_refuses or len(self.dbs[index].data) <= low:
+                self.full.discard(index)
+
     def signal_ready(self, db_index: int, key: bytes) -> None:
         """Note that clients blocked on ``key`` may now be served."""
         if (db_index, key) in self.blocking_keys:
@@ -385,6 +493,11 @@ class Store:
         a.data, b.data = b.data, a.data
         a.expires, b.expires = b.expires, a.expires
         a.atime, b.atime = b.atime, a.atime
+        if self.full:
+            # The full databases' contents moved with their data.
+            held = {first, second} & self.full
+            self.full -= held
+            self.full |= {second if index == first else first for index in held}
         for db in (a, b):
             for key, deadline in db.expires.items():
                 self.expiry.add(deadline, db.index, key)
@@ -409,5 +522,6 @@ class Store:
         return self.dbs[db_index].expires.get(key) == deadline
 
     def stop(self) -> None:
-        """Stop the expiry timer."""
+        """Stop the expiry timer and the eviction summaries."""
         self.expiry.stop()
+        self.evictions.stop()

@@ -10,7 +10,7 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from hush import __version__
-from hush.config import ConfigFileError, Settings, listen_endpoints, load_file
+from hush.config import POLICIES, ConfigFileError, Settings, listen_endpoints, load_file
 from hush.service import make_service
 
 DEFAULT_PORT = "tcp:6379:interface=127.0.0.1:backlog=511"
@@ -55,6 +55,15 @@ def _yes_no(value: str) -> bool:
 _yes_no.coerceDoc = "yes or no."  # type: ignore[attr-defined]
 
 
+def _maxkeys_policy(value: str) -> str:
+    if value.lower() not in POLICIES:
+        raise ValueError("must be one of " + ", ".join(POLICIES))
+    return value.lower()
+
+
+_maxkeys_policy.coerceDoc = ", ".join(POLICIES) + "."  # type: ignore[attr-defined]
+
+
 def _fsync_policy(value: str) -> str:
     if value not in ("always", "everysec", "no"):
         raise ValueError("must be always, everysec or no")
@@ -78,9 +87,19 @@ class Options(usage.Options):
             "maxkeys",
             None,
             1000,
-            "LRU capacity of each database, in keys: a write that would exceed it "
-            "evicts the least recently used key. 0 means unlimited.",
+            "Capacity of each database, in keys: a write that would exceed it "
+            "evicts a key by --maxkeys-policy. 0 means unlimited.",
             _non_negative,
+        ],
+        [
+            "maxkeys-policy",
+            None,
+            "allkeys-lru",
+            "What a database at --maxkeys gives up for a new key: allkeys-lru (the "
+            "least recently used key), volatile-lru / volatile-random / volatile-ttl "
+            "(only keys with a TTL), allkeys-random, or noeviction (refuse the write "
+            "with an OOM error; keeps queues safe).",
+            _maxkeys_policy,
         ],
         ["databases", None, 16, "Number of databases (SELECT 0..N-1).", _positive],
         [

@@ -252,6 +252,29 @@ def test_expired_and_evicted_keys_are_logged_as_del(tmp_path):
     ]
 
 
+def test_keys_evicted_by_config_set_maxkeys_or_maxmemory_are_logged_as_del(tmp_path):
+    server = start(tmp_path, maxmemory_policy="allkeys-lru")
+    client = server.client()
+    client.call("MSET", "a", "1", "b", "2", "c", "3")
+    assert client.call("CONFIG", "SET", "maxkeys", "1") == b"OK"
+    assert effects(tmp_path)[1:] == [[b"MULTI"], [b"DEL", b"a"], [b"DEL", b"b"], [b"EXEC"]]
+    client.call("CONFIG", "SET", "maxkeys", "0")
+    client.call("SET", "d", "4")
+    client.call("CONFIG", "SET", "maxmemory", "1")
+    assert effects(tmp_path)[5:] == [
+        [b"SET", b"d", b"4"], [b"MULTI"], [b"DEL", b"c"], [b"DEL", b"d"], [b"EXEC"]]
+    client.call("CONFIG", "SET", "maxmemory", "10mb")
+    client.call("SET", "e", "5")
+    client.call("CONFIG", "SET", "maxmemory", str(server.service.memory.used_memory()))
+    client.call("SET", "f", "6")  # admitted at the limit, and over it after
+    # Evicted by the dispatcher before the next command: a DEL on its own.
+    assert client.call("GET", "f") == b"6"
+    assert effects(tmp_path)[10:] == [[b"SET", b"e", b"5"], [b"SET", b"f", b"6"], [b"DEL", b"e"]]
+    client.call("CONFIG", "SET", "maxmemory", "0")
+    again = restart(server, tmp_path)
+    assert dataset(again) == {0: {b"f": ("bytes", b"6", None)}}
+
+
 def test_transactions_are_logged_between_multi_and_exec(tmp_path):
     server = start(tmp_path)
     client = server.client()

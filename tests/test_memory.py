@@ -310,3 +310,44 @@ def test_differential_oom(pair):
             pair.check(*args)
     finally:
         pair.both("CONFIG", "SET", "maxmemory", "0")
+
+
+def test_differential_oom_in_scripts(pair):
+    pair.both("SCRIPT", "FLUSH")
+    pair.both("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    pair.both("SET", "kept", "1")
+    pair.both("CONFIG", "SET", "maxmemory", "1")
+    try:
+        for args in [
+            ("EVAL", "return redis.call('SET', 'x', '1')", "0"),
+            ("EVAL", "return redis.pcall('SET', 'x', '1')", "0"),
+            ("EVAL", "return redis.call('GET', 'kept')", "0"),
+            # A script that wrote already is not stopped half-way.
+            ("EVAL", "redis.call('DEL', 'kept') return redis.call('SET', 'x', '1')", "0"),
+            ("EVAL", "#!lua\nreturn redis.call('SET', 'y', '1')", "0"),
+            ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('SET', 'y', '1')", "0"),
+            ("EVAL", "#!lua flags=no-writes\nreturn redis.call('GET', 'y')", "0"),
+            ("SCRIPT", "LOAD", "#!lua\nreturn 1"),
+            ("EVALSHA", "cb70127618f0b0be70c53cf6bfcfa54a29d9b0c0", "0"),
+            ("MULTI",), ("EXEC",),
+        ]:
+            pair.check(*args)
+    finally:
+        pair.both("CONFIG", "SET", "maxmemory", "0")
+
+
+def test_scripts_out_of_memory(server, client):
+    client.call("SET", "kept", "1")
+    client.call("CONFIG", "SET", "maxmemory", "1")
+    assert str(client.call("EVAL", "return redis.call('SET', 'x', '1')", 0)).startswith(
+        OOM + " script: ")
+    assert str(client.call("EVAL", "#!lua\nreturn 1", 0)) == OOM
+    assert client.call("EVAL", "#!lua flags=allow-oom\nreturn redis.call('SET', 'x', '1')",
+                       0) == b"OK"
+    assert client.call("EVAL", "redis.call('DEL', 'kept') return redis.call('SET', 'y', '1')",
+                       0) == b"OK"
+    client.call("MULTI")
+    assert str(client.call("EVAL", "#!lua\nreturn 1", 0)) == OOM
+    client.call("DISCARD")
+    client.call("CONFIG", "SET", "maxmemory", "0")
+    assert client.call("EVAL", "return redis.call('SET', 'z', '1')", 0) == b"OK"

@@ -65,6 +65,7 @@ def test_numbers(argv, key, value):
         ["--databases", "0"],
         ["--databases", "-3"],
         ["--databases", "x"],
+        ["--maxkeys-policy", "allkeys-lfu"],
         ["--no-such-option"],
         ["extra-argument"],
     ],
@@ -72,6 +73,15 @@ def test_numbers(argv, key, value):
 def test_bad_options_are_refused(argv):
     with pytest.raises(usage.UsageError):
         parse(*argv)
+
+
+def test_maxkeys_policy_option_overrides_the_config_file(tmp_path):
+    path = tmp_path / "hush.conf"
+    path.write_text("maxkeys-policy volatile-ttl\n")
+    assert parse("-c", str(path)).settings().maxkeys_policy == "volatile-ttl"
+    options = parse("-c", str(path), "--maxkeys-policy", "NoEviction")
+    assert options.settings().maxkeys_policy == "noeviction"
+    assert parse().settings().maxkeys_policy == "allkeys-lru"
 
 
 def test_help_lists_every_option():
