@@ -5,7 +5,7 @@ A value is a ``(kind, value)`` pair, independent of how the store will hold it:
 - ``("string", bytes)``
 - ``("list", list[bytes])`` head to tail
 - ``("set", set[bytes])``
-- ``("zset", list[tuple[bytes, float]])`` (ascending for everything Redis writes)
+- ``("zset", list[tuple[bytes, float]])`` ascending by (score, member)
 - ``("hash", dict[bytes, bytes])`` in stored order
 - ``("stream", rdb_stream.Stream)``
 
@@ -229,9 +229,14 @@ def _skiplist_zset(reader: Reader, rdb_type: int) -> list[tuple[bytes, float]]:
         members.append((member, score))
     if len({member for member, _ in members}) != count:
         raise reader.error("Duplicate zset fields detected")
-    # Redis saves a skiplist from the greatest to the smallest member.
-    members.reverse()
+    # Redis 7 saves a skiplist from the greatest to the smallest member (so
+    # this sort is linear), older versions in hash order.
+    members.sort(key=_score_order)
     return members
+
+
+def _score_order(pair: tuple[bytes, float]) -> tuple[float, bytes]:
+    return pair[1], pair[0]
 
 
 def _list_allows(node_size: int, node_count: int, element_size: int, fill: int) -> bool:
@@ -336,11 +341,11 @@ def encode_object(kind: str, value: Any, thresholds: Thresholds = DEFAULT_THRESH
     if kind == "zset":
         if rdb_type == rdb.TYPE_ZSET_LISTPACK:
             flat: list[bytes] = []
-            for member, score in sorted(value, key=lambda pair: (pair[1], pair[0])):
+            for member, score in sorted(value, key=_score_order):
                 flat.append(member)
                 flat.append(format_double(score))
             return rdb_type, encode_string(listpack.encode(flat), compress)
-        ordered = sorted(value, key=lambda pair: (pair[1], pair[0]), reverse=True)
+        ordered = sorted(value, key=_score_order, reverse=True)
         return rdb_type, encode_length(len(ordered)) + b"".join(
             encode_string(member, compress) + encode_binary_double(score)
             for member, score in ordered
