@@ -28,22 +28,22 @@ class LzfError(ValueError):
 def decompress(data: bytes | memoryview, expected_len: int) -> bytes:
     """The ``expected_len`` bytes that ``data`` (a whole LZF stream) stands for."""
     out = bytearray()
+    size = 0  # len(out), kept in a local: this loop runs per chunk of every value
     pos = 0
     end = len(data)
     while pos < end:
         ctrl = data[pos]
         pos += 1
         if ctrl < 32:
-            run = ctrl + 1
-            if pos + run > end:
-                raise LzfError("literal run past the end of the input")
-            if len(out) + run > expected_len:
-                raise LzfError("output longer than announced")
-            out += data[pos:pos + run]
-            pos += run
+            stop = pos + ctrl + 1
+            size += ctrl + 1
+            if stop > end or size > expected_len:
+                raise LzfError("literal run past the end of the input or the output")
+            out += data[pos:stop]
+            pos = stop
             continue
-        length = ctrl >> 5
-        if length == 7:
+        length = (ctrl >> 5) + 2
+        if length == 9:
             if pos >= end:
                 raise LzfError("truncated back reference")
             length += data[pos]
@@ -52,20 +52,18 @@ def decompress(data: bytes | memoryview, expected_len: int) -> bytes:
             raise LzfError("truncated back reference")
         back = ((ctrl & 0x1F) << 8) + data[pos] + 1
         pos += 1
-        length += 2
-        start = len(out) - back
-        if start < 0:
-            raise LzfError("back reference before the start of the output")
-        if len(out) + length > expected_len:
-            raise LzfError("output longer than announced")
+        start = size - back
+        size += length
+        if start < 0 or size > expected_len:
+            raise LzfError("back reference outside the output")
         if back >= length:
             out += out[start:start + length]
         else:
             # An overlapping copy repeats the last ``back`` bytes.
-            pattern = out[start:]
             whole, rest = divmod(length, back)
+            pattern = out[start:]
             out += pattern * whole + pattern[:rest]
-    if len(out) != expected_len:
+    if size != expected_len:
         raise LzfError("output shorter than announced")
     return bytes(out)
 
