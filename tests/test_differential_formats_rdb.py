@@ -257,6 +257,19 @@ def test_plain_list_nodes(r):
         r.execute_command("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1GB")
 
 
+def test_compressed_list_nodes_are_read(r):
+    # With list-compress-depth, Redis keeps inner quicklist nodes LZF-compressed
+    # and writes them as they are.
+    r.config_set("list-compress-depth", "1")
+    try:
+        r.rpush("l", *[("element %d " % i) * 4 for i in range(3000)])
+        payload = r.dump("l")
+        assert payload.count(b"\x02\xc3") > 1  # compressed packed nodes
+        assert load_payload(payload) == redis_value(r, "l")
+    finally:
+        r.config_set("list-compress-depth", "0")
+
+
 def test_restore_errors_match(r):
     good = r.dump("missing") or dump_payload("string", b"v")
     for payload in (good[:-1] + bytes([good[-1] ^ 1]), b"short", b"\x00\x05ab" + good[-10:]):

@@ -75,95 +75,94 @@ def compress(data: bytes, max_len: int | None = None) -> bytes | None:
     otherwise; pass that as ``max_len`` to make the same decision.
     """
     in_len = len(data)
-    out_len = in_len + in_len // 16 + 64 if max_len is None else max_len
-    if in_len == 0 or out_len <= 0:
+    out_end = in_len + in_len // 16 + 64 if max_len is None else max_len
+    if in_len == 0 or out_end <= 0:
         return None
     if in_len < 3:
-        out = bytes([in_len - 1]) + data
-        return out if len(out) <= out_len else None
+        return bytes((in_len - 1,)) + data if in_len + 1 <= out_end else None
     table: dict[int, int] = {}
-    out = bytearray(b"\0")  # the first literal run's control byte, filled in later
-    run_start = 0  # where the control byte of the current literal run sits
-    lit = 0
+    get = table.get
+    parts: list[bytes] = []
+    # liblzf's output pointer is op = done + 1 + (ip - lit_start): the finished
+    # chunks, the control byte reserved for the current literal run, its bytes.
+    done = 0
+    lit_start = 0
     ip = 0
-    hval = (data[0] << 8) | data[1]
     stop = in_len - 2
+    # liblzf's hash of the 3 bytes at ip only depends on those bytes: the
+    # 16-bit words at ip and ip + 1.
+    word = (data[0] << 8) | data[1]
     while ip < stop:
-        hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
-        slot = ((hval >> 8) - hval * 5) & _HSIZE_MASK
-        ref = table.get(slot, -1)
+        nxt = ((word << 8) | data[ip + 2]) & 0xFFFF
+        slot = (word - nxt * 5) & 0xFFFF
+        word = nxt
+        ref = get(slot, -1)
         table[slot] = ip
         if (
             ref > 0
-            and ip - ref - 1 < _MAX_OFF
+            and ip - ref <= _MAX_OFF
             and data[ref + 2] == data[ip + 2]
             and data[ref] == data[ip]
             and data[ref + 1] == data[ip + 1]
         ):
+            lit = ip - lit_start
+            op = done + 1 + lit
+            if op + 4 >= out_end and op - (lit == 0) + 4 >= out_end:
+                return None
             maxlen = in_len - ip - 2
             if maxlen > _MAX_REF:
                 maxlen = _MAX_REF
-            if len(out) + 3 + 1 >= out_len and len(out) - (lit == 0) + 3 + 1 >= out_len:
-                return None
-            # liblzf first checks bytes 3..18 unrolled when more than 16 may match.
-            cap = max(maxlen, 19 if maxlen > 16 else 3)
-            n = 3
-            while n < cap and data[ref + n] == data[ip + n]:
-                n += 1
-            # close the literal run (or drop its empty control byte)
+            # liblzf checks bytes 3..18 unrolled when more than 16 may match.
+            cap = maxlen if maxlen > 19 else (19 if maxlen > 16 else (maxlen if maxlen > 3 else 3))
+            if data[ref:ref + cap] == data[ip:ip + cap]:
+                n = cap
+            else:
+                n = 3
+                while n < cap and data[ref + n] == data[ip + n]:
+                    n += 1
             if lit:
-                out[run_start] = lit - 1
-            else:
-                del out[run_start]
+                parts.append(bytes((lit - 1,)))
+                parts.append(data[lit_start:ip])
+                done += 1 + lit
             off = ip - ref - 1
-            code = n - 2
-            if code < 7:
-                out.append((off >> 8) + (code << 5))
+            if n < 9:
+                parts.append(bytes(((off >> 8) + ((n - 2) << 5), off & 0xFF)))
+                done += 2
             else:
-                out.append((off >> 8) + (7 << 5))
-                out.append(code - 7)
-            out.append(off & 0xFF)
-            lit = 0
-            run_start = len(out)
-            out.append(0)
+                parts.append(bytes(((off >> 8) + 0xE0, n - 9, off & 0xFF)))
+                done += 3
             ip += n
+            lit_start = ip
             if ip >= stop:
                 break
             # "very fast" mode hashes the two positions before the next one
-            ip -= 2
-            hval = (data[ip] << 8) | data[ip + 1]
-            hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
-            table[((hval >> 8) - hval * 5) & _HSIZE_MASK] = ip
-            ip += 1
-            hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
-            table[((hval >> 8) - hval * 5) & _HSIZE_MASK] = ip
-            ip += 1
+            word = (data[ip - 2] << 8) | data[ip - 1]
+            nxt = ((word << 8) | data[ip]) & 0xFFFF
+            table[(word - nxt * 5) & 0xFFFF] = ip - 2
+            word = nxt
+            nxt = ((word << 8) | data[ip + 1]) & 0xFFFF
+            table[(word - nxt * 5) & 0xFFFF] = ip - 1
+            word = nxt
         else:
-            if len(out) >= out_len:
+            if done + 1 + ip - lit_start >= out_end:
                 return None
-            out.append(data[ip])
-            lit += 1
             ip += 1
-            if lit == _MAX_LIT:
-                out[run_start] = lit - 1
-                lit = 0
-                run_start = len(out)
-                out.append(0)
-    if len(out) + 3 > out_len:
+            if ip - lit_start == _MAX_LIT:
+                parts.append(b"\x1f")
+                parts.append(data[lit_start:ip])
+                done += 1 + _MAX_LIT
+                lit_start = ip
+    if done + 1 + ip - lit_start + 3 > out_end:
         return None
-    while ip < in_len:
-        out.append(data[ip])
-        lit += 1
-        ip += 1
-        if lit == _MAX_LIT:
-            out[run_start] = lit - 1
-            lit = 0
-            run_start = len(out)
-            out.append(0)
-    if lit:
-        out[run_start] = lit - 1
-    else:
-        del out[run_start]
-    if len(out) > out_len:
+    while in_len - lit_start >= _MAX_LIT:
+        parts.append(b"\x1f")
+        parts.append(data[lit_start:lit_start + _MAX_LIT])
+        done += 1 + _MAX_LIT
+        lit_start += _MAX_LIT
+    if lit_start < in_len:
+        parts.append(bytes((in_len - lit_start - 1,)))
+        parts.append(data[lit_start:])
+        done += 1 + in_len - lit_start
+    if done > out_end:
         return None
-    return bytes(out)
+    return b"".join(parts)

@@ -72,7 +72,11 @@ class SelectDbRecord:
 
 @dataclass(frozen=True, slots=True)
 class ResizeDbRecord:
-    """A size hint for the current database: its keys and how many have an expiry."""
+    """A size hint for the current database: its keys and how many have an expiry.
+
+    It comes from the input: a loader may presize with it, but only up to what
+    the file could hold.
+    """
 
     db_size: int
     expires_size: int

@@ -169,7 +169,7 @@ def decode_object(reader: Reader, rdb_type: int) -> Value:
         pairs = _blob(reader, zipmap.decode, "Zipmap")
         if not pairs:
             raise _empty(reader)
-        return "hash", _hash_from_pairs(pairs, reader, "Hash zipmap with dup elements, or big length; Zipmap")
+        return "hash", _hash_from_pairs(pairs, reader, "Zipmap")
     if rdb_type in (rdb.TYPE_MODULE, rdb.TYPE_MODULE_2):
         module_id = reader.length()
         raise reader.error(
