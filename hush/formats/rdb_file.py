@@ -163,9 +163,14 @@ class RdbFileReader:
         expire_ms = lru_idle = lfu_freq = None
         while True:
             opcode, payload = self._parse(_record)
-            if opcode == rdb.OPCODE_EOF:
+            if opcode < rdb.OPCODE_FUNCTION2:  # a key: the common case first
+                if payload is not None:
+                    key, kind, value = payload
+                    yield KeyRecord(db, key, kind, value, expire_ms, lru_idle, lfu_freq, opcode)
+                expire_ms = lru_idle = lfu_freq = None
+            elif opcode == rdb.OPCODE_EOF:
                 break
-            if opcode == rdb.OPCODE_EXPIRETIME_MS:
+            elif opcode == rdb.OPCODE_EXPIRETIME_MS:
                 expire_ms = payload
             elif opcode == rdb.OPCODE_EXPIRETIME:
                 expire_ms = payload * 1000
@@ -180,13 +185,8 @@ class RdbFileReader:
                 yield ResizeDbRecord(*payload)
             elif opcode == rdb.OPCODE_AUX:
                 yield AuxRecord(*payload)
-            elif opcode in (rdb.OPCODE_FUNCTION2, rdb.OPCODE_FUNCTION):
-                yield FunctionRecord(payload)
             else:
-                if payload is not None:
-                    key, kind, value = payload
-                    yield KeyRecord(db, key, kind, value, expire_ms, lru_idle, lfu_freq, opcode)
-                expire_ms = lru_idle = lfu_freq = None
+                yield FunctionRecord(payload)
         if version >= 5:
             self._verify_checksum()
 
@@ -205,6 +205,16 @@ class RdbFileReader:
 def _record(reader: Reader) -> tuple[int, Any]:
     """One opcode and what follows it; a key's value is None when Redis would skip it."""
     opcode = reader.byte()
+    if opcode < rdb.OPCODE_FUNCTION2:
+        if opcode not in rdb.OBJECT_TYPES:
+            reader.pos -= 1
+            raise reader.error("Unknown RDB encoding type %d" % opcode)
+        key = reader.string()
+        try:
+            kind, value = decode_object(reader, opcode)
+        except EmptyKey:
+            return opcode, None
+        return opcode, (key, kind, value)
     if opcode == rdb.OPCODE_EXPIRETIME_MS:
         return opcode, reader.ms_time()
     if opcode == rdb.OPCODE_EXPIRETIME:
@@ -235,17 +245,7 @@ def _record(reader: Reader) -> tuple[int, Any]:
             % rdb.module_type_name(module_id),
             reader.base + reader.pos,
         )
-    if opcode == rdb.OPCODE_EOF:
-        return opcode, None
-    if opcode not in rdb.OBJECT_TYPES:
-        reader.pos -= 1
-        raise reader.error("Unknown RDB encoding type %d" % opcode)
-    key = reader.string()
-    try:
-        kind, value = decode_object(reader, opcode)
-    except EmptyKey:
-        return opcode, None
-    return opcode, (key, kind, value)
+    return opcode, None  # EOF
 
 
 class RdbFileWriter:
