@@ -73,7 +73,7 @@ def test_skip_checksum_validation():
 @pytest.mark.parametrize("body", [
     b"\x08\x00",             # not an object type
     b"\xfe\x00",             # an opcode is not an object type
-    b"\x00\x05ab",           # truncated string
+    b"\x00\x0fab",           # a string longer than the whole payload
     b"\x02\x00",             # empty set: Redis refuses it in RESTORE
     b"\x07\x00",             # module value
     b"\x02\x02\x01a\x01a",   # duplicate members
@@ -83,9 +83,12 @@ def test_bad_data_format(body):
     assert BAD_DATA_FORMAT == "ERR Bad data format"
 
 
-def test_object_cannot_read_into_the_footer():
-    # A string claiming 5 bytes must not take them from the version and checksum.
-    assert error_of(seal(b"\x00\x05")) == BAD_DATA_FORMAT
+def test_object_may_read_into_the_footer_like_redis():
+    # Redis reads the object from the whole payload: a string claiming more
+    # bytes than the body has takes them from the version and checksum.
+    payload = seal(b"\x00\x05ab")
+    assert load_payload(payload) == ("string", b"ab" + payload[4:7])
+    assert error_of(seal(b"\x00\x0fab")) == BAD_DATA_FORMAT
 
 
 values = st.one_of(

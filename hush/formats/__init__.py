@@ -11,7 +11,9 @@ What is here:
 - :mod:`hush.formats.lzf` -- the LZF compression Redis uses for long strings in RDB.
 - :mod:`hush.formats.listpack`, :mod:`hush.formats.ziplist`, :mod:`hush.formats.intset`,
   :mod:`hush.formats.zipmap` -- Redis's compact container encodings.
-- :mod:`hush.formats.rdb` -- RDB primitives and the object codec (values <-> RDB objects).
+- :mod:`hush.formats.rdb` -- RDB primitives (lengths, strings, doubles, times) and the
+  encoding thresholds.
+- :mod:`hush.formats.rdb_object` -- RDB objects <-> neutral values (what the store's types use).
 - :mod:`hush.formats.rdb_stream` -- the stream value model and its RDB encoding.
 - :mod:`hush.formats.rdb_payload` -- DUMP / RESTORE payloads.
 - :mod:`hush.formats.rdb_file` -- dump.rdb files: a streaming reader and a chunked writer.

@@ -60,7 +60,9 @@ def load_payload(payload: bytes, check_checksum: bool = True) -> tuple[str, Any]
     ``check_checksum=False`` is Redis's skip-checksum-validation (a debug setting).
     """
     verify_payload(payload, check_checksum)
-    reader = Reader(payload, 0, len(payload) - 10)
+    # Like Redis, the object is read from the whole payload: a malformed one
+    # may run into the version and checksum bytes, which Redis then loads.
+    reader = Reader(payload)
     try:
         rdb_type = reader.byte()
         if rdb_type not in OBJECT_TYPES:
