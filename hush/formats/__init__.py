@@ -1,14 +1,18 @@
-"""Redis's binary formats and algorithms, as pure functions over bytes and plain values.
+"""Redis's binary formats and algorithms, as pure functions.
 
-This floor sits just above ``core/``: nothing here knows about Twisted, the
-store, connections or the command table. Modules import only the standard
-library, :mod:`hush.errors` and each other, so that the store, the persistence
-code and the command handlers can all build on them.
+This floor holds what Redis encodes or computes byte for byte -- the
+HyperLogLog string, geohash scores, bit operations on strings, RDB and its
+encodings -- as functions over ``bytes``/``bytearray`` and plain Python
+values. Nothing here knows Twisted, the store, a connection or the command
+table: modules import only the standard library, :mod:`hush.errors` and
+each other, so that the data types and command handlers above can call them
+and the tests can pin them against a real redis-server.
 
-What is here:
+The RDB part (the persistence, DUMP and RESTORE code will call it):
 
-- :mod:`hush.formats.crc64` -- Redis's CRC-64 (Jones polynomial) used by RDB files and DUMP.
-- :mod:`hush.formats.lzf` -- the LZF compression Redis uses for long strings in RDB.
+- :mod:`hush.formats.crc64` -- Redis's CRC-64 (Jones polynomial) of RDB files and DUMP payloads,
+  computed by crcmod-plus's C code (the one third-party import here; see pyproject.toml).
+- :mod:`hush.formats.lzf` -- the LZF compression of long strings in RDB.
 - :mod:`hush.formats.listpack`, :mod:`hush.formats.ziplist`, :mod:`hush.formats.intset`,
   :mod:`hush.formats.zipmap` -- Redis's compact container encodings.
 - :mod:`hush.formats.rdb` -- RDB primitives (lengths, strings, doubles, times) and the
