@@ -7,4 +7,18 @@ values. Nothing here knows Twisted, the store, a connection or the command
 table: modules import only the standard library, :mod:`hush.errors` and
 each other, so that the data types and command handlers above can call them
 and the tests can pin them against a real redis-server.
+
+The RDB part (the persistence, DUMP and RESTORE code will call it):
+
+- :mod:`hush.formats.crc64` -- Redis's CRC-64 (Jones polynomial) of RDB files and DUMP payloads,
+  computed by crcmod-plus's C code (the one third-party import here; see pyproject.toml).
+- :mod:`hush.formats.lzf` -- the LZF compression of long strings in RDB.
+- :mod:`hush.formats.listpack`, :mod:`hush.formats.ziplist`, :mod:`hush.formats.intset`,
+  :mod:`hush.formats.zipmap` -- Redis's compact container encodings.
+- :mod:`hush.formats.rdb` -- RDB primitives (lengths, strings, doubles, times) and the
+  encoding thresholds.
+- :mod:`hush.formats.rdb_object` -- RDB objects <-> neutral values (what the store's types use).
+- :mod:`hush.formats.rdb_stream` -- the stream value model and its RDB encoding.
+- :mod:`hush.formats.rdb_payload` -- DUMP / RESTORE payloads.
+- :mod:`hush.formats.rdb_file` -- dump.rdb files: a streaming reader and a chunked writer.
 """

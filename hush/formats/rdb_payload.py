@@ -1,0 +1,72 @@
+"""DUMP and RESTORE payloads.
+
+A payload is one RDB object -- its type byte and body -- followed by the RDB
+version as 2 bytes little endian and the CRC-64 of everything before the
+checksum, 8 bytes little endian. Redis refuses a payload whose version is newer
+than its own or whose checksum is wrong with ``DUMP payload version or checksum
+are wrong``, and one whose object does not load with ``Bad data format``.
+
+The DUMP handler will call ``dump_payload(kind, value, thresholds)`` with the
+key's neutral value (see :mod:`hush.formats.rdb_object`) and the server's
+encoding settings; RESTORE calls ``load_payload(payload)`` and gets
+``(kind, value)`` or a :class:`~hush.errors.CommandError` with Redis's text.
+"""
+
+from __future__ import annotations
+
+from struct import Struct
+from typing import Any
+
+from hush.errors import CommandError
+from hush.formats.crc64 import crc64
+from hush.formats.rdb import (
+    DEFAULT_THRESHOLDS,
+    OBJECT_TYPES,
+    RDB_VERSION,
+    RdbError,
+    Reader,
+    Thresholds,
+)
+from hush.formats.rdb_object import decode_object, encode_object
+
+PAYLOAD_VERSION_OR_CHECKSUM = "ERR DUMP payload version or checksum are wrong"
+BAD_DATA_FORMAT = "ERR Bad data format"
+
+_FOOTER = Struct("<HQ")
+
+
+def dump_payload(kind: str, value: Any, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bytes:
+    """The DUMP payload of a neutral value, encoded as Redis 7.0.15 would."""
+    rdb_type, body = encode_object(kind, value, thresholds)
+    head = bytes((rdb_type,)) + body + RDB_VERSION.to_bytes(2, "little")
+    return head + crc64(head).to_bytes(8, "little")
+
+
+def verify_payload(payload: bytes, check_checksum: bool = True) -> int:
+    """The payload's RDB version, or CommandError if it is too new or its checksum is wrong."""
+    if len(payload) < 10:
+        raise CommandError(PAYLOAD_VERSION_OR_CHECKSUM)
+    version, checksum = _FOOTER.unpack_from(payload, len(payload) - 10)
+    if version > RDB_VERSION:
+        raise CommandError(PAYLOAD_VERSION_OR_CHECKSUM)
+    if check_checksum and crc64(memoryview(payload)[:-8]) != checksum:
+        raise CommandError(PAYLOAD_VERSION_OR_CHECKSUM)
+    return version
+
+
+def load_payload(payload: bytes, check_checksum: bool = True) -> tuple[str, Any]:
+    """``(kind, value)`` from a RESTORE payload, or CommandError with Redis's reply.
+
+    ``check_checksum=False`` is Redis's skip-checksum-validation (a debug setting).
+    """
+    verify_payload(payload, check_checksum)
+    # Like Redis, the object is read from the whole payload: a malformed one
+    # may run into the version and checksum bytes, which Redis then loads.
+    reader = Reader(payload)
+    try:
+        rdb_type = reader.byte()
+        if rdb_type not in OBJECT_TYPES:
+            raise CommandError(BAD_DATA_FORMAT)
+        return decode_object(reader, rdb_type)
+    except RdbError:
+        raise CommandError(BAD_DATA_FORMAT) from None
