@@ -8,6 +8,12 @@ table: modules import only the standard library, :mod:`hush.errors` and
 each other, so that the data types and command handlers above can call them
 and the tests can pin them against a real redis-server.
 
+The data-type part (the string and sorted-set commands will call it):
+
+- :mod:`hush.formats.hyperloglog` -- Redis's HyperLogLog strings (PFADD, PFCOUNT, PFMERGE).
+- :mod:`hush.formats.geohash` -- geo scores, positions, distances and searches.
+- :mod:`hush.formats.bits` -- bit operations on strings (SETBIT ... BITFIELD).
+
 The RDB part (the persistence, DUMP and RESTORE code will call it):
 
 - :mod:`hush.formats.crc64` -- Redis's CRC-64 (Jones polynomial) of RDB files and DUMP payloads,
