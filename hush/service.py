@@ -3,7 +3,9 @@
 
 :class:`StoreService` owns what all connections share -- the store, the
 blocking manager, the settings, the client registry -- and stops the expiry
-timer on shutdown. :func:`make_service` builds the twistd MultiService.
+timer on shutdown. :func:`make_service` builds the twistd MultiService
+(:class:`HushService`); each endpoint is a :class:`Listener`, which turns a
+port it cannot listen on into Redis's one line and a failed start.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from twisted.application import service, strports
-from twisted.internet.interfaces import IReactorTime
+from twisted.application import service
+from twisted.application.internet import StreamServerEndpointService
+from twisted.internet import endpoints
+from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IReactorTime, IStreamServerEndpoint
 from twisted.logger import Logger
 
 from hush import auth, commandstats, limits
@@ -27,6 +32,7 @@ from hush.persistence import Persistence
 from hush.pubsub import PubSub
 from hush.scripting import ScriptEngine
 from hush.slowlog import SlowLog
+from hush.startup import PidFile, StartupFailure
 from hush.store import Store
 
 if TYPE_CHECKING:
@@ -134,7 +140,7 @@ class StoreService(service.Service):
             maxclients, warnings = limits.adjust_open_files_limit(self.settings.maxclients)
         except limits.FileLimitError as error:
             log.critical("{message}", message=str(error))
-            raise SystemExit(1) from None
+            raise StartupFailure(str(error)) from None
         emit = log.warn if maxclients < self.settings.maxclients else log.info
         for warning in warnings:
             emit("{message}", message=warning)
@@ -151,14 +157,59 @@ class StoreService(service.Service):
         return super().stopService()
 
 
-def make_service(settings: Settings, clock: IReactorTime | None = None) -> service.MultiService:
+class Listener(StreamServerEndpointService):
+    """One endpoint's listening service; a port it cannot open stops the start, as in Redis."""
+
+    def __init__(self, endpoint: IStreamServerEndpoint, factory, description: str) -> None:
+        super().__init__(endpoint, factory)
+        self.description = description
+        # As strports.service does: a failure to listen raises from
+        # privilegedStartService, before the reactor runs, instead of being logged.
+        self._raiseSynchronously = True
+
+    def privilegedStartService(self) -> None:
+        try:
+            super().privilegedStartService()
+        except CannotListenError as error:
+            lines = listen_failure(self.description, error)
+            for line in lines:
+                log.warn("{line}", line=line)
+            raise StartupFailure(lines[-1]) from None
+
+
+def listen_failure(description: str, error: CannotListenError) -> list[str]:
+    """What Redis logs when it cannot listen, for this endpoint (its words for TCP and TLS)."""
+    reason = getattr(error.socketError, "strerror", None) or str(error.socketError)
+    kind = description.partition(":")[0].lower()
+    if kind in ("tcp", "tcp6", "ssl"):
+        address = error.interface if error.interface not in ("", "0.0.0.0") else "*"
+        return [f"Warning: Could not create server TCP listening socket {address}:{error.port}: "
+                f"bind: {reason}",
+                f"Failed listening on port {error.port} ({'TLS' if kind == 'ssl' else 'TCP'}), "
+                "aborting."]
+    if kind == "unix":
+        return [f"Failed opening Unix socket: bind: {reason}"]
+    return [f"Failed listening on {description}: {reason}"]
+
+
+class HushService(service.MultiService):
+    """The whole server."""
+
+
+def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushService:
     """The whole server: the store service plus a listener per endpoint."""
+    from twisted.internet import reactor
+
     from hush.protocol import RedisFactory
 
-    top = service.MultiService()
+    top = HushService()
+    if settings.pidfile:
+        # First: written before anything listens, removed after everything stopped.
+        PidFile(settings.pidfile).setServiceParent(top)
     store_service = StoreService(settings, clock)
     store_service.setServiceParent(top)
     factory = RedisFactory(store_service)
     for description in settings.listen:
-        strports.service(description, factory).setServiceParent(top)
+        endpoint = endpoints.serverFromString(reactor, description)
+        Listener(endpoint, factory, description).setServiceParent(top)
     return top

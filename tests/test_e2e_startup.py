@@ -1,0 +1,109 @@
+"""twistd -n hush as an operator runs it: a stock redis.conf, the log, the pid file, failures.
+
+Each test runs a real ``twistd -n hush`` process (this checkout's code) and
+looks at what it serves, prints, writes and leaves behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.support import REPO, ServerProcess, free_port, twistd_path
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _argv(*extra: str) -> list[str]:
+    return [twistd_path(), "-n", "--pidfile=", "hush", *extra]
+
+
+def _run(*extra: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(_argv(*extra), env=_env(), cwd=str(cwd), capture_output=True,
+                          text=True, timeout=60)
+
+
+# -- one-line failures ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def taken_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        yield sock.getsockname()[1]
+
+
+def test_a_port_in_use_fails_with_redis_s_line(tmp_path, taken_port):
+    done = _run("--port", f"tcp:{taken_port}:interface=127.0.0.1", cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert f"Failed listening on port {taken_port} (TCP), aborting." in output
+    assert "Address already in use" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["--port", "tcp:abc"], "Invalid --port 'tcp:abc': 'abc' is not a number"),
+    (["--port", "foo:bar"], "Invalid --port 'foo:bar': Unknown endpoint type: 'foo'"),
+    (["--port", "ssl:7000:privateKey={tmp}/key.pem:certKey={tmp}/cert.pem"],
+     "Invalid --port 'ssl:7000:privateKey={tmp}/key.pem:certKey={tmp}/cert.pem': "
+     "No such file or directory: '{tmp}/cert.pem'"),
+    (["--maxkeys", "abc"], "Invalid --maxkeys 'abc': argument couldn't be parsed into an integer"),
+    (["--dir", "{tmp}/missing", "--appendonly"],
+     "Invalid --dir '{tmp}/missing': No such file or directory"),
+    (["--dir", "{tmp}/afile/sub"], "Invalid --dir '{tmp}/afile/sub': Not a directory"),
+])
+def test_bad_starts_say_one_line_and_exit_non_zero(tmp_path, args, line):
+    (tmp_path / "afile").write_text("")
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    done = _run(*args, "--port", f"tcp:{free_port()}:interface=127.0.0.1"
+                if args[0] != "--port" else "unix:" + str(tmp_path / "unused.sock"),
+                cwd=tmp_path)
+    assert done.returncode != 0
+    assert done.stderr == line.format(tmp=tmp_path) + "\n"
+    assert done.stdout == ""
+    assert not (tmp_path / "missing").exists()
+
+
+# -- the README's set-up command ------------------------------------------------------------
+
+
+def _readme_run_command() -> list[str]:
+    text = (REPO / "README.rst").read_text()
+    line = next(line for line in text.splitlines() if ".venv/bin/twistd" in line)
+    return line.split("&& ")[-1].split()
+
+
+def test_readme_command_listens_with_backlog_511_and_leaves_no_twistd_pid(tmp_path):
+    argv = _readme_run_command()
+    assert argv[0] == ".venv/bin/twistd" and "tcp:6379:interface=127.0.0.1" in argv
+    port = free_port()
+    argv = [twistd_path()] + [arg.replace("6379", str(port)) for arg in argv[1:]]
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    proc = ServerProcess(argv, port, env=_env(), cwd=str(checkout))
+    try:
+        assert redis.Redis(port=port).ping()
+        assert list(checkout.iterdir()) == []
+        if shutil.which("ss"):
+            listening = subprocess.run(["ss", "-Hltn", f"sport = :{port}"],
+                                       capture_output=True, text=True, check=True).stdout
+            # ss shows a listening socket's backlog as its Send-Q (capped by somaxconn).
+            somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text())
+            assert listening.split()[2] == str(min(511, somaxconn)), listening
+    finally:
+        proc.stop()
+    assert proc.proc.returncode == 0 or proc.proc.returncode == -signal.SIGTERM
+    assert list(checkout.iterdir()) == []

@@ -1,0 +1,137 @@
+"""Starting as Redis does: notes, the pid file, one-line failures, listeners."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+import pytest
+from twisted.application.internet import StreamServerEndpointService
+from twisted.internet import reactor
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.internet.error import CannotListenError
+from twisted.internet.protocol import Factory
+
+from hush.config import Settings, load_file
+from hush.directives import NOTES
+from hush.service import Listener, listen_failure, make_service
+from hush.startup import (
+    PidFile,
+    StartupFailure,
+    StartupLog,
+    quiet_startup_failures,
+)
+from tests.support import FakeServer
+
+
+def messages(events: list[dict]) -> list[str]:
+    from twisted.logger import formatEvent
+
+    return [formatEvent(event) for event in events]
+
+
+# -- one-line failures -------------------------------------------------------------------
+
+
+def test_a_startup_failure_ends_without_a_traceback(monkeypatch, capsys):
+    seen = []
+    monkeypatch.setattr(sys, "excepthook", lambda *args: seen.append(args[0]))
+    quiet_startup_failures()
+    quiet_startup_failures()  # once is enough: the hook is not stacked
+    try:
+        raise StartupFailure("Failed listening on port 1 (TCP), aborting.")
+    except StartupFailure:
+        sys.excepthook(*sys.exc_info())
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        sys.excepthook(*sys.exc_info())
+    # The failure was logged where it happened: nothing more; other errors as before.
+    assert seen == [ValueError]
+    assert capsys.readouterr().err == ""
+
+
+def test_a_port_in_use_is_redis_s_two_lines_and_a_failed_start(logged):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        listener = Listener(TCP4ServerEndpoint(reactor, port, interface="127.0.0.1"),
+                            Factory(), f"tcp:{port}:interface=127.0.0.1")
+        with pytest.raises(StartupFailure) as failure:
+            listener.privilegedStartService()
+    lines = [f"Warning: Could not create server TCP listening socket 127.0.0.1:{port}: "
+             "bind: Address already in use",
+             f"Failed listening on port {port} (TCP), aborting."]
+    assert str(failure.value) == lines[-1]
+    assert messages(logged)[-2:] == lines
+    assert isinstance(listener, StreamServerEndpointService)
+
+
+@pytest.mark.parametrize(("description", "error", "lines"), [
+    ("tcp:6379", CannotListenError("", 6379, OSError(98, "Address already in use")),
+     ["Warning: Could not create server TCP listening socket *:6379: bind: Address already "
+      "in use", "Failed listening on port 6379 (TCP), aborting."]),
+    ("ssl:6380:privateKey=k:certKey=c",
+     CannotListenError("0.0.0.0", 6380, OSError(13, "Permission denied")),
+     ["Warning: Could not create server TCP listening socket *:6380: bind: Permission denied",
+      "Failed listening on port 6380 (TLS), aborting."]),
+    ("unix:/run/x.sock", CannotListenError(None, "/run/x.sock", OSError(13, "Permission denied")),
+     ["Failed opening Unix socket: bind: Permission denied"]),
+    ("systemd:domain=INET:index=0", CannotListenError(None, None, OSError(9, "Bad fd")),
+     ["Failed listening on systemd:domain=INET:index=0: Bad fd"]),
+])
+def test_listen_failure_texts(description, error, lines):
+    assert listen_failure(description, error) == lines
+
+
+def test_too_few_files_to_start_is_a_startup_failure(monkeypatch):
+    from hush import limits
+
+    def refuse(maxclients):
+        raise limits.FileLimitError("Your current 'ulimit -n' of 32 is not enough ...")
+
+    monkeypatch.setattr(limits, "adjust_open_files_limit", refuse)
+    with pytest.raises(StartupFailure, match="ulimit"):
+        FakeServer().service.privilegedStartService()
+
+
+# -- the pid file ------------------------------------------------------------------------
+
+
+def test_pidfile_written_at_start_and_removed_at_stop(tmp_path):
+    path = tmp_path / "hush.pid"
+    top = make_service(Settings(listen=[], pidfile=str(path)))
+    assert isinstance(list(top)[0], PidFile)
+    pidfile = list(top)[0]
+    pidfile.privilegedStartService()
+    assert path.read_text() == f"{os.getpid()}\n"
+    pidfile.stopService()
+    assert not path.exists()
+    pidfile.remove()  # again: nothing to do, no error
+    assert not [s for s in make_service(Settings(listen=[])) if isinstance(s, PidFile)]
+
+
+def test_a_pidfile_that_cannot_be_written_is_only_logged(tmp_path, logged):
+    pidfile = PidFile(str(tmp_path / "no" / "such" / "hush.pid"))
+    pidfile.privilegedStartService()
+    assert "Failed to write PID file: No such file or directory" in messages(logged)
+    pidfile.stopService()
+
+
+# -- notes ---------------------------------------------------------------------------------
+
+
+def test_startup_log_notes_what_hush_does_instead(tmp_path, logged):
+    path = tmp_path / "redis.conf"
+    path.write_text("daemonize yes\nrdbcompression yes\nrdbchecksum no\nhz 100\n")
+    settings = Settings(listen=["tcp:7000"])
+    load_file(str(path), settings)
+    StartupLog(settings).startService()
+    text = messages(logged)
+    assert "Configuration loaded" in text
+    assert f"daemonize: {NOTES['daemonize']}" in text
+    assert f"rdbcompression, rdbchecksum: {NOTES['rdb']}" in text
+    assert text.index("Configuration loaded") < text.index("Ready to accept connections")
+    assert not any(line.startswith("hz") for line in text)
