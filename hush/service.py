@@ -20,7 +20,8 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.internet import endpoints
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IReactorTime, IStreamServerEndpoint
-from twisted.logger import Logger
+from twisted.logger import ILogObserver, Logger
+from twisted.python.components import Componentized
 
 from hush import auth, commandstats, limits
 from hush.blocking import BlockingManager
@@ -193,7 +194,21 @@ def listen_failure(description: str, error: CannotListenError) -> list[str]:
 
 
 class HushService(service.MultiService):
-    """The whole server."""
+    """The whole server. Under twistd it also says where the log goes.
+
+    twistd takes the log observer from its Application's ILogObserver
+    component, looked up after the plugin built the service and before
+    anything starts; joining the Application is the moment to set it.
+    """
+
+    #: The observer for twistd (hush.logconfig.observer), or None to leave twistd's.
+    log_observer: ILogObserver | None = None
+
+    def setServiceParent(self, parent) -> None:
+        super().setServiceParent(parent)
+        if (self.log_observer is not None and isinstance(parent, Componentized)
+                and parent.getComponent(ILogObserver, None) is None):
+            parent.setComponent(ILogObserver, self.log_observer)
 
 
 def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushService:

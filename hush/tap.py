@@ -217,6 +217,7 @@ def makeService(options: Options) -> IService:
     Redis's does: a bad option value or endpoint while the options are
     parsed, a port in use as the listeners open (:class:`hush.service.Listener`).
     """
+    from hush.logconfig import observer
     from hush.startup import StartupLog, quiet_startup_failures
 
     settings = options.settings()
@@ -228,6 +229,9 @@ def makeService(options: Options) -> IService:
         _check_endpoint("--metrics", options["metrics"])
     quiet_startup_failures()
     top = make_service(settings)
+    twistd = getattr(options, "parent", None)
+    if twistd is not None:
+        top.log_observer = observer(settings, twistd)
     if options["metrics"]:
         from hush.metrics import metrics_service
 

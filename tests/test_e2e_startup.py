@@ -34,6 +34,39 @@ def _run(*extra: str, cwd: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=60)
 
 
+# -- logfile and loglevel ---------------------------------------------------------------------
+
+
+def test_logfile_and_loglevel_filter_hush_s_log(tmp_path):
+    port = free_port()
+    log = tmp_path / "hush.log"
+    (tmp_path / "hush.conf").write_text(f"logfile {log}\nloglevel warning\nport {port}\n")
+    proc = ServerProcess(_argv("--config", str(tmp_path / "hush.conf")), port, env=_env(),
+                         cwd=str(tmp_path))
+    try:
+        conn = redis.Redis(port=port, decode_responses=True)
+        assert conn.ping()
+        # Notice lines (twistd's and Hush's banner) are below warning.
+        assert "Ready to accept connections" not in log.read_text()
+        assert "starting up" not in log.read_text()
+        conn.config_set("loglevel", "verbose")
+        script = "redis.log(redis.LOG_VERBOSE, 'a-verbose-line') " \
+                 "redis.log(redis.LOG_DEBUG, 'a-debug-line')"
+        conn.eval(script, 0)
+        conn.config_set("loglevel", "debug")
+        conn.eval(script.replace("a-", "then-"), 0)
+        conn.config_set("loglevel", "notice")
+        conn.close()
+    finally:
+        proc.stop()
+    text = log.read_text()
+    assert "a-verbose-line" in text and "a-debug-line" not in text
+    assert "then-verbose-line" in text and "then-debug-line" in text
+    assert "Hush is now ready to exit, bye bye..." in text
+    assert "Ready to accept connections" not in text
+    assert proc.output() == ""
+
+
 # -- one-line failures ---------------------------------------------------------------------
 
 
