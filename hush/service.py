@@ -28,6 +28,7 @@ from hush.blocking import BlockingManager
 from hush.clientpause import ClientPause
 from hush.config import Settings
 from hush.errors import CommandError
+from hush.keepalive import apply_keepalive
 from hush.memory import MemoryManager
 from hush.persistence import Persistence
 from hush.pubsub import PubSub
@@ -111,6 +112,7 @@ class StoreService(service.Service):
         self.clients[client_id] = client
         self.store.stats.total_connections_received += 1
         self.idle.arm()
+        apply_keepalive(client.transport, self.settings.tcp_keepalive)
         return client_id
 
     def unregister_client(self, client: RedisProtocol) -> None:

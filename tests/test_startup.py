@@ -1,4 +1,4 @@
-"""Starting as Redis does: notes, the pid file, one-line failures, listeners."""
+"""Starting as Redis does: notes, the pid file, one-line failures, listeners, TCP keepalive."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import Factory
 
+from hush import keepalive, service
 from hush.config import Settings, load_file
 from hush.directives import NOTES
+from hush.keepalive import apply_keepalive, tcp_socket
 from hush.service import Listener, listen_failure, make_service
 from hush.startup import (
     PidFile,
@@ -135,3 +137,62 @@ def test_startup_log_notes_what_hush_does_instead(tmp_path, logged):
     assert f"rdbcompression, rdbchecksum: {NOTES['rdb']}" in text
     assert text.index("Configuration loaded") < text.index("Ready to accept connections")
     assert not any(line.startswith("hz") for line in text)
+
+
+# -- TCP keepalive ------------------------------------------------------------------------------
+
+
+class Handle:
+    """A transport as far as apply_keepalive looks: a handle, maybe a transport beneath."""
+
+    def __init__(self, handle, transport=None) -> None:
+        self._handle, self.transport = handle, transport
+
+    def getHandle(self):
+        return self._handle
+
+
+@pytest.fixture
+def accepted():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        client = socket.create_connection(server.getsockname())
+        conn, _ = server.accept()
+        yield conn
+        conn.close()
+        client.close()
+
+
+def test_keepalive_is_set_as_redis_sets_it(accepted):
+    assert apply_keepalive(Handle(accepted), 60)
+    assert accepted.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    if hasattr(socket, "TCP_KEEPIDLE"):
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 60
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 20
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3
+
+
+def test_keepalive_zero_and_non_tcp_transports_are_left_alone(accepted, tmp_path):
+    assert not apply_keepalive(Handle(accepted), 0)
+    assert accepted.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 0
+    # Under TLS the handle is OpenSSL's; the socket is one transport down.
+    assert tcp_socket(Handle(object(), Handle(accepted))) is accepted
+    with socket.socket(socket.AF_UNIX) as unix:
+        assert tcp_socket(Handle(unix)) is None
+    assert tcp_socket(object()) is None
+    # An idle time Linux refuses (over 32767 s) leaves the kernel's default.
+    assert apply_keepalive(Handle(accepted), 2**31 - 1)
+    assert accepted.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+
+
+def test_each_new_client_gets_the_keepalive_of_the_moment(monkeypatch):
+    calls = []
+    monkeypatch.setattr(service, "apply_keepalive",
+                        lambda transport, interval: calls.append(interval))
+    server = FakeServer()
+    server.client()
+    server.settings.set("tcp-keepalive", "10")
+    server.client()
+    assert calls == [300, 10]
+    assert keepalive.PROBES == 3
