@@ -7,16 +7,20 @@ looks at what it serves, prints, writes and leaves behind.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import redis
 
 from tests.support import REPO, ServerProcess, free_port, twistd_path
+
+DEBIAN_CONF = Path("/etc/redis/redis.conf")
 
 
 def _env() -> dict[str, str]:
@@ -32,6 +36,74 @@ def _argv(*extra: str) -> list[str]:
 def _run(*extra: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(_argv(*extra), env=_env(), cwd=str(cwd), capture_output=True,
                           text=True, timeout=60)
+
+
+def _wait_for(predicate, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} after {timeout}s")
+
+
+# -- a stock redis.conf ---------------------------------------------------------------------
+
+
+def _readable_debian_conf() -> Path:
+    if not DEBIAN_CONF.exists():
+        pytest.skip(f"{DEBIAN_CONF} is absent (Debian's redis-server package installs it)")
+    if not os.access(DEBIAN_CONF, os.R_OK):
+        pytest.skip(f"{DEBIAN_CONF} is not readable by this user (it is redis:redis 640)")
+    return DEBIAN_CONF
+
+
+def test_debians_redis_conf_starts_serves_and_notes_what_hush_does_instead(tmp_path):
+    conf = _readable_debian_conf()
+    port = free_port()
+    # The real file, then what must not touch the system's own Redis: its pid
+    # file and log file. --port and --dir replace the file's port, bind and dir.
+    wrapper = tmp_path / "test.conf"
+    wrapper.write_text(f"include {conf}\npidfile {tmp_path}/hush.pid\n"
+                       f"logfile {tmp_path}/hush.log\n")
+    proc = ServerProcess(_argv("--config", str(wrapper), "--port",
+                               f"tcp:{port}:interface=127.0.0.1", "--dir", str(tmp_path)),
+                         port, env=_env(), cwd=str(tmp_path))
+    try:
+        conn = redis.Redis(port=port, decode_responses=True)
+        assert conn.set("k", "v") and conn.get("k") == "v"
+        shown = conn.config_get("*")
+        assert shown["daemonize"] == "yes" and shown["tcp-keepalive"] == "300"
+        assert shown["appenddirname"] == "appendonlydir"
+        assert shown["oom-score-adj-values"] == "0 200 800"
+        assert shown["client-output-buffer-limit"] == (
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60")
+        assert shown["dir"] == str(tmp_path)
+        if shutil.which("ss"):
+            # tcp-keepalive 300 from the file: the server's end of our connection
+            # runs a keepalive timer (once the last reply is acknowledged).
+            def keepalive_timer() -> bool:
+                server_ends = subprocess.run(
+                    ["ss", "-Htno", "state", "established", f"( sport = :{port} )"],
+                    capture_output=True, text=True, check=True).stdout
+                return "timer:(keepalive," in server_ends
+
+            _wait_for(keepalive_timer, "no keepalive timer on the server's sockets")
+        assert (tmp_path / "hush.pid").read_text() == f"{proc.pid}\n"
+        _wait_for(lambda: "Ready to accept connections" in (tmp_path / "hush.log").read_text(),
+                  "no 'Ready to accept connections' in the logfile")
+        log = (tmp_path / "hush.log").read_text()
+        assert re.search(r"\] daemonize: Hush does not fork itself", log)
+        assert re.search(r"\] stop-writes-on-bgsave-error, rdbcompression, rdbchecksum, "
+                         r"dbfilename, .*: Hush persists with the append-only file", log)
+        assert "Hush has no replication" in log
+        # The logfile is the log: nothing goes to standard output.
+        assert proc.output() == ""
+        conn.close()
+    finally:
+        proc.stop()
+    assert not (tmp_path / "hush.pid").exists()
+    assert "bye bye" in (tmp_path / "hush.log").read_text()
 
 
 # -- logfile and loglevel ---------------------------------------------------------------------
