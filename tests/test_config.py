@@ -362,7 +362,8 @@ def test_config_set_proto_max_bulk_len_applies_to_connected_clients(server, clie
     assert client.closed
 
 
-def test_config_set_several(server, client):
+def test_config_set_several(server, client, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # appendonly yes opens ./appendonly.aof
     assert client.call("CONFIG", "SET", "timeout", "30", "maxmemory-policy", "allkeys-lru",
                        "appendonly", "yes") == b"OK"
     settings = server.settings
