@@ -4,8 +4,8 @@
 :class:`StoreService` owns what all connections share -- the store, the
 blocking manager, the settings, the client registry -- and stops the expiry
 timer on shutdown. :func:`make_service` builds the twistd MultiService
-(:class:`HushService`); each endpoint is a :class:`Listener`, which turns a
-port it cannot listen on into Redis's one line and a failed start.
+(:class:`HushService`), which turns a port it cannot listen on into Redis's
+lines and a failed start.
 """
 
 from __future__ import annotations
@@ -15,18 +15,16 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from twisted.application import service
-from twisted.application.internet import StreamServerEndpointService
-from twisted.internet import endpoints
+from twisted.application import service, strports
 from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IReactorTime, IStreamServerEndpoint
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 
 from hush import auth, commandstats, limits
 from hush.blocking import BlockingManager
 from hush.clientpause import ClientPause
-from hush.config import Settings
+from hush.config import Settings, with_backlog
 from hush.errors import CommandError
 from hush.keepalive import apply_keepalive
 from hush.memory import MemoryManager
@@ -160,24 +158,28 @@ class StoreService(service.Service):
         return super().stopService()
 
 
-class Listener(StreamServerEndpointService):
-    """One endpoint's listening service; a port it cannot open stops the start, as in Redis."""
+class BadEndpoint(ValueError):
+    """An endpoint description no listener can be made of; ``reason`` says why, plainly."""
 
-    def __init__(self, endpoint: IStreamServerEndpoint, factory, description: str) -> None:
-        super().__init__(endpoint, factory)
+    def __init__(self, description: str, error: Exception) -> None:
         self.description = description
-        # As strports.service does: a failure to listen raises from
-        # privilegedStartService, before the reactor runs, instead of being logged.
-        self._raiseSynchronously = True
+        self.reason = endpoint_reason(description, error)
+        super().__init__(f"{description!r}: {self.reason}")
 
-    def privilegedStartService(self) -> None:
-        try:
-            super().privilegedStartService()
-        except CannotListenError as error:
-            lines = listen_failure(self.description, error)
-            for line in lines:
-                log.warn("{line}", line=line)
-            raise StartupFailure(lines[-1]) from None
+
+def endpoint_reason(description: str, error: Exception) -> str:
+    """Twisted's reason for refusing an endpoint string, said for an operator."""
+    text = str(error)
+    if isinstance(error, OSError) and error.strerror:
+        # TLS key and certificate files are read as the endpoint is made.
+        return f"{error.strerror}: {error.filename!r}" if error.filename else error.strerror
+    if isinstance(error, ValueError) and text.startswith("invalid literal for int()"):
+        return f"{text.rpartition(': ')[2]} is not a number"
+    if isinstance(error, TypeError) and "unexpected keyword argument" in text:
+        return f"unknown parameter {text.rpartition(' ')[2]}"
+    if isinstance(error, (IndexError, KeyError)) and description.lower().startswith("systemd:"):
+        return "systemd passed no such socket"
+    return text or type(error).__name__
 
 
 def listen_failure(description: str, error: CannotListenError) -> list[str]:
@@ -192,19 +194,44 @@ def listen_failure(description: str, error: CannotListenError) -> list[str]:
                 "aborting."]
     if kind == "unix":
         return [f"Failed opening Unix socket: bind: {reason}"]
-    return [f"Failed listening on {description}: {reason}"]
+    return [f"Failed listening on {description or error.port}: {reason}"]
 
 
 class HushService(service.MultiService):
-    """The whole server. Under twistd it also says where the log goes.
+    """The whole server.
 
-    twistd takes the log observer from its Application's ILogObserver
-    component, looked up after the plugin built the service and before
-    anything starts; joining the Application is the moment to set it.
+    A listener that cannot open its port stops the start with Redis's lines
+    (a :class:`~hush.startup.StartupFailure`) instead of a traceback. Under
+    twistd it also says where the log goes: twistd takes the log observer
+    from its Application's ILogObserver component, looked up after the
+    plugin built the service and before anything starts, so joining the
+    Application is the moment to set it.
     """
 
     #: The observer for twistd (hush.logconfig.observer), or None to leave twistd's.
     log_observer: ILogObserver | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Listening service -> its endpoint description, to name it when it fails.
+        self.listeners: dict[service.IService, str] = {}
+
+    def add_listener(self, listener: service.IService, description: str) -> None:
+        """Add a listening service made from the endpoint ``description``."""
+        listener.setServiceParent(self)
+        self.listeners[listener] = description
+
+    def privilegedStartService(self) -> None:
+        # MultiService's, one child at a time, to say which listener failed.
+        service.Service.privilegedStartService(self)
+        for child in self:
+            try:
+                child.privilegedStartService()
+            except CannotListenError as error:
+                lines = listen_failure(self.listeners.get(child, ""), error)
+                for line in lines:
+                    log.warn("{line}", line=line)
+                raise StartupFailure(lines[-1]) from None
 
     def setServiceParent(self, parent) -> None:
         super().setServiceParent(parent)
@@ -214,9 +241,11 @@ class HushService(service.MultiService):
 
 
 def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushService:
-    """The whole server: the store service plus a listener per endpoint."""
-    from twisted.internet import reactor
+    """The whole server: the store service plus a listener per endpoint.
 
+    Raises :class:`BadEndpoint` for an endpoint no listener can be made of.
+    Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
+    """
     from hush.protocol import RedisFactory
 
     top = HushService()
@@ -227,6 +256,9 @@ def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushS
     store_service.setServiceParent(top)
     factory = RedisFactory(store_service)
     for description in settings.listen:
-        endpoint = endpoints.serverFromString(reactor, description)
-        Listener(endpoint, factory, description).setServiceParent(top)
+        try:
+            listener = strports.service(with_backlog(description, settings.tcp_backlog), factory)
+        except Exception as error:  # noqa: BLE001 -- each endpoint parser fails its own way
+            raise BadEndpoint(description, error) from None
+        top.add_listener(listener, description)
     return top

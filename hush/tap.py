@@ -17,9 +17,8 @@ from hush.config import (
     Settings,
     listen_endpoints,
     load_file,
-    with_backlog,
 )
-from hush.service import make_service
+from hush.service import BadEndpoint, make_service
 
 DEFAULT_PORT = "tcp:6379:interface=127.0.0.1:backlog=511"
 
@@ -156,9 +155,6 @@ class Options(usage.Options):
                 raise SystemExit(1)
         else:
             settings.listen = list(self["ports"])
-        # Redis's tcp-backlog holds for every listener that does not name its own.
-        settings.listen = [with_backlog(description, settings.tcp_backlog)
-                           for description in settings.listen]
         settings.follow_listen()
         self._settings = settings
 
@@ -184,51 +180,23 @@ for _name, *_rest in Options.optParameters:
         setattr(Options, "opt_" + _name.replace("-", "_"), _setting_option(_name))
 
 
-def _check_endpoint(option: str, description: str) -> None:
-    """Exit with one line when ``description`` is no endpoint Hush can serve on."""
-    from twisted.internet import endpoints, reactor
-
-    try:
-        endpoints.serverFromString(reactor, description)
-    except Exception as error:  # noqa: BLE001 -- each endpoint parser fails its own way
-        reason = _endpoint_reason(description, error)
-        raise SystemExit(f"Invalid {option} {description!r}: {reason}") from None
-
-
-def _endpoint_reason(description: str, error: Exception) -> str:
-    """Twisted's reason for refusing an endpoint string, said for an operator."""
-    text = str(error)
-    if isinstance(error, OSError) and error.strerror:
-        # TLS key and certificate files are read as the endpoint is parsed.
-        return f"{error.strerror}: {error.filename!r}" if error.filename else error.strerror
-    if isinstance(error, ValueError) and text.startswith("invalid literal for int()"):
-        return f"{text.rpartition(': ')[2]} is not a number"
-    if isinstance(error, TypeError) and "unexpected keyword argument" in text:
-        return f"unknown parameter {text.rpartition(' ')[2]}"
-    if isinstance(error, (IndexError, KeyError)) and description.lower().startswith("systemd:"):
-        return "systemd passed no such socket"
-    return text or type(error).__name__
-
-
 def makeService(options: Options) -> IService:
     """Build the Hush service from parsed options.
 
     A start that cannot succeed ends with one line and a failed exit, as
-    Redis's does: a bad option value or endpoint while the options are
-    parsed, a port in use as the listeners open (:class:`hush.service.Listener`).
+    Redis's does: a bad option value while the options are parsed, a bad
+    endpoint here, a port in use as the listeners open (see
+    :class:`hush.service.HushService`).
     """
     from hush.logconfig import observer
     from hush.startup import StartupLog, quiet_startup_failures
 
     settings = options.settings()
-    # A bad endpoint is one line and a failed exit, before anything starts
-    # (checked here, not while parsing: systemd's sockets exist only under systemd).
-    for description in options["ports"]:
-        _check_endpoint("--port", description)
-    if options["metrics"]:
-        _check_endpoint("--metrics", options["metrics"])
+    try:
+        top = make_service(settings)
+    except BadEndpoint as error:
+        raise SystemExit(f"Invalid --port {error}") from None
     quiet_startup_failures()
-    top = make_service(settings)
     twistd = getattr(options, "parent", None)
     if twistd is not None:
         top.log_observer = observer(settings, twistd)
@@ -236,7 +204,10 @@ def makeService(options: Options) -> IService:
         from hush.metrics import metrics_service
 
         store = top.getServiceNamed("hush-store")
-        metrics_service(store, options["metrics"]).setServiceParent(top)
+        try:
+            metrics = metrics_service(store, options["metrics"])
+        except Exception as error:  # noqa: BLE001 -- each endpoint parser fails its own way
+            raise SystemExit(f"Invalid --metrics {BadEndpoint(options['metrics'], error)}") from None
+        top.add_listener(metrics, options["metrics"])
     StartupLog(settings).setServiceParent(top)
     return top
-

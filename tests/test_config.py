@@ -520,7 +520,7 @@ def test_tap_config_file_and_overrides(tmp_path):
     assert (settings.port, settings.maxkeys, settings.databases) == (7005, 9, 3)
     assert settings.config_file == path
     settings = options("-c", path, "--port", "tcp:7100", "--maxkeys", "0").settings()
-    assert settings.listen == ["tcp:7100:backlog=511"]
+    assert settings.listen == ["tcp:7100"]
     assert (settings.port, settings.maxkeys, settings.databases) == (7100, 0, 3)
     # Without --config nothing changes.
     settings = options("--maxkeys", "4").settings()

@@ -7,17 +7,13 @@ import socket
 import sys
 
 import pytest
-from twisted.application.internet import StreamServerEndpointService
-from twisted.internet import reactor
-from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.error import CannotListenError
-from twisted.internet.protocol import Factory
 
 from hush import keepalive, service
 from hush.config import Settings, load_file
 from hush.directives import NOTES
 from hush.keepalive import apply_keepalive, tcp_socket
-from hush.service import Listener, listen_failure, make_service
+from hush.service import BadEndpoint, listen_failure, make_service
 from hush.startup import (
     PidFile,
     StartupFailure,
@@ -59,16 +55,22 @@ def test_a_port_in_use_is_redis_s_two_lines_and_a_failed_start(logged):
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        listener = Listener(TCP4ServerEndpoint(reactor, port, interface="127.0.0.1"),
-                            Factory(), f"tcp:{port}:interface=127.0.0.1")
+        top = make_service(Settings(listen=[f"tcp:{port}:interface=127.0.0.1"]))
         with pytest.raises(StartupFailure) as failure:
-            listener.privilegedStartService()
+            top.privilegedStartService()
     lines = [f"Warning: Could not create server TCP listening socket 127.0.0.1:{port}: "
              "bind: Address already in use",
              f"Failed listening on port {port} (TCP), aborting."]
     assert str(failure.value) == lines[-1]
     assert messages(logged)[-2:] == lines
-    assert isinstance(listener, StreamServerEndpointService)
+
+
+def test_a_bad_endpoint_is_named_with_a_plain_reason():
+    with pytest.raises(BadEndpoint) as error:
+        make_service(Settings(listen=["tcp:7000", "tcp:7001:bogus=1"]))
+    assert (error.value.description, error.value.reason) == (
+        "tcp:7001:bogus=1", "unknown parameter 'bogus'")
+    assert str(error.value) == "'tcp:7001:bogus=1': unknown parameter 'bogus'"
 
 
 @pytest.mark.parametrize(("description", "error", "lines"), [
@@ -83,6 +85,8 @@ def test_a_port_in_use_is_redis_s_two_lines_and_a_failed_start(logged):
      ["Failed opening Unix socket: bind: Permission denied"]),
     ("systemd:domain=INET:index=0", CannotListenError(None, None, OSError(9, "Bad fd")),
      ["Failed listening on systemd:domain=INET:index=0: Bad fd"]),
+    ("", CannotListenError("", 9121, OSError(98, "Address already in use")),
+     ["Failed listening on 9121: Address already in use"]),
 ])
 def test_listen_failure_texts(description, error, lines):
     assert listen_failure(description, error) == lines

@@ -35,10 +35,7 @@ def test_defaults():
 def test_repeated_port():
     options = parse("--port", "tcp:7000", "-p", "unix:/tmp/hush-test.sock", "--port=tcp:7001")
     assert options["ports"] == ["tcp:7000", "unix:/tmp/hush-test.sock", "tcp:7001"]
-    # Redis's tcp-backlog (511) for every listener that names no backlog of its own.
-    assert options.settings().listen == [
-        "tcp:7000:backlog=511", "unix:/tmp/hush-test.sock:backlog=511", "tcp:7001:backlog=511"]
-    assert parse("--port", "tcp:7000:backlog=20").settings().listen == ["tcp:7000:backlog=20"]
+    assert options.settings().listen == options["ports"]
 
 
 def test_options_are_not_shared_between_instances():
@@ -154,6 +151,14 @@ def test_make_service_one_listener_per_port():
     assert store.maxkeys == 5
     # Every listener serves the same store.
     assert {id(listener.factory.service) for listener in listeners} == {id(stores[0])}
+
+
+def test_every_listener_gets_tcp_backlog_unless_it_names_its_own():
+    top = makeService(parse("--port", "tcp:7000", "--port", "unix:/tmp/hush-test.sock",
+                            "--port", "tcp:7001:backlog=20"))
+    listeners = [s for s in children(top) if isinstance(s, StreamServerEndpointService)]
+    # Redis's tcp-backlog (511); Twisted's own default would be 50.
+    assert [listener.endpoint._backlog for listener in listeners] == [511, 511, 20]
 
 
 def test_make_service_default_port():
