@@ -1,15 +1,17 @@
 # -*- test-case-name: tests.test_config -*-
 """Server settings, under Redis's names, with Redis's defaults, types and errors.
 
-:data:`TABLE` is the one table of settings: for each its Redis name, aliases,
-type (how a value is parsed, validated, rendered for CONFIG GET and written
-by CONFIG REWRITE), default and whether CONFIG SET may change it at run time.
-One :class:`Settings` object is shared by the service and every connection;
-modules that must react to a run-time change register with
-:meth:`Settings.on_change`.
+:data:`TABLE` is the table of the settings Hush acts on: for each its Redis
+name, aliases, type (:mod:`hush.config_types`: how a value is parsed,
+validated, rendered for CONFIG GET and written by CONFIG REWRITE), default
+and whether CONFIG SET may change it at run time. Every other directive of
+Redis 7.0 is in :data:`hush.directives.ACCEPTED`: kept, shown and rewritten
+the same way, with a note of what Hush does instead. One :class:`Settings`
+object is shared by the service and every connection; modules that must
+react to a run-time change register with :meth:`Settings.on_change`.
 
-The same table reads ``redis.conf``-style files (:func:`load_file`) and
-rewrites them in place (:func:`rewrite_file`), the way Redis 7 does.
+The same tables read ``redis.conf``-style files (:func:`load_file`) and
+rewrite them in place (:func:`rewrite_file`), the way Redis 7 does.
 """
 
 from __future__ import annotations
@@ -21,15 +23,32 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 
+from hush.config_types import (
+    DEFAULT_OUTPUT_LIMITS,
+    INT_MAX,
+    LLONG_MAX,
+    UINT_MAX,
+    Bool,
+    ConfigError,
+    Directory,
+    Enum,
+    Hz,
+    Int,
+    KeyspaceEvents,
+    Memory,
+    OutputLimits,
+    Save,
+    Setting,
+    String,
+    UnknownSetting,
+    Words,
+    _limits,
+)
+from hush.config_types import BaseName as BaseName
+from hush.config_types import parse_memory as parse_memory
+from hush.directives import ACCEPTED, DEPRECATED, NOTES, REFUSED
 from hush.glob import compile_glob
 from hush.parser import ProtocolReject, split_inline
-
-INT_MAX = 2**31 - 1
-UINT_MAX = 2**32 - 1
-LLONG_MAX = 2**63 - 1
-ULLONG_MAX = 2**64 - 1
-
-DEFAULT_OUTPUT_LIMITS = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
 
 
 @dataclass
@@ -71,6 +90,19 @@ class Settings:
     busy_reply_threshold: int = 5000            # ms (alias lua-time-limit)
     maxmemory_samples: int = 5
     logfile: str = ""
+    pidfile: str = ""
+    syslog_enabled: bool = False
+    syslog_ident: str = "redis"
+    syslog_facility: str = "local0"
+    tcp_keepalive: int = 300                    # seconds (0: no keepalive probes)
+    tcp_backlog: int = 511
+    hz: int = 10
+    notify_keyspace_events: str = ""
+    #: The values of the Redis directives Hush keeps without acting on them
+    #: (hush.directives), by name; absent ones have their table default.
+    accepted: dict[str, Any] = field(default_factory=dict)
+    #: The directives with a note that the config file set, in file order.
+    noted: list[str] = field(default_factory=list)
     unixsocket: str = ""
     unixsocketperm: int = 0
     config_file: str = ""                       # the --config file, for CONFIG REWRITE
@@ -104,20 +136,40 @@ class Settings:
 
     def names(self) -> list[str]:
         """Every CONFIG name, in Redis's spelling (aliases not included)."""
-        return [setting.name for setting in TABLE]
+        return [setting.name for setting in ALL]
+
+    def value(self, setting: Setting) -> Any:
+        """The current value of ``setting``, whichever table it is in."""
+        if setting.attr in _FIELDS:
+            return getattr(self, setting.attr)
+        return self.accepted.get(setting.name, setting.default)
+
+    def assign(self, setting: Setting, value: Any) -> None:
+        """Change ``setting`` without parsing or telling anyone (see :meth:`set_many`)."""
+        if setting.attr in _FIELDS:
+            setattr(self, setting.attr, value)
+        else:
+            self.accepted[setting.name] = value
 
     def render(self, name: str) -> str:
         """The CONFIG GET text of setting ``name`` (or an alias)."""
         setting = BY_NAME[name]
-        return setting.kind.render(getattr(self, setting.attr))
+        return setting.kind.render(self.value(setting))
 
     def get(self, pattern: bytes) -> dict[bytes, bytes]:
-        """CONFIG GET: every setting (or alias) whose name matches the glob ``pattern``."""
-        match = compile_glob(pattern.lower())
+        """CONFIG GET: every setting (or alias) whose name matches the glob ``pattern``.
+
+        Hidden settings answer only to their exact name, as in Redis.
+        """
+        lowered = pattern.lower()
+        exact = not any(char in lowered for char in b"*?[")
+        match = compile_glob(lowered)
         found = {}
         for name, setting in BY_NAME.items():
+            if setting.hidden and not exact:
+                continue
             if match(name.encode()):
-                found[name.encode()] = setting.kind.render(getattr(self, setting.attr)).encode()
+                found[name.encode()] = setting.kind.render(self.value(setting)).encode()
         return found
 
     # -- changing ----------------------------------------------------------
@@ -161,30 +213,29 @@ class Settings:
                 raise ConfigError("duplicate parameter", name)
             seen.add(name)
         parsed: dict[str, tuple[Setting, Any]] = {}
-        staged: dict[str, Any] = {}
         for raw_name, raw_value in pairs:
             name = raw_name.lower()
             setting = BY_NAME[name]
-            current = staged.get(setting.attr, getattr(self, setting.attr))
+            staged = parsed.get(setting.attr)
+            current = staged[1] if staged else self.value(setting)
             try:
                 value = setting.kind.parse_set(raw_value, current)
             except ConfigError as error:
                 raise ConfigError(error.reason, name) from None
             parsed[setting.attr] = (setting, value)
-            staged[setting.attr] = value
-        old = {attr: getattr(self, attr) for attr in parsed}
-        for attr, (_setting, value) in parsed.items():
-            setattr(self, attr, value)
+        old = {attr: self.value(setting) for attr, (setting, _value) in parsed.items()}
+        for setting, value in parsed.values():
+            self.assign(setting, value)
         notified: list[str] = []
         try:
-            for attr in parsed:
-                if getattr(self, attr) != old[attr]:
+            for attr, (_setting, value) in parsed.items():
+                if value != old[attr]:
                     notified.append(attr)
                     for callback in self._listeners.get(attr, ()):
-                        callback(getattr(self, attr))
+                        callback(value)
         except ConfigError as error:
-            for attr in parsed:
-                setattr(self, attr, old[attr])
+            for attr, (setting, _value) in parsed.items():
+                self.assign(setting, old[attr])
             for attr in notified:
                 for callback in self._listeners.get(attr, ()):
                     callback(old[attr])
@@ -210,33 +261,6 @@ def tcp_port(description: str) -> int | None:
     return None
 
 
-# -- errors ------------------------------------------------------------------
-
-
-class ConfigError(ValueError):
-    """A value Redis would refuse; ``reason`` is Redis's text for why."""
-
-    def __init__(self, reason: str, name: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.name = name
-
-    def command_error(self) -> str:
-        """The CONFIG SET error line."""
-        return (f"ERR CONFIG SET failed (possibly related to argument '{self.name}') - "
-                f"{self.reason}")
-
-
-class UnknownSetting(ConfigError):
-    """CONFIG SET of a name that is no setting."""
-
-    def command_error(self) -> str:
-        return f"ERR Unknown option or number of arguments for CONFIG SET - '{self.name}'"
-
-    def __init__(self, name: str) -> None:
-        super().__init__("Bad directive or wrong number of arguments", name)
-
-
 class ConfigFileError(Exception):
     """A configuration file Hush cannot start with; ``str()`` is the report."""
 
@@ -250,274 +274,8 @@ class ConfigFileError(Exception):
         )
 
 
-# -- value types ---------------------------------------------------------------
-
-_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)\Z")
-_MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
-                 "g": 1000**3, "gb": 1024**3}
-
-
-def parse_memory(text: str) -> int:
-    """Redis's ``memtoull``: digits, then an optional unit (k=1000, kb=1024, ...)."""
-    digits_end = 0
-    while digits_end < len(text) and text[digits_end].isascii() and text[digits_end].isdigit():
-        digits_end += 1
-    unit = text[digits_end:].lower()
-    if unit not in _MEMORY_UNITS or text.startswith("-"):
-        raise ConfigError("argument must be a memory value")
-    digits = text[:digits_end]
-    # Redis's strtoull takes no digits as 0 ("mb" is 0), and overflow as an error.
-    number = int(digits) if digits else 0
-    if number > ULLONG_MAX:
-        raise ConfigError("argument must be a memory value")
-    return number * _MEMORY_UNITS[unit]
-
-
-def format_memory(value: int) -> str:
-    """How CONFIG REWRITE writes a byte count: the largest exact unit."""
-    for unit, size in (("gb", 1024**3), ("mb", 1024**2), ("kb", 1024)):
-        if value and value % size == 0:
-            return f"{value // size}{unit}"
-    return str(value)
-
-
-def quote(text: str) -> str:
-    """Redis's ``sdscatrepr``: a double-quoted string with escapes."""
-    out = ['"']
-    for char in text:
-        if char in '\\"':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        elif char == "\a":
-            out.append("\\a")
-        elif char == "\b":
-            out.append("\\b")
-        elif char.isprintable() and ord(char) < 128:
-            out.append(char)
-        else:
-            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogateescape"))
-    out.append('"')
-    return "".join(out)
-
-
-class Kind:
-    """How one type of setting is parsed, rendered and rewritten."""
-
-    #: True for settings that take several words (bind, save, ...).
-    multiword = False
-
-    def parse(self, text: str) -> Any:
-        """The value of ``text``; raises :class:`ConfigError` with Redis's reason."""
-        raise NotImplementedError
-
-    def parse_set(self, text: str, current: Any) -> Any:
-        """CONFIG SET's value; most types ignore the current value."""
-        return self.parse(text)
-
-    def render(self, value: Any) -> str:
-        """CONFIG GET's text."""
-        return str(value)
-
-    def rewrite(self, name: str, value: Any, default: Any) -> list[tuple[str, bool]]:
-        """The lines CONFIG REWRITE writes, each with whether it must be written
-        even when the file has no line for the setting (it is not the default)."""
-        return [(f"{name} {self.text(value)}", value != default)]
-
-    def text(self, value: Any) -> str:
-        """The value as a config file line writes it."""
-        return self.render(value)
-
-
-class Bool(Kind):
-    """yes / no, in any letter case."""
-
-    def parse(self, text: str) -> bool:
-        lowered = text.lower()
-        if lowered == "yes":
-            return True
-        if lowered == "no":
-            return False
-        raise ConfigError("argument must be 'yes' or 'no'")
-
-    def render(self, value: bool) -> str:
-        return "yes" if value else "no"
-
-
-class Int(Kind):
-    """A whole number within Redis's bounds for the setting."""
-
-    def __init__(self, low: int, high: int, base: int = 10) -> None:
-        self.low, self.high, self.base = low, high, base
-
-    def parse(self, text: str) -> int:
-        if self.base == 8:
-            if not re.fullmatch(r"[0-7]+", text):
-                raise ConfigError("argument couldn't be parsed into an integer")
-            number = int(text, 8)
-        else:
-            if not _INTEGER.match(text):
-                raise ConfigError("argument couldn't be parsed into an integer")
-            number = int(text)
-        return self.check(number)
-
-    def check(self, number: int) -> int:
-        if not self.low <= number <= self.high:
-            raise ConfigError(
-                f"argument must be between {self.low} and {self.high} inclusive")
-        return number
-
-    def render(self, value: int) -> str:
-        return format(value, "o") if self.base == 8 else str(value)
-
-
-class Memory(Int):
-    """A byte count with Redis's units (1k 1kb 1m 1mb 1g 1gb, any case)."""
-
-    def __init__(self, low: int = 0, high: int = ULLONG_MAX) -> None:
-        super().__init__(low, high)
-
-    def parse(self, text: str) -> int:
-        return self.check(parse_memory(text))
-
-    def text(self, value: int) -> str:
-        return format_memory(value)
-
-
-class Enum(Kind):
-    """One of a fixed set of words, in any letter case."""
-
-    def __init__(self, *choices: str) -> None:
-        self.choices = choices
-
-    def parse(self, text: str) -> str:
-        lowered = text.lower()
-        if lowered not in self.choices:
-            raise ConfigError(
-                "argument(s) must be one of the following: " + ", ".join(self.choices))
-        return lowered
-
-
-class String(Kind):
-    """Any text; written quoted by CONFIG REWRITE."""
-
-    def parse(self, text: str) -> str:
-        return text
-
-    def text(self, value: str) -> str:
-        return quote(value)
-
-
-class Directory(String):
-    """``dir``: shown and written as an absolute path, as Redis's getcwd() gives it."""
-
-    def render(self, value: str) -> str:
-        return os.path.abspath(value)
-
-    def text(self, value: str) -> str:
-        return quote(os.path.abspath(value))
-
-
-class Words(Kind):
-    """Several words kept as one space-separated string (bind)."""
-
-    multiword = True
-
-    def parse(self, text: str) -> str:
-        return " ".join(text.split())
-
-
-class Save(Kind):
-    """``save``: pairs of <seconds> <changes>, or "" for none."""
-
-    multiword = True
-
-    def parse(self, text: str) -> str:
-        words = text.split()
-        if len(words) % 2 or not all(_INTEGER.match(word) and int(word) >= 0 for word in words):
-            raise ConfigError("Invalid save parameters")
-        return " ".join(str(int(word)) for word in words)
-
-    def rewrite(self, name: str, value: str, default: Any) -> list[tuple[str, bool]]:
-        words = value.split()
-        force = value != default
-        if not words:
-            return [(f'{name} ""', force)]
-        return [(f"{name} {words[i]} {words[i + 1]}", force) for i in range(0, len(words), 2)]
-
-
-_OUTPUT_CLASSES = ("normal", "slave", "pubsub")
-
-
-class OutputLimits(Kind):
-    """client-output-buffer-limit: <class> <hard> <soft> <seconds>, repeated.
-
-    A value names only the classes it changes; the others keep theirs.
-    """
-
-    multiword = True
-
-    def parse_set(self, text: str, current: str) -> str:
-        words = text.split()
-        if not words or len(words) % 4:
-            raise ConfigError("Wrong number of arguments in buffer limit configuration.")
-        limits = _limits(current)
-        for index in range(0, len(words), 4):
-            kind = words[index].lower()
-            if kind == "replica":
-                kind = "slave"
-            if kind not in _OUTPUT_CLASSES:
-                raise ConfigError("Invalid client class specified in buffer limit configuration.")
-            try:
-                hard = parse_memory(words[index + 1])
-                soft = parse_memory(words[index + 2])
-                seconds = words[index + 3]
-                if not _INTEGER.match(seconds) or int(seconds) < 0:
-                    raise ConfigError("bad seconds")
-            except ConfigError:
-                raise ConfigError("Error in hard, soft or soft_seconds setting in buffer "
-                                  "limit configuration.") from None
-            limits[kind] = (hard, soft, int(seconds))
-        return " ".join(f"{kind} {h} {s} {sec}" for kind, (h, s, sec) in limits.items())
-
-    def parse(self, text: str) -> str:
-        return self.parse_set(text, DEFAULT_OUTPUT_LIMITS)
-
-    def rewrite(self, name: str, value: str, default: str) -> list[tuple[str, bool]]:
-        ours, base = _limits(value), _limits(default)
-        return [(f"{name} {kind} {format_memory(h)} {format_memory(s)} {sec}",
-                 base.get(kind) != (h, s, sec)) for kind, (h, s, sec) in ours.items()]
-
-
-def _limits(text: str) -> dict[str, tuple[int, int, int]]:
-    words = text.split()
-    return {words[i]: (int(words[i + 1]), int(words[i + 2]), int(words[i + 3]))
-            for i in range(0, len(words) - 3, 4)}
-
 
 # -- the table -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting: its Redis name, type, aliases and run-time mutability."""
-
-    name: str
-    kind: Kind
-    mutable: bool = True
-    aliases: tuple[str, ...] = ()
-    #: Redis refuses CONFIG SET of these unless enable-protected-configs is on.
-    protected: bool = False
-    doc: str = ""
-
-    @property
-    def attr(self) -> str:
-        """The :class:`Settings` attribute."""
-        return self.name.replace("-", "_")
 
 
 #: Redis's eviction policies; LFU is not among them (see README).
@@ -529,6 +287,10 @@ TABLE: tuple[Setting, ...] = (
             doc="TCP port (0: no TCP listener), used with bind when no --port is given."),
     Setting("bind", Words(), mutable=False,
             doc="Addresses to listen on with port; one tcp endpoint each."),
+    Setting("tcp-backlog", Int(0, INT_MAX), mutable=False,
+            doc="Listen backlog of every TCP, TLS and UNIX listener without a backlog= of its own."),
+    Setting("tcp-keepalive", Int(0, INT_MAX),
+            doc="Seconds before TCP keepalive probes to a silent client (0: none)."),
     Setting("unixsocket", String(), mutable=False, doc="Path of a UNIX socket to listen on."),
     Setting("unixsocketperm", Int(0, 0o777, base=8), mutable=False,
             doc="Permissions (octal) of the UNIX socket."),
@@ -549,19 +311,32 @@ TABLE: tuple[Setting, ...] = (
             doc="<class> <hard> <soft> <seconds> output limits per client class."),
     Setting("appendonly", Bool(), doc="Log every write to the append-only file."),
     Setting("appendfsync", Enum("everysec", "always", "no"), doc="When the AOF is fsynced."),
-    Setting("appendfilename", String(), mutable=False, doc="Name of the append-only file."),
+    Setting("appendfilename", BaseName("appendfilename", allow_empty=False), mutable=False,
+            doc="Name of the append-only file."),
     Setting("dir", Directory(), protected=True, doc="Directory of the append-only file."),
     Setting("auto-aof-rewrite-percentage", Int(0, INT_MAX),
             doc="Rewrite the AOF when it grew by this percentage (0: never)."),
     Setting("auto-aof-rewrite-min-size", Memory(0, LLONG_MAX),
             doc="Smallest AOF that is rewritten automatically."),
     Setting("aof-load-truncated", Bool(), doc="Load an AOF whose last command is cut off."),
-    Setting("save", Save(), doc="RDB snapshot points (accepted; Hush writes no RDB)."),
+    Setting("save", Save(), doc="RDB snapshot points (accepted; Hush writes no RDB).",
+            note=NOTES["rdb"]),
     Setting("loglevel", Enum("debug", "verbose", "notice", "warning"), doc="Log verbosity."),
-    Setting("logfile", String(), mutable=False, doc="Log file (empty: twistd's log)."),
+    Setting("logfile", String(), mutable=False,
+            doc="Log file, appended to (empty: standard output with twistd -n, else twistd's log)."),
+    Setting("pidfile", String(), mutable=False,
+            doc="File Hush writes its process id into at start and removes at exit (empty: none)."),
+    Setting("syslog-enabled", Bool(), mutable=False, doc="Send the log to syslog too."),
+    Setting("syslog-ident", String(), mutable=False, doc="The syslog identity."),
+    Setting("syslog-facility", Enum("user", *(f"local{n}" for n in range(8))), mutable=False,
+            doc="The syslog facility."),
     Setting("slowlog-log-slower-than", Int(-1, LLONG_MAX),
             doc="Log commands slower than this many microseconds (-1: never)."),
     Setting("slowlog-max-len", Int(0, LLONG_MAX), doc="Entries kept in the slow log."),
+    Setting("hz", Hz(), doc="Timer frequency INFO reports (held within 1..500)."),
+    Setting("notify-keyspace-events", KeyspaceEvents(),
+            doc="Keyspace notification classes (checked and kept; Hush sends none).",
+            note=NOTES["keyspace-events"]),
     Setting("enable-debug-command", Enum("no", "yes", "local"), mutable=False,
             doc="Who may run DEBUG: no one, everyone, or local connections."),
     Setting("busy-reply-threshold", Int(0, LLONG_MAX), aliases=("lua-time-limit",),
@@ -572,17 +347,24 @@ TABLE: tuple[Setting, ...] = (
             doc="Keys sampled per eviction by the volatile policies (maxmemory, maxkeys)."),
 )
 
+#: Every Redis 7.0 directive (and Hush's own): those Hush acts on, then the rest.
+ALL: tuple[Setting, ...] = TABLE + ACCEPTED
+
 #: Name or alias -> setting.
 BY_NAME: dict[str, Setting] = {}
-for _setting in TABLE:
+for _setting in ALL:
     BY_NAME[_setting.name] = _setting
     for _alias in _setting.aliases:
         BY_NAME[_alias] = _setting
+
+#: The Settings attributes; the other settings live in Settings.accepted.
+_FIELDS = frozenset(f.name for f in fields(Settings))
 
 #: Attribute -> default value.
 DEFAULTS: dict[str, Any] = {
     f.name: getattr(Settings(), f.name) for f in fields(Settings)
 }
+DEFAULTS.update({setting.attr: setting.default for setting in ACCEPTED})
 
 
 # -- configuration files -----------------------------------------------------------
@@ -645,8 +427,9 @@ def load_file(path: str, settings: Settings, keep: Iterable[str] = (),
             continue
         setting = BY_NAME.get(name)
         if setting is None:
-            raise ConfigFileError.at_line(
-                path, number, line, "Bad directive or wrong number of arguments")
+            if name in DEPRECATED and len(args) == 2:
+                continue  # Redis 7.0 ignores these too.
+            raise ConfigFileError.at_line(path, number, line, _refusal(name, args))
         if setting.attr in keep:
             continue
         values = args[1:]
@@ -657,14 +440,45 @@ def load_file(path: str, settings: Settings, keep: Iterable[str] = (),
         except ConfigError as error:
             raise ConfigFileError.at_line(path, number, line, error.reason) from None
         started.add(setting.attr)
+        # A directive given as "" is switched off, as in Redis: nothing to note.
+        if setting.note and values != [""] and setting.name not in settings.noted:
+            settings.noted.append(setting.name)
     if not _seen:
         settings.config_file = os.path.abspath(path)
+        _check_logfile(settings)
+
+
+def _refusal(name: str, args: list[str]) -> str:
+    """Why a line that names no setting stops the server, in Redis's words where it has them."""
+    if name in REFUSED and len(args) >= REFUSED[name][0]:
+        return REFUSED[name][1]
+    if "." in name:
+        # Redis takes dotted names for module settings, and without the module aborts.
+        if len(args) < 2:
+            return "Module config specified without value"
+        return ("Module Configuration detected without loadmodule directive or no "
+                "ApplyConfig call: aborting")
+    return "Bad directive or wrong number of arguments"
+
+
+def _check_logfile(settings: Settings) -> None:
+    # Redis opens the log file once while reading the configuration: a file
+    # it cannot append to stops the server before anything else happens.
+    if not settings.logfile:
+        return
+    try:
+        with open(settings.logfile, "a"):
+            pass
+    except OSError as error:
+        raise ConfigFileError(
+            "\n*** FATAL CONFIG FILE ERROR (Hush, Redis 7.0 compatible) ***\n"
+            f"Can't open the log file: {error.strerror}") from None
 
 
 def _apply_line(settings: Settings, setting: Setting, values: list[str], first: bool) -> None:
     kind = setting.kind
     text = " ".join(values)
-    current = getattr(settings, setting.attr)
+    current = settings.value(setting)
     if isinstance(kind, Save) and not first:
         # Each further save line adds a snapshot point, as in Redis.
         value = kind.parse(current + " " + text)
@@ -672,15 +486,11 @@ def _apply_line(settings: Settings, setting: Setting, values: list[str], first: 
         value = kind.parse_set(text, current)
     else:
         value = kind.parse(text)
-    setattr(settings, setting.attr, value)
+    settings.assign(setting, value)
 
 
 def _escape_endpoint(text: str) -> str:
     return text.replace("\\", "\\\\").replace(":", "\\:")
-
-
-#: Redis's tcp-backlog default, used for every TCP listener Hush makes.
-TCP_BACKLOG = 511
 
 
 def listen_endpoints(settings: Settings) -> list[str]:
@@ -691,9 +501,7 @@ def listen_endpoints(settings: Settings) -> list[str]:
     ``port 0`` means no TCP listener.
     """
     endpoints = []
-    # Redis's tcp-backlog default; Twisted's own (50) makes a burst of
-    # connections wait on SYN retries (10,000 clients took 36 s instead of 2).
-    backlog = f":backlog={TCP_BACKLOG}"
+    backlog = f":backlog={settings.tcp_backlog}"
     if settings.port:
         for address in settings.bind.split():
             if address.startswith("-"):
@@ -713,6 +521,23 @@ def listen_endpoints(settings: Settings) -> list[str]:
             endpoint += f":mode={settings.unixsocketperm:o}"
         endpoints.append(endpoint)
     return endpoints
+
+
+#: The endpoint types whose listeners take a backlog.
+_BACKLOG_TYPES = ("tcp", "tcp6", "ssl", "unix")
+
+
+def with_backlog(description: str, backlog: int) -> str:
+    """The endpoint ``description`` listening with ``backlog``, unless it names its own.
+
+    Redis's tcp-backlog applies to each of its listeners; Twisted's own
+    default (50) makes a burst of connections wait on SYN retries (10,000
+    clients took 36 s to connect instead of 2).
+    """
+    kind = description.partition(":")[0].lower()
+    if kind not in _BACKLOG_TYPES or re.search(r"(?<!\\):backlog=", description):
+        return description
+    return f"{description}:backlog={backlog}"
 
 
 def rewrite_file(settings: Settings) -> None:
@@ -749,8 +574,8 @@ def rewrite_file(settings: Settings) -> None:
         if setting is not None:
             positions.setdefault(setting.name, []).append(index)
     out: list[str | None] = list(lines)
-    for setting in TABLE:
-        value = getattr(settings, setting.attr)
+    for setting in ALL:
+        value = settings.value(setting)
         default = DEFAULTS[setting.attr]
         slots = positions.pop(setting.name, [])
         for text, force in setting.kind.rewrite(setting.name, value, default):

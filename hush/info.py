@@ -160,10 +160,10 @@ def server_section(server: StoreService, port: int) -> Fields:
         ("server_time_usec", int(now * 1_000_000)),
         ("uptime_in_seconds", uptime),
         ("uptime_in_days", uptime // 86400),
-        # Redis's default; Hush has no periodic cron (expiry runs on its own
-        # timer), but tools divide by this, so it must be positive.
-        ("hz", 10),
-        ("configured_hz", 10),
+        # The hz setting (1..500, default 10): Hush has no periodic cron
+        # (expiry runs on its own timer), but tools divide by this.
+        ("hz", server.settings.hz),
+        ("configured_hz", server.settings.hz),
         ("lru_clock", int(now) & ((1 << 24) - 1)),
         ("executable", _executable()),
         ("config_file", server.settings.config_file),

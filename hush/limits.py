@@ -137,7 +137,7 @@ def is_idle(client: Any, now: float, timeout: int) -> bool:
 
 def close_idle(service: StoreService, client: Any) -> None:
     """Close ``client`` now, as Redis's freeClient (no reply is sent)."""
-    log.debug("Closing idle client id={id}", id=client.client_id)
+    log.debug("Closing idle client id={id}", id=client.client_id, redis_level="verbose")
     client.close_after_reply()
     client.transport.loseConnection()
     service.unregister_client(client)

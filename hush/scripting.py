@@ -82,6 +82,7 @@ _SHEBANG_FLAGS = frozenset(
 )
 _LOG_LEVELS = {0: LogLevel.debug, 1: LogLevel.debug, 2: LogLevel.info, 3: LogLevel.warn}
 _VERBOSITY = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
+_LEVEL_NAMES = ("debug", "verbose", "notice", "warning")  # for hush.logconfig's filter
 _MASK32 = 0xFFFFFFFF
 _MASK48 = (1 << 48) - 1
 
@@ -531,7 +532,8 @@ class ScriptEngine:
         verbosity = _VERBOSITY.get(self.service.settings.loglevel, 2)
         if level < verbosity:
             return
-        log.emit(_LOG_LEVELS[level], "{message}", message=message.decode("utf-8", "replace"))
+        log.emit(_LOG_LEVELS[level], "{message}", message=message.decode("utf-8", "replace"),
+                 redis_level=_LEVEL_NAMES[level])
 
     def _setresp(self, version: int) -> None:
         run = self.running

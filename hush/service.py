@@ -3,7 +3,9 @@
 
 :class:`StoreService` owns what all connections share -- the store, the
 blocking manager, the settings, the client registry -- and stops the expiry
-timer on shutdown. :func:`make_service` builds the twistd MultiService.
+timer on shutdown. :func:`make_service` builds the twistd MultiService
+(:class:`HushService`), which turns a port it cannot listen on into Redis's
+lines and a failed start.
 """
 
 from __future__ import annotations
@@ -14,20 +16,24 @@ import time
 from typing import TYPE_CHECKING
 
 from twisted.application import service
+from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
+from twisted.logger import ILogObserver, Logger
+from twisted.python.components import Componentized
 
 from hush import auth, commandstats, limits
 from hush.blocking import BlockingManager
 from hush.clientpause import ClientPause
-from hush.config import Settings
+from hush.config import Settings, with_backlog
 from hush.errors import CommandError
+from hush.keepalive import apply_keepalive
 from hush.listeners import FirstTCPPort, listener_service
 from hush.memory import MemoryManager
 from hush.persistence import Persistence
 from hush.pubsub import PubSub
 from hush.scripting import ScriptEngine
 from hush.slowlog import SlowLog
+from hush.startup import PidFile, StartupFailure
 from hush.store import Store
 
 if TYPE_CHECKING:
@@ -105,6 +111,7 @@ class StoreService(service.Service):
         self.clients[client_id] = client
         self.store.stats.total_connections_received += 1
         self.idle.arm()
+        apply_keepalive(client.transport, self.settings.tcp_keepalive)
         return client_id
 
     def unregister_client(self, client: RedisProtocol) -> None:
@@ -135,7 +142,7 @@ class StoreService(service.Service):
             maxclients, warnings = limits.adjust_open_files_limit(self.settings.maxclients)
         except limits.FileLimitError as error:
             log.critical("{message}", message=str(error))
-            raise SystemExit(1) from None
+            raise StartupFailure(str(error)) from None
         emit = log.warn if maxclients < self.settings.maxclients else log.info
         for warning in warnings:
             emit("{message}", message=warning)
@@ -152,15 +159,109 @@ class StoreService(service.Service):
         return super().stopService()
 
 
-def make_service(settings: Settings, clock: IReactorTime | None = None) -> service.MultiService:
-    """The whole server: the store service plus a listener per endpoint."""
+class BadEndpoint(ValueError):
+    """An endpoint description no listener can be made of; ``reason`` says why, plainly."""
+
+    def __init__(self, description: str, error: Exception) -> None:
+        self.description = description
+        self.reason = endpoint_reason(description, error)
+        super().__init__(f"{description!r}: {self.reason}")
+
+
+def endpoint_reason(description: str, error: Exception) -> str:
+    """Twisted's reason for refusing an endpoint string, said for an operator."""
+    text = str(error)
+    if isinstance(error, OSError) and error.strerror:
+        # TLS key and certificate files are read as the endpoint is made.
+        return f"{error.strerror}: {error.filename!r}" if error.filename else error.strerror
+    if isinstance(error, ValueError) and text.startswith("invalid literal for int()"):
+        return f"{text.rpartition(': ')[2]} is not a number"
+    if isinstance(error, TypeError) and "unexpected keyword argument" in text:
+        return f"unknown parameter {text.rpartition(' ')[2]}"
+    if isinstance(error, (IndexError, KeyError)) and description.lower().startswith("systemd:"):
+        return "systemd passed no such socket"
+    return text or type(error).__name__
+
+
+def listen_failure(description: str, error: CannotListenError) -> list[str]:
+    """What Redis logs when it cannot listen, for this endpoint (its words for TCP and TLS)."""
+    reason = getattr(error.socketError, "strerror", None) or str(error.socketError)
+    kind = description.partition(":")[0].lower()
+    if kind in ("tcp", "tcp6", "ssl"):
+        address = error.interface if error.interface not in ("", "0.0.0.0") else "*"
+        return [f"Warning: Could not create server TCP listening socket {address}:{error.port}: "
+                f"bind: {reason}",
+                f"Failed listening on port {error.port} ({'TLS' if kind == 'ssl' else 'TCP'}), "
+                "aborting."]
+    if kind == "unix":
+        return [f"Failed opening Unix socket: bind: {reason}"]
+    return [f"Failed listening on {description or error.port}: {reason}"]
+
+
+class HushService(service.MultiService):
+    """The whole server.
+
+    A listener that cannot open its port stops the start with Redis's lines
+    (a :class:`~hush.startup.StartupFailure`) instead of a traceback. Under
+    twistd it also says where the log goes: twistd takes the log observer
+    from its Application's ILogObserver component, looked up after the
+    plugin built the service and before anything starts, so joining the
+    Application is the moment to set it.
+    """
+
+    #: The observer for twistd (hush.logconfig.observer), or None to leave twistd's.
+    log_observer: ILogObserver | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Listening service -> its endpoint description, to name it when it fails.
+        self.listeners: dict[service.IService, str] = {}
+
+    def add_listener(self, listener: service.IService, description: str) -> None:
+        """Add a listening service made from the endpoint ``description``."""
+        listener.setServiceParent(self)
+        self.listeners[listener] = description
+
+    def privilegedStartService(self) -> None:
+        # MultiService's, one child at a time, to say which listener failed.
+        service.Service.privilegedStartService(self)
+        for child in self:
+            try:
+                child.privilegedStartService()
+            except CannotListenError as error:
+                lines = listen_failure(self.listeners.get(child, ""), error)
+                for line in lines:
+                    log.warn("{line}", line=line)
+                raise StartupFailure(lines[-1]) from None
+
+    def setServiceParent(self, parent) -> None:
+        super().setServiceParent(parent)
+        if (self.log_observer is not None and isinstance(parent, Componentized)
+                and parent.getComponent(ILogObserver, None) is None):
+            parent.setComponent(ILogObserver, self.log_observer)
+
+
+def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushService:
+    """The whole server: the store service plus a listener per endpoint.
+
+    Raises :class:`BadEndpoint` for an endpoint no listener can be made of.
+    Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
+    """
     from hush.protocol import RedisFactory
 
-    top = service.MultiService()
+    top = HushService()
+    if settings.pidfile:
+        # First: written before anything listens, removed after everything stopped.
+        PidFile(settings.pidfile).setServiceParent(top)
     store_service = StoreService(settings, clock)
     store_service.setServiceParent(top)
     factory = RedisFactory(store_service)
     first_tcp_port = FirstTCPPort(settings)
     for description in settings.listen:
-        listener_service(description, factory, first_tcp_port).setServiceParent(top)
+        try:
+            listener = listener_service(
+                with_backlog(description, settings.tcp_backlog), factory, first_tcp_port)
+        except Exception as error:  # noqa: BLE001 -- each endpoint parser fails its own way
+            raise BadEndpoint(description, error) from None
+        top.add_listener(listener, description)
     return top

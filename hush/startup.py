@@ -1,24 +1,62 @@
-# -*- test-case-name: tests.test_e2e_ops -*-
-"""The lines Hush logs when it starts and stops, worded as Redis words them.
+# -*- test-case-name: tests.test_startup -*-
+"""Starting and stopping as Redis does: its log lines, its pid file, its one-line failures.
 
-twistd sends them wherever its log goes: standard output with ``-n`` (what
-journald collects from a systemd unit) or the ``--logfile`` file. The service
-is the last child of the application, so "Ready to accept connections" is
-logged once every listener is up.
+:class:`StartupLog` logs Redis's banner lines, then one line per note of
+what Hush does instead of the Redis directives the config file set
+(:mod:`hush.directives`). twistd sends them wherever the log goes
+(:mod:`hush.logconfig`). The service is the last child of the application,
+so "Ready to accept connections" is logged once every listener is up.
+
+:class:`PidFile` is Redis's ``pidfile``. A :class:`StartupFailure` is a
+reason not to start that was already logged in Redis's words ("Failed
+listening on port 6379 (TCP), aborting."): :func:`quiet_startup_failures`
+keeps Python from adding a traceback to it, while twistd still cleans up
+(its own pid file, the status pipe of a daemon) as for any other failure.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import struct
+import sys
+from types import TracebackType
 
 from twisted.application import service
 from twisted.logger import Logger
 
 from hush import REDIS_VERSION, __version__
-from hush.config import Settings
+from hush.config import BY_NAME, Settings
 
 log = Logger(namespace="hush")
+
+
+class StartupFailure(Exception):
+    """Hush cannot start; why was logged already, as one line."""
+
+
+def quiet_startup_failures() -> None:
+    """Let an uncaught :class:`StartupFailure` end the process (status 1) without a traceback."""
+    previous = sys.excepthook
+    if getattr(previous, "hush_quiet", False):
+        return
+
+    def hook(kind: type[BaseException], value: BaseException,
+             traceback: TracebackType | None) -> None:
+        if not issubclass(kind, StartupFailure):
+            previous(kind, value, traceback)
+
+    hook.hush_quiet = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
+
+
+def notes(settings: Settings) -> list[tuple[str, list[str]]]:
+    """(note, directives) for the Redis directives the config file set that Hush does
+    not act on, one entry per note, in the order the file first sets each."""
+    grouped: dict[str, list[str]] = {}
+    for name in settings.noted:
+        grouped.setdefault(BY_NAME[name].note, []).append(name)
+    return list(grouped.items())
 
 
 class StartupLog(service.Service):
@@ -34,6 +72,10 @@ class StartupLog(service.Service):
             "Hush version={hush}, Redis version={redis}, bits={bits}, pid={pid}, just started",
             hush=__version__, redis=REDIS_VERSION, bits=struct.calcsize("P") * 8,
             pid=os.getpid())
+        if self.settings.config_file:
+            log.info("Configuration loaded")
+        for note, names in notes(self.settings):
+            log.info("{names}: {note}", names=", ".join(names), note=note)
         log.info("Running mode=standalone, port={port}.", port=self.settings.port)
         log.info("Listening on {endpoints}", endpoints=", ".join(self.settings.listen))
         log.info("Server initialized")
@@ -42,3 +84,41 @@ class StartupLog(service.Service):
     def stopService(self) -> None:
         log.info("Hush is now ready to exit, bye bye...")
         return super().stopService()
+
+
+class PidFile(service.Service):
+    """Redis's ``pidfile``: the process id written at start, the file removed at exit.
+
+    Written before the listeners open (the first child of the application)
+    and after twistd has daemonized, so it names the serving process. Like
+    Redis it is best effort: a file that cannot be written is only logged.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._written = False
+
+    def privilegedStartService(self) -> None:
+        super().privilegedStartService()
+        try:
+            with open(self.path, "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+        except OSError as error:
+            log.warn("Failed to write PID file: {reason}", reason=error.strerror)
+            return
+        self._written = True
+        # Also when a later service fails to start and the process just exits.
+        atexit.register(self.remove)
+
+    def stopService(self) -> None:
+        self.remove()
+        return super().stopService()
+
+    def remove(self) -> None:
+        """Delete the pid file if this process wrote it (once)."""
+        if self._written:
+            self._written = False
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass

@@ -10,67 +10,17 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from hush import __version__
-from hush.config import POLICIES, ConfigFileError, Settings, listen_endpoints, load_file
-from hush.service import make_service
+from hush.config import (
+    BY_NAME,
+    ConfigError,
+    ConfigFileError,
+    Settings,
+    listen_endpoints,
+    load_file,
+)
+from hush.service import BadEndpoint, make_service
 
 DEFAULT_PORT = "tcp:6379:interface=127.0.0.1:backlog=511"
-
-
-def _non_negative(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError("must not be negative")
-    return number
-
-
-_non_negative.coerceDoc = "A whole number, 0 or more."  # type: ignore[attr-defined]
-
-
-def _debug_setting(value: str) -> str:
-    if value.lower() not in ("no", "yes", "local"):
-        raise ValueError("must be no, yes or local")
-    return value.lower()
-
-
-_debug_setting.coerceDoc = "no, yes or local."  # type: ignore[attr-defined]
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError("must be at least 1")
-    return number
-
-
-_positive.coerceDoc = "A whole number, 1 or more."  # type: ignore[attr-defined]
-
-
-def _yes_no(value: str) -> bool:
-    word = value.lower()
-    if word not in ("yes", "no"):
-        raise ValueError("must be yes or no")
-    return word == "yes"
-
-
-_yes_no.coerceDoc = "yes or no."  # type: ignore[attr-defined]
-
-
-def _maxkeys_policy(value: str) -> str:
-    if value.lower() not in POLICIES:
-        raise ValueError("must be one of " + ", ".join(POLICIES))
-    return value.lower()
-
-
-_maxkeys_policy.coerceDoc = ", ".join(POLICIES) + "."  # type: ignore[attr-defined]
-
-
-def _fsync_policy(value: str) -> str:
-    if value not in ("always", "everysec", "no"):
-        raise ValueError("must be always, everysec or no")
-    return value
-
-
-_fsync_policy.coerceDoc = "always, everysec or no."  # type: ignore[attr-defined]
 
 
 class Options(usage.Options):
@@ -89,7 +39,6 @@ class Options(usage.Options):
             1000,
             "Capacity of each database, in keys: a write that would exceed it "
             "evicts a key by --maxkeys-policy. 0 means unlimited.",
-            _non_negative,
         ],
         [
             "maxkeys-policy",
@@ -99,9 +48,8 @@ class Options(usage.Options):
             "least recently used key), volatile-lru / volatile-random / volatile-ttl "
             "(only keys with a TTL), allkeys-random, or noeviction (refuse the write "
             "with an OOM error; keeps queues safe).",
-            _maxkeys_policy,
         ],
-        ["databases", None, 16, "Number of databases (SELECT 0..N-1).", _positive],
+        ["databases", None, 16, "Number of databases (SELECT 0..N-1)."],
         [
             "config",
             "c",
@@ -123,7 +71,6 @@ class Options(usage.Options):
             None,
             "yes: without --requirepass, refuse connections from other hosts "
             "(only loopback and Unix sockets are served). Default: yes.",
-            _yes_no,
         ],
         [
             "maxclients",
@@ -131,7 +78,6 @@ class Options(usage.Options):
             10000,
             "Most simultaneous client connections; more are refused with "
             "'max number of clients reached'.",
-            _positive,
         ],
         [
             "timeout",
@@ -139,18 +85,16 @@ class Options(usage.Options):
             0,
             "Close connections idle for more than this many seconds (not blocked "
             "or subscribed ones). 0 means never.",
-            _non_negative,
         ],
         ["metrics", None, None,
          "Serve Prometheus metrics at /metrics on this Twisted endpoint "
          "(e.g. tcp:9121:interface=127.0.0.1)."],
         ["enable-debug-command", None, "no",
          "Allow DEBUG: no (Redis 7.0's default), yes, or local (loopback and Unix "
-         "socket connections only).", _debug_setting],
-        ["dir", None, ".", "Directory of the append-only file."],
+         "socket connections only)."],
+        ["dir", None, ".", "Directory of the append-only file (it must exist)."],
         ["appendfilename", None, "appendonly.aof", "Name of the append-only file in --dir."],
-        ["appendfsync", None, "everysec", "always, everysec or no: when the AOF is fsynced.",
-         _fsync_policy],
+        ["appendfsync", None, "everysec", "always, everysec or no: when the AOF is fsynced."],
     ]
     optFlags = [
         ["appendonly", None, "Log every write to the append-only file and load it at start."],
@@ -169,12 +113,17 @@ class Options(usage.Options):
         self["appendonly"] = True
         self.given.add("appendonly")
 
-    def _given(self, name: str, coerce, value: str) -> None:
-        """Record an option given on the command line (it overrides the config file)."""
+    def _given(self, name: str, value: str) -> None:
+        """Record a setting given on the command line (it overrides the config file).
+
+        The value is checked as the config file's would be; a bad one ends
+        the start with one line naming the option and Redis's reason, not
+        twistd's usage text.
+        """
         try:
-            self[name] = coerce(value)
-        except ValueError as error:
-            raise usage.UsageError(f"Parameter type enforcement failed: {error}") from None
+            self[name] = BY_NAME[name].kind.parse(value)
+        except ConfigError as error:
+            raise SystemExit(f"Invalid --{name} {value!r}: {error.reason}") from None
         self.given.add(name)
 
     def opt_port(self, description: str) -> None:
@@ -226,9 +175,9 @@ class Options(usage.Options):
         return self._settings
 
 
-def _setting_option(name: str, coerce) -> Any:
+def _setting_option(name: str) -> Any:
     def opt(self: Options, value: str) -> None:
-        self._given(name, coerce, value)
+        self._given(name, value)
 
     return opt
 
@@ -236,23 +185,39 @@ def _setting_option(name: str, coerce) -> Any:
 # Every parameter but --config and --metrics is a setting of the same (Redis)
 # name: its opt_ method records that it was given, so that it overrides the
 # --config file while the twistd defaults do not.
-for _name, _short, _default, _doc, *_coerce in Options.optParameters:
+for _name, *_rest in Options.optParameters:
     if _name not in ("config", "metrics"):
-        setattr(Options, "opt_" + _name.replace("-", "_"),
-                _setting_option(_name, _coerce[0] if _coerce else str))
+        setattr(Options, "opt_" + _name.replace("-", "_"), _setting_option(_name))
 
 
 def makeService(options: Options) -> IService:
-    """Build the Hush service from parsed options."""
-    from hush.startup import StartupLog
+    """Build the Hush service from parsed options.
+
+    A start that cannot succeed ends with one line and a failed exit, as
+    Redis's does: a bad option value while the options are parsed, a bad
+    endpoint here, a port in use as the listeners open (see
+    :class:`hush.service.HushService`).
+    """
+    from hush.logconfig import observer
+    from hush.startup import StartupLog, quiet_startup_failures
 
     settings = options.settings()
-    top = make_service(settings)
+    try:
+        top = make_service(settings)
+    except BadEndpoint as error:
+        raise SystemExit(f"Invalid --port {error}") from None
+    quiet_startup_failures()
+    twistd = getattr(options, "parent", None)
+    if twistd is not None:
+        top.log_observer = observer(settings, twistd)
     if options["metrics"]:
         from hush.metrics import metrics_service
 
         store = top.getServiceNamed("hush-store")
-        metrics_service(store, options["metrics"]).setServiceParent(top)
+        try:
+            metrics = metrics_service(store, options["metrics"])
+        except Exception as error:  # noqa: BLE001 -- each endpoint parser fails its own way
+            raise SystemExit(f"Invalid --metrics {BadEndpoint(options['metrics'], error)}") from None
+        top.add_listener(metrics, options["metrics"])
     StartupLog(settings).setServiceParent(top)
     return top
-

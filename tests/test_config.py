@@ -318,7 +318,8 @@ def test_config_get_patterns(client):
     reply = client.call("CONFIG", "GET", "MAXMEMORY*", "maxclients", "maxmemory")
     pairs = dict(zip(reply[::2], reply[1::2], strict=True))
     assert pairs == {b"maxmemory": b"0", b"maxmemory-policy": b"noeviction",
-                     b"maxmemory-samples": b"5", b"maxclients": b"10000"}
+                     b"maxmemory-samples": b"5", b"maxmemory-clients": b"0",
+                     b"maxmemory-eviction-tenacity": b"10", b"maxclients": b"10000"}
     assert client.call("CONFIG", "GET", "nomatch") == []
     reply = client.call("CONFIG", "GET", "*time-limit*", "appendonly")
     assert reply == [b"lua-time-limit", b"5000", b"appendonly", b"no"]
@@ -327,7 +328,10 @@ def test_config_get_patterns(client):
 def test_config_get_everything(client):
     reply = client.call("CONFIG", "GET", "*")
     names = set(reply[::2])
-    assert names == {name.encode() for name in BY_NAME}
+    assert names == {name.encode() for name, setting in BY_NAME.items() if not setting.hidden}
+    # Hidden settings answer to their exact name only, as in Redis.
+    assert client.call("CONFIG", "GET", "watchdog-period") == [b"watchdog-period", b"0"]
+    assert client.call("CONFIG", "GET", "watchdog*") == []
 
 
 def test_config_get_exact_name_keeps_callers_spelling(client):
@@ -358,7 +362,8 @@ def test_config_set_proto_max_bulk_len_applies_to_connected_clients(server, clie
     assert client.closed
 
 
-def test_config_set_several(server, client):
+def test_config_set_several(server, client, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # appendonly yes opens ./appendonly.aof
     assert client.call("CONFIG", "SET", "timeout", "30", "maxmemory-policy", "allkeys-lru",
                        "appendonly", "yes") == b"OK"
     settings = server.settings

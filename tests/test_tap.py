@@ -59,13 +59,6 @@ def test_numbers(argv, key, value):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["--maxkeys", "-1"],
-        ["--maxkeys", "many"],
-        ["--maxkeys", "1.5"],
-        ["--databases", "0"],
-        ["--databases", "-3"],
-        ["--databases", "x"],
-        ["--maxkeys-policy", "allkeys-lfu"],
         ["--no-such-option"],
         ["extra-argument"],
     ],
@@ -82,6 +75,55 @@ def test_maxkeys_policy_option_overrides_the_config_file(tmp_path):
     options = parse("-c", str(path), "--maxkeys-policy", "NoEviction")
     assert options.settings().maxkeys_policy == "noeviction"
     assert parse().settings().maxkeys_policy == "allkeys-lru"
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["--maxkeys", "-1"], "Invalid --maxkeys '-1': argument must be between 0 and 2147483647 "
+                          "inclusive"),
+    (["--maxkeys", "many"], "Invalid --maxkeys 'many': argument couldn't be parsed into an "
+                            "integer"),
+    (["--maxkeys", "1.5"], "Invalid --maxkeys '1.5': argument couldn't be parsed into an "
+                           "integer"),
+    (["--databases", "0"], "Invalid --databases '0': argument must be between 1 and "
+                           "2147483647 inclusive"),
+    (["--databases", "x"], "Invalid --databases 'x': argument couldn't be parsed into an "
+                           "integer"),
+    (["--protected-mode", "off"], "Invalid --protected-mode 'off': argument must be 'yes' or "
+                                  "'no'"),
+    (["--appendfsync", "sometimes"], "Invalid --appendfsync 'sometimes': argument(s) must be "
+                                     "one of the following: everysec, always, no"),
+    (["--port", "tcp:abc"], "Invalid --port 'tcp:abc': 'abc' is not a number"),
+    (["--port", "foo:bar"], "Invalid --port 'foo:bar': Unknown endpoint type: 'foo'"),
+    (["--port", "tcp:7000:bogus=1"], "Invalid --port 'tcp:7000:bogus=1': unknown parameter "
+                                     "'bogus'"),
+    (["--metrics", "tcp:x"], "Invalid --metrics 'tcp:x': 'x' is not a number"),
+    (["--maxkeys-policy", "allkeys-lfu"], "Invalid --maxkeys-policy 'allkeys-lfu': argument(s) "
+                                          "must be one of the following: "),
+])
+def test_bad_values_end_with_one_line_naming_the_option(argv, line):
+    # A SystemExit with a text: Python prints it alone on stderr and exits with 1
+    # (twistd would print its whole usage text for a UsageError). Endpoints are
+    # checked as the service is made (systemd's sockets exist only under systemd).
+    with pytest.raises(SystemExit) as exit_info:
+        makeService(parse(*argv))
+    assert exit_info.value.code == line
+
+
+def test_missing_tls_files_and_dir(tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        makeService(parse("--port",
+                          f"ssl:7000:privateKey={tmp_path}/key.pem:certKey={tmp_path}/cert.pem"))
+    assert exit_info.value.code == (
+        f"Invalid --port 'ssl:7000:privateKey={tmp_path}/key.pem:certKey={tmp_path}/cert.pem':"
+        f" No such file or directory: '{tmp_path}/cert.pem'")
+    with pytest.raises(SystemExit) as exit_info:
+        parse("--dir", str(tmp_path / "none"))
+    assert exit_info.value.code == f"Invalid --dir '{tmp_path}/none': No such file or directory"
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit) as exit_info:
+        parse("--dir", str(tmp_path / "file" / "sub"))
+    assert exit_info.value.code == f"Invalid --dir '{tmp_path}/file/sub': Not a directory"
+    assert not (tmp_path / "none").exists()
 
 
 def test_help_lists_every_option():
@@ -122,6 +164,14 @@ def test_make_service_one_listener_per_port():
     assert store.maxkeys == 5
     # Every listener serves the same store.
     assert {id(listener.factory.service) for listener in listeners} == {id(stores[0])}
+
+
+def test_every_listener_gets_tcp_backlog_unless_it_names_its_own():
+    top = makeService(parse("--port", "tcp:7000", "--port", "unix:/tmp/hush-test.sock",
+                            "--port", "tcp:7001:backlog=20"))
+    listeners = [s for s in children(top) if isinstance(s, StreamServerEndpointService)]
+    # Redis's tcp-backlog (511); Twisted's own default would be 50.
+    assert [listener.endpoint.wrapped._backlog for listener in listeners] == [511, 511, 20]
 
 
 def test_make_service_default_port():
