@@ -98,7 +98,9 @@ def test_maxkeys_policy_option_overrides_the_config_file(tmp_path):
                                      "'bogus'"),
     (["--metrics", "tcp:x"], "Invalid --metrics 'tcp:x': 'x' is not a number"),
     (["--maxkeys-policy", "allkeys-lfu"], "Invalid --maxkeys-policy 'allkeys-lfu': argument(s) "
-                                          "must be one of the following: "),
+                                          "must be one of the following: volatile-lru, "
+                                          "volatile-random, volatile-ttl, allkeys-lru, "
+                                          "allkeys-random, noeviction"),
 ])
 def test_bad_values_end_with_one_line_naming_the_option(argv, line):
     # A SystemExit with a text: Python prints it alone on stderr and exits with 1
