@@ -267,7 +267,7 @@ def _unit(name: str) -> dict[str, str]:
     return values
 
 
-def test_systemd_units_agree_with_what_works():
+def test_systemd_units_agree_with_what_works(tmp_path):
     from hush.config import Settings
     from hush.tap import Options
 
@@ -275,6 +275,10 @@ def test_systemd_units_agree_with_what_works():
     argv = service["ExecStart"].split()
     options = Options()
     assert argv[0] == "/opt/hush/bin/hush"  # the hush command: hush.tap's options
+    # --dir must exist (as in Redis): systemd makes the StateDirectory; here a
+    # temporary one stands in for it.
+    assert argv[argv.index("--dir") + 1] == "/var/lib/hush"
+    argv[argv.index("--dir") + 1] = str(tmp_path)
     options.parseOptions(argv[1:])
     # tests/test_e2e_security.py starts twistd with this endpoint, as systemd would.
     assert options["ports"] == [f"systemd:domain=INET:name={socket_unit['FileDescriptorName']}"]
