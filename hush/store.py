@@ -70,9 +70,12 @@ class Database:
     @ivar data: key -> value, in least-recently-used-first order.
     @ivar expires: key -> absolute deadline in milliseconds.
     @ivar atime: key -> unix second of its last use (OBJECT IDLETIME).
+    @ivar encodings: key -> OBJECT ENCODING of a string whose content does not
+        tell it (APPEND and SETRANGE leave Redis's ``raw``); storing a new
+        value or removing the key forgets it.
     """
 
-    __slots__ = ("index", "store", "data", "expires", "atime")
+    __slots__ = ("index", "store", "data", "expires", "atime", "encodings")
 
     def __init__(self, store: Store, index: int) -> None:
         self.store = store
@@ -80,6 +83,7 @@ class Database:
         self.data: OrderedDict[bytes, Any] = OrderedDict()
         self.expires: dict[bytes, int] = {}
         self.atime: dict[bytes, int] = {}
+        self.encodings: dict[bytes, bytes] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -163,6 +167,8 @@ class Database:
             # XREADGROUP waiters with an error (Redis 7).
             store.signal_ready(self.index, key)
         self.atime[key] = store.lru_second
+        if self.encodings:
+            self.encodings.pop(key, None)
         store.dirty += 1
         if store.watched_keys:
             store.touch(self.index, key)
@@ -192,6 +198,7 @@ class Database:
     def _remove(self, key: bytes) -> None:
         del self.data[key]
         self.atime.pop(key, None)
+        self.encodings.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         self.store.dirty += 1
@@ -223,10 +230,12 @@ class Database:
         self.data = OrderedDict()
         self.expires = {}
         self.atime = {}
+        self.encodings = {}
 
     def _evict(self) -> None:
         key, _value = self.data.popitem(last=False)
         self.atime.pop(key, None)
+        self.encodings.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         self.store.stats.evicted_keys += 1
@@ -264,6 +273,7 @@ class Database:
         del self.data[key]
         del self.expires[key]
         self.atime.pop(key, None)
+        self.encodings.pop(key, None)
         self.store.stats.expired_keys += 1
         if self.store.blocking_keys:
             self.store.signal_ready(self.index, key)
@@ -385,6 +395,7 @@ class Store:
         a.data, b.data = b.data, a.data
         a.expires, b.expires = b.expires, a.expires
         a.atime, b.atime = b.atime, a.atime
+        a.encodings, b.encodings = b.encodings, a.encodings
         for db in (a, b):
             for key, deadline in db.expires.items():
                 self.expiry.add(deadline, db.index, key)

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from hush.commands.args import parse_float, parse_int
-from hush.commands.keys import ENCODINGS, string_encoding
+from hush.commands.keys import encoding_of, string_encoding
 from hush.commands.table import command, container
 from hush.errors import NO_SUCH_KEY, CommandError
 from hush.monitor import start_monitoring
@@ -163,8 +163,7 @@ def _debug_object(ctx, key: bytes) -> bytes:
     value = db.peek(key)
     if value is None:
         raise CommandError(NO_SUCH_KEY)
-    encoding_of = ENCODINGS.get(value.__class__)
-    encoding = encoding_of(value) if encoding_of is not None else b"unknown"
+    encoding = encoding_of(db, key, value)
     now = int(ctx.server.clock.seconds())
     used = db.atime.get(key, now)
     return b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d" % (
