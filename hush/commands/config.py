@@ -71,6 +71,7 @@ def config_rewrite(ctx):
 def config_resetstat(ctx):
     """Zero the INFO stats counters."""
     ctx.store.stats.reset()
+    ctx.server.persistence.reset_stats()
     commandstats.reset()
     return OK
 
