@@ -329,7 +329,7 @@ class Persistence:
             client.close_after_reply()
             if client._out is None:
                 client.transport.loseConnection()
-        log.info("Hush is now ready to exit, bye bye...")
+        # The goodbye is logged once, by hush.startup, as the services stop.
         stop = getattr(self.service.clock, "stop", None)
         if stop is not None:
             self.service.clock.callLater(0, stop)

@@ -26,9 +26,18 @@ class StartupLog(service.Service):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._announced = False
 
-    def startService(self) -> None:
-        super().startService()
+    def setServiceParent(self, parent) -> None:
+        super().setServiceParent(parent)
+        # The store service loads the AOF before the listeners start; Redis
+        # logs "DB loaded from append only file" after its banner.
+        parent.getServiceNamed("hush-store").before_load = self._banner
+
+    def _banner(self) -> None:
+        if self._announced:
+            return
+        self._announced = True
         log.info("oO0OoO0OoO0Oo Hush is starting oO0OoO0OoO0Oo")
         log.info(
             "Hush version={hush}, Redis version={redis}, bits={bits}, pid={pid}, just started",
@@ -37,8 +46,14 @@ class StartupLog(service.Service):
         log.info("Running mode=standalone, port={port}.", port=self.settings.port)
         log.info("Listening on {endpoints}", endpoints=", ".join(self.settings.listen))
         log.info("Server initialized")
+
+    def startService(self) -> None:
+        super().startService()
+        self._banner()
         log.info("Ready to accept connections")
 
     def stopService(self) -> None:
-        log.info("Hush is now ready to exit, bye bye...")
+        # SHUTDOWN stops the services itself, and the reactor stops them again.
+        if self.running:
+            log.info("Hush is now ready to exit, bye bye...")
         return super().stopService()

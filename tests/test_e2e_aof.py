@@ -275,6 +275,25 @@ def test_kill_9_during_bgrewriteaof_leaves_no_child_and_no_temp_file(tmp_path):
         again.stop()
 
 
+def test_startup_and_shutdown_log_lines_come_once_in_redis_order(tmp_path):
+    """The AOF is loaded after the banner; SHUTDOWN's goodbye is logged once."""
+    (tmp_path / "appendonly.aof").write_bytes(b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n")
+    server = hush(tmp_path)
+    try:
+        client = connect(server)
+        assert client.get("a") == b"1"
+        client.shutdown()
+        assert server.proc.wait(10) == 0
+    finally:
+        server.stop()
+    text = server.output()
+    order = ["Hush is starting", "Server initialized", "DB loaded from append only file",
+             "Ready to accept connections", "User requested shutdown",
+             "ready to exit, bye bye"]
+    assert [text.count(line) for line in order] == [1] * len(order), text
+    assert [text.index(line) for line in order] == sorted(text.index(line) for line in order)
+
+
 def test_a_corrupt_file_stops_the_server_with_the_offset(tmp_path):
     (tmp_path / "appendonly.aof").write_bytes(
         b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\nnot a command\r\n"
