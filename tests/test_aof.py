@@ -954,6 +954,39 @@ def test_write_errors_refuse_writes_until_the_disk_works_again(tmp_path, monkeyp
     assert effects(tmp_path) == [[b"SET", b"a", b"1"], [b"SET", b"b", b"2"], [b"SET", b"c", b"3"]]
 
 
+def test_write_errors_refuse_writes_in_transactions_as_redis_does(tmp_path, monkeypatch):
+    server = start(tmp_path)
+    client, other = server.client(), server.client(40001)
+    real_write = os.write
+    broken = [False]
+
+    def write(fd, data):
+        if broken[0]:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(aof_module.os, "write", write)
+    client.call("MULTI")
+    assert client.call("SET", "b", "2") == b"QUEUED"
+    broken[0] = True
+    assert other.call("SET", "c", "3") == b"OK"  # applied; its AOF write failed
+    misconf = "MISCONF Errors writing to the AOF file: No space left on device"
+    assert str(client.call("EXEC")) == f"EXECABORT Transaction discarded because of: {misconf}"
+    assert client.call("GET", "b") is None
+    client.call("MULTI")
+    assert client.call("GET", "c") == b"QUEUED"
+    assert str(client.call("SET", "b", "2")) == misconf
+    assert str(client.call("PING")) == misconf
+    assert str(client.call("EXEC")) == "EXECABORT Transaction discarded because of previous errors."
+    client.call("MULTI")
+    client.call("GET", "c")
+    assert client.call("EXEC") == [b"3"], "a transaction that only reads runs"
+    broken[0] = False
+    client.call("MULTI")
+    assert client.call("SET", "b", "2") == b"QUEUED"
+    assert client.call("EXEC") == [b"OK"]
+
+
 # -- streams ------------------------------------------------------------------------------
 
 

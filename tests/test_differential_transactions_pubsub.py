@@ -28,6 +28,12 @@ SCRIPTS = [
      ("PUBSUB", "CHANNELS", "zz*"), ("PUBSUB", "NOPE")],
     [("MULTI",), ("SUBSCRIBE", "tx"), ("EXEC",), ("UNSUBSCRIBE",)],
     [("SUBSCRIBE", "s"), ("RESET",), ("GET", "x")],
+    # A refused EXEC ends the transaction, with its reason (Redis's execCommandAbort),
+    # and forgets WATCHed keys even outside MULTI.
+    [("MULTI",), ("SET", "a", "1"), ("EXEC", "x"), ("EXEC",), ("GET", "a")],
+    [("EXEC", "x", "y"), ("WATCH", "a"), ("EXEC", "x"), ("SET", "a", "2"), ("MULTI",),
+     ("GET", "a"), ("EXEC",)],
+    [("SUBSCRIBE", "s"), ("EXEC",), ("EXEC", "x"), ("MULTI",), ("UNSUBSCRIBE",)],
 ]
 
 
