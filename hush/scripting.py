@@ -173,6 +173,8 @@ class ScriptClient(RedisProtocol):
         self._gated = True
         self.run = run
         self.repl_flags = 3
+        #: The running command's name as the script spelled it (Redis quotes it so).
+        self.typed_name = b""
 
     def update_gate(self) -> None:
         self._gated = True
@@ -191,6 +193,7 @@ class ScriptClient(RedisProtocol):
                 return CommandError(_UNKNOWN)
             if (sub.arity > 0 and nargs != sub.arity) or nargs < -sub.arity:
                 return CommandError(_WRONG_ARITY)
+        self.typed_name = argv[0]
         reply = self.execute(argv)
         if reply.__class__ is Block:
             reply = reply.timeout_reply
@@ -208,7 +211,7 @@ class ScriptClient(RedisProtocol):
                 self.run.wrote = True
         return None
 
-    def _reject(self, error: CommandError) -> CommandError:
+    def _reject(self, error: CommandError, cmd: Any = None) -> CommandError:
         return error
 
 

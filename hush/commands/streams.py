@@ -382,11 +382,12 @@ def xrevrange(ctx, key: bytes, end: bytes, start: bytes, *args: bytes) -> Any:
                  "case certain IDs do not exist.",
          since="5.0.0", acl=("write", "stream", "fast"), key_specs=(_spec(("RW", "delete")),))
 def xdel(ctx, key: bytes, *raw_ids: bytes) -> int:
-    ids = [strict_id(raw) for raw in raw_ids]
     db = ctx.db
     stream = _stream(db, key)
     if stream is None:
         return 0
+    # All IDs are checked before any entry goes (and only for a stream).
+    ids = [strict_id(raw) for raw in raw_ids]
     deleted = sum(1 for sid in ids if stream.delete(sid))
     if deleted:
         db.modified(key)
@@ -431,7 +432,6 @@ def _read_history(stream: Stream, consumer: Any, start: StreamID, count: int,
 
 
 def _xread(ctx, args: tuple[bytes, ...], xreadgroup: bool) -> Any:
-    name = "XREADGROUP" if xreadgroup else "XREAD"
     timeout: float | None = None
     count = 0
     group_name = consumer_name = None
@@ -443,6 +443,9 @@ def _xread(ctx, args: tuple[bytes, ...], xreadgroup: bool) -> Any:
         moreargs = n - 1 - i
         word = args[i].upper()
         if word == b"BLOCK" and moreargs:
+            if getattr(ctx, "is_script", False):
+                raise CommandError(f"ERR {_text(ctx.typed_name)} command is not allowed with "
+                                   "BLOCK option from scripts")
             i += 1
             timeout = _block_timeout(args[i])
         elif word == b"COUNT" and moreargs:
@@ -451,8 +454,9 @@ def _xread(ctx, args: tuple[bytes, ...], xreadgroup: bool) -> Any:
         elif word == b"STREAMS" and moreargs:
             streams_at = i + 1
             if (n - streams_at) % 2:
+                # XREADGROUP's text says XREAD too, as Redis's does.
                 raise CommandError(
-                    f"ERR Unbalanced {name} list of streams: for each stream key "
+                    "ERR Unbalanced XREAD list of streams: for each stream key "
                     "an ID or '$' must be specified.")
             break
         elif word == b"GROUP" and moreargs >= 2:
@@ -617,9 +621,9 @@ def xack(ctx, key: bytes, group_name: bytes, *raw_ids: bytes) -> int:
     db = ctx.db
     stream = _stream(db, key)
     group = stream.groups.get(group_name) if stream is not None else None
-    ids = [strict_id(raw) for raw in raw_ids]
     if group is None:
         return 0
+    ids = [strict_id(raw) for raw in raw_ids]
     acked = sum(1 for sid in ids if group.ack(sid))
     if acked:
         db.modified(key)
