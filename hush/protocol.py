@@ -33,7 +33,14 @@ from hush.commands import COMMANDS, lookup
 from hush.commands.connection import client_line
 from hush.commands.transactions import end_transaction, unwatch_all
 from hush.commandstats import count_error
-from hush.errors import CommandError
+from hush.errors import (
+    CommandError,
+    SubcommandSyntax,
+    c_string,
+    c_text,
+    subcommand_syntax,
+    text,
+)
 from hush.faults import FailureLog
 from hush.parser import INLINE_MAX_SIZE, QUERY_BUFFER_EXCEEDED, FastParser
 from hush.resp import (
@@ -553,7 +560,7 @@ class RedisProtocol(LineReceiver):
             sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
             if sub is None:
                 return self._reject(CommandError(
-                    f"ERR unknown subcommand '{_printable(argv[1])}'. "
+                    f"ERR unknown subcommand '{c_text(argv[1], 128)}'. "
                     f"Try {cmd.name.upper()} HELP."
                 ))
             if (sub.arity > 0 and nargs != sub.arity) or nargs < -sub.arity:
@@ -590,6 +597,8 @@ class RedisProtocol(LineReceiver):
             else:
                 reply = cmd.handler(self, *argv[1:])
         except CommandError as error:
+            if error.__class__ is SubcommandSyntax:
+                error = subcommand_syntax(argv)
             reply = error
             cmd.failed_calls += 1
             count_error(error)
@@ -743,19 +752,19 @@ def _read_control(transport: Any) -> Any:
     return None
 
 
-def _printable(raw: bytes, limit: int = 128) -> str:
-    return raw[:limit].decode("utf-8", "replace")
-
-
 def unknown_command(argv: list[bytes]) -> CommandError:
-    """Redis's reply to a command name it does not know."""
-    args = ""
+    """Redis's reply to a command name it does not know.
+
+    As Redis prints them (``%.128s``, ``'%.*s'``): each argument up to its
+    first NUL, and at most 128 bytes of arguments, quotes included.
+    """
+    args = b""
     for arg in argv[1:]:
         if len(args) >= 128:
             break
-        args += "'%s' " % _printable(arg, 128 - len(args))
+        args += b"'%s' " % c_string(arg)[:128 - len(args)]
     return CommandError(
-        f"ERR unknown command '{_printable(argv[0])}', with args beginning with: {args}"
+        f"ERR unknown command '{c_text(argv[0], 128)}', with args beginning with: {text(args)}"
     )
 
 

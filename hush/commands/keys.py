@@ -45,6 +45,7 @@ from hush.errors import (
     NO_SUCH_KEY,
     SYNTAX,
     CommandError,
+    c_text,
 )
 from hush.glob import compile_glob
 from hush.resp import OK, SimpleString
@@ -277,7 +278,7 @@ def _expire_flags(options: tuple[bytes, ...]) -> int:
     for option in options:
         flag = _EXPIRE_OPTIONS.get(option.upper())
         if flag is None:
-            raise CommandError(f"ERR Unsupported option {option.decode('utf-8', 'replace')}")
+            raise CommandError(f"ERR Unsupported option {c_text(option)}")
         flags |= flag
     if flags & _NX and flags & (_XX | _GT | _LT):
         raise CommandError(EXPIRE_NX_CONFLICT)

@@ -19,7 +19,15 @@ from hush.blocking import SKIP, Block
 from hush.commands.args import parse_int
 from hush.commands.keys import register_copier, register_encoding
 from hush.commands.table import command, container
-from hush.errors import NO_SUCH_KEY, SYNTAX, CommandError, WrongType, wrong_arity
+from hush.errors import (
+    NO_SUCH_KEY,
+    SYNTAX,
+    CommandError,
+    SubcommandSyntax,
+    WrongType,
+    c_text,
+    wrong_arity,
+)
 from hush.propagation import rewrites
 from hush.resp import NULL_ARRAY, OK, RespMap, SimpleString
 from hush.store import Database, register_type
@@ -165,7 +173,8 @@ def _nogroup(key: bytes, group: bytes) -> CommandError:
 
 
 def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")
+    # Redis prints keys, group names and options into its stream errors with %s.
+    return c_text(raw)
 
 
 def _group_of(db: Database, key: bytes, name: bytes) -> tuple[Stream, Group]:
@@ -896,8 +905,7 @@ _NEEDS_KEY = ("ERR The XGROUP subcommand requires the key to exist. Note that fo
 
 
 def _subcommand_syntax(name: bytes, container_name: str) -> CommandError:
-    return CommandError(f"ERR unknown subcommand or wrong number of arguments for "
-                        f"'{_text(name)}'. Try {container_name} HELP.")
+    return SubcommandSyntax(container_name, c_text(name, 128))
 
 
 def _xgroup_target(ctx, key: bytes, group_name: bytes, need_group: bool,
