@@ -7,6 +7,7 @@ bytes, and turns CR and LF into spaces (dropping them at the end of a text).
 
 from __future__ import annotations
 
+import random
 import socket
 
 import pytest
@@ -134,3 +135,43 @@ def test_protocol_errors_quote_the_byte(hush_process, redis_process, data):
     """'expected '$', got 'X'' names the raw byte, as Redis's %c does."""
     assert _reply_before_close(hush_process.port, data) == _reply_before_close(
         redis_process.port, data)
+
+
+_PIECES = [b"\x00", b"\r", b"\n", b"\r\n", b"\xff", b"\xc3", b"\xc3\xa9", b"\xe2\x82\xac", b"'",
+           b" ", b"%s", b"a", b"Z", b"\x7f"]
+
+
+def _noise(rng: random.Random, size: int = 6) -> bytes:
+    return b"".join(rng.choice(_PIECES) for _ in range(rng.randint(0, size)))
+
+
+def _noisy_command(rng: random.Random) -> tuple:
+    word = _noise(rng)
+    long_word = _noise(rng, 60)
+    return rng.choice([
+        (b"nosuch" + word, word, long_word, word),
+        (long_word, *(_noise(rng) for _ in range(rng.randint(0, 4)))),
+        (rng.choice(["CONFIG", "OBJECT", "CLIENT", "XINFO", "XGROUP", "SCRIPT", "COMMAND"]),
+         b"sub" + word, "x"),
+        ("EXPIRE", "str", "10", word or b"\x00"),
+        ("HELLO", "2", b"opt" + word),
+        ("XREADGROUP", "GROUP", word or b"g", "c", "STREAMS", b"k" + word, ">"),
+        ("XPENDING", b"s" + word, b"g" + word),
+        ("XCLAIM", "s", "g", "c", "0", "1-1", b"o" + word),
+        ("CONFIG", "SET", b"opt" + word, "1"),
+        ("ACL", "CAT", b"c" + word),
+        ("CLIENT", "LIST", "TYPE", b"t" + word),
+        ("EVAL", b"return redis.error_reply('" + word.replace(b"'", b"") + b"')", "0"),
+        ("EVAL", b"return redis.status_reply('" + word.replace(b"'", b"") + b"')", "0"),
+        ("EVAL", b"return {err='" + word.replace(b"'", b"") + b"'}", "0"),
+    ])
+
+
+def test_random_noisy_arguments(pair):
+    """Seeded requests whose quoted arguments hold NULs, CR/LF and invalid UTF-8."""
+    rng = random.Random(777)
+    pair.check("SET", "str", "x")
+    pair.check("XADD", "s", "1-1", "f", "v")
+    pair.check("XGROUP", "CREATE", "s", "g", "0")
+    for _ in range(300):
+        pair.check(*_noisy_command(rng))

@@ -647,3 +647,31 @@ def test_random_incrbyfloat(pair):
         if rng.random() < 0.2:
             pair.check("SET", key, _random_float_text(rng))
         pair.check("INCRBYFLOAT", key, _random_float_text(rng))
+
+
+_ENCODING_VALUES = ["0", "7", "-12", "10000", "9223372036854775807", "9223372036854775808",
+                    "01", "-0", "1.5", "abc", "x" * 44, "y" * 45, "", " 3"]
+
+
+def _encoding_command(rng: random.Random) -> tuple:
+    key, other = rng.choice(KEYS), rng.choice(KEYS)
+    value = rng.choice(_ENCODING_VALUES)
+    return rng.choice([
+        ("SET", key, value), ("SET", key, value, "KEEPTTL"), ("APPEND", key, value),
+        ("SETRANGE", key, str(rng.randint(0, 3)), value), ("INCR", key), ("DECRBY", key, "3"),
+        ("INCRBYFLOAT", key, rng.choice(["1", "0.5", "-2"])), ("GETSET", key, value),
+        ("SETNX", key, value), ("MSET", key, value, other, rng.choice(_ENCODING_VALUES)),
+        ("GETDEL", key), ("COPY", key, other, "REPLACE"), ("RENAME", key, other),
+        ("SETEX", key, "100", value), ("GETEX", key, "PERSIST"), ("MOVE", key, "1"),
+        ("SWAPDB", "0", "1"),
+    ])
+
+
+def test_random_encodings(pair):
+    """OBJECT ENCODING of every key after each of a seeded stream of string writes."""
+    rng = random.Random(20261207)
+    for _ in range(300):
+        pair.check(*_encoding_command(rng))
+        for key in KEYS:
+            pair.check("OBJECT", "ENCODING", key)
+    pair.check("FLUSHALL")
