@@ -597,14 +597,14 @@ TABLE: tuple[Setting, ...] = (
     Setting("busy-reply-threshold", Int(0, LLONG_MAX), aliases=("lua-time-limit",),
             doc="Milliseconds a script runs before others get BUSY."),
     Setting("maxmemory", Memory(), doc="Memory limit of the dataset (0: none)."),
-    Setting("maxmemory-policy", Enum(*POLICIES), doc="What to evict at the memory limit."),
-    Setting("maxmemory-samples", Int(1, INT_MAX),
-            doc="Keys sampled per eviction by the volatile-lru/-ttl policies."),
     Setting("maxmemory-clients", MemoryOrPercent(),
             doc="Memory limit of all client buffers, or N% of maxmemory (accepted; "
                 "Hush evicts no clients)."),
     Setting("maxmemory-eviction-tenacity", Int(0, 100),
             doc="Effort of eviction per command, 0-100 (accepted; Hush evicts all it must)."),
+    Setting("maxmemory-policy", Enum(*POLICIES), doc="What to evict at the memory limit."),
+    Setting("maxmemory-samples", Int(1, INT_MAX),
+            doc="Keys sampled per eviction by the volatile-lru/-ttl policies."),
 )
 
 #: Name or alias -> setting.

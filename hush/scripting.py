@@ -426,7 +426,11 @@ class ScriptEngine:
 
     def _script_error(self, error: Any, sha: str) -> CommandError:
         if self._lua_type(error) != "table":
-            text = _text(error, 100) if error is not None else "execution failure"
+            if error is None:
+                text = "execution failure"
+            else:
+                # Redis prints it with %.100s.
+                text = c_text(error, 100) if isinstance(error, bytes) else str(error)[:100]
             return CommandError(f"ERR Error running script f_{sha}, {text}")
         rawget = self._helpers.rawget
         message = rawget(error, b"err")
@@ -753,11 +757,10 @@ def _shebang(body: bytes) -> tuple[bool, bool, int]:
     return True, no_writes, end
 
 
-def _text(value: Any, limit: int | None = None) -> str:
-    """A Lua value in an error text, as Redis prints it with ``%s`` (``%.<limit>s``)."""
+def _text(value: Any) -> str:
     if isinstance(value, bytes):
-        return c_text(value, limit)
-    return str(value)[:limit]
+        return c_text(value)  # Redis prints these with %s
+    return str(value)
 
 
 def _one_line(raw: bytes) -> bytes:

@@ -393,9 +393,9 @@ class Store:
                 for key in db.data:
                     self.touch(db.index, key)
         a.data, b.data = b.data, a.data
+        a.encodings, b.encodings = b.encodings, a.encodings
         a.expires, b.expires = b.expires, a.expires
         a.atime, b.atime = b.atime, a.atime
-        a.encodings, b.encodings = b.encodings, a.encodings
         for db in (a, b):
             for key, deadline in db.expires.items():
                 self.expiry.add(deadline, db.index, key)
