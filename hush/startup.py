@@ -26,18 +26,17 @@ class StartupLog(service.Service):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._announced = False
 
     def setServiceParent(self, parent) -> None:
         super().setServiceParent(parent)
-        # The store service loads the AOF before the listeners start; Redis
-        # logs "DB loaded from append only file" after its banner.
-        parent.getServiceNamed("hush-store").before_load = self._banner
+        # Redis logs "DB loaded from append only file" after its banner: the
+        # AOF is loaded here, once the listeners are bound (their ports are in
+        # the banner) and before the reactor runs (no client is served yet).
+        self.store = parent.getServiceNamed("hush-store")
+        self.store.load_first = False
 
-    def _banner(self) -> None:
-        if self._announced:
-            return
-        self._announced = True
+    def startService(self) -> None:
+        super().startService()
         log.info("oO0OoO0OoO0Oo Hush is starting oO0OoO0OoO0Oo")
         log.info(
             "Hush version={hush}, Redis version={redis}, bits={bits}, pid={pid}, just started",
@@ -46,10 +45,7 @@ class StartupLog(service.Service):
         log.info("Running mode=standalone, port={port}.", port=self.settings.port)
         log.info("Listening on {endpoints}", endpoints=", ".join(self.settings.listen))
         log.info("Server initialized")
-
-    def startService(self) -> None:
-        super().startService()
-        self._banner()
+        self.store.persistence.start()
         log.info("Ready to accept connections")
 
     def stopService(self) -> None:
