@@ -69,8 +69,6 @@ class Settings:
     slowlog_max_len: int = 128
     busy_reply_threshold: int = 5000            # ms (alias lua-time-limit)
     maxmemory_samples: int = 5
-    maxmemory_clients: int = 0                  # bytes; negative: a percentage of maxmemory
-    maxmemory_eviction_tenacity: int = 10
     logfile: str = ""
     unixsocket: str = ""
     unixsocketperm: int = 0
@@ -389,37 +387,6 @@ class Memory(Int):
         return format_memory(value)
 
 
-class MemoryOrPercent(Memory):
-    """A byte count or ``N%`` (kept as -N), as Redis's maxmemory-clients.
-
-    Redis reads the byte count as a signed 64-bit number, so one of 2**63 or
-    more counts as a percentage too (18446744073709551615 is "1%").
-    """
-
-    def __init__(self) -> None:
-        super().__init__(-100, LLONG_MAX)
-
-    def parse(self, text: str) -> int:
-        try:
-            number = parse_memory(text)
-        except ConfigError:
-            if len(text) < 2 or not text.endswith("%") or not _INTEGER.match(text[:-1]) \
-                    or text.startswith("-"):
-                raise ConfigError("argument must be a memory or percent value") from None
-            number = -int(text[:-1])
-        if number > LLONG_MAX:
-            number -= 2**64
-        if number < self.low:
-            raise ConfigError(f"percentage argument must be less or equal to {-self.low}")
-        return number
-
-    def render(self, value: int) -> str:
-        return f"{-value}%" if value < 0 else str(value)
-
-    def text(self, value: int) -> str:
-        return f"{-value}%" if value < 0 else format_memory(value)
-
-
 class Enum(Kind):
     """One of a fixed set of words, in any letter case."""
 
@@ -597,11 +564,6 @@ TABLE: tuple[Setting, ...] = (
     Setting("busy-reply-threshold", Int(0, LLONG_MAX), aliases=("lua-time-limit",),
             doc="Milliseconds a script runs before others get BUSY."),
     Setting("maxmemory", Memory(), doc="Memory limit of the dataset (0: none)."),
-    Setting("maxmemory-clients", MemoryOrPercent(),
-            doc="Memory limit of all client buffers, or N% of maxmemory (accepted; "
-                "Hush evicts no clients)."),
-    Setting("maxmemory-eviction-tenacity", Int(0, 100),
-            doc="Effort of eviction per command, 0-100 (accepted; Hush evicts all it must)."),
     Setting("maxmemory-policy", Enum(*POLICIES), doc="What to evict at the memory limit."),
     Setting("maxmemory-samples", Int(1, INT_MAX),
             doc="Keys sampled per eviction by the volatile-lru/-ttl policies."),

@@ -266,21 +266,6 @@ def test_readme_lists_every_directive():
 # -- CONFIG REWRITE of a file -------------------------------------------------------
 
 
-def test_maxmemory_clients_takes_a_percentage_and_writes_it_back(tmp_path):
-    path = write(tmp_path, "maxmemory-clients 10%\nmaxmemory-eviction-tenacity 50\n")
-    settings = Settings()
-    load_file(path, settings)
-    assert (settings.maxmemory_clients, settings.maxmemory_eviction_tenacity) == (-10, 50)
-    assert settings.get(b"maxmemory-clients") == {b"maxmemory-clients": b"10%"}
-    rewrite_file(settings)
-    assert open(path).read() == "maxmemory-clients 10%\nmaxmemory-eviction-tenacity 50\n"
-    settings.set_many([("maxmemory-clients", "2gb")])
-    rewrite_file(settings)
-    assert open(path).read().startswith("maxmemory-clients 2gb\n")
-    with pytest.raises(ConfigFileError, match="argument must be a memory or percent value"):
-        load_file(write(tmp_path, "maxmemory-clients 5.5%\n"), Settings())
-
-
 def test_rewrite_keeps_comments_and_order(tmp_path):
     path = write(tmp_path, """# top comment
 port 16998
@@ -333,8 +318,7 @@ def test_config_get_patterns(client):
     reply = client.call("CONFIG", "GET", "MAXMEMORY*", "maxclients", "maxmemory")
     pairs = dict(zip(reply[::2], reply[1::2], strict=True))
     assert pairs == {b"maxmemory": b"0", b"maxmemory-policy": b"noeviction",
-                     b"maxmemory-samples": b"5", b"maxmemory-clients": b"0",
-                     b"maxmemory-eviction-tenacity": b"10", b"maxclients": b"10000"}
+                     b"maxmemory-samples": b"5", b"maxclients": b"10000"}
     assert client.call("CONFIG", "GET", "nomatch") == []
     reply = client.call("CONFIG", "GET", "*time-limit*", "appendonly")
     assert reply == [b"lua-time-limit", b"5000", b"appendonly", b"no"]
