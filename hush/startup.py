@@ -24,6 +24,10 @@ log = Logger(namespace="hush")
 class StartupLog(service.Service):
     """Logs Redis's startup banner lines on start and its goodbye on stop."""
 
+    #: The store service (hush.service.StoreService) whose AOF is loaded after
+    #: the banner; set with the parent.
+    store = None
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
@@ -45,7 +49,8 @@ class StartupLog(service.Service):
         log.info("Running mode=standalone, port={port}.", port=self.settings.port)
         log.info("Listening on {endpoints}", endpoints=", ".join(self.settings.listen))
         log.info("Server initialized")
-        self.store.persistence.start()
+        if self.store is not None:
+            self.store.persistence.start()
         log.info("Ready to accept connections")
 
     def stopService(self) -> None:
