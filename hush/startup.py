@@ -31,7 +31,7 @@ class StartupLog(service.Service):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def setServiceParent(self, parent) -> None:
+    def setServiceParent(self, parent: service.IServiceCollection) -> None:
         super().setServiceParent(parent)
         # Redis logs "DB loaded from append only file" after its banner: the
         # AOF is loaded here, once the listeners are bound (their ports are in
