@@ -36,6 +36,8 @@ log = Logger()
 ITEMS_PER_COMMAND = 64
 #: Seconds between checks on a rewriting child.
 CHILD_POLL = 0.05
+#: Commands a rewrite child writes between two checks that its parent lives.
+PARENT_CHECK_EVERY = 256
 
 
 def encode(argv: list[bytes]) -> bytes:
@@ -255,14 +257,76 @@ def _chunks(name: bytes, key: bytes, flat: list[bytes], step: int) -> Iterator[b
         yield encode([name, key, *flat[index:index + size]])
 
 
-def write_snapshot(store: Any, path: str, now_ms: int) -> int:
-    """Write the dataset to ``path`` and fsync it; return its size."""
+class Orphaned(Exception):
+    """The server that forked a rewrite child is gone; the child gives up."""
+
+
+def write_snapshot(store: Any, path: str, now_ms: int,
+                   alive: Callable[[], bool] | None = None) -> int:
+    """Write the dataset to ``path`` and fsync it; return its size.
+
+    ``alive`` (a forked child's check on its parent) is asked every few
+    commands; when it answers False the write stops with :class:`Orphaned`.
+    """
     with open(path, "wb", buffering=1 << 20) as handle:
-        for chunk in snapshot_commands(store, now_ms):
+        for count, chunk in enumerate(snapshot_commands(store, now_ms)):
+            if alive is not None and count % PARENT_CHECK_EVERY == 0 and not alive():
+                raise Orphaned(path)
             handle.write(chunk)
         handle.flush()
         os.fsync(handle.fileno())
         return handle.tell()
+
+
+def replace_with_snapshot(store: Any, path: str, temp_name: str) -> None:
+    """Write the dataset to ``temp_name`` (beside ``path``), then move it over ``path``.
+
+    A failed write removes the temporary file and leaves ``path`` as it was.
+    """
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    temp = os.path.join(directory, temp_name)
+    try:
+        write_snapshot(store, temp, store.now_ms())
+        os.replace(temp, path)
+    except BaseException:
+        _unlink(temp)
+        raise
+    _fsync_dir(path)
+
+
+def temp_files(pid: int) -> tuple[str, str]:
+    """The rewrite child ``pid``'s file while it writes, and once it has written.
+
+    Redis's names (relative to ``dir``): the parent installs the second one,
+    and removes both when the child fails or is killed.
+    """
+    return f"temp-rewriteaof-{pid}.aof", f"temp-rewriteaof-bg-{pid}.aof"
+
+
+def rewrite_child(store: Any, directory: str, now_ms: int, parent: int) -> int:
+    """The body of a forked rewrite child; its exit status.
+
+    It writes the dataset to its temporary file, then renames it for the
+    parent to install. A child whose parent died (a kill -9 of the server)
+    would otherwise write the whole dataset for nobody and leave its file
+    behind: it stops within a few commands and removes what it wrote.
+    """
+    writing, written = (os.path.join(directory, name) for name in temp_files(os.getpid()))
+
+    def alive() -> bool:
+        return os.getppid() == parent
+
+    try:
+        write_snapshot(store, writing, now_ms, alive)
+        os.replace(writing, written)
+        if not alive():
+            _unlink(written)
+            return 1
+        return 0
+    except BaseException:
+        _unlink(writing)
+        return 1
 
 
 class AppendOnlyFile:
@@ -291,15 +355,12 @@ class AppendOnlyFile:
         # Background rewrite.
         self.child_pid = 0
         self.rewrite_buf: list[bytes] | None = None
-        self.rewrite_scheduled = False
-        self.rewrites = 0
-        self.last_rewrite_ok = True
         self.rewrite_started_at = 0.0
-        self.last_rewrite_seconds = -1
-        self._temp = ""
         self._poll: IDelayedCall | None = None
-        #: Called after each successful rewrite (LASTSAVE).
-        self.on_rewrite_done: Callable[[], None] = _nothing
+        #: Called with (succeeded, seconds) when a rewrite child has ended.
+        self.on_child_exit: Callable[[bool, int], None] = _ignore_exit
+        #: Called when the file grew enough for an automatic rewrite.
+        self.on_growth: Callable[[], None] = _nothing
         #: Called with the error text when writes start failing, None when they work again.
         self.on_write_status: Callable[[str | None], None] = _ignore
 
@@ -411,20 +472,17 @@ class AppendOnlyFile:
         if self.child_pid:
             raise CommandError("ERR Background append only file rewriting already in progress")
         self.flush()
-        temp = os.path.join(self.settings.dir, f"temp-rewriteaof-bg-{os.getpid()}.aof")
         now_ms = self.store.now_ms()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child
             code = 1
             try:
-                write_snapshot(self.store, temp, now_ms)
-                code = 0
+                code = rewrite_child(self.store, self.settings.dir, now_ms, parent)
             finally:
                 os._exit(code)
         self.child_pid = pid
-        self._temp = temp
         self.rewrite_buf = []
-        self.rewrite_scheduled = False
         self.rewrite_started_at = self.clock.seconds()
         # The next write starts with a SELECT, so the buffered tail appended
         # to the child's file names its database.
@@ -437,39 +495,40 @@ class AppendOnlyFile:
         self._poll = None
         if not self.child_pid:
             return
-        pid, status = os.waitpid(self.child_pid, os.WNOHANG)
+        child = self.child_pid
+        pid, status = os.waitpid(child, os.WNOHANG)
         if pid == 0:
             self._poll = self.clock.callLater(CHILD_POLL, self.check_child)
             return
         self.child_pid = 0
-        self.last_rewrite_seconds = int(self.clock.seconds() - self.rewrite_started_at)
-        if os.waitstatus_to_exitcode(status) == 0:
+        seconds = int(self.clock.seconds() - self.rewrite_started_at)
+        ok = os.waitstatus_to_exitcode(status) == 0
+        if ok:
             try:
-                self._install_rewrite()
+                self._install_rewrite(child)
             except OSError as error:
                 log.error("Error installing the rewritten AOF: {error}", error=error)
-                self._rewrite_failed()
+                ok = False
         else:
             log.error("Background AOF rewrite failed (child exit status {status})", status=status)
-            self._rewrite_failed()
-        if self.rewrite_scheduled and not self.child_pid:
-            self.start_rewrite()
+        if not ok:
+            self.rewrite_buf = None
+            self._remove_temp_files(child)
+        self.on_child_exit(ok, seconds)
 
-    def _install_rewrite(self) -> None:
+    def _install_rewrite(self, child: int) -> None:
         # Everything buffered is also in rewrite_buf: write it to the old file
         # first so nothing is pending for the old one after the switch.
         self.flush()
         tail = b"".join(self.rewrite_buf or ())
         self.rewrite_buf = None
-        with open(self._temp, "ab") as handle:
+        temp = os.path.join(self.settings.dir, temp_files(child)[1])
+        with open(temp, "ab") as handle:
             handle.write(tail)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(self._temp, self.path)
+        os.replace(temp, self.path)
         _fsync_dir(self.path)
-        self.rewrites += 1
-        self.last_rewrite_ok = True
-        self.on_rewrite_done()
         if self.fd < 0:
             # A rewrite with the AOF off (BGSAVE): nothing appends to the file.
             return
@@ -478,21 +537,19 @@ class AppendOnlyFile:
         self.current_size = self.base_size = os.fstat(self.fd).st_size
         log.info("Background AOF rewrite finished successfully")
 
-    def _rewrite_failed(self) -> None:
-        self.rewrite_buf = None
-        self.last_rewrite_ok = False
-        try:
-            os.unlink(self._temp)
-        except OSError:
-            pass
+    def _remove_temp_files(self, child: int) -> None:
+        # Redis's aofRemoveTempFile: whatever the child left, in either stage.
+        for name in temp_files(child):
+            _unlink(os.path.join(self.settings.dir, name))
 
     def kill_rewrite(self) -> None:
-        """Stop a running rewrite child and drop its temporary file."""
-        if not self.child_pid:
+        """Stop a running rewrite child and drop its temporary files."""
+        child = self.child_pid
+        if not child:
             return
         try:
-            os.kill(self.child_pid, 9)
-            os.waitpid(self.child_pid, 0)
+            os.kill(child, 9)
+            os.waitpid(child, 0)
         except OSError:
             pass
         self.child_pid = 0
@@ -500,27 +557,21 @@ class AppendOnlyFile:
             self._poll.cancel()
         self._poll = None
         self.rewrite_buf = None
-        try:
-            os.unlink(self._temp)
-        except OSError:
-            pass
+        self._remove_temp_files(child)
 
     def rewrite_now(self) -> None:
-        """Rewrite in the foreground (SAVE): the server waits for it."""
-        if self.child_pid:
-            raise CommandError("ERR Background save already in progress")
+        """Rewrite in the foreground (SAVE): the server waits for it.
+
+        A background rewrite may be running meanwhile: it still installs
+        later, its snapshot plus the writes buffered since its fork.
+        """
         self.flush()
-        temp = os.path.join(self.settings.dir, f"temp-rewriteaof-{os.getpid()}.aof")
-        write_snapshot(self.store, temp, self.store.now_ms())
-        os.replace(temp, self.path)
-        _fsync_dir(self.path)
+        replace_with_snapshot(self.store, self.path, temp_files(os.getpid())[0])
         old, self.fd = self.fd, os.open(self.path, os.O_WRONLY | os.O_APPEND)
         if old >= 0:
             os.close(old)
         self.selected_db = -1
         self.current_size = self.base_size = os.fstat(self.fd).st_size
-        self.rewrites += 1
-        self.on_rewrite_done()
 
     def _maybe_auto_rewrite(self) -> None:
         percentage = self.settings.auto_aof_rewrite_percentage
@@ -532,7 +583,7 @@ class AppendOnlyFile:
         growth = self.current_size * 100 // base - 100
         if growth >= percentage:
             log.info("Starting automatic rewriting of AOF on {growth}% growth", growth=growth)
-            self.start_rewrite()
+            self.on_growth()
 
 
 def _fsync_dir(path: str) -> None:
@@ -543,7 +594,18 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def _nothing() -> None:
+    pass
+
+
+def _ignore_exit(_ok: bool, _seconds: int) -> None:
     pass
 
 

@@ -145,7 +145,8 @@ def first_request_end(buf: bytes, inline_max: int) -> int | str:
         if newline < 0 or newline + 1 >= end:
             return end if end - pos > inline_max else _INCOMPLETE
         if buf[pos] != 36:  # '$'
-            return f"ERR Protocol error: expected '$', got '{chr(buf[pos])}'"
+            got = buf[pos:pos + 1].decode("utf-8", "surrogateescape")
+            return f"ERR Protocol error: expected '$', got '{got}'"
         length = _length(buf[pos + 1 : newline])
         if length is None or length < 0:
             return "ERR Protocol error: invalid bulk length"

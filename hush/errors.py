@@ -3,6 +3,11 @@
 A handler raises :class:`CommandError` (or a subclass); the dispatcher turns it
 into an error reply. The message is the whole reply line without the leading
 ``-``, so the error code (ERR, WRONGTYPE, ...) is part of it.
+
+Client bytes quoted in a message keep every byte: :func:`text` decodes them
+with ``surrogateescape`` and :mod:`hush.resp` encodes messages back the same
+way. Most of Redis's messages print client bytes with C's ``%s``, which
+stops at the first NUL byte: :func:`c_text` does that.
 """
 
 
@@ -48,6 +53,54 @@ class WrongType(CommandError):
         super().__init__(WRONGTYPE)
 
 
+class SubcommandSyntax(CommandError):
+    """Redis's addReplySubcommandSyntaxError, raised by a subcommand's handler.
+
+    Redis names the subcommand and its container as the client spelled them;
+    the dispatcher, which has the request, rewrites the text with
+    :func:`subcommand_syntax`. Without a request the given names are used.
+    """
+
+    def __init__(self, container: str, subcommand: str) -> None:
+        super().__init__(_SUBCOMMAND_SYNTAX % (subcommand, container))
+
+
+_SUBCOMMAND_SYNTAX = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+
+
+def subcommand_syntax(argv: list[bytes]) -> CommandError:
+    """The SubcommandSyntax text for a request: ``%.128s`` of its subcommand as
+    sent, and its command name in capitals (ASCII only, as C's toupper)."""
+    return CommandError(_SUBCOMMAND_SYNTAX % (
+        c_text(argv[1], 128), text(c_string(argv[0]).upper())))
+
+
 def wrong_arity(name: str) -> CommandError:
     """Redis's error for a command called with the wrong number of arguments."""
     return CommandError(f"ERR wrong number of arguments for '{name}' command")
+
+
+def text(raw: bytes) -> str:
+    """Client bytes for an error text, every byte kept (even invalid UTF-8)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def c_string(raw: bytes) -> bytes:
+    """``raw`` as C reads it: up to its first NUL byte."""
+    end = raw.find(b"\0")
+    return raw if end < 0 else raw[:end]
+
+
+def c_text(raw: bytes, limit: int | None = None) -> str:
+    """Client bytes as Redis's ``%s`` (``%.<limit>s``) prints them into an error."""
+    raw = c_string(raw)
+    return text(raw if limit is None else raw[:limit])
+
+
+def message_bytes(message: str) -> bytes:
+    """The bytes of an error text: client bytes in it come back as they were."""
+    try:
+        return message.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        # A lone surrogate that no client byte made (none is expected).
+        return message.encode("utf-8", "replace")

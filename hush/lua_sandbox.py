@@ -450,6 +450,9 @@ redis.error_reply = function(...)
   if select_("#", ...) ~= 1 or type_(text) ~= "string" then
     return error_table("wrong number or type of arguments")
   end
+  -- Redis copies the text as a C string: it ends at a NUL byte.
+  local nul = find(text, "\0", 1, true)
+  if nul then text = sub(text, 1, nul - 1) end
   if sub(text, 1, 1) ~= "-" then text = "-" .. text end
   return error_table(text)
 end

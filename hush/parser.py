@@ -195,7 +195,8 @@ class RequestParser:
                                 raise _Reject("ERR Protocol error: too big bulk count string")
                             return pos
                         if buf[pos] != 36:  # '$'
-                            got = chr(buf[pos])
+                            # The byte itself, as Redis's %c prints it.
+                            got = buf[pos:pos + 1].decode("utf-8", "surrogateescape")
                             raise _Reject(f"ERR Protocol error: expected '$', got '{got}'")
                         bulk_len = _parse_length(
                             buf[pos + 1 : newline], "ERR Protocol error: invalid bulk length"

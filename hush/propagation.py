@@ -56,9 +56,9 @@ class Propagator:
     def call(self, ctx: Any, cmd: Any, args: list[bytes], argv: list[bytes]) -> Any:
         """Run ``cmd``'s handler for ``ctx`` and record what it changed."""
         if self.write_error is not None and (cmd.is_write or cmd.name == "ping"):
-            self.before_reply()  # retry: a write that succeeds lifts the refusal
-            if self.write_error is not None:
-                raise CommandError(f"MISCONF Errors writing to the AOF file: {self.write_error}")
+            refusal = self.write_refusal()
+            if refusal is not None:
+                raise refusal
         store = self.store
         dirty = store.dirty
         db_index = ctx.db.index
@@ -91,6 +91,18 @@ class Propagator:
                         self.ops.append((db_index, effect))
             if not depth:
                 self.flush_ops()
+
+    def write_refusal(self) -> CommandError | None:
+        """Redis's MISCONF while the AOF cannot be written, else None.
+
+        Tries the write once more first: one that succeeds lifts the refusal.
+        """
+        if self.write_error is None:
+            return None
+        self.before_reply()
+        if self.write_error is None:
+            return None
+        return CommandError(f"MISCONF Errors writing to the AOF file: {self.write_error}")
 
     def propagate(self, ctx: Any, argv: list[bytes]) -> None:
         """Record ``argv`` now, in addition to whatever the running command propagates."""

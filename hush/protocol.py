@@ -31,9 +31,16 @@ from hush.blocking import Block, Waiter
 from hush.clientpause import Retry
 from hush.commands import COMMANDS, lookup
 from hush.commands.connection import client_line
-from hush.commands.transactions import unwatch_all
+from hush.commands.transactions import end_transaction, unwatch_all
 from hush.commandstats import count_error
-from hush.errors import CommandError
+from hush.errors import (
+    CommandError,
+    SubcommandSyntax,
+    c_string,
+    c_text,
+    subcommand_syntax,
+    text,
+)
 from hush.faults import FailureLog
 from hush.parser import INLINE_MAX_SIZE, QUERY_BUFFER_EXCEEDED, FastParser
 from hush.resp import (
@@ -553,7 +560,7 @@ class RedisProtocol(LineReceiver):
             sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
             if sub is None:
                 return self._reject(CommandError(
-                    f"ERR unknown subcommand '{_printable(argv[1])}'. "
+                    f"ERR unknown subcommand '{c_text(argv[1], 128)}'. "
                     f"Try {cmd.name.upper()} HELP."
                 ))
             if (sub.arity > 0 and nargs != sub.arity) or nargs < -sub.arity:
@@ -590,6 +597,8 @@ class RedisProtocol(LineReceiver):
             else:
                 reply = cmd.handler(self, *argv[1:])
         except CommandError as error:
+            if error.__class__ is SubcommandSyntax:
+                error = subcommand_syntax(argv)
             reply = error
             cmd.failed_calls += 1
             count_error(error)
@@ -618,13 +627,24 @@ class RedisProtocol(LineReceiver):
             watcher(self, cmd, argv, elapsed)
 
     def _reject(self, error: CommandError, cmd: Any = None) -> CommandError:
-        count_error(error)
         if cmd is not None:
             cmd.rejected_calls += 1
+            if cmd.name == "exec" and not error.message.startswith("EXECABORT"):
+                error = self._abort_exec(error)
+        count_error(error)
         # A command refused before it runs poisons an open transaction.
         if self.in_multi and not self.exec_running:
             self.multi_error = True
         return error
+
+    def _abort_exec(self, error: CommandError) -> CommandError:
+        """Redis's execCommandAbort: a refused EXEC ends the transaction (if any)
+        and names why; texts Redis formats without a code lose their ERR."""
+        end_transaction(self)
+        reason = error.message
+        if reason.startswith("ERR "):
+            reason = reason[4:]
+        return CommandError(f"EXECABORT Transaction discarded because of: {reason}")
 
     def _gate(self, cmd: Any, argv: list[bytes]) -> Any:
         """CLIENT REPLY, auth, maxmemory, subscribed-mode and MULTI checks: a reply
@@ -634,7 +654,7 @@ class RedisProtocol(LineReceiver):
         if not self.authenticated:
             if self.factory.service.settings.requirepass:
                 if "no-auth" not in cmd.flags:
-                    return self._reject(CommandError(NOAUTH))
+                    return self._reject(CommandError(NOAUTH), cmd)
             else:
                 # The password was removed (CONFIG SET requirepass ""): the
                 # default user needs none now, as in Redis.
@@ -650,17 +670,25 @@ class RedisProtocol(LineReceiver):
             return self._reject(CommandError(
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-            ))
+            ), cmd)
         # A script running past busy-reply-threshold (hush.scripting) lets
         # only allow-busy commands (SCRIPT KILL) through.
         if self.factory.service.scripts.busy and "allow-busy" not in cmd.flags:
-            return self._reject(CommandError(BUSY))
+            return self._reject(CommandError(BUSY), cmd)
         pause = self.factory.service.pause
         if pause.end is not None and pause.holds(self, cmd):
             return pause.postpone(self, argv)
         if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
             if "no-multi" in cmd.flags:
-                return self._reject(CommandError("ERR Command not allowed inside a transaction"))
+                return self._reject(CommandError("ERR Command not allowed inside a transaction"),
+                                    cmd)
+            propagator = self._propagator
+            if propagator is not None and propagator.write_error is not None and (
+                    cmd.is_write or top.name == "ping"):
+                # Refused as Redis refuses it outside MULTI: not queued.
+                refusal = propagator.write_refusal()
+                if refusal is not None:
+                    return self._reject(refusal, cmd)
             self.multi_queue.append(argv)
             return QUEUED
         return None
@@ -724,19 +752,19 @@ def _read_control(transport: Any) -> Any:
     return None
 
 
-def _printable(raw: bytes, limit: int = 128) -> str:
-    return raw[:limit].decode("utf-8", "replace")
-
-
 def unknown_command(argv: list[bytes]) -> CommandError:
-    """Redis's reply to a command name it does not know."""
-    args = ""
+    """Redis's reply to a command name it does not know.
+
+    As Redis prints them (``%.128s``, ``'%.*s'``): each argument up to its
+    first NUL, and at most 128 bytes of arguments, quotes included.
+    """
+    args = b""
     for arg in argv[1:]:
         if len(args) >= 128:
             break
-        args += "'%s' " % _printable(arg, 128 - len(args))
+        args += b"'%s' " % c_string(arg)[:128 - len(args)]
     return CommandError(
-        f"ERR unknown command '{_printable(argv[0])}', with args beginning with: {args}"
+        f"ERR unknown command '{c_text(argv[0], 128)}', with args beginning with: {text(args)}"
     )
 
 

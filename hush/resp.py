@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from hush.errors import CommandError
+from hush.errors import CommandError, message_bytes
 
 
 class SimpleString(bytes):
@@ -167,7 +167,7 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
             else:
                 encode_into(out, item, resp3)
     elif isinstance(value, CommandError):
-        out.append(b"-%s\r\n" % _one_line(value.message).encode("utf-8", "replace"))
+        out.append(error_bytes(value.message))
     elif kind is bool:
         if resp3:
             out.append(b"#t\r\n" if value else b"#f\r\n")
@@ -228,13 +228,20 @@ def encode(value: Any, resp3: bool = False) -> bytes:
 
 
 def error_bytes(message: str) -> bytes:
-    """Encode an error reply line for ``message`` (which includes its code)."""
-    return b"-%s\r\n" % _one_line(message).encode("utf-8", "replace")
+    """Encode an error reply line for ``message`` (which includes its code).
+
+    The bytes of client input quoted in it come back as they were (see
+    :func:`hush.errors.text`).
+    """
+    return b"-%s\r\n" % message_bytes(one_line(message))
 
 
-def _one_line(message: str) -> str:
-    # An error reply is one line: Redis replaces newlines so that a message
-    # quoting client input cannot break the framing.
+def one_line(message: str) -> str:
+    """An error text as Redis's addReplyErrorFormat sends it: one line.
+
+    Newlines at its end are dropped and the others become spaces, so that a
+    message quoting client input cannot break the framing.
+    """
     if "\r" in message or "\n" in message:
-        return message.replace("\r", " ").replace("\n", " ")
+        return message.rstrip("\r\n").replace("\r", " ").replace("\n", " ")
     return message

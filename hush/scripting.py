@@ -40,8 +40,9 @@ from hush import REDIS_VERSION, lua_struct, msgpack
 from hush.blocking import Block
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
 from hush.commands.table import lookup
-from hush.errors import CommandError
+from hush.errors import CommandError, c_string, c_text, message_bytes
 from hush.lua_sandbox import SANDBOX
+from hush.parser import ProtocolReject, split_inline
 from hush.protocol import RedisProtocol
 from hush.resp import (
     NULL_ARRAY,
@@ -176,6 +177,8 @@ class ScriptClient(RedisProtocol):
         self._gated = True
         self.run = run
         self.repl_flags = 3
+        #: The running command's name as the script spelled it (Redis quotes it so).
+        self.typed_name = b""
 
     def update_gate(self) -> None:
         self._gated = True
@@ -194,6 +197,7 @@ class ScriptClient(RedisProtocol):
                 return CommandError(_UNKNOWN)
             if (sub.arity > 0 and nargs != sub.arity) or nargs < -sub.arity:
                 return CommandError(_WRONG_ARITY)
+        self.typed_name = argv[0]
         reply = self.execute(argv)
         if reply.__class__ is Block:
             reply = reply.timeout_reply
@@ -216,7 +220,7 @@ class ScriptClient(RedisProtocol):
                 self.run.wrote = True
         return None
 
-    def _reject(self, error: CommandError) -> CommandError:
+    def _reject(self, error: CommandError, cmd: Any = None) -> CommandError:
         return error
 
 
@@ -372,8 +376,7 @@ class ScriptEngine:
         result = helpers.compile(body[skip:])
         function, error = (result[0], result[1]) if isinstance(result, tuple) else (result, None)
         if function is None:
-            text = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
-            raise CommandError(f"ERR Error compiling script (new function): {text}")
+            raise CommandError(f"ERR Error compiling script (new function): {_text(error)}")
         # In Redis redis.call, cjson.encode ... are C functions, which Lua
         # never tail-calls, so `return redis.call(...)` keeps the script's
         # frame for error positions. Ours are Lua functions: the script's
@@ -449,8 +452,12 @@ class ScriptEngine:
 
     def _script_error(self, error: Any, sha: str) -> CommandError:
         if self._lua_type(error) != "table":
-            text = _text(error) if error is not None else "execution failure"
-            return CommandError(f"ERR Error running script f_{sha}, {text[:100]}")
+            if error is None:
+                text = "execution failure"
+            else:
+                # Redis prints it with %.100s.
+                text = c_text(error, 100) if isinstance(error, bytes) else str(error)[:100]
+            return CommandError(f"ERR Error running script f_{sha}, {text}")
         rawget = self._helpers.rawget
         message = rawget(error, b"err")
         source = rawget(error, b"source")
@@ -481,7 +488,7 @@ class ScriptEngine:
 
     def _error_table(self, message: str) -> Any:
         table = self._lua.table()
-        table[b"err"] = message.encode("utf-8", "replace")
+        table[b"err"] = message_bytes(message)
         return table
 
     def _interrupt(self) -> bool:
@@ -641,10 +648,11 @@ class ScriptEngine:
         rawget = self._helpers.rawget
         error = rawget(value, b"err")
         if error.__class__ is bytes:
-            return CommandError(error.decode("utf-8", "replace"))
+            # Redis reads both as C strings: they end at a NUL byte.
+            return CommandError(c_text(error))
         status = rawget(value, b"ok")
         if status.__class__ is bytes:
-            return SimpleString(_one_line(status))
+            return SimpleString(_one_line(c_string(status)))
         double = rawget(value, b"double")
         if double.__class__ is int or double.__class__ is float:
             return float(double)
@@ -745,25 +753,34 @@ def _reactor_events() -> None:
 
 
 def _shebang(body: bytes) -> tuple[bool, bool, int]:
-    """(has a shebang, declares no-writes, bytes to skip) for a script body."""
+    """(has a shebang, declares no-writes, bytes to skip) for a script body.
+
+    Redis's evalExtractShebangFlags: the line is split as sdssplitargs splits
+    (quotes and escapes), and names are compared as C strings (up to a NUL).
+    """
     if not body.startswith(b"#!"):
         return False, False, 0
-    end = body.find(b"\n")
+    end = c_string(body).find(b"\n")
     if end < 0:
         raise CommandError("ERR Invalid script shebang")
-    parts = body[:end].split()
+    try:
+        parts = split_inline(body[:end])
+    except ProtocolReject:
+        parts = []
     if not parts:
         raise CommandError("ERR Invalid engine in script shebang")
-    if parts[0] != b"#!lua":
+    if c_string(parts[0]) != b"#!lua":
         raise CommandError(f"ERR Unexpected engine in script shebang: {_text(parts[0])}")
     no_writes = False
     for part in parts[1:]:
         if not part.startswith(b"flags="):
             raise CommandError(f"ERR Unknown lua shebang option: {_text(part)}")
-        for flag in part[len(b"flags="):].split(b","):
-            if flag not in _SHEBANG_FLAGS:
+        flags = part[len(b"flags="):]
+        # sdssplitlen splits an empty string into no flags at all.
+        for flag in flags.split(b",") if flags else ():
+            if c_string(flag) not in _SHEBANG_FLAGS:
                 raise CommandError(f"ERR Unexpected flag in script shebang: {_text(flag)}")
-            no_writes = no_writes or flag == b"no-writes"
+            no_writes = no_writes or c_string(flag) == b"no-writes"
     return True, no_writes, end
 
 
@@ -776,7 +793,7 @@ def _allows_oom(body: bytes) -> bool:
 
 def _text(value: Any) -> str:
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        return c_text(value)  # Redis prints these with %s
     return str(value)
 
 

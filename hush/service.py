@@ -75,6 +75,9 @@ class StoreService(service.Service):
         settings.on_change("timeout", lambda _timeout: self.idle.arm())
         self.persistence = Persistence(self)
         settings.on_change("appendonly", self.persistence.set_appendonly)
+        #: False when hush.startup loads the AOF itself, after the startup
+        #: banner (as Redis logs it); that is still before the reactor runs.
+        self.load_first = True
         self.slowlog = SlowLog()
         self.pause = ClientPause(self)
         #: Called after every command as watcher(client, cmd, argv, seconds)
@@ -149,7 +152,8 @@ class StoreService(service.Service):
         self.settings.maxclients = maxclients
         # Before any listener's privilegedStartService: the data is back
         # before the first client can connect.
-        self.persistence.start()
+        if self.load_first:
+            self.persistence.start()
         super().privilegedStartService()
 
     def stopService(self) -> None:

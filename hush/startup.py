@@ -62,8 +62,20 @@ def notes(settings: Settings) -> list[tuple[str, list[str]]]:
 class StartupLog(service.Service):
     """Logs Redis's startup banner lines on start and its goodbye on stop."""
 
+    #: The store service (hush.service.StoreService) whose AOF is loaded after
+    #: the banner; set with the parent.
+    store = None
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    def setServiceParent(self, parent: service.IServiceCollection) -> None:
+        super().setServiceParent(parent)
+        # Redis logs "DB loaded from append only file" after its banner: the
+        # AOF is loaded here, once the listeners are bound (their ports are in
+        # the banner) and before the reactor runs (no client is served yet).
+        self.store = parent.getServiceNamed("hush-store")
+        self.store.load_first = False
 
     def startService(self) -> None:
         super().startService()
@@ -79,10 +91,14 @@ class StartupLog(service.Service):
         log.info("Running mode=standalone, port={port}.", port=self.settings.port)
         log.info("Listening on {endpoints}", endpoints=", ".join(self.settings.listen))
         log.info("Server initialized")
+        if self.store is not None:
+            self.store.persistence.start()
         log.info("Ready to accept connections")
 
     def stopService(self) -> None:
-        log.info("Hush is now ready to exit, bye bye...")
+        # SHUTDOWN stops the services itself, and the reactor stops them again.
+        if self.running:
+            log.info("Hush is now ready to exit, bye bye...")
         return super().stopService()
 
 

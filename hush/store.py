@@ -77,9 +77,12 @@ class Database:
     @ivar data: key -> value, in least-recently-used-first order.
     @ivar expires: key -> absolute deadline in milliseconds.
     @ivar atime: key -> unix second of its last use (OBJECT IDLETIME).
+    @ivar encodings: key -> OBJECT ENCODING of a string whose content does not
+        tell it (APPEND and SETRANGE leave Redis's ``raw``); storing a new
+        value or removing the key forgets it.
     """
 
-    __slots__ = ("index", "store", "data", "expires", "atime")
+    __slots__ = ("index", "store", "data", "expires", "atime", "encodings")
 
     def __init__(self, store: Store, index: int) -> None:
         self.store = store
@@ -87,6 +90,7 @@ class Database:
         self.data: OrderedDict[bytes, Any] = OrderedDict()
         self.expires: dict[bytes, int] = {}
         self.atime: dict[bytes, int] = {}
+        self.encodings: dict[bytes, bytes] = {}
 
     def __len__(self) -> int:
         return len(self.data)
@@ -170,6 +174,8 @@ class Database:
             # XREADGROUP waiters with an error (Redis 7).
             store.signal_ready(self.index, key)
         self.atime[key] = store.lru_second
+        if self.encodings:
+            self.encodings.pop(key, None)
         store.dirty += 1
         if store.watched_keys:
             store.touch(self.index, key)
@@ -199,6 +205,7 @@ class Database:
     def _remove(self, key: bytes) -> None:
         del self.data[key]
         self.atime.pop(key, None)
+        self.encodings.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         self.store.dirty += 1
@@ -230,6 +237,7 @@ class Database:
         self.data = OrderedDict()
         self.expires = {}
         self.atime = {}
+        self.encodings = {}
 
     def _evict(self, key: bytes | None = None) -> tuple[bytes, Any]:
         """Remove ``key`` (default: the least recently used) as Redis evicts:
@@ -243,6 +251,7 @@ class Database:
         else:
             value = self.data.pop(key)
         self.atime.pop(key, None)
+        self.encodings.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         store = self.store
@@ -285,6 +294,7 @@ class Database:
         del self.data[key]
         del self.expires[key]
         self.atime.pop(key, None)
+        self.encodings.pop(key, None)
         self.store.stats.expired_keys += 1
         if self.store.blocking_keys:
             self.store.signal_ready(self.index, key)
@@ -491,6 +501,7 @@ class Store:
                 for key in db.data:
                     self.touch(db.index, key)
         a.data, b.data = b.data, a.data
+        a.encodings, b.encodings = b.encodings, a.encodings
         a.expires, b.expires = b.expires, a.expires
         a.atime, b.atime = b.atime, a.atime
         if self.full:

@@ -252,6 +252,21 @@ class ZSet:
         """Redis's OBJECT ENCODING name for this set."""
         return b"listpack" if self.listpack else b"skiplist"
 
+    def compact_if_small(self) -> None:
+        """Redis's zsetConvertToListpackIfNeeded, for a set built as a skiplist.
+
+        A set small enough becomes a listpack, which keeps integral scores as
+        integers: its -0 scores read back as 0 from then on.
+        """
+        if self.listpack or len(self.scores) > MAX_LISTPACK_ENTRIES or any(
+                len(member) > MAX_LISTPACK_VALUE for member in self.scores):
+            return
+        self.listpack = True
+        for member in [m for m, score in self.scores.items() if score == 0]:
+            self.order.remove((0.0, member))
+            self.scores[member] = 0.0
+            self.order.add((0.0, member))
+
     def copy(self) -> ZSet:
         """An independent copy (COPY), keeping the encoding."""
         dup = ZSet()

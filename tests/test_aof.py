@@ -649,8 +649,8 @@ def test_save_and_bgsave_write_the_compacted_file(tmp_path):
     assert _info(client)["rdb_changes_since_last_save"] == "0"
     client.call("SET", "a", "3")
     assert client.call("BGSAVE") == b"Background saving started"
-    assert str(client.call("BGSAVE")).startswith("ERR Another child process is active (AOF?)")
-    assert client.call("BGSAVE", "SCHEDULE") == b"Background saving scheduled"
+    assert str(client.call("BGSAVE")) == "ERR Background save already in progress"
+    assert str(client.call("BGSAVE", "SCHEDULE")) == "ERR Background save already in progress"
     assert str(client.call("SAVE")) == "ERR Background save already in progress"
     wait_for_rewrite(server)
     assert effects(tmp_path) == [[b"SET", b"a", b"3"]]
@@ -667,6 +667,151 @@ def test_save_with_the_aof_off_writes_a_file_a_restart_loads(tmp_path):
     assert effects(tmp_path) == [[b"RPUSH", b"l", b"a", b"b"]]
     again = start(tmp_path)
     assert again.client().call("LRANGE", "l", "0", "-1") == [b"a", b"b"]
+
+
+@pytest.fixture
+def gate(tmp_path, monkeypatch):
+    """Rewrite children wait until the returned function opens the gate.
+
+    The forked child inherits the patched write_snapshot, so a test can look
+    at the server while a child is certainly still running.
+    """
+    gate_file = tmp_path.parent / (tmp_path.name + ".gate")
+    real = aof_module.write_snapshot
+    parent = os.getpid()
+
+    def held(store, path, now_ms, alive=None):
+        deadline = time.monotonic() + 30
+        while os.getpid() != parent and not gate_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return real(store, path, now_ms, alive)
+
+    monkeypatch.setattr(aof_module, "write_snapshot", held)
+    yield lambda: gate_file.write_bytes(b"")
+    gate_file.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("appendonly", [True, False], ids=["aof-on", "aof-off"])
+def test_bgrewriteaof_during_bgsave_is_scheduled_and_runs_after_it(tmp_path, gate, appendonly):
+    server = start(tmp_path) if appendonly else FakeServer(dir=str(tmp_path), maxkeys=0)
+    client = server.client()
+    client.call("SET", "a", "1")
+    assert client.call("BGSAVE") == b"Background saving started"
+    assert client.call("BGREWRITEAOF") == b"Background append only file rewriting scheduled"
+    info = _info(client)
+    assert (info["rdb_bgsave_in_progress"], info["aof_rewrite_in_progress"]) == ("1", "0")
+    assert (info["aof_rewrite_scheduled"], info["aof_rewrites"], info["rdb_saves"]) == (
+        "1", "0", "1")
+    assert info["rdb_current_bgsave_time_sec"] == "0"
+    assert info["aof_current_rewrite_time_sec"] == "-1"
+    client.call("SET", "b", "2")
+    gate()
+    deadline = time.monotonic() + 20
+    while _info(client)["aof_rewrites"] != "1":  # the save ended, the rewrite started
+        assert time.monotonic() < deadline, "the scheduled rewrite never started"
+        time.sleep(0.01)
+        server.clock.advance(0.05)
+    info = _info(client)
+    assert (info["aof_rewrite_in_progress"], info["aof_rewrite_scheduled"]) == ("1", "0")
+    assert str(client.call("BGREWRITEAOF")) == (
+        "ERR Background append only file rewriting already in progress")
+    assert client.call("BGSAVE", "SCHEDULE") == b"Background saving scheduled"
+    wait_for_rewrite(server)
+    wait_for_rewrite(server)  # the scheduled BGSAVE
+    info = _info(client)
+    assert (info["rdb_saves"], info["aof_rewrites"]) == ("2", "1")
+    assert info["rdb_last_bgsave_status"] == info["aof_last_bgrewrite_status"] == "ok"
+    assert sorted(effects(tmp_path)) == [[b"SET", b"a", b"1"], [b"SET", b"b", b"2"]]
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("temp-")]
+
+
+def test_bgsave_counts_only_the_writes_it_missed_as_unsaved(tmp_path, gate):
+    server = start(tmp_path)
+    client = server.client()
+    client.call("SET", "a", "1")
+    assert client.call("BGSAVE") == b"Background saving started"
+    client.call("SET", "b", "1")
+    client.call("SET", "c", "1")
+    gate()
+    wait_for_rewrite(server)
+    assert _info(client)["rdb_changes_since_last_save"] == "2"
+
+
+def test_background_work_asked_for_inside_exec_starts_after_it(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    client.call("SET", "a", "1")
+    client.call("MULTI")
+    client.call("BGREWRITEAOF")
+    client.call("BGSAVE")
+    assert client.call("EXEC") == [b"Background append only file rewriting scheduled",
+                                   b"Background saving scheduled"]
+    assert not server.service.persistence.rewriting
+    server.clock.advance(0)
+    assert server.service.persistence.rewriting
+    wait_for_rewrite(server)
+    wait_for_rewrite(server)
+    info = _info(client)
+    assert (info["aof_rewrites"], info["rdb_saves"]) == ("1", "1")
+
+
+@pytest.mark.parametrize("appendonly", [True, False], ids=["aof-on", "aof-off"])
+def test_save_during_bgrewriteaof_saves(tmp_path, gate, appendonly):
+    server = start(tmp_path) if appendonly else FakeServer(dir=str(tmp_path), maxkeys=0)
+    client = server.client()
+    client.call("SET", "a", "1")
+    assert client.call("BGREWRITEAOF") == b"Background append only file rewriting started"
+    client.call("SET", "a", "2")
+    assert client.call("SAVE") == b"OK"
+    assert effects(tmp_path) == [[b"SET", b"a", b"2"]]
+    client.call("SET", "b", "3")
+    gate()
+    wait_for_rewrite(server)
+    # The rewrite's snapshot plus what was written since its fork; with the
+    # AOF off, a rewrite started again after the save, without b.
+    loaded = start(tmp_path).service.store.dbs[0]
+    assert (loaded.peek(b"a"), loaded.peek(b"b")) == (b"2", b"3" if appendonly else None)
+    info = _info(client)
+    assert (info["aof_rewrites"], info["rdb_saves"]) == ("1", "1")
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("temp-")]
+
+
+def test_rdb_saves_and_aof_rewrites_count_what_redis_counts(tmp_path):
+    server = FakeServer(dir=str(tmp_path), maxkeys=0)
+    client = server.client()
+    client.call("SET", "a", "1")
+    assert client.call("SAVE") == b"OK"
+    assert client.call("SAVE") == b"OK"
+    assert (_info(client)["rdb_saves"], _info(client)["aof_rewrites"]) == ("2", "0")
+    assert client.call("CONFIG", "SET", "appendonly", "yes") == b"OK"
+    assert _info(client)["aof_rewrites"] == "1"
+    assert client.call("CONFIG", "RESETSTAT") == b"OK"
+    assert (_info(client)["rdb_saves"], _info(client)["aof_rewrites"]) == ("0", "0")
+    client.send_raw(encode([b"SHUTDOWN", b"SAVE"]))
+    assert client.closed
+    assert _info(server.client())["rdb_saves"] == "0", "SHUTDOWN SAVE is not counted"
+
+
+def test_a_child_whose_parent_died_stops_and_removes_its_file(tmp_path):
+    server = FakeServer(maxkeys=0)
+    client = server.client()
+    for index in range(3 * aof_module.PARENT_CHECK_EVERY):
+        client.call("SET", f"k{index}", "v")
+    store = server.service.store
+    calls = []
+
+    def alive():
+        calls.append(1)
+        return len(calls) < 3
+
+    with pytest.raises(aof_module.Orphaned):
+        aof_module.write_snapshot(store, str(tmp_path / "f.aof"), store.now_ms(), alive)
+    assert len(calls) == 3
+    # The whole child: a parent pid that is not its parent's.
+    assert aof_module.rewrite_child(store, str(tmp_path), store.now_ms(), parent=-1) == 1
+    assert os.listdir(tmp_path) == ["f.aof"]
+    assert aof_module.rewrite_child(store, str(tmp_path), store.now_ms(), os.getppid()) == 0
+    assert sorted(os.listdir(tmp_path)) == ["f.aof", f"temp-rewriteaof-bg-{os.getpid()}.aof"]
 
 
 # -- shutdown ------------------------------------------------------------------------------
@@ -789,7 +934,7 @@ def test_a_failed_rewrite_keeps_the_old_file(tmp_path, monkeypatch):
     client = server.client()
     client.call("SET", "a", "1")
 
-    def failing(store, path, now_ms):
+    def failing(store, path, now_ms, alive=None):
         raise OSError("disk full")
 
     # The forked child inherits the patched function and exits with 1.
@@ -798,7 +943,8 @@ def test_a_failed_rewrite_keeps_the_old_file(tmp_path, monkeypatch):
     wait_for_rewrite(server)
     info = _info(client)
     assert info["aof_last_bgrewrite_status"] == "err"
-    assert info["aof_rewrites"] == "0"
+    assert info["aof_rewrites"] == "1", "counted when the child starts, as in Redis"
+    assert info["aof_rewrites_consecutive_failures"] == "1"
     client.call("SET", "b", "2")
     assert effects(tmp_path) == [[b"SET", b"a", b"1"], [b"SET", b"b", b"2"]]
     assert not [name for name in os.listdir(tmp_path) if name.startswith("temp-")]
@@ -827,6 +973,39 @@ def test_write_errors_refuse_writes_until_the_disk_works_again(tmp_path, monkeyp
     assert client.call("SET", "c", "3") == b"OK"
     assert _info(client)["aof_last_write_status"] == "ok"
     assert effects(tmp_path) == [[b"SET", b"a", b"1"], [b"SET", b"b", b"2"], [b"SET", b"c", b"3"]]
+
+
+def test_write_errors_refuse_writes_in_transactions_as_redis_does(tmp_path, monkeypatch):
+    server = start(tmp_path)
+    client, other = server.client(), server.client(40001)
+    real_write = os.write
+    broken = [False]
+
+    def write(fd, data):
+        if broken[0]:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(aof_module.os, "write", write)
+    client.call("MULTI")
+    assert client.call("SET", "b", "2") == b"QUEUED"
+    broken[0] = True
+    assert other.call("SET", "c", "3") == b"OK"  # applied; its AOF write failed
+    misconf = "MISCONF Errors writing to the AOF file: No space left on device"
+    assert str(client.call("EXEC")) == f"EXECABORT Transaction discarded because of: {misconf}"
+    assert client.call("GET", "b") is None
+    client.call("MULTI")
+    assert client.call("GET", "c") == b"QUEUED"
+    assert str(client.call("SET", "b", "2")) == misconf
+    assert str(client.call("PING")) == misconf
+    assert str(client.call("EXEC")) == "EXECABORT Transaction discarded because of previous errors."
+    client.call("MULTI")
+    client.call("GET", "c")
+    assert client.call("EXEC") == [b"3"], "a transaction that only reads runs"
+    broken[0] = False
+    client.call("MULTI")
+    assert client.call("SET", "b", "2") == b"QUEUED"
+    assert client.call("EXEC") == [b"OK"]
 
 
 # -- streams ------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
-from tests.differential import Pair
+from tests.differential import Pair, RawConnection
 
 
 def ev(body: str, *keys_and_args: str, numkeys: int = 0) -> tuple[str, ...]:
@@ -425,3 +426,39 @@ def test_random_scripts(pair: Pair):
             f"{resp}return {parts[0]}"
         key = rng.choice(["a", "b", "c"])
         pair.check("EVAL", body, "1", key, str(rng.randint(0, 9)))
+
+
+BUSY = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+
+
+def test_exec_refused_by_a_busy_script_aborts_the_transaction(hush_process, redis_process):
+    """EXEC refused with BUSY answers EXECABORT and discards the transaction."""
+    client = Pair(hush_process.port, redis_process.port)
+    admin = Pair(hush_process.port, redis_process.port)
+    runners = [RawConnection(port) for port in (hush_process.port, redis_process.port)]
+    admin.check("CONFIG", "SET", "busy-reply-threshold", "100")
+    try:
+        client.check("DEL", "busy:k")
+        client.check("MULTI")
+        client.check("SET", "busy:k", "1")
+        for runner in runners:
+            runner.send("EVAL", "while true do end", "0")
+        deadline = time.monotonic() + 20
+        while admin.both("PING") != (BUSY, BUSY):
+            assert time.monotonic() < deadline, "the scripts never became busy"
+            time.sleep(0.01)
+        client.check("EXEC")
+        client.check("EXEC")
+        client.check("MULTI")
+        client.check("GET", "busy:k")
+        admin.check("SCRIPT", "KILL")
+        assert runners[0].read_reply() == runners[1].read_reply()
+        client.check("EXEC")
+        client.check("EXEC")
+        client.check("GET", "busy:k")
+    finally:
+        # Leaves no script running on the shared servers, whatever failed.
+        admin.both("SCRIPT", "KILL")
+        admin.both("CONFIG", "SET", "busy-reply-threshold", "5000")
+        for conn in (client, admin, *runners):
+            conn.close()

@@ -409,7 +409,92 @@ LCS_SCRIPT = [
     ("LCS", "a"),
 ]
 
+def _encoding_after(*commands: tuple) -> list[tuple]:
+    """The commands, each followed by OBJECT ENCODING of the key it wrote."""
+    script = []
+    for args in commands:
+        script += [args, ("OBJECT", "ENCODING", args[1])]
+    return script
+
+
+LONG = "x" * 44
+
+# OBJECT ENCODING of a string tells which command built it: SET, GETSET and
+# friends try int, then embstr up to 44 bytes; APPEND and SETRANGE leave raw
+# whatever the content; INCR makes int; INCRBYFLOAT a plain string.
+ENCODING_SCRIPT = _encoding_after(
+    ("SET", "s", "12"),
+    ("SET", "s", "abc"),
+    ("SET", "s", LONG),
+    ("SET", "s", LONG + "y"),
+    ("SET", "s", "-9223372036854775808"),
+    ("SET", "s", "9223372036854775808"),
+    ("SET", "s", "-0"),
+    ("SET", "s", " 1"),
+    ("SET", "s", "01"),
+    ("APPEND", "s", "z"),
+    ("SET", "s", "1"),
+    ("APPEND", "s", "2"),
+    ("APPEND", "s", ""),
+    ("INCR", "s"),
+    ("APPEND", "s", "0"),
+    ("GETSET", "s", "7"),
+    ("APPEND", "s", "x"),
+    ("SET", "s", "abc", "KEEPTTL"),
+    ("APPEND", "a1", "12"),
+    ("APPEND", "a2", "abc"),
+    ("APPEND", "a3", LONG + "y"),
+    ("SETRANGE", "r", "0", "12"),
+    ("SETRANGE", "r2", "2", "ab"),
+    ("SET", "r3", "123"),
+    ("SETRANGE", "r3", "0", ""),
+    ("SETRANGE", "r3", "0", "9"),
+    ("SETRANGE", "r3", "5", ""),
+    ("MSET", "m", "5"),
+    ("SETRANGE", "m", "0", "6"),
+    ("MSETNX", "m2", "5"),
+    ("SETNX", "m3", "abc"),
+    ("SETEX", "m3", "100", "42"),
+    ("PSETEX", "m3", "100000", "x"),
+    ("APPEND", "m3", "y"),
+    ("GETEX", "m3", "PERSIST"),
+    ("GETDEL", "m3"),
+    ("INCRBYFLOAT", "f", "1"),
+    ("INCRBYFLOAT", "f", "0.5"),
+    ("INCRBYFLOAT", "f", "1e30"),
+    ("INCRBY", "f2", "5"),
+    ("DECRBY", "f2", "-10000"),
+    ("SET", "f2", "2.5"),
+    ("INCRBYFLOAT", "f2", "0.5"),
+    ("INCR", "f2"),
+    ("SET", "big", LONG * 3),
+    ("APPEND", "big", "x"),
+) + [
+    ("SET", "src", "1"),
+    ("APPEND", "src", "2"),
+    ("COPY", "src", "copied"),
+    ("OBJECT", "ENCODING", "copied"),
+    ("RENAME", "src", "renamed"),
+    ("OBJECT", "ENCODING", "renamed"),
+    ("MOVE", "renamed", "1"),
+    ("SELECT", "1"),
+    ("OBJECT", "ENCODING", "renamed"),
+    ("SWAPDB", "0", "1"),
+    ("SELECT", "0"),
+    ("OBJECT", "ENCODING", "renamed"),
+    ("SET", "renamed", "12"),
+    ("OBJECT", "ENCODING", "renamed"),
+    ("APPEND", "renamed", "3"),
+    ("DEL", "renamed"),
+    ("SET", "renamed", "12"),
+    ("OBJECT", "ENCODING", "renamed"),
+    ("RPUSH", "l", "a"),
+    ("APPEND", "l", "x"),
+    ("OBJECT", "ENCODING", "l"),
+]
+
 SCRIPTS = {
+    "encoding": ENCODING_SCRIPT,
     "set": SET_SCRIPT,
     "setx": SETX_SCRIPT,
     "getex": GETEX_SCRIPT,
@@ -562,3 +647,31 @@ def test_random_incrbyfloat(pair):
         if rng.random() < 0.2:
             pair.check("SET", key, _random_float_text(rng))
         pair.check("INCRBYFLOAT", key, _random_float_text(rng))
+
+
+_ENCODING_VALUES = ["0", "7", "-12", "10000", "9223372036854775807", "9223372036854775808",
+                    "01", "-0", "1.5", "abc", "x" * 44, "y" * 45, "", " 3"]
+
+
+def _encoding_command(rng: random.Random) -> tuple:
+    key, other = rng.choice(KEYS), rng.choice(KEYS)
+    value = rng.choice(_ENCODING_VALUES)
+    return rng.choice([
+        ("SET", key, value), ("SET", key, value, "KEEPTTL"), ("APPEND", key, value),
+        ("SETRANGE", key, str(rng.randint(0, 3)), value), ("INCR", key), ("DECRBY", key, "3"),
+        ("INCRBYFLOAT", key, rng.choice(["1", "0.5", "-2"])), ("GETSET", key, value),
+        ("SETNX", key, value), ("MSET", key, value, other, rng.choice(_ENCODING_VALUES)),
+        ("GETDEL", key), ("COPY", key, other, "REPLACE"), ("RENAME", key, other),
+        ("SETEX", key, "100", value), ("GETEX", key, "PERSIST"), ("MOVE", key, "1"),
+        ("SWAPDB", "0", "1"),
+    ])
+
+
+def test_random_encodings(pair):
+    """OBJECT ENCODING of every key after each of a seeded stream of string writes."""
+    rng = random.Random(20261207)
+    for _ in range(300):
+        pair.check(*_encoding_command(rng))
+        for key in KEYS:
+            pair.check("OBJECT", "ENCODING", key)
+    pair.check("FLUSHALL")

@@ -28,6 +28,12 @@ SCRIPTS = [
      ("PUBSUB", "CHANNELS", "zz*"), ("PUBSUB", "NOPE")],
     [("MULTI",), ("SUBSCRIBE", "tx"), ("EXEC",), ("UNSUBSCRIBE",)],
     [("SUBSCRIBE", "s"), ("RESET",), ("GET", "x")],
+    # A refused EXEC ends the transaction, with its reason (Redis's execCommandAbort),
+    # and forgets WATCHed keys even outside MULTI.
+    [("MULTI",), ("SET", "a", "1"), ("EXEC", "x"), ("EXEC",), ("GET", "a")],
+    [("EXEC", "x", "y"), ("WATCH", "a"), ("EXEC", "x"), ("SET", "a", "2"), ("MULTI",),
+     ("GET", "a"), ("EXEC",)],
+    [("SUBSCRIBE", "s"), ("EXEC",), ("EXEC", "x"), ("MULTI",), ("UNSUBSCRIBE",)],
 ]
 
 
@@ -65,3 +71,28 @@ def test_random_transactions(pair):
         for _ in range(rng.randint(0, 5)):
             pair.check(*rng.choice(commands)())
         pair.check(rng.choice(["EXEC", "EXEC", "DISCARD"]))
+
+
+def _transaction_command(rng: random.Random) -> tuple:
+    key = rng.choice("ab")
+    return rng.choice([
+        ("MULTI",), ("MULTI", "x"), ("EXEC",), ("EXEC", "x"), ("DISCARD",), ("DISCARD", "x"),
+        ("WATCH", key), ("WATCH",), ("UNWATCH",), ("UNWATCH", "x"), ("SET", key, "1"),
+        ("INCR", key), ("GET",), ("NOSUCH", key), ("LPUSH", key, "x"), ("SUBSCRIBE", "c"),
+        ("UNSUBSCRIBE",), ("PING",), ("SHUTDOWN", "ABORT"), ("CLIENT", "REPLY", "ON"),
+        ("SELECT", "1"), ("SELECT", "0"), ("BLPOP", key, "0.01"), ("EVAL", "return 1", "0"),
+        ("SCRIPT", "KILL"), ("RESET", "x"),
+    ])
+
+
+def test_random_transactions_with_refusals(pair):
+    """Seeded MULTI/EXEC sequences with refused, unknown and subscribed-mode commands."""
+    rng = random.Random(4321)
+    resp3 = pair.hush.call("HELLO").startswith(b"%")
+    for _ in range(60):
+        pair.both("RESET")  # back to RESP2 ...
+        if resp3:
+            pair.both("HELLO", "3")  # ... which the RESP3 run undoes
+        pair.both("FLUSHALL")
+        for _ in range(20):
+            pair.check(*_transaction_command(rng))

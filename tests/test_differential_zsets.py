@@ -714,3 +714,98 @@ def test_read_lookups_count_keyspace_hits_and_misses(pair):
     after = _hits_misses(pair.hush), _hits_misses(pair.redis)
     deltas = [tuple(a - b for a, b in zip(after[i], before[i], strict=True)) for i in (0, 1)]
     assert deltas[0] == deltas[1]
+
+
+# -- signed zeros -----------------------------------------------------------------------
+
+SIGNED_ZERO_SCRIPT = [
+    ("ZADD", "a", "-1", "x", "-2", "y", "0", "z"),
+    ("ZADD", "b", "1", "x"),
+    ("SADD", "plain", "x", "w"),
+    ("ZUNION", "2", "a", "b", "WEIGHTS", "0", "1", "WITHSCORES"),
+    ("ZUNION", "1", "a", "WEIGHTS", "0", "WITHSCORES"),
+    ("ZUNION", "1", "a", "WEIGHTS", "-0", "WITHSCORES"),
+    ("ZUNION", "1", "a", "WEIGHTS", "-1", "WITHSCORES"),
+    ("ZUNION", "2", "a", "a", "WEIGHTS", "0", "0", "AGGREGATE", "MIN", "WITHSCORES"),
+    ("ZUNION", "2", "a", "a", "WEIGHTS", "0", "0", "AGGREGATE", "MAX", "WITHSCORES"),
+    ("ZUNION", "2", "a", "plain", "WEIGHTS", "0", "-0", "WITHSCORES"),
+    ("ZINTER", "2", "a", "b", "WEIGHTS", "0", "0", "WITHSCORES"),
+    ("ZINTER", "2", "a", "b", "WEIGHTS", "0", "-1", "AGGREGATE", "MAX", "WITHSCORES"),
+    ("ZINTER", "1", "a", "WEIGHTS", "0", "WITHSCORES"),
+    ("ZINTERCARD", "2", "a", "b"),
+    # Stored small, the result is a listpack: -0 reads back as 0.
+    ("ZUNIONSTORE", "d", "1", "a", "WEIGHTS", "0"),
+    ("ZRANGE", "d", "0", "-1", "WITHSCORES"),
+    ("ZSCORE", "d", "x"),
+    ("OBJECT", "ENCODING", "d"),
+    ("ZINTERSTORE", "d", "2", "a", "a", "WEIGHTS", "0", "1", "AGGREGATE", "MIN"),
+    ("ZRANGE", "d", "0", "-1", "WITHSCORES"),
+]
+
+
+def test_signed_zero_script(pair):
+    pair.run_script(SIGNED_ZERO_SCRIPT)
+
+
+def test_signed_zeros_of_large_results(pair):
+    """Skiplist results (and sources) keep -0; results stored small lose it."""
+    members = [f"m{i:03d}" for i in range(200)]
+    pair.check("ZADD", "big", *[part for i, m in enumerate(members) for part in (-i - 1, m)])
+    pair.check("ZADD", "long", "-1", "x" * 70, "-2", "y")
+    for args in [
+        ("ZUNIONSTORE", "dst", "1", "big", "WEIGHTS", "0"),
+        ("ZSCORE", "dst", "m000"),
+        ("OBJECT", "ENCODING", "dst"),
+        ("ZRANGE", "dst", "0", "3", "WITHSCORES"),
+        ("ZUNIONSTORE", "dst2", "1", "long", "WEIGHTS", "0"),
+        ("ZRANGE", "dst2", "0", "-1", "WITHSCORES"),
+        ("ZDIFF", "1", "dst", "WITHSCORES"),
+        ("ZDIFFSTORE", "dst3", "1", "dst"),
+        ("ZSCORE", "dst3", "m000"),
+        ("ZINTERSTORE", "dst4", "2", "dst", "big", "WEIGHTS", "1", "0"),
+        ("ZSCORE", "dst4", "m199"),
+        ("ZRANGESTORE", "r1", "dst", "0", "-1"),
+        ("ZSCORE", "r1", "m000"),
+        ("ZRANGESTORE", "r2", "dst", "0", "5"),
+        ("ZSCORE", "r2", "m000"),
+        ("ZRANGESTORE", "r3", "dst", "-inf", "inf", "BYSCORE"),
+        ("ZSCORE", "r3", "m000"),
+        ("ZRANGE", "dst", "0", "2", "WITHSCORES"),
+        ("ZINCRBY", "dst", "-0", "m000"),
+        ("ZINCRBY", "dst", "0", "m001"),
+        ("ZADD", "dst", "-0", "new"),
+        ("ZSCORE", "dst", "new"),
+    ]:
+        pair.check(*args)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_random_weights_and_aggregates(pair, seed):
+    """Set operations over sets with negative and zero scores, weighted 0, -0 and more."""
+    rng = random.Random(seed)
+    scores = ["-1", "-2", "0", "-0", "1", "3", "-inf", "inf", "0.5", "-0.5"]
+    weights = ["0", "-0", "1", "-1", "2", "0.5", "inf", "-inf"]
+    for name in ("z1", "z2", "z3"):
+        size = rng.choice([3, 5, 140])
+        pair.check("ZADD", name, *[part for i in range(size)
+                                   for part in (rng.choice(scores), f"m{i}")])
+    pair.check("SADD", "plain", "m0", "m1", "m7")
+    sources = ["z1", "z2", "z3", "plain", "missing"]
+    for _ in range(120):
+        keys = rng.sample(sources, rng.randint(1, 3))
+        op = rng.choice(["ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE",
+                         "ZDIFFSTORE", "ZINTERCARD"])
+        args: list[str] = [str(len(keys)), *keys]
+        if op not in ("ZDIFF", "ZDIFFSTORE", "ZINTERCARD"):
+            if rng.random() < 0.7:
+                args += ["WEIGHTS", *[rng.choice(weights) for _ in keys]]
+            if rng.random() < 0.5:
+                args += ["AGGREGATE", rng.choice(["SUM", "MIN", "MAX"])]
+        if op.endswith("STORE"):
+            pair.check(op, "out", *args)
+            pair.check("ZRANGE", "out", "0", "-1", "WITHSCORES")
+            pair.check("OBJECT", "ENCODING", "out")
+        elif op == "ZINTERCARD":
+            pair.check(op, *args)
+        else:
+            pair.check(op, *args, "WITHSCORES")

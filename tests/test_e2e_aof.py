@@ -221,6 +221,79 @@ def test_bgrewriteaof_while_a_client_writes(tmp_path):
         again.stop()
 
 
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _process_state(int(entry)) not in (None, "Z"):
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _process_state(pid: int) -> str | None:
+    """The state letter of a process (Z for a zombie), None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_kill_9_during_bgrewriteaof_leaves_no_child_and_no_temp_file(tmp_path):
+    """The rewrite child of a killed server stops and removes its temporary file."""
+    server = hush(tmp_path, "--maxkeys", "0")
+    try:
+        client = connect(server)
+        value = "v" * 100
+        for batch in range(200):
+            client.mset({f"key:{batch}:{index}": value for index in range(1000)})
+        assert client.bgrewriteaof() in (True, b"Background append only file rewriting started")
+        children = _children(server.pid)
+        assert len(children) == 1, children
+        child = children[0]
+        # Stopped, the child cannot finish before its parent is gone,
+        # however fast it writes.
+        os.kill(child, signal.SIGSTOP)
+    finally:
+        os.kill(server.pid, signal.SIGKILL)
+        server.proc.wait(10)
+    os.kill(child, signal.SIGCONT)
+    deadline = time.monotonic() + 30
+    while _process_state(child) not in (None, "Z"):
+        assert time.monotonic() < deadline, "the rewrite child outlived its parent"
+        time.sleep(0.01)
+    assert sorted(os.listdir(tmp_path)) == ["appendonly.aof"]
+    again = hush(tmp_path, "--maxkeys", "0")
+    try:
+        assert connect(again).dbsize() == 200 * 1000
+    finally:
+        again.stop()
+
+
+def test_startup_and_shutdown_log_lines_come_once_in_redis_order(tmp_path):
+    """The AOF is loaded after the banner; SHUTDOWN's goodbye is logged once."""
+    (tmp_path / "appendonly.aof").write_bytes(b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n")
+    server = hush(tmp_path)
+    try:
+        client = connect(server)
+        assert client.get("a") == b"1"
+        client.shutdown()
+        assert server.proc.wait(10) == 0
+    finally:
+        server.stop()
+    text = server.output()
+    order = ["Hush is starting", "Server initialized", "DB loaded from append only file",
+             "Ready to accept connections", "User requested shutdown",
+             "ready to exit, bye bye"]
+    assert [text.count(line) for line in order] == [1] * len(order), text
+    assert [text.index(line) for line in order] == sorted(text.index(line) for line in order)
+
+
 def test_a_corrupt_file_stops_the_server_with_the_offset(tmp_path):
     (tmp_path / "appendonly.aof").write_bytes(
         b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\nnot a command\r\n"

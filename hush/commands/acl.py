@@ -15,7 +15,7 @@ import os
 from hush.auth import DEFAULT_USER
 from hush.commands import introspect
 from hush.commands.table import all_commands, command, container
-from hush.errors import CommandError
+from hush.errors import CommandError, SubcommandSyntax, c_text
 from hush.resp import SimpleString
 
 GROUP = "server"
@@ -59,13 +59,10 @@ def acl_cat(ctx, *args: bytes) -> list[bytes]:
     if not args:
         return [name.encode() for name in introspect.ACL_ORDER]
     if len(args) > 1:
-        # Redis quotes the subcommand as the client spelled it; handlers do
-        # not see that spelling, and clients send it in capitals.
-        raise CommandError(
-            "ERR unknown subcommand or wrong number of arguments for 'CAT'. Try ACL HELP.")
+        raise SubcommandSyntax("ACL", "CAT")
     category = args[0].decode("utf-8", "replace").lower()
     if category not in introspect.ACL_ORDER:
-        raise CommandError(f"ERR Unknown category '{args[0].decode('utf-8', 'replace')}'")
+        raise CommandError(f"ERR Unknown category '{c_text(args[0], 128)}'")
     names = []
     for cmd in all_commands():
         for each in (cmd, *introspect.unique_subcommands(cmd)):

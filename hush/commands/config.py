@@ -47,6 +47,8 @@ def config_set(ctx, *pairs: bytes):
         ctx.server.settings.set_many(
             (_text(name), _text(value)) for name, value in zip(pairs[::2], pairs[1::2], strict=True))
     except ConfigError as error:
+        # Redis prints the setting's name with %s: it ends at a NUL byte.
+        error.name = error.name.split("\0", 1)[0]
         raise CommandError(error.command_error()) from None
     return OK
 
@@ -71,6 +73,7 @@ def config_rewrite(ctx):
 def config_resetstat(ctx):
     """Zero the INFO stats counters."""
     ctx.store.stats.reset()
+    ctx.server.persistence.reset_stats()
     commandstats.reset()
     return OK
 

@@ -8,7 +8,7 @@ from typing import Any
 from hush import REDIS_VERSION, auth
 from hush.commands.args import parse_int
 from hush.commands.table import command, container
-from hush.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
+from hush.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, SubcommandSyntax, c_text
 from hush.resp import NO_REPLY, OK, PONG, SimpleString, Verbatim
 
 GROUP = "connection"
@@ -105,7 +105,7 @@ def hello(ctx, *args: bytes):
             ctx.name = name
         else:
             raise CommandError(
-                f"ERR Syntax error in HELLO option '{raw_option.decode(errors='replace')}'")
+                f"ERR Syntax error in HELLO option '{c_text(raw_option)}'")
     if not ctx.authenticated and auth.password_required(ctx.server.settings):
         raise CommandError(auth.HELLO_NOAUTH)
     if protover is not None:
@@ -166,10 +166,10 @@ def client_setinfo(ctx, attribute: bytes, value: bytes):
     """Record the client library's name or version (shown by CLIENT LIST/INFO)."""
     which = attribute.lower()
     if which not in (b"lib-name", b"lib-ver"):
-        raise CommandError(f"ERR Unrecognized option '{attribute.decode(errors='replace')}'")
+        raise CommandError(f"ERR Unrecognized option '{c_text(attribute)}'")
     if not _printable_token(value):
         raise CommandError(
-            f"ERR {attribute.decode(errors='replace')} cannot contain spaces, newlines "
+            f"ERR {c_text(attribute)} cannot contain spaces, newlines "
             "or special characters.")
     if which == b"lib-name":
         ctx.lib_name = value
@@ -240,7 +240,7 @@ def client_kill(ctx, *args: bytes):
             tests.append(lambda c, value=value: _address(c, peer=False) == value)
         elif option == b"user":
             if value != b"default":
-                raise CommandError(f"ERR No such user '{value.decode(errors='replace')}'")
+                raise CommandError(f"ERR No such user '{c_text(value)}'")
         elif option == b"skipme":
             if value.lower() not in (b"yes", b"no"):
                 raise CommandError(SYNTAX)
@@ -295,9 +295,7 @@ def client_pause(ctx, timeout: bytes, *mode: bytes):
 
 
 def _client_usage(name: str) -> CommandError:
-    # Redis names the subcommand as clients usually spell it, in capitals.
-    return CommandError(f"ERR unknown subcommand or wrong number of arguments for '{name}'. "
-                        "Try CLIENT HELP.")
+    return SubcommandSyntax("CLIENT", name)
 
 
 @command("client|unpause", arity=2, flags=_CLIENT_ADMIN_FLAGS, group=GROUP,
@@ -435,7 +433,7 @@ _TYPES = {b"normal": "normal", b"master": "master", b"replica": "replica",
 def _client_type(raw: bytes) -> str:
     kind = _TYPES.get(raw.lower())
     if kind is None:
-        raise CommandError(f"ERR Unknown client type '{raw.decode(errors='replace')}'")
+        raise CommandError(f"ERR Unknown client type '{c_text(raw)}'")
     return kind
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from hush.auth import is_local
 from hush.commands.args import parse_float, parse_int
-from hush.commands.keys import ENCODINGS, string_encoding
+from hush.commands.keys import encoding_of, string_encoding
 from hush.commands.table import command, container
-from hush.errors import NO_SUCH_KEY, CommandError
+from hush.errors import NO_SUCH_KEY, CommandError, SubcommandSyntax, c_text
 from hush.monitor import start_monitoring
 from hush.resp import NO_REPLY, OK, SimpleString
 
@@ -29,8 +29,7 @@ container("slowlog", group=GROUP, since="2.2.12", summary="A container for slow 
 def slowlog_get(ctx, *args: bytes) -> list[list[Any]]:
     """The newest entries (10 by default, all for -1)."""
     if len(args) > 1:
-        raise CommandError("ERR unknown subcommand or wrong number of arguments for 'GET'. "
-                           "Try SLOWLOG HELP.")
+        raise SubcommandSyntax("SLOWLOG", "GET")
     count = 10
     if args:
         error = "ERR count should be greater than or equal to -1"
@@ -153,9 +152,7 @@ def debug(ctx, subcommand: bytes, *args: bytes):
     if which == b"set-active-expire" and len(args) == 1:
         ctx.store.expiry.set_enabled(parse_int(args[0]) != 0)
         return OK
-    raise CommandError(
-        f"ERR unknown subcommand or wrong number of arguments for "
-        f"'{subcommand[:128].decode(errors='replace')}'. Try DEBUG HELP.")
+    raise SubcommandSyntax("DEBUG", c_text(subcommand, 128))
 
 
 def _debug_object(ctx, key: bytes) -> bytes:
@@ -163,8 +160,7 @@ def _debug_object(ctx, key: bytes) -> bytes:
     value = db.peek(key)
     if value is None:
         raise CommandError(NO_SUCH_KEY)
-    encoding_of = ENCODINGS.get(value.__class__)
-    encoding = encoding_of(value) if encoding_of is not None else b"unknown"
+    encoding = encoding_of(db, key, value)
     now = int(ctx.server.clock.seconds())
     used = db.atime.get(key, now)
     return b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d" % (

@@ -14,9 +14,8 @@ call it. :func:`parse_scan_options` serves HSCAN, SSCAN and ZSCAN too.
 
 Where Hush answers differently from Redis 7.0:
 
-- OBJECT ENCODING of a string is judged by its content (int, embstr up to 44
-  bytes, raw): Redis also says "raw" for short strings that APPEND or SETRANGE
-  built, which Hush cannot tell apart. Lists are "quicklist", as in 7.0.
+- Lists are "quicklist" for OBJECT ENCODING, as in 7.0 (listpack lists came
+  in 7.2).
 - OBJECT REFCOUNT says 2147483647 (shared) for every integer string below
   10000, including one that COPY made, which Redis 7.0 unshares (refcount 1).
 - OBJECT FREQ always answers the error for a non-LFU policy: Hush keeps no
@@ -46,6 +45,7 @@ from hush.errors import (
     NO_SUCH_KEY,
     SYNTAX,
     CommandError,
+    c_text,
 )
 from hush.glob import compile_glob
 from hush.resp import OK, SimpleString
@@ -184,6 +184,28 @@ def register_encoding(cls: type, encoding: Callable[[Any], bytes]) -> None:
     ENCODINGS[cls] = encoding
 
 
+def encoding_of(db: Database, key: bytes, value: Any) -> bytes:
+    """OBJECT ENCODING of the live ``value`` at ``key``.
+
+    A string's content tells its encoding as SET leaves it, unless the command
+    that built it left another one (``db.encodings``: APPEND's ``raw``).
+    """
+    if value.__class__ is bytes:
+        forced = db.encodings.get(key)
+        if forced is not None:
+            return forced
+    encoding = ENCODINGS.get(value.__class__)
+    # Redis's strEncoding names an encoding it does not know "unknown".
+    return encoding(value) if encoding is not None else b"unknown"
+
+
+def _carry_encoding(target_db: Database, target: bytes, forced: bytes | None) -> None:
+    # RENAME, MOVE and COPY keep the object (or duplicate it with its
+    # encoding), so a raw string stays raw under its new name.
+    if forced is not None:
+        target_db.encodings[target] = forced
+
+
 # -- DEL, UNLINK, EXISTS, TOUCH, TYPE ------------------------------------------------
 
 
@@ -256,7 +278,7 @@ def _expire_flags(options: tuple[bytes, ...]) -> int:
     for option in options:
         flag = _EXPIRE_OPTIONS.get(option.upper())
         if flag is None:
-            raise CommandError(f"ERR Unsupported option {option.decode('utf-8', 'replace')}")
+            raise CommandError(f"ERR Unsupported option {c_text(option)}")
         flags |= flag
     if flags & _NX and flags & (_XX | _GT | _LT):
         raise CommandError(EXPIRE_NX_CONFLICT)
@@ -492,8 +514,10 @@ def _rename(ctx, source: bytes, target: bytes, nx: bool) -> bool:
             return False
         db.delete(target)
     deadline = db.get_expire(source)
+    forced = db.encodings.get(source)
     value = db.pop_value(source)
     db.set(target, value)
+    _carry_encoding(db, target, forced)
     if deadline is not None:
         db.set_expire(target, deadline)
     ctx.store.dirty += 1
@@ -558,6 +582,7 @@ def copy_(ctx, source: bytes, target: bytes, *options: bytes) -> int:
             return 0
         destination.delete(target)
     destination.set(target, copy_value(value))
+    _carry_encoding(destination, target, db.encodings.get(source))
     if deadline is not None:
         destination.set_expire(target, deadline)
     ctx.store.dirty += 1
@@ -576,8 +601,10 @@ def move(ctx, key: bytes, raw_db: bytes) -> int:
     if db.get(key) is None or destination.exists(key):
         return 0
     deadline = db.get_expire(key)
+    forced = db.encodings.get(key)
     value = db.pop_value(key)
     destination.set(key, value)
+    _carry_encoding(destination, key, forced)
     if deadline is not None:
         destination.set_expire(key, deadline)
     ctx.store.dirty += 1
@@ -607,9 +634,7 @@ def object_encoding(ctx, key: bytes) -> bytes | None:
     value = peek_key(ctx.db, key)
     if value is None:
         return None
-    encoding = ENCODINGS.get(value.__class__)
-    # Redis's strEncoding names an encoding it does not know "unknown".
-    return encoding(value) if encoding is not None else b"unknown"
+    return encoding_of(ctx.db, key, value)
 
 
 @command("object|freq", arity=3, flags=_OBJECT_FLAGS, keys=(2, 2, 1), group=GROUP,

@@ -19,9 +19,12 @@ _ACL = ("admin", "slow", "dangerous")
 @command("bgrewriteaof", arity=1, flags=("admin", "noscript", "no-async-loading"), group=GROUP,
          summary="Asynchronously rewrite the append-only file", acl=_ACL)
 def bgrewriteaof(ctx):
-    """Compact the AOF in a forked child while the server keeps serving."""
-    ctx.server.persistence.bgrewriteaof()
-    return SimpleString(b"Background append only file rewriting started")
+    """Compact the AOF in a forked child while the server keeps serving.
+
+    During a BGSAVE (or inside EXEC) the rewrite is scheduled: it starts when
+    the save's child has ended.
+    """
+    return SimpleString(ctx.server.persistence.bgrewriteaof(ctx.exec_running).encode())
 
 
 @command("bgsave", arity=-1, flags=("admin", "noscript", "no-async-loading"), group=GROUP,
@@ -33,7 +36,7 @@ def bgsave(ctx, *options: bytes):
         if len(options) > 1 or options[0].lower() != b"schedule":
             raise CommandError(SYNTAX)
         schedule = True
-    return SimpleString(ctx.server.persistence.bgsave(schedule).encode())
+    return SimpleString(ctx.server.persistence.bgsave(schedule, ctx.exec_running).encode())
 
 
 @command("save", arity=1, flags=("admin", "noscript", "no-async-loading", "no-multi"),

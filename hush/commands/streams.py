@@ -19,7 +19,15 @@ from hush.blocking import SKIP, Block
 from hush.commands.args import parse_int
 from hush.commands.keys import register_copier, register_encoding
 from hush.commands.table import command, container
-from hush.errors import NO_SUCH_KEY, SYNTAX, CommandError, WrongType, wrong_arity
+from hush.errors import (
+    NO_SUCH_KEY,
+    SYNTAX,
+    CommandError,
+    SubcommandSyntax,
+    WrongType,
+    c_text,
+    wrong_arity,
+)
 from hush.propagation import rewrites
 from hush.resp import NULL_ARRAY, OK, RespMap, SimpleString
 from hush.store import Database, register_type
@@ -165,7 +173,8 @@ def _nogroup(key: bytes, group: bytes) -> CommandError:
 
 
 def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")
+    # Redis prints keys, group names and options into its stream errors with %s.
+    return c_text(raw)
 
 
 def _group_of(db: Database, key: bytes, name: bytes) -> tuple[Stream, Group]:
@@ -382,11 +391,12 @@ def xrevrange(ctx, key: bytes, end: bytes, start: bytes, *args: bytes) -> Any:
                  "case certain IDs do not exist.",
          since="5.0.0", acl=("write", "stream", "fast"), key_specs=(_spec(("RW", "delete")),))
 def xdel(ctx, key: bytes, *raw_ids: bytes) -> int:
-    ids = [strict_id(raw) for raw in raw_ids]
     db = ctx.db
     stream = _stream(db, key)
     if stream is None:
         return 0
+    # All IDs are checked before any entry goes (and only for a stream).
+    ids = [strict_id(raw) for raw in raw_ids]
     deleted = sum(1 for sid in ids if stream.delete(sid))
     if deleted:
         db.modified(key)
@@ -431,7 +441,6 @@ def _read_history(stream: Stream, consumer: Any, start: StreamID, count: int,
 
 
 def _xread(ctx, args: tuple[bytes, ...], xreadgroup: bool) -> Any:
-    name = "XREADGROUP" if xreadgroup else "XREAD"
     timeout: float | None = None
     count = 0
     group_name = consumer_name = None
@@ -443,6 +452,9 @@ def _xread(ctx, args: tuple[bytes, ...], xreadgroup: bool) -> Any:
         moreargs = n - 1 - i
         word = args[i].upper()
         if word == b"BLOCK" and moreargs:
+            if getattr(ctx, "is_script", False):
+                raise CommandError(f"ERR {_text(ctx.typed_name)} command is not allowed with "
+                                   "BLOCK option from scripts")
             i += 1
             timeout = _block_timeout(args[i])
         elif word == b"COUNT" and moreargs:
@@ -451,8 +463,9 @@ def _xread(ctx, args: tuple[bytes, ...], xreadgroup: bool) -> Any:
         elif word == b"STREAMS" and moreargs:
             streams_at = i + 1
             if (n - streams_at) % 2:
+                # XREADGROUP's text says XREAD too, as Redis's does.
                 raise CommandError(
-                    f"ERR Unbalanced {name} list of streams: for each stream key "
+                    "ERR Unbalanced XREAD list of streams: for each stream key "
                     "an ID or '$' must be specified.")
             break
         elif word == b"GROUP" and moreargs >= 2:
@@ -617,9 +630,9 @@ def xack(ctx, key: bytes, group_name: bytes, *raw_ids: bytes) -> int:
     db = ctx.db
     stream = _stream(db, key)
     group = stream.groups.get(group_name) if stream is not None else None
-    ids = [strict_id(raw) for raw in raw_ids]
     if group is None:
         return 0
+    ids = [strict_id(raw) for raw in raw_ids]
     acked = sum(1 for sid in ids if group.ack(sid))
     if acked:
         db.modified(key)
@@ -892,8 +905,7 @@ _NEEDS_KEY = ("ERR The XGROUP subcommand requires the key to exist. Note that fo
 
 
 def _subcommand_syntax(name: bytes, container_name: str) -> CommandError:
-    return CommandError(f"ERR unknown subcommand or wrong number of arguments for "
-                        f"'{_text(name)}'. Try {container_name} HELP.")
+    return SubcommandSyntax(container_name, c_text(name, 128))
 
 
 def _xgroup_target(ctx, key: bytes, group_name: bytes, need_group: bool,

@@ -20,6 +20,7 @@ import re
 from fractions import Fraction
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int, syntax_error
+from hush.commands.keys import EMBSTR_LIMIT
 from hush.commands.table import command, range_spec
 from hush.errors import (
     INVALID_EXPIRE,
@@ -54,6 +55,16 @@ _OW_UPDATE = _spec("OW", "update")
 def _read(db: Database, key: bytes) -> bytes | None:
     """A read lookup as Redis's lookupKeyRead: counts a hit or a miss."""
     return db.read_typed(key, bytes)
+
+
+def _set_raw(db: Database, key: bytes, value: bytes, keep_ttl: bool = False) -> None:
+    """Store a string that Redis builds in place (APPEND, SETRANGE): encoding raw.
+
+    Redis unshares such a value into a growable raw string and never turns it
+    back into an int or embstr, whatever it holds.
+    """
+    db.set(key, value, keep_ttl=keep_ttl)
+    db.encodings[key] = b"raw"
 
 
 def _check_length(ctx, size: int, append: int) -> None:
@@ -312,7 +323,7 @@ def append(ctx, key: bytes, suffix: bytes):
         return len(suffix)
     _check_length(ctx, len(value), len(suffix))
     value += suffix
-    db.set(key, value, keep_ttl=True)
+    _set_raw(db, key, value, keep_ttl=True)
     return len(value)
 
 
@@ -372,7 +383,7 @@ def setrange(ctx, key: bytes, offset: bytes, patch: bytes):
             return 0
         _check_length(ctx, start, len(patch))
         value = bytes(start) + patch
-        db.set(key, value)
+        _set_raw(db, key, value)
         return len(value)
     if not patch:
         return len(value)
@@ -381,7 +392,7 @@ def setrange(ctx, key: bytes, offset: bytes, patch: bytes):
         value = value + bytes(start - len(value)) + patch
     else:
         value = value[:start] + patch + value[start + len(patch):]
-    db.set(key, value, keep_ttl=True)
+    _set_raw(db, key, value, keep_ttl=True)
     return len(value)
 
 
@@ -589,6 +600,10 @@ def incrbyfloat(ctx, key: bytes, increment: bytes):
         raise CommandError("ERR increment would produce NaN or Infinity")
     text = format_long_double(result)
     db.set(key, text, keep_ttl=True)
+    if len(text) <= EMBSTR_LIMIT:
+        # Redis stores the printed number as a plain string object, without
+        # trying the integer encoding: "3" is embstr here where SET makes it int.
+        db.encodings[key] = b"embstr"
     return text
 
 

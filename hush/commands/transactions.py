@@ -12,7 +12,7 @@ transaction dirty through :meth:`hush.store.Store.touch`.
 
 from __future__ import annotations
 
-from hush.commands.table import command
+from hush.commands.table import command, lookup
 from hush.errors import CommandError
 from hush.resp import NULL_ARRAY, OK, SimpleString
 
@@ -46,6 +46,13 @@ def discard(ctx):
 def exec_(ctx):
     if not ctx.in_multi:
         raise CommandError("ERR EXEC without MULTI")
+    propagator = ctx._propagator
+    if propagator is not None and propagator.write_error is not None and _queues_write(ctx):
+        # Redis refuses a writing EXEC as it refuses a write, before running it.
+        refusal = propagator.write_refusal()
+        if refusal is not None:
+            end_transaction(ctx)
+            raise CommandError(f"EXECABORT Transaction discarded because of: {refusal.message}")
     if ctx.multi_error:
         end_transaction(ctx)
         raise CommandError("EXECABORT Transaction discarded because of previous errors.")
@@ -109,6 +116,16 @@ def unwatch_all(ctx) -> None:
                 del watched[entry]
     ctx.watched = {}
     ctx.dirty_cas = False
+
+
+def _queues_write(ctx) -> bool:
+    for argv in ctx.multi_queue:
+        cmd = lookup(argv[0])
+        if cmd is not None and cmd.subcommands and len(argv) > 1:
+            cmd = cmd.subcommands.get(argv[1].lower())
+        if cmd is not None and cmd.is_write:
+            return True
+    return False
 
 
 def _watched_key_expired(ctx) -> bool:

@@ -23,6 +23,7 @@ from hush.glob import compile_glob
 from hush.resp import NULL_ARRAY
 from hush.store import TYPE_NAMES
 from hush.zset import (
+    MAX_LISTPACK_ENTRIES,
     ZSet,
     copy_zset,
     object_encoding,
@@ -457,6 +458,9 @@ def _zrange(ctx, args: tuple[bytes, ...], store: bytes | None = None, kind: str 
             pairs = zset.items(bottom, top) if bottom < top else []
     if store is not None:
         result = ZSet()
+        # Redis sizes the destination by a rank range's length: a long one is
+        # a skiplist from the start and keeps -0 scores.
+        result.listpack = not (kind == "rank" and len(pairs) > MAX_LISTPACK_ENTRIES)
         for member, score in pairs:
             result.add(member, score)
         return _store(ctx, store, result)
@@ -761,10 +765,15 @@ def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False
                 result[member] = score
     if card_only:
         return len(result)
+    # Redis builds the result as a skiplist, which keeps a -0 score (a
+    # negative score weighted 0); only a stored result small enough becomes
+    # a listpack, where -0 turns into 0.
     zset = ZSet()
+    zset.listpack = False
     for member, score in result.items():
         zset.add(member, score)
     if store:
+        zset.compact_if_small()
         return zset
     return _with_scores(ctx, zset.items(), withscores)
 
