@@ -351,10 +351,15 @@ class Percent(Memory):
             number = parse_memory(text)
         except ConfigError:
             digits = text[:-1]
+            # string2ll refuses "-0" too.
             if len(text) < 2 or not text.endswith("%") or not _INTEGER.match(digits) \
-                    or int(digits) < 0:
+                    or digits.startswith("-"):
                 raise ConfigError("argument must be a memory or percent value") from None
             number = -int(digits)
+        if number > LLONG_MAX:
+            # Redis keeps memtoull's result in a long long: 2**63 and more wrap
+            # to negative, which reads as a percentage (2**64-1 is "1%").
+            number -= 2**64
         if number < 0:
             if number < self.low:
                 raise ConfigError(f"percentage argument must be less or equal to {-self.low}")

@@ -242,3 +242,34 @@ def test_command_getkeys(pair, args):
     # Movable keys come from the key specs: index or keyword begin-search,
     # range (with XREAD's limit) or keynum find-keys, as Redis's search.
     pair.check("COMMAND", "GETKEYS", *args.split())
+
+
+def _config_map(raw: bytes) -> dict:
+    # Redis answers CONFIG GET in its dict's order, seeded at random per process.
+    reply = _parse(raw)
+    if isinstance(reply, dict):
+        return reply
+    return dict(zip(reply[::2], reply[1::2], strict=True))
+
+
+def test_config_get_maxmemory_settings(pair):
+    ours, theirs = pair.both("CONFIG", "GET", "maxmemory*")
+    assert _config_map(ours) == _config_map(theirs)
+
+
+# Values Redis accepts or refuses for the two settings it validates its own way
+# (kept large: a small maxmemory-clients would make Redis evict the test's client).
+@pytest.mark.parametrize(("name", "values"), [
+    ("maxmemory-clients", ["10%", "100%", "101%", "0%", "-1%", " 5%", "5.5%", "1gb", "1GB",
+                           "18446744073709551615", "9223372036854775808", "-5", "abc", "%",
+                           "1kb%", "050%", "-0%", "0"]),
+    ("maxmemory-eviction-tenacity", ["0", "100", "101", "-1", "abc", "1k", "5.0", " 5", "050",
+                                     "+5", "10"]),
+])
+def test_config_set_maxmemory_settings(pair, name, values):
+    try:
+        for value in values:
+            pair.check("CONFIG", "SET", name, value)
+            pair.check("CONFIG", "GET", name)
+    finally:
+        pair.both("CONFIG", "SET", name, "0" if name == "maxmemory-clients" else "10")
