@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_cli -*-
+# -*- test-case-name: tests.e2e.test_cli -*-
 """The ``hush`` command (and ``python -m hush``): Hush in the foreground.
 
 ``hush --port tcp:6379 ...`` runs what ``twistd --nodaemon --pidfile= hush

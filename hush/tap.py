@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_tap -*-
+# -*- test-case-name: tests.unit.server.test_tap -*-
 """The twistd plugin's options and service maker: ``twistd -n hush --port tcp:6379``."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from hush import __version__
-from hush.config import (
+from hush.config.settings import (
     BY_NAME,
     ConfigError,
     ConfigFileError,
@@ -18,7 +18,7 @@ from hush.config import (
     listen_endpoints,
     load_file,
 )
-from hush.service import BadEndpoint, make_service
+from hush.server.service import BadEndpoint, make_service
 
 DEFAULT_PORT = "tcp:6379:interface=127.0.0.1:backlog=511"
 
@@ -196,10 +196,10 @@ def makeService(options: Options) -> IService:
     A start that cannot succeed ends with one line and a failed exit, as
     Redis's does: a bad option value while the options are parsed, a bad
     endpoint here, a port in use as the listeners open (see
-    :class:`hush.service.HushService`).
+    :class:`hush.server.service.HushService`).
     """
-    from hush.logconfig import observer
-    from hush.startup import StartupLog, quiet_startup_failures
+    from hush.server.logconfig import observer
+    from hush.server.startup import StartupLog, quiet_startup_failures
 
     settings = options.settings()
     try:
@@ -211,7 +211,7 @@ def makeService(options: Options) -> IService:
     if twistd is not None:
         top.log_observer = observer(settings, twistd)
     if options["metrics"]:
-        from hush.metrics import metrics_service
+        from hush.ops.metrics import metrics_service
 
         store = top.getServiceNamed("hush-store")
         try:

@@ -50,7 +50,7 @@ def r(request, hush_process):
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
 def pair(request, hush_process, redis_process):
     """A Hush/redis-server connection pair, both flushed, in RESP2 and RESP3."""
-    from tests.differential import Pair
+    from tests.differential.harness import Pair
 
     p = Pair(hush_process.port, redis_process.port)
     p.both("FLUSHALL")

@@ -17,9 +17,9 @@ import hiredis
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
-from hush.config import Settings
-from hush.protocol import RedisFactory, RedisProtocol
-from hush.service import StoreService
+from hush.config.settings import Settings
+from hush.server.protocol import RedisFactory, RedisProtocol
+from hush.server.service import StoreService
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_auth -*-
+# -*- test-case-name: tests.unit.server.test_auth -*-
 """ACL: what Hush can say truthfully about its one user, ``default``.
 
 Hush has no ACL rules: the default user may run every command on every key and
@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 
-from hush.auth import DEFAULT_USER
 from hush.commands import introspect
 from hush.commands.table import all_commands, command, container
-from hush.errors import CommandError, SubcommandSyntax, c_text
-from hush.resp import SimpleString
+from hush.core.errors import CommandError, SubcommandSyntax, c_text
+from hush.server.auth import DEFAULT_USER
+from hush.wire.resp import SimpleString
 
 GROUP = "server"
 _FLAGS = ("noscript", "loading", "stale")

@@ -12,7 +12,7 @@ import math
 import re
 from decimal import Decimal
 
-from hush.errors import (
+from hush.core.errors import (
     NOT_FLOAT,
     NOT_INTEGER,
     SYNTAX,

@@ -1,13 +1,13 @@
-# -*- test-case-name: tests.test_config -*-
-"""CONFIG GET, SET, REWRITE, RESETSTAT and HELP, over the table in :mod:`hush.config`."""
+# -*- test-case-name: tests.unit.config.test_config -*-
+"""CONFIG GET, SET, REWRITE, RESETSTAT and HELP, over the table in :mod:`hush.config.settings`."""
 
 from __future__ import annotations
 
-from hush import commandstats
 from hush.commands.table import command, container
-from hush.config import ConfigError, rewrite_file
-from hush.errors import SYNTAX, CommandError
-from hush.resp import OK, SimpleString
+from hush.config.settings import ConfigError, rewrite_file
+from hush.core.errors import SYNTAX, CommandError
+from hush.ops import commandstats
+from hush.wire.resp import OK, SimpleString
 
 GROUP = "server"
 

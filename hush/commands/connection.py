@@ -1,15 +1,16 @@
-# -*- test-case-name: tests.test_connection -*-
+# -*- test-case-name: tests.commands.test_connection -*-
 """Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, CLIENT."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hush import REDIS_VERSION, auth
+from hush import REDIS_VERSION
 from hush.commands.args import parse_int
 from hush.commands.table import command, container
-from hush.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, SubcommandSyntax, c_text
-from hush.resp import NO_REPLY, OK, PONG, SimpleString, Verbatim
+from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, SubcommandSyntax, c_text
+from hush.server import auth
+from hush.wire.resp import NO_REPLY, OK, PONG, SimpleString, Verbatim
 
 GROUP = "connection"
 _ACL = ("fast", "connection")
@@ -347,7 +348,7 @@ def client_unblock(ctx, raw_id: bytes, *reason: bytes) -> int:
     if waiter is None or not waiter.block.keys:
         return 0
     if unblock_error:
-        from hush.commandstats import count_error
+        from hush.ops.commandstats import count_error
 
         reply = CommandError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
         count_error(reply)

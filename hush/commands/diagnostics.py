@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_slowlog -*-
+# -*- test-case-name: tests.unit.ops.test_slowlog -*-
 """Diagnostics commands: SLOWLOG, MONITOR, DEBUG."""
 
 from __future__ import annotations
@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from hush.auth import is_local
 from hush.commands.args import parse_float, parse_int
 from hush.commands.keys import encoding_of, string_encoding
 from hush.commands.table import command, container
-from hush.errors import NO_SUCH_KEY, CommandError, SubcommandSyntax, c_text
-from hush.monitor import start_monitoring
-from hush.resp import NO_REPLY, OK, SimpleString
+from hush.core.errors import NO_SUCH_KEY, CommandError, SubcommandSyntax, c_text
+from hush.ops.monitor import start_monitoring
+from hush.server.auth import is_local
+from hush.wire.resp import NO_REPLY, OK, SimpleString
 
 GROUP = "server"
 _ADMIN = ("admin", "loading", "stale")
@@ -86,7 +86,7 @@ def slowlog_help(ctx) -> list[SimpleString]:
          summary="Listen for all requests received by the server in real time",
          acl=_ADMIN_ACL)
 def monitor(ctx):
-    """Stream every command the server runs to this connection (see hush.monitor)."""
+    """Stream every command the server runs to this connection (see hush.ops.monitor)."""
     if ctx.exec_running:
         # A transaction expects one reply per command; a stream cannot be one.
         raise CommandError("ERR MONITOR isn't allowed for DENY BLOCKING client")

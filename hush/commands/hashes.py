@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_hashes -*-
+# -*- test-case-name: tests.commands.test_hashes -*-
 """Hash commands (HSET, HGET, HINCRBY, HRANDFIELD, HSCAN, ...), Redis 7.0 semantics.
 
 A hash is a plain ``dict`` of bytes fields to bytes values. Its insertion
@@ -13,7 +13,7 @@ Where Hush answers differently from Redis 7.0:
   keeps a hash in a hashtable once it outgrew the listpack, even after it
   shrinks again.
 - Large hashes keep insertion order where Redis's hashtable order is random,
-  and their HSCAN cursors are snapshot cursors (:mod:`hush.cursors`).
+  and their HSCAN cursors are snapshot cursors (:mod:`hush.data.cursors`).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
 from hush.commands.keys import parse_scan_options, register_encoding
 from hush.commands.strings import _ld_round, format_long_double, parse_long_double
 from hush.commands.table import command, range_spec
-from hush.cursors import parse_cursor
-from hush.errors import OVERFLOW, SYNTAX, CommandError, wrong_arity
-from hush.glob import compile_glob
-from hush.resp import OK
-from hush.store import Database, register_type
+from hush.core.errors import OVERFLOW, SYNTAX, CommandError, wrong_arity
+from hush.core.glob import compile_glob
+from hush.data.cursors import parse_cursor
+from hush.data.store import Database, register_type
+from hush.wire.resp import OK
 
 GROUP = "hash"
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_server -*-
+# -*- test-case-name: tests.commands.test_server -*-
 """The command table rendered as Redis 7.0's COMMAND INFO / COMMAND DOCS replies.
 
 Everything here is computed from :class:`hush.commands.table.Command` data.
@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from hush.commands.table import Command, lookup
-from hush.errors import SYNTAX, CommandError
-from hush.glob import compile_glob
-from hush.resp import RespSet, SimpleString
+from hush.core.errors import SYNTAX, CommandError
+from hush.core.glob import compile_glob
+from hush.wire.resp import RespSet, SimpleString
 
 #: COMMAND INFO lists flags in this order (Redis's flag bits); flags Redis
 #: never reports (sentinel, only-sentinel) are absent and dropped.

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_keys -*-
+# -*- test-case-name: tests.commands.test_keys -*-
 """Generic keyspace commands: DEL, EXISTS, TYPE, the EXPIRE/TTL family, KEYS,
 SCAN, RANDOMKEY, RENAME, COPY, MOVE and OBJECT, with Redis 7.0's semantics.
 
@@ -25,7 +25,7 @@ Where Hush answers differently from Redis 7.0:
   not reproduce Redis's quirk of shared integers sharing one access time.
 - KEYS deletes the expired keys it passes over (counted in expired_keys);
   Redis 7.0 only hides them until something else expires them.
-- SCAN's cursors are snapshot cursors (see :mod:`hush.cursors`); their
+- SCAN's cursors are snapshot cursors (see :mod:`hush.data.cursors`); their
   numbers mean nothing to Redis, and keys come in least-recently-used order.
 """
 
@@ -38,8 +38,7 @@ from typing import Any
 
 from hush.commands.args import INT64_MAX, parse_int
 from hush.commands.table import command, container, range_spec
-from hush.cursors import parse_cursor
-from hush.errors import (
+from hush.core.errors import (
     DB_INDEX_OUT_OF_RANGE,
     INVALID_EXPIRE,
     NO_SUCH_KEY,
@@ -47,9 +46,10 @@ from hush.errors import (
     CommandError,
     c_text,
 )
-from hush.glob import compile_glob
-from hush.resp import OK, SimpleString
-from hush.store import Database, type_name
+from hush.core.glob import compile_glob
+from hush.data.cursors import parse_cursor
+from hush.data.store import Database, type_name
+from hush.wire.resp import OK, SimpleString
 
 GROUP = "generic"
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_lists -*-
+# -*- test-case-name: tests.commands.test_lists -*-
 """List commands (LPUSH, LPOP, LRANGE, ..., and the blocking BLPOP family).
 
 Lists are ``collections.deque`` values. A list that becomes empty is deleted,
@@ -6,7 +6,7 @@ so a list found in the keyspace always has at least one element. Adding
 elements to an existing list calls ``db.pushed`` so blocked clients wake up;
 creating the key with ``db.set`` signals readiness by itself.
 
-Blocking commands that find nothing return a :class:`hush.blocking.Block`
+Blocking commands that find nothing return a :class:`hush.data.blocking.Block`
 whose ``serve`` closure pops against the client's own database when a key
 becomes ready; inside MULTI they behave as their timeout instead of blocking,
 as Redis does.
@@ -19,10 +19,9 @@ from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import Any
 
-from hush.blocking import NOT_READY, Block
 from hush.commands.args import parse_int, parse_timeout
 from hush.commands.table import command, keynum_spec, range_spec
-from hush.errors import (
+from hush.core.errors import (
     INDEX_OUT_OF_RANGE,
     NO_SUCH_KEY,
     NOT_POSITIVE,
@@ -31,8 +30,9 @@ from hush.errors import (
     WrongType,
     wrong_arity,
 )
-from hush.resp import NULL_ARRAY, OK
-from hush.store import Database
+from hush.data.blocking import NOT_READY, Block
+from hush.data.store import Database
+from hush.wire.resp import NULL_ARRAY, OK
 
 GROUP = "list"
 

@@ -1,7 +1,7 @@
-# -*- test-case-name: tests.test_aof -*-
+# -*- test-case-name: tests.unit.persistence.test_aof -*-
 """Persistence commands: BGREWRITEAOF, SAVE, BGSAVE, LASTSAVE, SHUTDOWN.
 
-Hush's only file is the append-only file (:mod:`hush.persistence`): SAVE and
+Hush's only file is the append-only file (:mod:`hush.persistence.manager`): SAVE and
 BGSAVE write the compacted AOF that BGREWRITEAOF writes, answering with the
 texts Redis gives for its RDB saves.
 """
@@ -9,8 +9,8 @@ texts Redis gives for its RDB saves.
 from __future__ import annotations
 
 from hush.commands.table import command
-from hush.errors import SYNTAX, CommandError
-from hush.resp import OK, Replies, SimpleString
+from hush.core.errors import SYNTAX, CommandError
+from hush.wire.resp import OK, Replies, SimpleString
 
 GROUP = "server"
 _ACL = ("admin", "slow", "dangerous")

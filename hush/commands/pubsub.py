@@ -1,16 +1,16 @@
-# -*- test-case-name: tests.test_pubsub -*-
+# -*- test-case-name: tests.commands.test_pubsub -*-
 """Pub/Sub commands: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, PUBSUB.
 
 (Un)subscribe commands answer with one confirmation per channel, so they
-return :class:`hush.resp.Replies`. Confirmations are pushes in RESP3.
+return :class:`hush.wire.resp.Replies`. Confirmations are pushes in RESP3.
 """
 
 from __future__ import annotations
 
 from hush.commands.table import command, container
-from hush.errors import wrong_arity
-from hush.glob import compile_glob
-from hush.resp import Push, Replies
+from hush.core.errors import wrong_arity
+from hush.core.glob import compile_glob
+from hush.wire.resp import Push, Replies
 
 GROUP = "pubsub"
 _FLAGS = ("pubsub", "noscript", "loading", "stale")

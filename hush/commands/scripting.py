@@ -1,8 +1,8 @@
-# -*- test-case-name: tests.test_scripting -*-
+# -*- test-case-name: tests.commands.test_scripting -*-
 """Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP.
 
 The engine (Lua state, sandbox, conversions, script cache, busy scripts)
-lives in :mod:`hush.scripting`, one per server as ``ctx.server.scripts``.
+lives in :mod:`hush.scripting.engine`, one per server as ``ctx.server.scripts``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from hush.commands.table import command, container
-from hush.errors import CommandError
-from hush.resp import OK, SimpleString
+from hush.core.errors import CommandError
+from hush.wire.resp import OK, SimpleString
 
 GROUP = "scripting"
 _ACL = ("slow", "scripting")

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_server -*-
+# -*- test-case-name: tests.commands.test_server -*-
 """Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, COMMAND (CONFIG: config.py)."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from hush.commands import introspect
 from hush.commands.args import parse_int
 from hush.commands.table import all_commands, command, lookup
-from hush.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
-from hush.info import render as render_info
-from hush.resp import OK, SimpleString, Verbatim
+from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
+from hush.ops.info import render as render_info
+from hush.wire.resp import OK, SimpleString, Verbatim
 
 GROUP = "server"
 _FLUSH_TIPS = ("request_policy:all_shards", "response_policy:all_succeeded")

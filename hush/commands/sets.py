@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_sets -*-
+# -*- test-case-name: tests.commands.test_sets -*-
 """Set commands (SADD, SMEMBERS, SPOP, SINTER, SUNIONSTORE, SSCAN, ...), Redis 7.0 semantics.
 
 A set is a plain Python ``set`` of bytes members; one that becomes empty is
@@ -13,7 +13,7 @@ Where Hush answers differently from Redis 7.0:
 - :func:`set_encoding` judges by the set's current members; Redis keeps a
   set in a hashtable once it held a non-integer or more than 512 members,
   even after those are gone, and lists it in hash order.
-- SSCAN of a large set uses snapshot cursors (:mod:`hush.cursors`).
+- SSCAN of a large set uses snapshot cursors (:mod:`hush.data.cursors`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from typing import Any
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
 from hush.commands.keys import parse_scan_options, register_encoding
 from hush.commands.table import command, range_spec
-from hush.cursors import parse_cursor
-from hush.errors import NOT_POSITIVE, SYNTAX, CommandError, WrongType
-from hush.glob import compile_glob
-from hush.resp import RespSet
-from hush.store import Database, register_type
+from hush.core.errors import NOT_POSITIVE, SYNTAX, CommandError, WrongType
+from hush.core.glob import compile_glob
+from hush.data.cursors import parse_cursor
+from hush.data.store import Database, register_type
+from hush.wire.resp import RespSet
 
 GROUP = "set"
 

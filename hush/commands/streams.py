@@ -1,7 +1,7 @@
-# -*- test-case-name: tests.test_streams -*-
+# -*- test-case-name: tests.commands.test_streams -*-
 """Stream commands (XADD, XRANGE, XREAD, consumer groups, XINFO, ...), as Redis 7.0.
 
-Values are :class:`hush.stream.Stream`. Unlike other containers a stream is
+Values are :class:`hush.data.types.stream.Stream`. Unlike other containers a stream is
 not deleted when it becomes empty. XADD and XGROUP DESTROY call ``db.pushed``
 so blocked XREAD/XREADGROUP clients are served after the command replies; a
 blocked XREADGROUP whose key is deleted or overwritten is woken by the store
@@ -13,13 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from hush.aof import encode as encode_command
-from hush.aof import register_rebuilder
-from hush.blocking import SKIP, Block
 from hush.commands.args import parse_int
 from hush.commands.keys import register_copier, register_encoding
 from hush.commands.table import command, container
-from hush.errors import (
+from hush.core.errors import (
     NO_SUCH_KEY,
     SYNTAX,
     CommandError,
@@ -28,10 +25,9 @@ from hush.errors import (
     c_text,
     wrong_arity,
 )
-from hush.propagation import rewrites
-from hush.resp import NULL_ARRAY, OK, RespMap, SimpleString
-from hush.store import Database, register_type
-from hush.stream import (
+from hush.data.blocking import SKIP, Block
+from hush.data.store import Database, register_type
+from hush.data.types.stream import (
     INVALID_ENTRIES_READ,
     MAX_ID,
     MIN_ID,
@@ -45,6 +41,10 @@ from hush.stream import (
     format_id,
     incr_id,
 )
+from hush.persistence.aof import encode as encode_command
+from hush.persistence.aof import register_rebuilder
+from hush.persistence.propagation import rewrites
+from hush.wire.resp import NULL_ARRAY, OK, RespMap, SimpleString
 
 GROUP = "stream"
 

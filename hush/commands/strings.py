@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_strings -*-
+# -*- test-case-name: tests.commands.test_strings -*-
 """String commands: GET, SET and its variants, counters, ranges, LCS.
 
 Behaviour follows Redis 7.0's ``t_string.c``: option parsing order (syntax
@@ -22,7 +22,7 @@ from fractions import Fraction
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int, syntax_error
 from hush.commands.keys import EMBSTR_LIMIT
 from hush.commands.table import command, range_spec
-from hush.errors import (
+from hush.core.errors import (
     INVALID_EXPIRE,
     NOT_FLOAT,
     NOT_INTEGER,
@@ -31,8 +31,8 @@ from hush.errors import (
     WrongType,
     wrong_arity,
 )
-from hush.resp import OK, RespMap
-from hush.store import Database
+from hush.data.store import Database
+from hush.wire.resp import OK, RespMap
 
 GROUP = "string"
 

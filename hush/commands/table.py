@@ -47,7 +47,7 @@ class Command:
     key_specs: tuple[dict[str, Any], ...] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
-    # INFO commandstats (hush.commandstats): updated by the dispatcher.
+    # INFO commandstats (hush.ops.commandstats): updated by the dispatcher.
     calls: int = 0
     seconds: float = 0.0
     rejected_calls: int = 0

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_transactions -*-
+# -*- test-case-name: tests.commands.test_transactions -*-
 """Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 
 While a client is in MULTI the dispatcher queues its commands (after checking
@@ -7,14 +7,14 @@ EXEC runs the queue with nothing else in between -- one thread, one reactor --
 and blocked clients are served only after EXEC completes. WATCH registers the
 client under (db, key) in ``Store.watched_keys``; any change to such a key
 (write, delete, expiry, eviction, FLUSHDB, SWAPDB) marks the client's
-transaction dirty through :meth:`hush.store.Store.touch`.
+transaction dirty through :meth:`hush.data.store.Store.touch`.
 """
 
 from __future__ import annotations
 
 from hush.commands.table import command, lookup
-from hush.errors import CommandError
-from hush.resp import NULL_ARRAY, OK, SimpleString
+from hush.core.errors import CommandError
+from hush.wire.resp import NULL_ARRAY, OK, SimpleString
 
 GROUP = "transactions"
 _FLAGS = ("noscript", "loading", "stale", "fast", "allow-busy")

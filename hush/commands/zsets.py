@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_zsets -*-
+# -*- test-case-name: tests.commands.test_zsets -*-
 """Sorted-set commands (ZADD ... ZSCAN, BZPOPMIN, BZMPOP), with Redis 7.0's replies.
 
 Scores are returned as Python floats: the encoder writes them as bulk strings
@@ -14,15 +14,14 @@ import math
 import random
 from typing import Any
 
-from hush.blocking import NOT_READY, Block
 from hush.commands.args import parse_int, parse_timeout, syntax_error
 from hush.commands.keys import read_key, register_copier, register_encoding
 from hush.commands.table import command, keynum_spec, range_spec
-from hush.errors import NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, CommandError, WrongType
-from hush.glob import compile_glob
-from hush.resp import NULL_ARRAY
-from hush.store import TYPE_NAMES
-from hush.zset import (
+from hush.core.errors import NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, CommandError, WrongType
+from hush.core.glob import compile_glob
+from hush.data.blocking import NOT_READY, Block
+from hush.data.store import TYPE_NAMES
+from hush.data.types.zset import (
     MAX_LISTPACK_ENTRIES,
     ZSet,
     copy_zset,
@@ -32,6 +31,7 @@ from hush.zset import (
     parse_score_range,
     scan_score,
 )
+from hush.wire.resp import NULL_ARRAY
 
 GROUP = "sorted-set"
 NAN_SCORE = "ERR resulting score is not a number (NaN)"

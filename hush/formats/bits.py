@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hush.errors import SYNTAX, CommandError
+from hush.core.errors import SYNTAX, CommandError
 
 NOT_OFFSET = "ERR bit offset is not an integer or out of range"
 NOT_BIT = "ERR bit is not an integer or out of range"

@@ -34,7 +34,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from hush.errors import CommandError
+from hush.core.errors import CommandError
 
 LONG_MIN = -180.0
 LONG_MAX = 180.0

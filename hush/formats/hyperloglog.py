@@ -40,7 +40,7 @@ error order (each key is type-checked, then HLL-checked, then merged before
 the next one is looked at).
 
 Errors: :data:`NOT_HLL` (a string that is not a HyperLogLog, raised as
-:class:`~hush.errors.CommandError`) and :class:`CorruptHll` (INVALIDOBJ). A
+:class:`~hush.core.errors.CommandError`) and :class:`CorruptHll` (INVALIDOBJ). A
 PFADD that meets a corrupt sparse value after it already changed the value
 for earlier elements raises :class:`CorruptHll` with ``value`` set to the
 bytes Redis would be left holding (Redis updates in place and does not roll
@@ -58,7 +58,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from itertools import accumulate
 
-from hush.errors import CommandError
+from hush.core.errors import CommandError
 
 MAGIC = b"HYLL"
 HEADER_SIZE = 16

@@ -9,7 +9,7 @@ are wrong``, and one whose object does not load with ``Bad data format``.
 The DUMP handler will call ``dump_payload(kind, value, thresholds)`` with the
 key's neutral value (see :mod:`hush.formats.rdb_object`) and the server's
 encoding settings; RESTORE calls ``load_payload(payload)`` and gets
-``(kind, value)`` or a :class:`~hush.errors.CommandError` with Redis's text.
+``(kind, value)`` or a :class:`~hush.core.errors.CommandError` with Redis's text.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from struct import Struct
 from typing import Any
 
-from hush.errors import CommandError
+from hush.core.errors import CommandError
 from hush.formats.crc64 import crc64
 from hush.formats.rdb import (
     DEFAULT_THRESHOLDS,

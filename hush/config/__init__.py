@@ -1,0 +1,2 @@
+"""Settings under Redis's names: the table, value kinds, config files.
+"""

@@ -1,0 +1,538 @@
+# -*- test-case-name: tests.unit.data.test_store -*-
+"""The shared store: numbered databases of keys, with TTLs and LRU eviction.
+
+No networking lives here. Values are plain Python objects, one class per Redis
+type (bytes for strings, deque for lists; families register theirs). Each
+:class:`Database` keeps an insertion-ordered map whose order is the LRU order
+(a read or write moves the key to the end, eviction takes the head) and an
+``expires`` map of absolute deadlines in milliseconds. Expiry is lazy (every
+lookup checks the deadline) and active (:mod:`hush.data.expiry`).
+
+``maxkeys`` caps each database: a write that adds a key past it evicts one by
+``maxkeys_policy`` (:mod:`hush.data.eviction`). Under ``noeviction`` and the
+volatile policies a database may have nothing to evict; it is then noted in
+:attr:`Store.full`, and the dispatcher refuses writes that would add keys to
+it before they run (:mod:`hush.server.memory`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from twisted.internet.interfaces import IReactorTime
+
+from hush.core.errors import WrongType
+from hush.core.glob import compile_glob
+from hush.data.cursors import CursorRegistry
+from hush.data.eviction import ALLKEYS, EvictionLog, choose_victim
+from hush.data.expiry import ExpiryScheduler
+
+#: Redis's TYPE name for each value class; families add theirs.
+TYPE_NAMES: dict[type, bytes] = {bytes: b"string", deque: b"list"}
+
+
+def register_type(cls: type, name: bytes) -> None:
+    """Make values of ``cls`` a Redis type called ``name`` (for TYPE and SCAN TYPE)."""
+    TYPE_NAMES[cls] = name
+
+
+def type_name(value: Any) -> bytes:
+    """Redis's name for the type of a stored value."""
+    return TYPE_NAMES[type(value)]
+
+
+class Stats:
+    """Counters reported by INFO stats."""
+
+    __slots__ = (
+        "expired_keys",
+        "evicted_keys",
+        "keyspace_hits",
+        "keyspace_misses",
+        "total_commands_processed",
+        "total_connections_received",
+        "rejected_connections",
+        "client_output_buffer_limit_disconnections",
+        "acl_access_denied_auth",
+        "total_net_input_bytes",
+        "total_net_output_bytes",
+        "client_query_buffer_limit_disconnections",
+    )
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero every counter (CONFIG RESETSTAT)."""
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+
+class Database:
+    """One numbered keyspace: key -> value, key -> deadline, and LRU order.
+
+    @ivar data: key -> value, in least-recently-used-first order.
+    @ivar expires: key -> absolute deadline in milliseconds.
+    @ivar atime: key -> unix second of its last use (OBJECT IDLETIME).
+    @ivar encodings: key -> OBJECT ENCODING of a string whose content does not
+        tell it (APPEND and SETRANGE leave Redis's ``raw``); storing a new
+        value or removing the key forgets it.
+    """
+
+    __slots__ = ("index", "store", "data", "expires", "atime", "encodings")
+
+    def __init__(self, store: Store, index: int) -> None:
+        self.store = store
+        self.index = index
+        self.data: OrderedDict[bytes, Any] = OrderedDict()
+        self.expires: dict[bytes, int] = {}
+        self.atime: dict[bytes, int] = {}
+        self.encodings: dict[bytes, bytes] = {}
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # -- lookups ---------------------------------------------------------
+
+    def get(self, key: bytes) -> Any:
+        """Return the live value of ``key`` (or None), marking it recently used."""
+        data = self.data
+        value = data.get(key)
+        if value is None:
+            return None
+        if self.expires and key in self.expires and self._expire_if_due(key):
+            return None
+        data.move_to_end(key)
+        self.atime[key] = self.store.lru_second
+        return value
+
+    def get_typed(self, key: bytes, cls: type) -> Any:
+        """Return the value of ``key`` if it is a ``cls``, None if absent, else WRONGTYPE."""
+        value = self.get(key)
+        if value is not None and value.__class__ is not cls:
+            raise WrongType()
+        return value
+
+    def read_typed(self, key: bytes, cls: type) -> Any:
+        """Redis's lookupKeyRead: like :meth:`get_typed`, counting a keyspace hit or miss."""
+        value = self.get(key)
+        stats = self.store.stats
+        if value is None:
+            stats.keyspace_misses += 1
+            return None
+        stats.keyspace_hits += 1
+        if value.__class__ is not cls:
+            raise WrongType()
+        return value
+
+    def get_string(self, key: bytes) -> bytes | None:
+        """The string at ``key``, None if absent; WRONGTYPE for other types."""
+        value = self.get(key)
+        if value is not None and value.__class__ is not bytes:
+            raise WrongType()
+        return value
+
+    def get_list(self, key: bytes) -> deque | None:
+        """The list at ``key``, None if absent; WRONGTYPE for other types."""
+        value = self.get(key)
+        if value is not None and value.__class__ is not deque:
+            raise WrongType()
+        return value
+
+    def exists(self, key: bytes) -> bool:
+        """True if ``key`` is live. Does not count as a use for LRU."""
+        if key not in self.data:
+            return False
+        return not (self.expires and key in self.expires and self._expire_if_due(key))
+
+    def peek(self, key: bytes) -> Any:
+        """The live value of ``key`` without touching its LRU position."""
+        if not self.exists(key):
+            return None
+        return self.data[key]
+
+    # -- writes ----------------------------------------------------------
+
+    def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
+        """Store ``value`` at ``key``; drops the TTL unless ``keep_ttl``."""
+        data = self.data
+        store = self.store
+        if key in data and not (self.expires and key in self.expires and self._expire_if_due(key)):
+            data[key] = value
+            data.move_to_end(key)
+            if not keep_ttl and self.expires:
+                self.expires.pop(key, None)
+        else:
+            data[key] = value
+            if store.maxkeys and len(data) >= store.maxkeys:
+                store.capacity_reached(self, key)
+        if store.blocking_keys:
+            # A new value may serve waiters; an overwritten stream wakes its
+            # XREADGROUP waiters with an error (Redis 7).
+            store.signal_ready(self.index, key)
+        self.atime[key] = store.lru_second
+        if self.encodings:
+            self.encodings.pop(key, None)
+        store.dirty += 1
+        if store.watched_keys:
+            store.touch(self.index, key)
+
+    def modified(self, key: bytes) -> None:
+        """Tell the store a value was changed in place (for WATCH and the AOF)."""
+        self.store.dirty += 1
+        if self.store.watched_keys:
+            self.store.touch(self.index, key)
+
+    def pushed(self, key: bytes) -> None:
+        """A list (or other blocking source) at ``key`` gained elements."""
+        store = self.store
+        store.dirty += 1
+        if store.blocking_keys:
+            store.signal_ready(self.index, key)
+        if store.watched_keys:
+            store.touch(self.index, key)
+
+    def delete(self, key: bytes) -> bool:
+        """Remove ``key``; True if it was live."""
+        if not self.exists(key):
+            return False
+        self._remove(key)
+        return True
+
+    def _remove(self, key: bytes) -> None:
+        del self.data[key]
+        self.atime.pop(key, None)
+        self.encodings.pop(key, None)
+        if self.expires:
+            self.expires.pop(key, None)
+        self.store.dirty += 1
+        if self.store.blocking_keys:
+            # A deleted stream wakes its XREADGROUP waiters with an error (Redis 7).
+            self.store.signal_ready(self.index, key)
+        if self.store.watched_keys:
+            self.store.touch(self.index, key)
+
+    def pop_value(self, key: bytes) -> Any:
+        """Remove ``key`` and return its live value (None if absent)."""
+        if not self.exists(key):
+            return None
+        value = self.data[key]
+        self._remove(key)
+        return value
+
+    def clear(self) -> None:
+        """Remove every key (FLUSHDB)."""
+        store = self.store
+        store.dirty += len(self.data)
+        if store.watched_keys:
+            for key in self.data:
+                store.touch(self.index, key)
+        if store.blocking_keys:
+            for db_index, key in list(store.blocking_keys):
+                if db_index == self.index and key in self.data:
+                    store.signal_ready(db_index, key)
+        self.data = OrderedDict()
+        self.expires = {}
+        self.atime = {}
+        self.encodings = {}
+
+    def _evict(self, key: bytes | None = None) -> tuple[bytes, Any]:
+        """Remove ``key`` (default: the least recently used) as Redis evicts:
+        counted, WATCH spoiled, a DEL to the AOF. Returns the key and its value.
+
+        Not counted in ``dirty``: the eviction is propagated on its own, and
+        the command that caused it did not write it.
+        """
+        if key is None:
+            key, value = self.data.popitem(last=False)
+        else:
+            value = self.data.pop(key)
+        self.atime.pop(key, None)
+        self.encodings.pop(key, None)
+        if self.expires:
+            self.expires.pop(key, None)
+        store = self.store
+        store.stats.evicted_keys += 1
+        if store.blocking_keys:
+            # An evicted stream wakes its XREADGROUP waiters with an error.
+            store.signal_ready(self.index, key)
+        if store.watched_keys:
+            store.touch(self.index, key)
+        if store.propagator is not None:
+            # Redis propagates an eviction as a DEL of the key.
+            store.propagator.deleted(self.index, key)
+        return key, value
+
+    # -- time to live ------------------------------------------------------
+
+    def set_expire(self, key: bytes, deadline_ms: int) -> None:
+        """Give the live ``key`` an absolute deadline in milliseconds."""
+        self.expires[key] = deadline_ms
+        self.store.dirty += 1
+        self.store.expiry.add(deadline_ms, self.index, key)
+
+    def get_expire(self, key: bytes) -> int | None:
+        """The deadline of ``key`` in ms, or None if it has none."""
+        return self.expires.get(key) if self.expires else None
+
+    def persist(self, key: bytes) -> bool:
+        """Remove the TTL of ``key``; True if it had one."""
+        if self.expires.pop(key, None) is None:
+            return False
+        self.store.dirty += 1
+        return True
+
+    def _expire_if_due(self, key: bytes) -> bool:
+        deadline = self.expires[key]
+        if deadline > self.store.now_ms() or self.store.loading:
+            # While the AOF loads nothing expires (as in Redis): replayed
+            # commands must see the keys they saw when they ran.
+            return False
+        del self.data[key]
+        del self.expires[key]
+        self.atime.pop(key, None)
+        self.encodings.pop(key, None)
+        self.store.stats.expired_keys += 1
+        if self.store.blocking_keys:
+            self.store.signal_ready(self.index, key)
+        if self.store.watched_keys:
+            self.store.touch(self.index, key)
+        if self.store.propagator is not None:
+            # Not counted in dirty: the command that noticed the expiry did
+            # not write. The deletion itself is propagated as Redis does.
+            self.store.propagator.deleted(self.index, key)
+        return True
+
+    # -- iteration ---------------------------------------------------------
+
+    def keys(self, pattern: bytes | None = None) -> list[bytes]:
+        """Every live key, optionally matching a glob pattern."""
+        self.expire_all_due()
+        if pattern is None or pattern == b"*":
+            return list(self.data)
+        match = compile_glob(pattern)
+        return [key for key in self.data if match(key)]
+
+    def expire_all_due(self) -> None:
+        """Expire every key whose deadline has passed."""
+        if not self.expires:
+            return
+        now = self.store.now_ms()
+        for key in [k for k, d in self.expires.items() if d <= now]:
+            self._expire_if_due(key)
+
+    def random_key(self) -> bytes | None:
+        """A random live key, or None when the database is empty."""
+        while self.data:
+            key = next(_islice_at(self.data, random.randrange(len(self.data))))
+            if self.exists(key):
+                return key
+        return None
+
+
+def _islice_at(data: OrderedDict, index: int) -> Iterator[bytes]:
+    # Walk from whichever end is nearer.
+    if index < len(data) // 2:
+        iterator = iter(data)
+    else:
+        iterator = reversed(data)
+        index = len(data) - 1 - index
+    for _ in range(index):
+        next(iterator)
+    return iterator
+
+
+class Store:
+    """All databases, the expiry timer, and the state commands share.
+
+    @ivar maxkeys: capacity of each database in keys (0: unlimited).
+    @ivar maxkeys_policy: what a database at maxkeys gives up for a new key
+        (Redis's policy names; see :mod:`hush.data.eviction`).
+    @ivar samples: keys with a TTL the volatile policies look at (maxmemory-samples).
+    @ivar full: indexes of databases at maxkeys whose policy may leave nothing
+        to evict (noeviction, volatile-*): while there are any, the dispatcher
+        checks writes against them (:meth:`cannot_grow`).
+    @ivar blocking_keys: (db, key) -> waiters; set by :mod:`hush.data.blocking`.
+    @ivar watched_keys: (db, key) -> watching clients; set by transactions.
+    """
+
+    def __init__(self, clock: IReactorTime, databases: int = 16, maxkeys: int = 0,
+                 maxkeys_policy: str = "allkeys-lru") -> None:
+        self.clock = clock
+        self.maxkeys = maxkeys
+        self.maxkeys_policy = maxkeys_policy
+        self.samples = 5
+        self.full: set[int] = set()
+        #: Called when :attr:`full` gains its first database (the server
+        #: sends every connection through its admission checks then).
+        self.on_full: Callable[[], None] | None = None
+        self.evictions = EvictionLog(clock)
+        self.stats = Stats()
+        self.expiry = ExpiryScheduler(clock, self._expire_due, self._deadline_is_current)
+        self.dbs = [Database(self, index) for index in range(databases)]
+        self.blocking_keys: dict[tuple[int, bytes], Any] = {}
+        self.watched_keys: dict[tuple[int, bytes], Any] = {}
+        self.ready_keys: list[tuple[int, bytes]] = []
+        #: Set by the blocking manager: serves clients whose keys became ready.
+        self.serve_ready: Any = None
+        #: Changes to the data (Redis's server.dirty): every write path raises
+        #: it; the dispatcher propagates a command to the AOF when it moved.
+        self.dirty = 0
+        #: A :class:`hush.persistence.propagation.Propagator` while the AOF is on, else None.
+        self.propagator: Any = None
+        #: True while the AOF is replayed.
+        self.loading = False
+        self.cursors = CursorRegistry()
+        #: The unix second keys are stamped with when used (OBJECT IDLETIME).
+        #: Like Redis's cached LRU clock it is refreshed per read from a
+        #: client (:meth:`tick`), not per access: reading the clock costs more
+        #: than the rest of a lookup.
+        self.lru_second = int(clock.seconds())
+
+    def tick(self, now: float) -> None:
+        """Refresh :attr:`lru_second` (one int object per second, shared by the stamps)."""
+        second = int(now)
+        if second != self.lru_second:
+            self.lru_second = second
+
+    def now_ms(self) -> int:
+        """The current time in milliseconds, from the injected clock."""
+        return int(self.clock.seconds() * 1000)
+
+    # -- maxkeys -------------------------------------------------------------
+
+    def capacity_reached(self, db: Database, key: bytes) -> None:
+        """``key`` was added and ``db`` holds maxkeys keys or more: evict by the
+        policy down to maxkeys, and note the database if it stays full."""
+        data = db.data
+        maxkeys = self.maxkeys
+        if self.maxkeys_policy == "allkeys-lru":
+            # The default, inlined (once per new key at the limit): the head is
+            # the least recently used key, never the one just added.
+            while len(data) > maxkeys:
+                evicted, value = db._evict()
+                self.evictions.evicted(self, db, evicted, value)
+            return
+        if len(data) > maxkeys:
+            self._shrink(db, key)
+        if len(data) >= maxkeys and self.maxkeys_policy not in ALLKEYS:
+            self._note_full(db)
+
+    def _shrink(self, db: Database, keep: bytes | None = None) -> None:
+        """Evict keys of ``db`` by the policy while it holds more than maxkeys."""
+        data = db.data
+        policy = self.maxkeys_policy
+        while len(data) > self.maxkeys:
+            if policy == "allkeys-lru":
+                key, value = db._evict()
+            else:
+                found = choose_victim(self, policy, [db], self.samples, keep)
+                if found is None:
+                    return
+                key, value = db._evict(found[1])
+            self.evictions.evicted(self, db, key, value)
+
+    def _note_full(self, db: Database) -> None:
+        if db.index not in self.full:
+            self.full.add(db.index)
+            if len(self.full) == 1 and self.on_full is not None:
+                self.on_full()
+
+    def enforce_maxkeys(self) -> None:
+        """After maxkeys or maxkeys-policy changed: bring every database down to
+        maxkeys (as far as the policy allows) and recount the full ones."""
+        self.full.clear()
+        if not self.maxkeys:
+            return
+        for db in self.dbs:
+            if len(db.data) > self.maxkeys:
+                self._shrink(db)
+            if len(db.data) >= self.maxkeys and self.maxkeys_policy not in ALLKEYS:
+                self._note_full(db)
+
+    def cannot_grow(self, db: Database) -> bool:
+        """True if a new key in ``db`` would pass maxkeys with nothing the policy may evict."""
+        maxkeys = self.maxkeys
+        if not maxkeys or len(db.data) < maxkeys:
+            return False
+        policy = self.maxkeys_policy
+        return policy == "noeviction" or (policy not in ALLKEYS and not db.expires)
+
+    def release_full(self) -> None:
+        """Forget the databases that are no longer near maxkeys.
+
+        A database leaves :attr:`full` only once it is 1/16 below maxkeys, so a
+        queue hovering at the limit does not switch every connection between
+        the dispatcher's fast and slow paths on each job.
+        """
+        maxkeys = self.maxkeys
+        low = maxkeys - max(1, maxkeys // 16)
+        policy_refuses = maxkeys and self.maxkeys_policy not in ALLKEYS
+        for index in list(self.full):
+            if not policy_refuses or len(self.dbs[index].data) <= low:
+                self.full.discard(index)
+
+    def signal_ready(self, db_index: int, key: bytes) -> None:
+        """Note that clients blocked on ``key`` may now be served."""
+        if (db_index, key) in self.blocking_keys:
+            self.ready_keys.append((db_index, key))
+
+    def touch(self, db_index: int, key: bytes) -> None:
+        """A key changed: spoil the transactions of clients that WATCH it."""
+        clients = self.watched_keys.get((db_index, key))
+        if clients:
+            for client in clients:
+                client.dirty_cas = True
+
+    def flushall(self) -> None:
+        """Empty every database."""
+        for db in self.dbs:
+            db.clear()
+        self.expiry.clear()
+
+    def swapdb(self, first: int, second: int) -> None:
+        """Exchange the contents of two databases."""
+        a, b = self.dbs[first], self.dbs[second]
+        if self.watched_keys:
+            for db in (a, b):
+                for key in db.data:
+                    self.touch(db.index, key)
+        a.data, b.data = b.data, a.data
+        a.encodings, b.encodings = b.encodings, a.encodings
+        a.expires, b.expires = b.expires, a.expires
+        a.atime, b.atime = b.atime, a.atime
+        if self.full:
+            # The full databases' contents moved with their data.
+            held = {first, second} & self.full
+            self.full -= held
+            self.full |= {second if index == first else first for index in held}
+        for db in (a, b):
+            for key, deadline in db.expires.items():
+                self.expiry.add(deadline, db.index, key)
+            if self.blocking_keys:
+                for key in db.data:
+                    self.signal_ready(db.index, key)
+            if self.watched_keys:
+                for key in db.data:
+                    self.touch(db.index, key)
+
+    def _expire_due(self, db_index: int, key: bytes, deadline: int) -> bool:
+        db = self.dbs[db_index]
+        if db.expires.get(key) != deadline:
+            return False
+        expired = db._expire_if_due(key)
+        if self.ready_keys and self.serve_ready is not None:
+            # The timer runs outside any command: serve the clients it woke.
+            self.serve_ready()
+        return expired
+
+    def _deadline_is_current(self, deadline: int, db_index: int, key: bytes) -> bool:
+        return self.dbs[db_index].expires.get(key) == deadline
+
+    def stop(self) -> None:
+        """Stop the expiry timer and the eviction summaries."""
+        self.expiry.stop()
+        self.evictions.stop()

@@ -1,0 +1,2 @@
+"""One module per Redis value type: everything Hush knows about it.
+"""

@@ -1,0 +1,437 @@
+# -*- test-case-name: tests.unit.data.test_stream -*-
+"""The stream value type: entries by ID, consumer groups and their pending lists.
+
+An ID is a ``(ms, seq)`` tuple of unsigned 64-bit ints; tuples order as Redis
+orders IDs. Entries live in a :class:`SortedDict` so ranges cost O(log n + m).
+Redis stores entries in listpack nodes of at most ``stream-node-max-entries``
+entries; approximate trimming (``~``) only drops whole nodes, so the node
+boundaries are modelled here (:class:`_Node`) to trim exactly what Redis trims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sortedcontainers import SortedDict
+
+StreamID = tuple[int, int]
+
+UINT64_MAX = 2**64 - 1
+MIN_ID: StreamID = (0, 0)
+MAX_ID: StreamID = (UINT64_MAX, UINT64_MAX)
+
+#: Redis's defaults for stream-node-max-entries and stream-node-max-bytes.
+NODE_MAX_ENTRIES = 100
+NODE_MAX_BYTES = 4096
+
+#: Redis's SCG_INVALID_ENTRIES_READ: a group's read counter is unknown.
+INVALID_ENTRIES_READ = -1
+
+
+def format_id(sid: StreamID) -> bytes:
+    """``ms-seq`` as Redis writes an ID."""
+    return b"%d-%d" % sid
+
+
+def incr_id(sid: StreamID) -> StreamID | None:
+    """The next ID, or None past the largest."""
+    ms, seq = sid
+    if seq == UINT64_MAX:
+        if ms == UINT64_MAX:
+            return None
+        return (ms + 1, 0)
+    return (ms, seq + 1)
+
+
+def decr_id(sid: StreamID) -> StreamID | None:
+    """The previous ID, or None before 0-0."""
+    ms, seq = sid
+    if seq == 0:
+        if ms == 0:
+            return None
+        return (ms - 1, UINT64_MAX)
+    return (ms, seq - 1)
+
+
+class Consumer:
+    """A consumer of a group: its name, its pending entries and when it was last seen."""
+
+    __slots__ = ("name", "seen_time", "pel")
+
+    def __init__(self, name: bytes, now_ms: int) -> None:
+        self.name = name
+        self.seen_time = now_ms
+        self.pel: SortedDict = SortedDict()
+
+
+class Nack:
+    """A pending entry: delivered to ``consumer``, not yet acknowledged."""
+
+    __slots__ = ("consumer", "delivery_time", "delivery_count")
+
+    def __init__(self, consumer: Consumer | None, now_ms: int) -> None:
+        self.consumer = consumer
+        self.delivery_time = now_ms
+        self.delivery_count = 1
+
+
+class Group:
+    """A consumer group: its last delivered ID, read counter, PEL and consumers."""
+
+    __slots__ = ("name", "last_id", "entries_read", "pel", "consumers")
+
+    def __init__(self, name: bytes, last_id: StreamID, entries_read: int) -> None:
+        self.name = name
+        self.last_id = last_id
+        self.entries_read = entries_read
+        self.pel: SortedDict = SortedDict()
+        self.consumers: dict[bytes, Consumer] = {}
+
+    def consumer(self, name: bytes, now_ms: int, refresh: bool = True) -> Consumer:
+        """The consumer called ``name``, created if new; its seen-time refreshed."""
+        consumer = self.consumers.get(name)
+        if consumer is None:
+            consumer = self.consumers[name] = Consumer(name, now_ms)
+        elif refresh:
+            consumer.seen_time = now_ms
+        return consumer
+
+    def add_pending(self, sid: StreamID, consumer: Consumer, now_ms: int) -> None:
+        """Record a delivery of ``sid`` to ``consumer`` (reassigning a pending one)."""
+        nack = self.pel.get(sid)
+        if nack is None:
+            nack = self.pel[sid] = Nack(consumer, now_ms)
+        else:
+            if nack.consumer is not None:
+                nack.consumer.pel.pop(sid, None)
+            nack.consumer = consumer
+            nack.delivery_time = now_ms
+            nack.delivery_count = 1
+        consumer.pel[sid] = nack
+
+    def ack(self, sid: StreamID) -> bool:
+        """Forget the pending ``sid``; True if it was pending."""
+        nack = self.pel.pop(sid, None)
+        if nack is None:
+            return False
+        if nack.consumer is not None:
+            nack.consumer.pel.pop(sid, None)
+        return True
+
+    def sorted_consumers(self) -> list[Consumer]:
+        """Consumers in Redis's (radix tree, so byte-wise) order."""
+        return [self.consumers[name] for name in sorted(self.consumers)]
+
+
+class _Node:
+    """One listpack of Redis's stream: where approximate trimming cuts.
+
+    ``nbytes`` follows the listpack's real size (Redis starts a new node when
+    the next entry would pass ``stream-node-max-bytes``).
+    """
+
+    __slots__ = ("master", "fields", "last_id", "live", "total", "nbytes")
+
+    def __init__(self, master: StreamID, fields: list[bytes]) -> None:
+        self.master = master
+        self.fields = fields[0::2]
+        self.last_id: StreamID = master
+        self.live = 0
+        self.total = 0
+        # Header and end byte, then the master entry: count, deleted, the
+        # number of fields, the field names and a zero terminator.
+        self.nbytes = 7 + 2 + 2 + _lp_int(len(self.fields)) + sum(
+            _lp_str(f) for f in self.fields) + 2
+
+    def entry_bytes(self, sid: StreamID, fields: list[bytes]) -> int:
+        """What appending this entry adds to the listpack."""
+        names = fields[0::2]
+        values = fields[1::2]
+        size = 2 + _lp_int(sid[0] - self.master[0]) + _lp_int(sid[1] - self.master[1])
+        if names == self.fields:
+            size += sum(_lp_str(v) for v in values)
+            count = len(values) + 3
+        else:
+            size += _lp_int(len(names)) + sum(_lp_str(v) for v in fields)
+            count = 2 * len(names) + 4
+        return size + _lp_int(count)
+
+
+def _backlen(size: int) -> int:
+    if size <= 127:
+        return 1
+    if size < 16383:
+        return 2
+    if size < 2097151:
+        return 3
+    return 4 if size < 268435455 else 5
+
+
+def _lp_int(value: int) -> int:
+    """Bytes of an integer element in a listpack (with its back length)."""
+    if 0 <= value <= 127:
+        size = 1
+    elif -4096 <= value <= 4095:
+        size = 2
+    elif -32768 <= value <= 32767:
+        size = 3
+    elif -8388608 <= value <= 8388607:
+        size = 4
+    elif -(2**31) <= value < 2**31:
+        size = 5
+    else:
+        size = 9
+    return size + 1
+
+
+def _lp_str(raw: bytes) -> int:
+    """Bytes of a string element; listpacks store integer-looking strings as integers."""
+    if 0 < len(raw) <= 20 and (raw.isdigit() or (raw[:1] == b"-" and raw[1:].isdigit())):
+        if (raw[:1] != b"0" or raw == b"0") and raw[:2] != b"-0" and raw != b"-":
+            value = int(raw)
+            if -(2**63) <= value < 2**63:
+                return _lp_int(value)
+    n = len(raw)
+    size = 1 + n if n <= 63 else (2 + n if n <= 4095 else 5 + n)
+    return size + _backlen(size)
+
+
+class Stream:
+    """A Redis stream value.
+
+    @ivar entries: ID -> flat ``[field, value, ...]`` list, in ID order.
+    @ivar last_id: the largest ID ever added (or set with XSETID).
+    @ivar entries_added: how many entries were ever added.
+    @ivar max_deleted_id: the largest ID removed by XDEL.
+    @ivar groups: name -> :class:`Group`.
+    """
+
+    __slots__ = ("entries", "last_id", "entries_added", "max_deleted_id", "groups", "_nodes")
+
+    def __init__(self) -> None:
+        self.entries: SortedDict = SortedDict()
+        self.last_id: StreamID = MIN_ID
+        self.entries_added = 0
+        self.max_deleted_id: StreamID = MIN_ID
+        self.groups: dict[bytes, Group] = {}
+        # master ID -> node, in ID order.
+        self._nodes: SortedDict = SortedDict()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @property
+    def first_id(self) -> StreamID:
+        """The first live entry's ID, 0-0 when empty."""
+        return self.entries.keys()[0] if self.entries else MIN_ID
+
+    def last_entry_id(self) -> StreamID:
+        """The last live entry's ID, 0-0 when empty."""
+        return self.entries.keys()[-1] if self.entries else MIN_ID
+
+    # -- adding ------------------------------------------------------------
+
+    def next_auto_id(self, now_ms: int) -> StreamID | None:
+        """The ID ``*`` stands for now; None when no ID is left."""
+        last_ms, last_seq = self.last_id
+        if now_ms > last_ms:
+            return (now_ms, 0)
+        return incr_id(self.last_id)
+
+    def add(self, sid: StreamID, fields: list[bytes]) -> None:
+        """Append an entry; ``sid`` must be greater than :attr:`last_id`."""
+        self.entries[sid] = fields
+        self.last_id = sid
+        self.entries_added += 1
+        nodes = self._nodes
+        node = nodes.values()[-1] if nodes else None
+        if (node is None or node.nbytes + sum(len(f) for f in fields) >= NODE_MAX_BYTES
+                or node.total >= NODE_MAX_ENTRIES):
+            node = nodes[sid] = _Node(sid, fields)
+        node.nbytes += node.entry_bytes(sid, fields)
+        node.last_id = sid
+        node.live += 1
+        node.total += 1
+
+    def _node_of(self, sid: StreamID) -> tuple[StreamID, _Node]:
+        nodes = self._nodes
+        index = nodes.bisect_right(sid) - 1
+        return nodes.peekitem(index)
+
+    def _drop(self, sid: StreamID) -> None:
+        del self.entries[sid]
+        master, node = self._node_of(sid)
+        node.live -= 1
+        if not node.live:
+            del self._nodes[master]
+
+    # -- reading -----------------------------------------------------------
+
+    def range(self, start: StreamID, end: StreamID, count: int = 0,
+              reverse: bool = False) -> list[tuple[StreamID, list[bytes]]]:
+        """Entries with ``start <= id <= end``, at most ``count`` (0: all)."""
+        if start > end:
+            return []
+        entries = self.entries
+        ids: Iterator[StreamID] = entries.irange(start, end, reverse=reverse)
+        out = []
+        for sid in ids:
+            out.append((sid, entries[sid]))
+            if len(out) == count:
+                break
+        return out
+
+    # -- removing ----------------------------------------------------------
+
+    def delete(self, sid: StreamID) -> bool:
+        """XDEL one entry; True if it existed."""
+        if sid not in self.entries:
+            return False
+        self._drop(sid)
+        if sid > self.max_deleted_id:
+            self.max_deleted_id = sid
+        return True
+
+    def trim(self, maxlen: int | None = None, minid: StreamID | None = None,
+             approx: bool = False, limit: int = 0) -> int:
+        """Redis's streamTrim: drop old entries by MAXLEN or MINID; how many went.
+
+        Approximate trimming drops whole nodes only, and at most ``limit``
+        entries (0: no limit).
+        """
+        deleted = 0
+        nodes = self._nodes
+        while nodes:
+            if maxlen is not None and len(self.entries) <= maxlen:
+                break
+            master, node = nodes.peekitem(0)
+            live = node.live
+            if limit and deleted + live > limit:
+                break
+            if maxlen is not None:
+                remove_node = len(self.entries) - live >= maxlen
+            else:
+                remove_node = node.last_id < minid
+            if remove_node:
+                for sid in list(self.entries.irange(master, node.last_id)):
+                    del self.entries[sid]
+                del nodes[master]
+                deleted += live
+                continue
+            if approx:
+                break
+            for sid in list(self.entries.irange(master, node.last_id)):
+                if maxlen is not None:
+                    if len(self.entries) <= maxlen:
+                        break
+                elif sid >= minid:
+                    break
+                self._drop(sid)
+                deleted += 1
+            break
+        return deleted
+
+    # -- groups --------------------------------------------------------------
+
+    def has_tombstones(self, start: StreamID | None) -> bool:
+        """Redis's streamRangeHasTombstones from ``start`` to the end."""
+        if not self.entries or self.max_deleted_id == MIN_ID:
+            return False
+        if self.first_id > self.max_deleted_id:
+            return False
+        return (start or MIN_ID) <= self.max_deleted_id
+
+    def estimate_entries_read(self, sid: StreamID) -> int:
+        """Redis's streamEstimateDistanceFromFirstEverEntry."""
+        if not self.entries_added:
+            return 0
+        if not self.entries and sid <= self.last_id:
+            return self.entries_added
+        if sid == self.last_id:
+            return self.entries_added
+        if sid > self.last_id:
+            return INVALID_ENTRIES_READ
+        first = self.first_id
+        if self.max_deleted_id == MIN_ID or self.max_deleted_id < first:
+            if sid < first:
+                return self.entries_added - len(self.entries)
+            if sid == first:
+                return self.entries_added - len(self.entries) + 1
+        return INVALID_ENTRIES_READ
+
+    def lag(self, group: Group) -> int | None:
+        """XINFO GROUPS's lag: entries not yet delivered to ``group``, None if unknown."""
+        if not self.entries_added:
+            return 0
+        if group.entries_read != INVALID_ENTRIES_READ and not self.has_tombstones(group.last_id):
+            return self.entries_added - group.entries_read
+        read = self.estimate_entries_read(group.last_id)
+        if read != INVALID_ENTRIES_READ:
+            return self.entries_added - read
+        return None
+
+    def deliver(self, group: Group, sid: StreamID) -> None:
+        """Advance ``group`` past ``sid`` as delivering it does."""
+        if sid <= group.last_id:
+            return
+        if group.entries_read != INVALID_ENTRIES_READ and not self.has_tombstones(sid):
+            group.entries_read += 1
+        elif self.entries_added:
+            group.entries_read = self.estimate_entries_read(sid)
+        group.last_id = sid
+
+    # -- introspection -----------------------------------------------------------
+
+    def radix_tree_keys(self) -> int:
+        """How many listpack nodes Redis would hold (XINFO's radix-tree-keys)."""
+        return len(self._nodes)
+
+    def radix_tree_nodes(self) -> int:
+        """The node count of Redis's radix tree over the node keys (an estimate)."""
+        keys = [ms.to_bytes(8, "big") + seq.to_bytes(8, "big") for ms, seq in self._nodes]
+        return _rax_nodes(keys, 0)
+
+    def copy(self) -> Stream:
+        """A deep copy (COPY): entries, groups, consumers and PELs."""
+        new = Stream()
+        new.entries = SortedDict((sid, list(fields)) for sid, fields in self.entries.items())
+        new.last_id = self.last_id
+        new.entries_added = self.entries_added
+        new.max_deleted_id = self.max_deleted_id
+        for master, node in self._nodes.items():
+            copied = new._nodes[master] = _Node(master, [])
+            copied.fields, copied.last_id, copied.live = node.fields, node.last_id, node.live
+            copied.total, copied.nbytes = node.total, node.nbytes
+        for name, group in self.groups.items():
+            g = new.groups[name] = Group(name, group.last_id, group.entries_read)
+            for cname, consumer in group.consumers.items():
+                g.consumers[cname] = Consumer(cname, consumer.seen_time)
+            for sid, nack in group.pel.items():
+                owner = g.consumers[nack.consumer.name] if nack.consumer is not None else None
+                n = g.pel[sid] = Nack(owner, nack.delivery_time)
+                n.delivery_count = nack.delivery_count
+                if owner is not None:
+                    owner.pel[sid] = n
+        return new
+
+
+def _rax_nodes(keys: list[bytes], depth: int) -> int:
+    """Nodes of a compressed radix tree holding ``keys`` (sorted, equal length)."""
+    if not keys:
+        return 1
+    if depth == len(keys[0]):
+        return 1
+    first, last = keys[0], keys[-1]
+    if first[depth] == last[depth]:
+        common = depth
+        while common < len(first) and first[common] == last[common]:
+            common += 1
+        return 1 + _rax_nodes(keys, common)
+    total = 1
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i][depth] != keys[start][depth]:
+            total += _rax_nodes(keys[start:i], depth + 1)
+            start = i
+    return total
+

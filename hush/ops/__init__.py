@@ -1,0 +1,2 @@
+"""What operators read: INFO, metrics, the slow log, MONITOR, command stats.
+"""

@@ -1,0 +1,380 @@
+# -*- test-case-name: tests.commands.test_server -*-
+"""INFO: the report's sections, with Redis's section and field names.
+
+Each builder returns the ``field:value`` pairs of one section; :func:`render`
+joins the requested sections the way Redis 7.0 does (``# Name`` headers,
+CRLF line ends, one blank line between sections). Figures come from the
+store's counters, the client registry and the process itself (RSS, CPU time);
+fields Hush has no counterpart for are left out rather than invented.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import struct
+import sys
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from twisted.internet.task import LoopingCall
+
+import twisted
+from hush import REDIS_VERSION, __version__
+from hush.ops import commandstats
+
+if TYPE_CHECKING:
+    from hush.server.service import StoreService
+
+Fields = list[tuple[str, object]]
+
+#: How many keys with a TTL the keyspace section looks at for avg_ttl; Redis
+#: also only estimates it (from its expiry cycle's samples).
+AVG_TTL_SAMPLE = 1000
+
+#: Redis's STATS_METRIC_SAMPLES and its cron period: the instantaneous_*
+#: figures are the mean rate over the last 16 samples taken every 100 ms.
+METRIC_SAMPLES = 16
+SAMPLE_PERIOD = 0.1
+
+
+def bytes_to_human(count: int) -> str:
+    """Redis's ``bytesToHuman``: 512B, 1.44M, 23.54G."""
+    if count < 1024:
+        return f"{count}B"
+    value = float(count)
+    for unit in "KMGTPE":
+        value /= 1024
+        if value < 1024 or unit == "E":
+            return f"{value:.2f}{unit}"
+    raise AssertionError("unreachable")
+
+
+class _Sampler:
+    """Per-server state INFO keeps: the instantaneous metrics' samples, replid.
+
+    Like Redis's serverCron, a timer on the server's clock samples the
+    commands, input and output byte counters every 100 ms; it starts the
+    first time INFO is asked, so a server nobody monitors pays nothing.
+    """
+
+    METRICS = ("total_commands_processed", "total_net_input_bytes", "total_net_output_bytes")
+
+    def __init__(self, server: StoreService) -> None:
+        self.replid = os.urandom(20).hex()
+        # Weak: the sampler lives in a WeakKeyDictionary keyed by the server.
+        self.server = weakref.ref(server)
+        self.rates: dict[str, deque[float]] = {
+            name: deque(maxlen=METRIC_SAMPLES) for name in self.METRICS}
+        self.last = self._read(server)
+        self.timer = LoopingCall(self.sample)
+        self.timer.clock = server.clock
+        self.timer.start(SAMPLE_PERIOD, now=False)
+
+    def _read(self, server: StoreService) -> tuple[float, tuple[int, ...]]:
+        stats = server.store.stats
+        return server.clock.seconds(), tuple(getattr(stats, name) for name in self.METRICS)
+
+    def sample(self) -> None:
+        """Take one sample of each counter's rate since the previous one."""
+        server = self.server()
+        if server is None or not server.running and server.parent is not None:
+            self.timer.stop()
+            return
+        then, before = self.last
+        now, after = self.last = self._read(server)
+        elapsed = now - then
+        if elapsed <= 0:
+            return
+        for name, old, new in zip(self.METRICS, before, after, strict=True):
+            # CONFIG RESETSTAT may lower a counter: count that period as 0.
+            self.rates[name].append(max(0, new - old) / elapsed)
+
+    def rate(self, name: str) -> float:
+        """The mean per-second rate of counter ``name`` over the kept samples."""
+        samples = self.rates[name]
+        return sum(samples) / len(samples) if samples else 0.0
+
+
+_samplers: WeakKeyDictionary[StoreService, _Sampler] = WeakKeyDictionary()
+
+
+def _sampler(server: StoreService) -> _Sampler:
+    sampler = _samplers.get(server)
+    if sampler is None:
+        sampler = _samplers[server] = _Sampler(server)
+    return sampler
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return _peak_rss_bytes()
+
+
+def _peak_rss_bytes() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports kilobytes, macOS bytes.
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _system_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _executable() -> str:
+    path = sys.argv[0] if sys.argv else ""
+    return os.path.abspath(path) if path and os.path.exists(path) else ""
+
+
+def server_section(server: StoreService, port: int) -> Fields:
+    """# Server: versions, process, uptime."""
+    now = server.clock.seconds()
+    uptime = int(now - server.started_at)
+    uname = platform.uname()
+    return [
+        ("redis_version", REDIS_VERSION),
+        ("hush_version", __version__),
+        ("redis_git_sha1", "00000000"),
+        ("redis_git_dirty", 0),
+        ("redis_mode", "standalone"),
+        ("os", f"{uname.system} {uname.release} {uname.machine}"),
+        ("arch_bits", struct.calcsize("P") * 8),
+        ("python_version", platform.python_version()),
+        ("twisted_version", twisted.__version__),
+        ("process_id", os.getpid()),
+        ("process_supervised", "no"),
+        ("multiplexing_api", _multiplexing_api()),
+        ("run_id", server.run_id),
+        ("tcp_port", port),
+        ("server_time_usec", int(now * 1_000_000)),
+        ("uptime_in_seconds", uptime),
+        ("uptime_in_days", uptime // 86400),
+        # The hz setting (1..500, default 10): Hush has no periodic cron
+        # (expiry runs on its own timer), but tools divide by this.
+        ("hz", server.settings.hz),
+        ("configured_hz", server.settings.hz),
+        ("lru_clock", int(now) & ((1 << 24) - 1)),
+        ("executable", _executable()),
+        ("config_file", server.settings.config_file),
+        ("io_threads_active", 0),
+    ]
+
+
+def clients_section(server: StoreService) -> Fields:
+    """# Clients: connection counts, the largest buffers now, blocked clients."""
+    clients = list(server.clients.values())
+    max_input = max((c.parser.buffered for c in clients), default=0)
+    max_output = max((c.pending_output() for c in clients if c.transport), default=0)
+    postponed = server.pause.postponed_clients
+    timed = sum(
+        1 for c in clients
+        if c._waiter is not None and c._waiter.timer is not None and c._waiter.block.keys
+    )
+    return [
+        ("connected_clients", len(server.clients)),
+        ("cluster_connections", 0),
+        ("maxclients", server.settings.maxclients),
+        ("client_recent_max_input_buffer", max_input),
+        ("client_recent_max_output_buffer", max_output),
+        # Clients held by CLIENT PAUSE are not counted, as in Redis.
+        ("blocked_clients", server.blocking.blocked_clients - postponed),
+        ("tracking_clients", 0),
+        ("clients_in_timeout_table", timed),
+    ]
+
+
+def memory_section(server: StoreService) -> Fields:
+    """# Memory: the process's resident size stands in for Redis's allocator figure."""
+    rss = _rss_bytes()
+    peak = max(_peak_rss_bytes(), rss)
+    system = _system_memory()
+    maxmemory = server.settings.maxmemory
+    # hush.server.memory's dataset estimate while maxmemory is set, else the RSS.
+    used = server.memory.used_memory() or rss
+    return [
+        ("used_memory", used),
+        ("used_memory_human", bytes_to_human(used)),
+        ("used_memory_rss", rss),
+        ("used_memory_rss_human", bytes_to_human(rss)),
+        ("used_memory_peak", peak),
+        ("used_memory_peak_human", bytes_to_human(peak)),
+        ("used_memory_peak_perc", f"{100.0 * rss / peak:.2f}%" if peak else "0.00%"),
+        ("total_system_memory", system),
+        ("total_system_memory_human", bytes_to_human(system)),
+        ("maxmemory", maxmemory),
+        ("maxmemory_human", bytes_to_human(maxmemory)),
+        ("maxmemory_policy", server.settings.maxmemory_policy),
+        ("mem_allocator", "pymalloc"),
+        # Scripts cached by EVAL / SCRIPT LOAD (monitoring tools export it).
+        ("number_of_cached_scripts", len(server.scripts.scripts)),
+    ]
+
+
+def persistence_section(server: StoreService) -> Fields:
+    """# Persistence: no RDB snapshots; the AOF as configured (hush.persistence.manager)."""
+    return server.persistence.info_fields()
+
+
+def stats_section(server: StoreService) -> Fields:
+    """# Stats: the store's counters."""
+    stats = server.store.stats
+    sampler = _sampler(server)
+    return [
+        ("total_connections_received", stats.total_connections_received),
+        ("total_commands_processed", stats.total_commands_processed),
+        ("instantaneous_ops_per_sec", int(sampler.rate("total_commands_processed"))),
+        ("total_net_input_bytes", stats.total_net_input_bytes),
+        ("total_net_output_bytes", stats.total_net_output_bytes),
+        ("instantaneous_input_kbps", f"{sampler.rate('total_net_input_bytes') / 1024:.2f}"),
+        ("instantaneous_output_kbps", f"{sampler.rate('total_net_output_bytes') / 1024:.2f}"),
+        ("rejected_connections", stats.rejected_connections),
+        ("expired_keys", stats.expired_keys),
+        ("evicted_keys", stats.evicted_keys),
+        # Hush never evicts clients (maxmemory-clients does not exist here).
+        ("evicted_clients", 0),
+        ("keyspace_hits", stats.keyspace_hits),
+        ("keyspace_misses", stats.keyspace_misses),
+        ("pubsub_channels", len(server.pubsub.channels)),
+        ("pubsub_patterns", len(server.pubsub.patterns)),
+        ("total_error_replies", commandstats.totals.total_error_replies),
+        # Redis 7.2's counters (7.0 has none): clients closed by the limits.
+        ("client_query_buffer_limit_disconnections",
+         stats.client_query_buffer_limit_disconnections),
+        ("client_output_buffer_limit_disconnections",
+         stats.client_output_buffer_limit_disconnections),
+        # Redis 7.2's ACL counters; Hush has no ACL rules to deny commands,
+        # keys or channels, so only failed authentications can count.
+        ("acl_access_denied_auth", stats.acl_access_denied_auth),
+        ("acl_access_denied_cmd", 0),
+        ("acl_access_denied_key", 0),
+        ("acl_access_denied_channel", 0),
+    ]
+
+
+def replication_section(server: StoreService) -> Fields:
+    """# Replication: always a master without replicas."""
+    return [
+        ("role", "master"),
+        ("connected_slaves", 0),
+        ("master_failover_state", "no-failover"),
+        ("master_replid", _sampler(server).replid),
+        ("master_replid2", "0" * 40),
+        ("master_repl_offset", 0),
+        ("second_repl_offset", -1),
+        ("repl_backlog_active", 0),
+        ("repl_backlog_size", 1048576),
+        ("repl_backlog_first_byte_offset", 0),
+        ("repl_backlog_histlen", 0),
+    ]
+
+
+def cpu_section(server: StoreService) -> Fields:
+    """# CPU: seconds of CPU time, as Redis formats them."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    fields: Fields = [
+        ("used_cpu_sys", f"{own.ru_stime:.6f}"),
+        ("used_cpu_user", f"{own.ru_utime:.6f}"),
+        ("used_cpu_sys_children", f"{children.ru_stime:.6f}"),
+        ("used_cpu_user_children", f"{children.ru_utime:.6f}"),
+    ]
+    thread_usage = getattr(resource, "RUSAGE_THREAD", None)
+    if thread_usage is not None:
+        # INFO runs on the reactor thread, which is the one running commands.
+        main = resource.getrusage(thread_usage)
+        fields.append(("used_cpu_sys_main_thread", f"{main.ru_stime:.6f}"))
+        fields.append(("used_cpu_user_main_thread", f"{main.ru_utime:.6f}"))
+    return fields
+
+
+def cluster_section(server: StoreService) -> Fields:
+    """# Cluster: Hush has no cluster mode."""
+    return [("cluster_enabled", 0)]
+
+
+def keyspace_section(server: StoreService) -> Fields:
+    """# Keyspace: one line per non-empty database."""
+    now = server.store.now_ms()
+    lines: Fields = []
+    for db in server.store.dbs:
+        keys = len(db.data)
+        if not keys:
+            continue
+        sample = [deadline - now for deadline in islice(db.expires.values(), AVG_TTL_SAMPLE)]
+        live = [ttl for ttl in sample if ttl > 0]
+        avg_ttl = sum(live) // len(live) if live else 0
+        lines.append((f"db{db.index}", f"keys={keys},expires={len(db.expires)},avg_ttl={avg_ttl}"))
+    return lines
+
+
+#: Section name -> (header, builder); the order is Redis's.
+SECTIONS: dict[str, tuple[str, Callable[..., Fields]]] = {
+    "server": ("Server", server_section),
+    "clients": ("Clients", clients_section),
+    "memory": ("Memory", memory_section),
+    "persistence": ("Persistence", persistence_section),
+    "stats": ("Stats", stats_section),
+    "replication": ("Replication", replication_section),
+    "cpu": ("CPU", cpu_section),
+    "modules": ("Modules", lambda server: []),
+    "commandstats": ("Commandstats", lambda server: commandstats.commandstats_lines()),
+    "errorstats": ("Errorstats", lambda server: commandstats.errorstats_lines()),
+    "cluster": ("Cluster", cluster_section),
+    "keyspace": ("Keyspace", keyspace_section),
+}
+
+#: What INFO and INFO default show: not the per-command sections (Redis 7.0).
+DEFAULT_SECTIONS = tuple(name for name in SECTIONS if name != "commandstats")
+#: INFO all and everything (Hush has no module sections to tell them apart).
+ALL_SECTIONS = tuple(SECTIONS)
+
+
+def wanted_sections(names: Iterable[bytes]) -> list[str]:
+    """The sections INFO's arguments ask for, in Redis's order."""
+    wanted: set[str] = set()
+    names = [name.decode("utf-8", "replace").lower() for name in names]
+    if not names:
+        names = ["default"]
+    for name in names:
+        if name in ("all", "everything"):
+            wanted.update(ALL_SECTIONS)
+        elif name == "default":
+            wanted.update(DEFAULT_SECTIONS)
+        elif name in SECTIONS:
+            wanted.add(name)
+    return [name for name in SECTIONS if name in wanted]
+
+
+def _multiplexing_api() -> str:
+    from twisted.internet import reactor
+
+    name = type(reactor).__name__.lower()
+    for api in ("epoll", "kqueue", "poll", "select"):
+        if api in name:
+            return api
+    return name
+
+
+def render(server: StoreService, names: Iterable[bytes], port: int) -> bytes:
+
+    """The INFO text for the requested sections."""
+    parts = []
+    for name in wanted_sections(names):
+        header, build = SECTIONS[name]
+        fields = build(server, port) if name == "server" else build(server)
+        lines = [f"# {header}\r\n"]
+        lines.extend(f"{key}:{value}\r\n" for key, value in fields)
+        parts.append("".join(lines))
+    return "\r\n".join(parts).encode()

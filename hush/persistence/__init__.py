@@ -1,0 +1,2 @@
+"""Durability: the append-only file, propagation of effects, loading.
+"""

@@ -1,0 +1,288 @@
+# -*- test-case-name: tests.unit.persistence.test_aof -*-
+"""Propagation of the effects of write commands, Redis's model (``call()`` / ``alsoPropagate``).
+
+The dispatcher runs every command through :meth:`Propagator.call` while the AOF
+is on (one attribute check otherwise). After the handler returns, the store's
+``dirty`` counter says whether it changed data; if so the command's argv is
+recorded -- rewritten to its deterministic effect for the commands Redis
+rewrites (:data:`REWRITES`: SPOP -> SREM, EXPIRE -> PEXPIREAT, BLPOP -> LPOP
+...) -- unless the handler chose what to propagate itself
+(:meth:`Propagator.propagate` / :meth:`Propagator.propagate_instead`).
+
+Commands run from inside another command (EXEC, and scripts calling the
+dispatcher) record their own effects, and the enclosing command's argv is
+dropped. Keys deleted by lazy or active expiry and by eviction are recorded as
+``DEL``. When the top-level command ends, its effects go to the sink (the
+AOF) in one batch, wrapped in MULTI/EXEC when there is more than one, as Redis
+7 does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hush.core.errors import CommandError
+
+#: (database index, argv) of one propagated command.
+Op = tuple[int, list[bytes]]
+
+_MULTI = [b"MULTI"]
+_EXEC = [b"EXEC"]
+
+
+class Propagator:
+    """Collects the effects of the running top-level command and hands them to a sink.
+
+    @ivar sink: called with a list of ops once per top-level command that wrote.
+    @ivar depth: how many dispatcher calls are running (0: none, 1: top level).
+    """
+
+    def __init__(self, store: Any, sink: Callable[[list[Op]], None]) -> None:
+        self.store = store
+        self.sink = sink
+        self.depth = 0
+        self.ops: list[Op] = []
+        #: Called before replies are sent (the AOF writes its buffer).
+        self.before_reply: Callable[[], None] = _nothing
+        #: Set while the AOF cannot be written: writes (and PING) are refused
+        #: with this MISCONF error, as Redis does, until a write succeeds.
+        self.write_error: str | None = None
+        # Per running call: the handler's replacement effects (None: its own argv).
+        self._instead: list[Op] | None = None
+        # Per running call: whether a command ran inside it.
+        self._nested = False
+
+    def call(self, ctx: Any, cmd: Any, args: list[bytes], argv: list[bytes]) -> Any:
+        """Run ``cmd``'s handler for ``ctx`` and record what it changed."""
+        if self.write_error is not None and (cmd.is_write or cmd.name == "ping"):
+            refusal = self.write_refusal()
+            if refusal is not None:
+                raise refusal
+        store = self.store
+        dirty = store.dirty
+        db_index = ctx.db.index
+        depth = self.depth
+        outer_instead, outer_nested = self._instead, self._nested
+        self._instead = None
+        self._nested = False
+        self.depth = depth + 1
+        reply: Any = None
+        ran = False
+        try:
+            reply = cmd.handler(ctx, *args)
+            ran = True
+            return reply
+        finally:
+            self.depth = depth
+            instead, nested = self._instead, self._nested
+            self._instead, self._nested = outer_instead, True if depth else outer_nested
+            if instead is not None:
+                self.ops.extend(instead)
+            elif not nested and store.dirty != dirty and getattr(ctx, "repl_flags", 1) & 1:
+                # repl_flags: a script's redis.set_repl without REPL_AOF keeps
+                # its writes out of the AOF, as in Redis.
+                # A handler that raised after writing: its argv is all there is.
+                rewrite = REWRITES.get(cmd.full_name) if ran else None
+                if rewrite is None or isinstance(reply, CommandError):
+                    self.ops.append((db_index, argv))
+                else:
+                    for effect in rewrite(ctx, argv, reply):
+                        self.ops.append((db_index, effect))
+            if not depth:
+                self.flush_ops()
+
+    def write_refusal(self) -> CommandError | None:
+        """Redis's MISCONF while the AOF cannot be written, else None.
+
+        Tries the write once more first: one that succeeds lifts the refusal.
+        """
+        if self.write_error is None:
+            return None
+        self.before_reply()
+        if self.write_error is None:
+            return None
+        return CommandError(f"MISCONF Errors writing to the AOF file: {self.write_error}")
+
+    def propagate(self, ctx: Any, argv: list[bytes]) -> None:
+        """Record ``argv`` now, in addition to whatever the running command propagates."""
+        self.ops.append((ctx.db.index, argv))
+        if not self.depth:
+            self.flush_ops()
+
+    def propagate_instead(self, ctx: Any, *argvs: list[bytes]) -> None:
+        """Propagate these commands instead of the running command's argv (none: nothing)."""
+        if self._instead is None:
+            self._instead = []
+        index = ctx.db.index
+        self._instead.extend((index, argv) for argv in argvs)
+
+    def deleted(self, db_index: int, key: bytes) -> None:
+        """A key expired or was evicted: Redis propagates its deletion."""
+        self.ops.append((db_index, [b"DEL", key]))
+        if not self.depth:
+            self.flush_ops()
+
+    def served(self, db_index: int, argv: list[bytes] | None, reply: Any) -> None:
+        """A blocked client was served: propagate the non-blocking pop it amounts to."""
+        rewrite = REWRITES.get(argv[0].lower().decode()) if argv else None
+        if rewrite is not None:
+            # The waiter's connection is not at hand: rewrites that read the
+            # key's state after the command get its database this way.
+            ctx = _Served(self.store.dbs[db_index], self.store)
+            self.ops.extend((db_index, effect) for effect in rewrite(ctx, argv, reply))
+        if not self.depth:
+            self.flush_ops()
+
+    def flush_ops(self) -> None:
+        """Hand the collected ops to the sink, wrapped in MULTI/EXEC if several."""
+        ops = self.ops
+        if not ops:
+            return
+        self.ops = []
+        if len(ops) > 1:
+            ops = [(ops[0][0], _MULTI), *ops, (ops[-1][0], _EXEC)]
+        self.sink(ops)
+
+
+class _Served:
+    """What a rewrite may read for a served blocked client: its database and the store."""
+
+    __slots__ = ("db", "store")
+
+    def __init__(self, db: Any, store: Any) -> None:
+        self.db = db
+        self.store = store
+
+
+def _nothing() -> None:
+    pass
+
+
+# -- rewrites of non-deterministic commands -----------------------------------------
+
+Rewrite = Callable[[Any, list[bytes], Any], list[list[bytes]]]
+
+#: Command name -> function(ctx, argv, reply) giving the effects to propagate.
+#: ``ctx`` is None when a blocked client is served (only the blocking ones see that).
+REWRITES: dict[str, Rewrite] = {}
+
+
+def rewrites(*names: str) -> Callable[[Rewrite], Rewrite]:
+    """Register a rewrite for the named commands."""
+
+    def register(function: Rewrite) -> Rewrite:
+        for name in names:
+            REWRITES[name] = function
+        return function
+
+    return register
+
+
+def _deadline_effect(ctx: Any, key: bytes, value_effect: list[bytes] | None) -> list[list[bytes]]:
+    """The key's current state as a deterministic command: SET..PXAT, PEXPIREAT, or DEL."""
+    db = ctx.db
+    if not db.exists(key):
+        return [[b"DEL", key]]
+    deadline = db.get_expire(key)
+    if value_effect is not None:
+        return [value_effect + ([b"PXAT", b"%d" % deadline] if deadline is not None else [])]
+    if deadline is None:
+        return [[b"PERSIST", key]]
+    return [[b"PEXPIREAT", key, b"%d" % deadline]]
+
+
+@rewrites("expire", "pexpire", "expireat", "pexpireat")
+def _expire(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return _deadline_effect(ctx, argv[1], None)
+
+
+@rewrites("setex", "psetex")
+def _setex(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return _deadline_effect(ctx, argv[1], [b"SET", argv[1], argv[3]])
+
+
+_TTL_OPTIONS = frozenset([b"ex", b"px", b"exat", b"pxat"])
+
+
+@rewrites("set")
+def _set(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not any(arg.lower() in _TTL_OPTIONS for arg in argv[3:]):
+        return [argv]
+    return _deadline_effect(ctx, argv[1], [b"SET", argv[1], argv[2]])
+
+
+@rewrites("getex")
+def _getex(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return _deadline_effect(ctx, argv[1], None)
+
+
+@rewrites("incrbyfloat")
+def _incrbyfloat(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return [[b"SET", argv[1], reply, b"KEEPTTL"]]
+
+
+@rewrites("hincrbyfloat")
+def _hincrbyfloat(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return [[b"HSET", argv[1], argv[2], reply]]
+
+
+@rewrites("spop")
+def _spop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    members = [reply] if reply.__class__ is bytes else list(reply)
+    if not members:
+        return []
+    if len(argv) > 2 and not ctx.db.exists(argv[1]):
+        # Redis propagates a count that took the whole set as a DEL.
+        return [[b"DEL", argv[1]]]
+    return [[b"SREM", argv[1], *members[i:i + 1024]] for i in range(0, len(members), 1024)]
+
+
+# Blocking commands: the pop they did, without blocking (BLPOP served -> LPOP).
+
+
+@rewrites("blpop", "brpop")
+def _bpop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    return [[b"LPOP" if argv[0].lower() == b"blpop" else b"RPOP", reply[0]]]
+
+
+@rewrites("blmove")
+def _blmove(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return [[b"LMOVE", *argv[1:5]]] if reply.__class__ is bytes else []
+
+
+@rewrites("brpoplpush")
+def _brpoplpush(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return [[b"RPOPLPUSH", argv[1], argv[2]]] if reply.__class__ is bytes else []
+
+
+def _side(argv: list[bytes], names: tuple[bytes, bytes]) -> bool:
+    """True if an [B]xMPOP's LEFT/MIN (first name) side was asked for."""
+    numkeys = int(argv[2] if argv[0].lower().startswith(b"b") else argv[1])
+    where = (3 if argv[0].lower().startswith(b"b") else 2) + numkeys
+    return argv[where].lower() == names[0]
+
+
+@rewrites("blmpop")
+def _blmpop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    name = b"LPOP" if _side(argv, (b"left", b"right")) else b"RPOP"
+    return [[name, reply[0], b"%d" % len(reply[1])]]
+
+
+@rewrites("bzpopmin", "bzpopmax")
+def _bzpop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    return [[b"ZPOPMIN" if argv[0].lower() == b"bzpopmin" else b"ZPOPMAX", reply[0]]]
+
+
+@rewrites("bzmpop")
+def _bzmpop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    name = b"ZPOPMIN" if _side(argv, (b"min", b"max")) else b"ZPOPMAX"
+    return [[name, reply[0], b"%d" % len(reply[1])]]

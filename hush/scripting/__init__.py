@@ -1,0 +1,2 @@
+"""Lua scripting: the engine, conversions, the sandbox and its libraries.
+"""

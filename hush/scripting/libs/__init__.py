@@ -1,0 +1,2 @@
+"""The Lua libraries Redis gives scripts, written for Hush.
+"""

@@ -1,0 +1,272 @@
+# -*- test-case-name: tests.unit.server.test_tap -*-
+"""Wiring: the store service and one listening service per endpoint.
+
+:class:`StoreService` owns what all connections share -- the store, the
+blocking manager, the settings, the client registry -- and stops the expiry
+timer on shutdown. :func:`make_service` builds the twistd MultiService
+(:class:`HushService`), which turns a port it cannot listen on into Redis's
+lines and a failed start.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from typing import TYPE_CHECKING
+
+from twisted.application import service
+from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import ILogObserver, Logger
+from twisted.python.components import Componentized
+
+from hush.config.settings import Settings, with_backlog
+from hush.core.errors import CommandError
+from hush.data.blocking import BlockingManager
+from hush.data.pubsub import PubSub
+from hush.data.store import Store
+from hush.ops import commandstats
+from hush.ops.slowlog import SlowLog
+from hush.persistence.manager import Persistence
+from hush.scripting.engine import ScriptEngine
+from hush.server import auth, limits
+from hush.server.keepalive import apply_keepalive
+from hush.server.listeners import FirstTCPPort, listener_service
+from hush.server.memory import MemoryManager
+from hush.server.pause import ClientPause
+from hush.server.startup import PidFile, StartupFailure
+
+if TYPE_CHECKING:
+    from hush.server.protocol import RedisProtocol
+
+log = Logger()
+
+
+class StoreService(service.Service):
+    """The shared state of a Hush server.
+
+    @ivar clock: the IReactorTime every timer and timestamp comes from.
+    @ivar clients: client id -> connection, for CLIENT LIST and INFO.
+    """
+
+    name = "hush-store"
+
+    def __init__(self, settings: Settings, clock: IReactorTime | None = None) -> None:
+        if clock is None:
+            from twisted.internet import reactor
+
+            clock = reactor
+        self.clock = clock
+        self.settings = settings
+        self.store = Store(clock, settings.databases, settings.maxkeys)
+        self.blocking = BlockingManager(self.store, clock)
+        self.pubsub = PubSub()
+        self.scripts = ScriptEngine(self)
+        self.clients: dict[int, RedisProtocol] = {}
+        self._ids = itertools.count(1)
+        self.started_at = clock.seconds()
+        self.started_monotonic = time.monotonic()
+        self.run_id = os.urandom(20).hex()
+        self.memory = MemoryManager(self)
+        settings.on_change("maxkeys", self._set_maxkeys)
+        settings.on_change("proto-max-bulk-len", self._apply_limits)
+        settings.on_change("client-query-buffer-limit", self._apply_limits)
+        self.idle = limits.IdleReaper(self, clock)
+        settings.on_change("timeout", lambda _timeout: self.idle.arm())
+        self.persistence = Persistence(self)
+        settings.on_change("appendonly", self.persistence.set_appendonly)
+        #: False when hush.server.startup loads the AOF itself, after the startup
+        #: banner (as Redis logs it); that is still before the reactor runs.
+        self.load_first = True
+        self.slowlog = SlowLog()
+        self.pause = ClientPause(self)
+        #: Called after every command as watcher(client, cmd, argv, seconds)
+        #: (MONITOR, --metrics); the dispatcher skips them when empty.
+        self.watchers: list = []
+        #: Clients in MONITOR mode (hush.ops.monitor).
+        self.monitors: list[RedisProtocol] = []
+        commandstats.reset()
+
+    def _set_maxkeys(self, maxkeys: int) -> None:
+        self.store.maxkeys = maxkeys
+
+    def _apply_limits(self, _limit: int) -> None:
+        # Connected clients' parsers too, as Redis applies them at once.
+        for client in self.clients.values():
+            client.apply_limits()
+
+    def refusal(self, transport) -> bytes | None:
+        """The error to send a new connection before closing it, or None to serve it.
+
+        maxclients first, then protected mode, as Redis checks them.
+        """
+        if len(self.clients) >= self.settings.maxclients:
+            self.store.stats.rejected_connections += 1
+            return limits.MAX_CLIENTS_REPLY
+        if auth.denied_by_protected_mode(self.settings, transport.getPeer()):
+            self.store.stats.rejected_connections += 1
+            return auth.DENIED_REPLY
+        return None
+
+    def register_client(self, client: RedisProtocol) -> int:
+        """Give a new connection its id and list it."""
+        client_id = next(self._ids)
+        self.clients[client_id] = client
+        self.store.stats.total_connections_received += 1
+        self.idle.arm()
+        apply_keepalive(client.transport, self.settings.tcp_keepalive)
+        return client_id
+
+    def unregister_client(self, client: RedisProtocol) -> None:
+        """Forget a closed connection."""
+        self.clients.pop(client.client_id, None)
+        if client.monitoring:
+            from hush.ops.monitor import stop_monitoring
+
+            stop_monitoring(self, client)
+
+    def authenticate(self, client: RedisProtocol, user: bytes, password: bytes) -> None:
+        """Check credentials for AUTH / HELLO AUTH; raise WRONGPASS if they fail.
+
+        Without requirepass the default user has no password, so any password
+        is accepted for it, as in Redis. Failures are counted
+        (``acl_access_denied_auth``); the password is never logged.
+        """
+        if not auth.check_credentials(self.settings, user, password):
+            self.store.stats.acl_access_denied_auth += 1
+            raise CommandError(auth.WRONGPASS)
+        client.authenticated = True
+        client.update_gate()
+
+    def privilegedStartService(self) -> None:
+        # Before the listeners open, as Redis does it: raise the open-files
+        # limit maxclients needs, or lower maxclients to what the OS allows.
+        try:
+            maxclients, warnings = limits.adjust_open_files_limit(self.settings.maxclients)
+        except limits.FileLimitError as error:
+            log.critical("{message}", message=str(error))
+            raise StartupFailure(str(error)) from None
+        emit = log.warn if maxclients < self.settings.maxclients else log.info
+        for warning in warnings:
+            emit("{message}", message=warning)
+        self.settings.maxclients = maxclients
+        # Before any listener's privilegedStartService: the data is back
+        # before the first client can connect.
+        if self.load_first:
+            self.persistence.start()
+        super().privilegedStartService()
+
+    def stopService(self) -> None:
+        self.persistence.stop()
+        self.store.stop()
+        self.idle.stop()
+        return super().stopService()
+
+
+class BadEndpoint(ValueError):
+    """An endpoint description no listener can be made of; ``reason`` says why, plainly."""
+
+    def __init__(self, description: str, error: Exception) -> None:
+        self.description = description
+        self.reason = endpoint_reason(description, error)
+        super().__init__(f"{description!r}: {self.reason}")
+
+
+def endpoint_reason(description: str, error: Exception) -> str:
+    """Twisted's reason for refusing an endpoint string, said for an operator."""
+    text = str(error)
+    if isinstance(error, OSError) and error.strerror:
+        # TLS key and certificate files are read as the endpoint is made.
+        return f"{error.strerror}: {error.filename!r}" if error.filename else error.strerror
+    if isinstance(error, ValueError) and text.startswith("invalid literal for int()"):
+        return f"{text.rpartition(': ')[2]} is not a number"
+    if isinstance(error, TypeError) and "unexpected keyword argument" in text:
+        return f"unknown parameter {text.rpartition(' ')[2]}"
+    if isinstance(error, (IndexError, KeyError)) and description.lower().startswith("systemd:"):
+        return "systemd passed no such socket"
+    return text or type(error).__name__
+
+
+def listen_failure(description: str, error: CannotListenError) -> list[str]:
+    """What Redis logs when it cannot listen, for this endpoint (its words for TCP and TLS)."""
+    reason = getattr(error.socketError, "strerror", None) or str(error.socketError)
+    kind = description.partition(":")[0].lower()
+    if kind in ("tcp", "tcp6", "ssl"):
+        address = error.interface if error.interface not in ("", "0.0.0.0") else "*"
+        return [f"Warning: Could not create server TCP listening socket {address}:{error.port}: "
+                f"bind: {reason}",
+                f"Failed listening on port {error.port} ({'TLS' if kind == 'ssl' else 'TCP'}), "
+                "aborting."]
+    if kind == "unix":
+        return [f"Failed opening Unix socket: bind: {reason}"]
+    return [f"Failed listening on {description or error.port}: {reason}"]
+
+
+class HushService(service.MultiService):
+    """The whole server.
+
+    A listener that cannot open its port stops the start with Redis's lines
+    (a :class:`~hush.server.startup.StartupFailure`) instead of a traceback. Under
+    twistd it also says where the log goes: twistd takes the log observer
+    from its Application's ILogObserver component, looked up after the
+    plugin built the service and before anything starts, so joining the
+    Application is the moment to set it.
+    """
+
+    #: The observer for twistd (hush.server.logconfig.observer), or None to leave twistd's.
+    log_observer: ILogObserver | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Listening service -> its endpoint description, to name it when it fails.
+        self.listeners: dict[service.IService, str] = {}
+
+    def add_listener(self, listener: service.IService, description: str) -> None:
+        """Add a listening service made from the endpoint ``description``."""
+        listener.setServiceParent(self)
+        self.listeners[listener] = description
+
+    def privilegedStartService(self) -> None:
+        # MultiService's, one child at a time, to say which listener failed.
+        service.Service.privilegedStartService(self)
+        for child in self:
+            try:
+                child.privilegedStartService()
+            except CannotListenError as error:
+                lines = listen_failure(self.listeners.get(child, ""), error)
+                for line in lines:
+                    log.warn("{line}", line=line)
+                raise StartupFailure(lines[-1]) from None
+
+    def setServiceParent(self, parent) -> None:
+        super().setServiceParent(parent)
+        if (self.log_observer is not None and isinstance(parent, Componentized)
+                and parent.getComponent(ILogObserver, None) is None):
+            parent.setComponent(ILogObserver, self.log_observer)
+
+
+def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushService:
+    """The whole server: the store service plus a listener per endpoint.
+
+    Raises :class:`BadEndpoint` for an endpoint no listener can be made of.
+    Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
+    """
+    from hush.server.protocol import RedisFactory
+
+    top = HushService()
+    if settings.pidfile:
+        # First: written before anything listens, removed after everything stopped.
+        PidFile(settings.pidfile).setServiceParent(top)
+    store_service = StoreService(settings, clock)
+    store_service.setServiceParent(top)
+    factory = RedisFactory(store_service)
+    first_tcp_port = FirstTCPPort(settings)
+    for description in settings.listen:
+        try:
+            listener = listener_service(
+                with_backlog(description, settings.tcp_backlog), factory, first_tcp_port)
+        except Exception as error:  # noqa: BLE001 -- each endpoint parser fails its own way
+            raise BadEndpoint(description, error) from None
+        top.add_listener(listener, description)
+    return top

@@ -1,0 +1,2 @@
+"""RESP on the wire: requests in (parser) and replies out (resp).
+"""
