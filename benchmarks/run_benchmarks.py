@@ -14,6 +14,11 @@ also writes the table as markdown. Every process it starts is stopped by PID.
 Not part of the test suite: run it by hand from the checkout::
 
     /tmp/venv/bin/python benchmarks/run_benchmarks.py -n 100000 --output /tmp/bench.md
+
+``--baseline REV`` also runs Hush as of git revision REV (checked out into a
+temporary worktree) in the same rounds, and adds a table of the server CPU
+per request of this checkout against REV: the before-and-after of a change,
+measured side by side on one machine in one run.
 """
 
 from __future__ import annotations
@@ -132,12 +137,12 @@ def wait_ready(server: Server, timeout: float = 15.0) -> None:
     raise SystemExit(f"{server.label} did not start; its log:\n{server.log.read_text()}")
 
 
-def start_hush(workdir: Path, cpu: int) -> Server:
-    """Start Hush from this checkout with an unlimited keyspace."""
+def start_hush(workdir: Path, cpu: int, repo: Path = REPO, label: str = "Hush") -> Server:
+    """Start Hush from ``repo`` (this checkout by default) with an unlimited keyspace."""
     port = free_port()
-    log = workdir / "hush.log"
+    log = workdir / f"{label.replace('@', '-')}.log"
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     argv = twistd_command() + [
         "-n",
         "--pidfile=",
@@ -151,7 +156,7 @@ def start_hush(workdir: Path, cpu: int) -> Server:
         process = subprocess.Popen(
             pinned(cpu, argv), cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT
         )
-    server = Server("Hush", process, port, log)
+    server = Server(label, process, port, log)
     wait_ready(server)
     return server
 
@@ -210,10 +215,19 @@ def supported(port: int, test: str) -> bool:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # After the command name: state is field 3, utime and stime are 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time the process (all its threads) has used so far, in seconds.
+
+    From the scheduler's nanosecond counters (/proc/PID/task/*/schedstat), not
+    the clock ticks of /proc/PID/stat, whose 10 ms steps are a sizeable part of
+    a test's time at a few microseconds per request.
+    """
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e9
 
 
 def run_benchmark(
@@ -317,7 +331,7 @@ def table(results: Results, pipelines: list[int]) -> tuple[str, dict[int, float]
                 cpu_ratios.append(cpu_ratio)
             lines.append(
                 f"| {pipeline} | {name} | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f} "
-                f"| {hush_cpu[key]:.1f} | {redis_cpu[key]:.1f} | {cpu_ratio:.2f} |"
+                f"| {hush_cpu[key]:.2f} | {redis_cpu[key]:.2f} | {cpu_ratio:.2f} |"
             )
         means[pipeline] = geometric_mean(ratios)
         lines.append(
@@ -325,6 +339,36 @@ def table(results: Results, pipelines: list[int]) -> tuple[str, dict[int, float]
             f"| | | **{geometric_mean(cpu_ratios):.2f}** |"
         )
     return "\n".join(lines) + "\n", means
+
+
+def baseline_table(results: Results, baseline: str, pipelines: list[int]) -> str:
+    """Server CPU per request of this checkout against the baseline revision's Hush."""
+    ours_cpu, theirs_cpu = results.cpu.get("Hush", {}), results.cpu.get(baseline, {})
+    ours_rps, theirs_rps = results.rps.get("Hush", {}), results.rps.get(baseline, {})
+    lines = [
+        f"| -P | test | {baseline} CPU us/req | Hush CPU us/req | CPU change "
+        f"| {baseline} req/s | Hush req/s |",
+        "|---:|:-----|---:|---:|---:|---:|---:|",
+    ]
+    for pipeline in pipelines:
+        for (p, name), before in theirs_cpu.items():
+            if p != pipeline or (p, name) not in ours_cpu:
+                continue
+            after = ours_cpu[(p, name)]
+            change = (after / before - 1) * 100 if before else math.nan
+            lines.append(
+                f"| {p} | {name} | {before:.2f} | {after:.2f} | {change:+.1f}% "
+                f"| {theirs_rps[(p, name)]:,.0f} | {ours_rps[(p, name)]:,.0f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def baseline_checkout(rev: str, tmp: Path) -> Path:
+    """A detached worktree of ``rev`` under ``tmp`` (removed with it)."""
+    path = tmp / "baseline"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(path), rev],
+                   check=True)
+    return path
 
 
 def describe_machine() -> str:
@@ -382,6 +426,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--repeat", type=int, default=1, help="rounds over both servers; the best is kept"
     )
     parser.add_argument("--output", type=Path, help="also write the markdown table here")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also run Hush as of this git revision and compare CPU"
+    )
     args = parser.parse_args(argv)
     args.tests = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
     args.pipeline = [int(p) for p in args.pipeline.split(",") if p.strip()]
@@ -394,22 +441,32 @@ def main(argv: list[str] | None = None) -> int:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed")
     results = Results()
+    baseline = f"Hush@{args.baseline}" if args.baseline else None
     with tempfile.TemporaryDirectory(prefix="hush-bench-") as tmp:
         workdir = Path(tmp)
-        # Alternating the servers spreads any disturbance from other load
-        # over both; the best of the repeats is kept.
-        for round_ in range(args.repeat):
-            print(f"round {round_ + 1} of {args.repeat}", file=sys.stderr, flush=True)
-            if args.only != "redis":
-                measure("Hush", start_hush, args, workdir, results)
-            if args.only != "hush":
-                measure("Redis", start_redis, args, workdir, results)
+        old = baseline_checkout(args.baseline, workdir) if args.baseline else None
+        try:
+            # Alternating the servers spreads any disturbance from other load
+            # over all of them; the best of the repeats is kept.
+            for round_ in range(args.repeat):
+                print(f"round {round_ + 1} of {args.repeat}", file=sys.stderr, flush=True)
+                if old is not None:
+                    measure(baseline, lambda w, c: start_hush(w, c, old, baseline), args,
+                            workdir, results)
+                if args.only != "redis":
+                    measure("Hush", start_hush, args, workdir, results)
+                if args.only != "hush":
+                    measure("Redis", start_redis, args, workdir, results)
+        finally:
+            if old is not None:
+                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force",
+                                str(old)], check=False)
     if args.only:
         label = "Hush" if args.only == "hush" else "Redis"
         for key, value in results.rps[label].items():
             pipeline, name = key
             cpu = results.cpu[label][key]
-            print(f"-P {pipeline:<3} {name:<40} {value:>12,.0f} req/s {cpu:8.1f} CPU us/req")
+            print(f"-P {pipeline:<3} {name:<40} {value:>12,.0f} req/s {cpu:8.2f} CPU us/req")
         return 0
     text, means = table(results, args.pipeline)
     command = (
@@ -423,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     for label, skipped in results.skipped.items():
         if skipped:
             report += f"\n{label} does not have: {', '.join(skipped)} (not measured)\n"
+    if baseline:
+        report += (f"\nThis checkout against {args.baseline}, server CPU per request "
+                   f"(lowest of the rounds):\n\n{baseline_table(results, baseline, args.pipeline)}")
     print(report)
     if args.output:
         args.output.write_text(report)
