@@ -238,7 +238,8 @@ def test_redis_py_connects_with_resp2_and_no_client_setinfo(proxy):
 
 @needs_nutcracker
 @pytest.mark.parametrize("command", [
-    ("BLPOP", "jobs", "1"), ("SUBSCRIBE", "news"), ("MULTI",), ("KEYS", "*"), ("SELECT", "1"),
+    ("BLPOP", "jobs", "1"), ("SUBSCRIBE", "news"), ("MULTI",), ("SELECT", "1"), ("KEYS", "*"),
+    ("SCAN", "0"), ("INFO",), ("CONFIG", "GET", "maxmemory"), ("FLUSHALL",),
 ])
 def test_what_the_proxy_refuses_closes_the_connection(proxy, command):
     conn = RawConnection(proxy)
