@@ -251,6 +251,34 @@ def test_error_names_the_line():
         nodes_conf.parse(MYSELF + b"\n" + B + b" 127.0.0.1:7002@17002 boss - 0 0 1 connected\n")
 
 
+def test_damaged_files_parse_or_are_refused_never_crash():
+    rng = random.Random(7)
+    pieces = [b" ", b"\n", b"-", b"@", b":", b",", b"[", b"]", b"->-", b"-<-", b"0", b"16383",
+              b"myself", b"master", b"slave", b"vars", A, b"\r", b"\0", b"\xff"]
+    sources = [REDIS_WRITTEN, hand_file(), HAND_WRITTEN]
+    parsed = 0
+    for _ in range(2000):
+        text = bytearray(rng.choice(sources))
+        for _ in range(rng.randrange(1, 3)):
+            at = rng.randrange(len(text))
+            if rng.random() < 0.5:
+                del text[at:at + rng.randrange(1, 30)]
+            else:
+                text[at:at] = rng.choice(pieces)
+        try:
+            config = nodes_conf.parse(bytes(text))
+        except NodesConfError:
+            continue
+        parsed += 1
+        # What parses is written in a form that reads back the same.
+        written = nodes_conf.dump(config)
+        assert nodes_conf.dump(nodes_conf.parse(written)) == written
+        replies.cluster_slots(config)
+        replies.cluster_shards(config)
+        replies.cluster_info(config)
+    assert 100 < parsed < 1900, parsed  # both ways were taken
+
+
 # -- replies built from the model ----------------------------------------------------
 
 
