@@ -27,4 +27,10 @@ The RDB part (the persistence, DUMP and RESTORE code will call it):
 - :mod:`hush.formats.rdb_stream` -- the stream value model and its RDB encoding.
 - :mod:`hush.formats.rdb_payload` -- DUMP / RESTORE payloads.
 - :mod:`hush.formats.rdb_file` -- dump.rdb files: a streaming reader and a chunked writer.
+
+The cluster part (cluster mode will call it):
+
+- :mod:`hush.formats.keyslot` -- CRC16 and the hash slot of a key (hash tags included).
+- :mod:`hush.formats.nodes_conf` -- nodes.conf read and written as Redis does, and CLUSTER NODES.
+- :mod:`hush.formats.cluster_replies` -- CLUSTER SLOTS, SHARDS and INFO from a nodes.conf model.
 """
