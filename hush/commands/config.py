@@ -1,10 +1,11 @@
 # -*- test-case-name: tests.unit.config.test_config -*-
-"""CONFIG GET, SET, REWRITE, RESETSTAT and HELP, over the table in :mod:`hush.config.settings`."""
+"""CONFIG GET, SET, REWRITE, RESETSTAT and HELP, over :mod:`hush.config.settings`."""
 
 from __future__ import annotations
 
 from hush.commands.table import command, container
-from hush.config.settings import ConfigError, rewrite_file
+from hush.config.files import rewrite_file
+from hush.config.kinds import ConfigError
 from hush.core.errors import SYNTAX, CommandError
 from hush.ops import commandstats
 from hush.wire.resp import OK, SimpleString

@@ -12,7 +12,7 @@ import os
 import pytest
 import redis
 
-from hush.config.settings import BY_NAME
+from hush.config.table import BY_NAME
 from tests.differential.harness import Pair
 from tests.support import REDIS_SERVER, REPO, ServerProcess, free_port, twistd_path
 
