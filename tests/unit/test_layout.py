@@ -1,7 +1,9 @@
-"""The shape of the package: import circles between its modules."""
+"""The shape of the package: import circles, the config floor's order, test-case-name markers."""
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +90,63 @@ def test_script_exits_1_above_max():
         capture_output=True, text=True, cwd=REPO, check=False)
     assert result.returncode == 1
     assert "more than -1 import circle(s)" in result.stderr
+
+
+# -- the config floor ----------------------------------------------------------------
+
+#: hush.config's modules in the order its docstring gives: each imports only
+#: those before it.
+CONFIG_ORDER = ["kinds", "directives", "table", "endpoints", "settings", "files"]
+
+
+def test_config_modules_import_only_those_before_them():
+    graph = import_circles.import_graph(REPO, "hush")
+    config = {name for name in graph if name.startswith("hush.config.")}
+    assert config == {f"hush.config.{name}" for name in CONFIG_ORDER}
+    for position, name in enumerate(CONFIG_ORDER):
+        imported = {target for target in graph[f"hush.config.{name}"] if target in config}
+        assert imported <= {f"hush.config.{before}" for before in CONFIG_ORDER[:position]}, name
+
+
+# -- test-case-name markers ------------------------------------------------------------
+
+_MARKER = re.compile(r"-\*- test-case-name: (.+?) -\*-")
+
+
+def markers() -> dict[str, list[str]]:
+    """Source file (relative to the repository) -> the test modules its marker names."""
+    found = {}
+    for path in sorted((REPO / "hush").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        match = _MARKER.search(text)
+        if match:
+            # The editors and trial read the marker on the first line only.
+            assert text.startswith("# -*- test-case-name:"), path
+            found[str(path.relative_to(REPO))] = [
+                name.strip() for name in match.group(1).split(",")]
+    return found
+
+
+def test_markers_are_found():
+    # A marker regex that matches nothing would pass the test below unseen.
+    assert len(markers()) > 40
+    assert markers()["hush/config/settings.py"] == ["tests.unit.config.test_config"]
+
+
+def _is_test_module(name: str) -> bool:
+    if not name.startswith("tests.") or not name.rpartition(".")[2].startswith("test_"):
+        return False
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a package on the way does not exist
+        return False
+
+
+def test_every_marker_names_an_existing_test_module():
+    missing = {
+        source: name
+        for source, names in markers().items()
+        for name in names
+        if not _is_test_module(name)
+    }
+    assert missing == {}
