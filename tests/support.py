@@ -199,6 +199,11 @@ def error_of(reply: Any) -> str:
     return str(reply)
 
 
+def send(client: FakeClient, *args: bytes | str | int) -> None:
+    """Send one command without reading its reply (a blocking one, say)."""
+    client.send_raw(encode_command(*args))
+
+
 def raw_reply(client: FakeClient, *args: bytes | str | int) -> bytes:
     """The exact bytes the server answers to one command."""
     client.send_raw(encode_command(*args))
@@ -208,6 +213,16 @@ def raw_reply(client: FakeClient, *args: bytes | str | int) -> bytes:
 def data(server: FakeServer, db: int = 0) -> Any:
     """The keyspace of database ``db``: what is really stored, for white-box checks."""
     return server.service.store.dbs[db].data
+
+
+def waiting(server: FakeServer) -> int:
+    """How many clients are blocked (BLPOP, XREAD BLOCK, ...) right now."""
+    return server.service.blocking.blocked_clients
+
+
+def now_ms(server: FakeServer) -> int:
+    """The server clock in milliseconds, as stream IDs and PXAT take it."""
+    return int(server.clock.seconds() * 1000)
 
 
 # -- helpers of the end-to-end tests (redis-py against a twistd process) -------------
