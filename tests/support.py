@@ -167,14 +167,23 @@ def twistd_path() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("twistd") or "twistd")
 
 
+def checkout_env(**extra: str) -> dict[str, str]:
+    """This process's environment with this checkout first on PYTHONPATH, plus ``extra``."""
+    env = dict(os.environ, **extra)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    return env
+
+
+def hush_argv(*extra: str) -> list[str]:
+    """``twistd -n --pidfile= hush`` and ``extra``: Hush in the foreground, no pid file."""
+    return [twistd_path(), "-n", "--pidfile=", "hush", *extra]
+
+
 def start_hush(*extra: str, port: int | None = None, use_checkout: bool = True) -> ServerProcess:
     """``twistd -n hush`` on a free port; runs this checkout's code by default."""
     port = port or free_port()
-    env = dict(os.environ)
-    if use_checkout:
-        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    argv = [twistd_path(), "-n", "--pidfile=", "hush", "--port",
-            f"tcp:{port}:interface=127.0.0.1", *extra]
+    env = checkout_env() if use_checkout else dict(os.environ)
+    argv = hush_argv("--port", f"tcp:{port}:interface=127.0.0.1", *extra)
     return ServerProcess(argv, port, env=env, cwd=str(REPO))
 
 
