@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 import redis
@@ -64,12 +65,18 @@ requirepass ""
         proc.stop()
 
 
+def _refused(config: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """Start Hush with ``--config config``; it must exit non-zero."""
+    done = subprocess.run(hush_argv("--config", str(config)), env=checkout_env(), cwd=str(cwd),
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0
+    return done
+
+
 def test_bad_file_exits_non_zero_naming_file_and_line(tmp_path):
     path = tmp_path / "bad.conf"
     path.write_text("port 7000\n\nmaxmemory lots\n")
-    done = subprocess.run(hush_argv("--config", str(path)), env=checkout_env(), cwd=str(tmp_path),
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode != 0
+    done = _refused(path, tmp_path)
     assert (f"Reading the configuration file {path}, at line 3\n>>> 'maxmemory lots'\n"
             "argument must be a memory value") in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
@@ -78,23 +85,17 @@ def test_bad_file_exits_non_zero_naming_file_and_line(tmp_path):
 def test_unknown_directive_and_missing_file(tmp_path):
     path = tmp_path / "bad.conf"
     path.write_text("daemonise yes\n")
-    done = subprocess.run(hush_argv("--config", str(path)), env=checkout_env(), cwd=str(tmp_path),
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode != 0
+    done = _refused(path, tmp_path)
     assert "at line 1\n>>> 'daemonise yes'\nBad directive or wrong number of arguments" in (
         done.stderr)
-    done = subprocess.run(hush_argv("--config", str(tmp_path / "none.conf")), env=checkout_env(),
-                          cwd=str(tmp_path), capture_output=True, text=True, timeout=30)
-    assert done.returncode != 0
+    done = _refused(tmp_path / "none.conf", tmp_path)
     assert "can't open config file" in done.stderr
 
 
 def test_port_0_without_unixsocket_exits(tmp_path):
     path = tmp_path / "nowhere.conf"
     path.write_text("port 0\n")
-    done = subprocess.run(hush_argv("--config", str(path)), env=checkout_env(), cwd=str(tmp_path),
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode != 0
+    done = _refused(path, tmp_path)
     assert "Configured to not listen anywhere, exiting." in done.stderr
 
 
