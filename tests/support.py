@@ -18,6 +18,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from hush.config.settings import Settings
+from hush.data.store import Store
 from hush.server.protocol import RedisFactory, RedisProtocol
 from hush.server.service import StoreService
 
@@ -89,6 +90,13 @@ def _addr(peer: tuple[str, int]):
     from twisted.internet.address import IPv4Address
 
     return IPv4Address("TCP", peer[0], peer[1])
+
+
+def make_store(maxkeys: int = 0, databases: int = 16) -> Store:
+    """A bare store (no service, no connections) on a task.Clock."""
+    clock = Clock()
+    clock.advance(1_700_000_000)
+    return Store(clock, databases=databases, maxkeys=maxkeys)
 
 
 class FakeServer:
