@@ -232,9 +232,9 @@ def help_reply(lines: Iterable[str]) -> list[SimpleString]:
     return [SimpleString(line.encode()) for line in lines]
 
 
-def help_command(container: str, lines: Iterable[str], *, group: str, since: str,
+def help_command(name: str, lines: Iterable[str], *, group: str, since: str,
                  acl: Iterable[str], flags: Iterable[str] = ("loading", "stale")) -> None:
-    """Register ``container|help``, answering with ``lines`` (see :func:`help_reply`).
+    """Register ``name|help``, answering with ``lines`` (see :func:`help_reply`).
 
     Every container's HELP is this same subcommand in Redis, but for its
     text, group, version and ACL categories.
@@ -244,7 +244,7 @@ def help_command(container: str, lines: Iterable[str], *, group: str, since: str
     def handler(ctx: Any) -> list[SimpleString]:
         return help_reply(text)
 
-    handler.__name__ = handler.__qualname__ = f"{container}_help"
-    handler.__doc__ = f"The subcommands of {container.upper()}, one status line each."
-    command(f"{container}|help", arity=2, flags=flags, group=group, since=since, acl=acl,
+    handler.__name__ = handler.__qualname__ = f"{name}_help"
+    handler.__doc__ = f"The subcommands of {name.upper()}, one status line each."
+    command(f"{name}|help", arity=2, flags=flags, group=group, since=since, acl=acl,
             summary="Show helpful text about the different subcommands")(handler)
