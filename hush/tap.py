@@ -10,14 +10,11 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from hush import __version__
-from hush.config.settings import (
-    BY_NAME,
-    ConfigError,
-    ConfigFileError,
-    Settings,
-    listen_endpoints,
-    load_file,
-)
+from hush.config.endpoints import listen_endpoints
+from hush.config.files import ConfigFileError, load_file
+from hush.config.kinds import ConfigError
+from hush.config.settings import Settings
+from hush.config.table import BY_NAME
 from hush.server.service import BadEndpoint, make_service
 
 DEFAULT_PORT = "tcp:6379:interface=127.0.0.1:backlog=511"

@@ -1,10 +1,14 @@
-"""Fixtures: fake in-memory servers, and real Hush / redis-server processes."""
+"""Fixtures of several test directories: fake servers, real Hush and redis-server processes.
+
+A fixture of one directory lives in that directory's conftest.py.
+"""
 
 from __future__ import annotations
 
 import pytest
-import redis
+from twisted.logger import globalLogPublisher
 
+from tests.differential.harness import Pair
 from tests.support import REDIS_SERVER, FakeServer, start_hush, start_redis
 
 
@@ -39,19 +43,8 @@ def redis_process():
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
-def r(request, hush_process):
-    """A redis-py client to the Hush process, flushed, in RESP2 and RESP3."""
-    conn = redis.Redis(port=hush_process.port, protocol=request.param)
-    conn.flushall()
-    yield conn
-    conn.close()
-
-
-@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
 def pair(request, hush_process, redis_process):
     """A Hush/redis-server connection pair, both flushed, in RESP2 and RESP3."""
-    from tests.differential.harness import Pair
-
     p = Pair(hush_process.port, redis_process.port)
     p.both("FLUSHALL")
     if request.param == 3:
@@ -64,8 +57,6 @@ def pair(request, hush_process, redis_process):
 @pytest.fixture
 def logged():
     """The twisted.logger events emitted during the test."""
-    from twisted.logger import globalLogPublisher
-
     events: list[dict] = []
     globalLogPublisher.addObserver(events.append)
     yield events

@@ -18,6 +18,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from hush.config.settings import Settings
+from hush.data.store import Store
 from hush.server.protocol import RedisFactory, RedisProtocol
 from hush.server.service import StoreService
 
@@ -89,6 +90,13 @@ def _addr(peer: tuple[str, int]):
     from twisted.internet.address import IPv4Address
 
     return IPv4Address("TCP", peer[0], peer[1])
+
+
+def make_store(maxkeys: int = 0, databases: int = 16) -> Store:
+    """A bare store (no service, no connections) on a task.Clock."""
+    clock = Clock()
+    clock.advance(1_700_000_000)
+    return Store(clock, databases=databases, maxkeys=maxkeys)
 
 
 class FakeServer:
@@ -167,14 +175,23 @@ def twistd_path() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("twistd") or "twistd")
 
 
+def checkout_env(**extra: str) -> dict[str, str]:
+    """This process's environment with this checkout first on PYTHONPATH, plus ``extra``."""
+    env = dict(os.environ, **extra)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    return env
+
+
+def hush_argv(*extra: str) -> list[str]:
+    """``twistd -n --pidfile= hush`` and ``extra``: Hush in the foreground, no pid file."""
+    return [twistd_path(), "-n", "--pidfile=", "hush", *extra]
+
+
 def start_hush(*extra: str, port: int | None = None, use_checkout: bool = True) -> ServerProcess:
     """``twistd -n hush`` on a free port; runs this checkout's code by default."""
     port = port or free_port()
-    env = dict(os.environ)
-    if use_checkout:
-        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    argv = [twistd_path(), "-n", "--pidfile=", "hush", "--port",
-            f"tcp:{port}:interface=127.0.0.1", *extra]
+    env = checkout_env() if use_checkout else dict(os.environ)
+    argv = hush_argv("--port", f"tcp:{port}:interface=127.0.0.1", *extra)
     return ServerProcess(argv, port, env=env, cwd=str(REPO))
 
 
@@ -199,6 +216,11 @@ def error_of(reply: Any) -> str:
     return str(reply)
 
 
+def send(client: FakeClient, *args: bytes | str | int) -> None:
+    """Send one command without reading its reply (a blocking one, say)."""
+    client.send_raw(encode_command(*args))
+
+
 def raw_reply(client: FakeClient, *args: bytes | str | int) -> bytes:
     """The exact bytes the server answers to one command."""
     client.send_raw(encode_command(*args))
@@ -208,6 +230,16 @@ def raw_reply(client: FakeClient, *args: bytes | str | int) -> bytes:
 def data(server: FakeServer, db: int = 0) -> Any:
     """The keyspace of database ``db``: what is really stored, for white-box checks."""
     return server.service.store.dbs[db].data
+
+
+def waiting(server: FakeServer) -> int:
+    """How many clients are blocked (BLPOP, XREAD BLOCK, ...) right now."""
+    return server.service.blocking.blocked_clients
+
+
+def now_ms(server: FakeServer) -> int:
+    """The server clock in milliseconds, as stream IDs and PXAT take it."""
+    return int(server.clock.seconds() * 1000)
 
 
 # -- helpers of the end-to-end tests (redis-py against a twistd process) -------------

@@ -13,10 +13,9 @@ import hashlib
 import os
 
 from hush.commands import introspect
-from hush.commands.table import all_commands, command, container
+from hush.commands.table import all_commands, command, container, help_command
 from hush.core.errors import CommandError, SubcommandSyntax, c_text
 from hush.server.auth import DEFAULT_USER
-from hush.wire.resp import SimpleString
 
 GROUP = "server"
 _FLAGS = ("noscript", "loading", "stale")
@@ -87,8 +86,4 @@ _HELP = [
 ]
 
 
-@command("acl|help", arity=2, flags=("loading", "stale"), group=GROUP, acl=("slow",),
-         since="6.0.0", summary="Show helpful text about the different subcommands")
-def acl_help(ctx) -> list[SimpleString]:
-    """ACL's subcommands that Hush has, one status line each (Redis's wording)."""
-    return [SimpleString(line.encode()) for line in _HELP]
+help_command("acl", _HELP, group=GROUP, since="6.0.0", acl=("slow",))

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_args -*-
+# -*- test-case-name: tests.commands.test_strings,tests.commands.test_lists -*-
 """Argument parsing shared by the families, with Redis's exact error texts.
 
 Redis parses numbers strictly (``string2ll``: no spaces, no ``+``, no leading

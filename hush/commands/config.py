@@ -1,13 +1,14 @@
 # -*- test-case-name: tests.unit.config.test_config -*-
-"""CONFIG GET, SET, REWRITE, RESETSTAT and HELP, over the table in :mod:`hush.config.settings`."""
+"""CONFIG GET, SET, REWRITE, RESETSTAT and HELP, over :mod:`hush.config.settings`."""
 
 from __future__ import annotations
 
-from hush.commands.table import command, container
-from hush.config.settings import ConfigError, rewrite_file
+from hush.commands.table import command, container, help_command
+from hush.config.files import rewrite_file
+from hush.config.kinds import ConfigError
 from hush.core.errors import SYNTAX, CommandError
 from hush.ops import commandstats
-from hush.wire.resp import OK, SimpleString
+from hush.wire.resp import OK
 
 GROUP = "server"
 
@@ -93,8 +94,4 @@ _CONFIG_HELP = [
 ]
 
 
-@command("config|help", arity=2, flags=("loading", "stale"), group=GROUP, since="5.0.0",
-         summary="Show helpful text about the different subcommands", acl=("slow",))
-def config_help(ctx) -> list[SimpleString]:
-    """CONFIG's subcommands, one status line each."""
-    return [SimpleString(line.encode()) for line in _CONFIG_HELP]
+help_command("config", _CONFIG_HELP, group=GROUP, since="5.0.0", acl=("slow",))

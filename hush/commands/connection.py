@@ -7,10 +7,10 @@ from typing import Any
 
 from hush import REDIS_VERSION
 from hush.commands.args import parse_int
-from hush.commands.table import command, container
+from hush.commands.table import command, container, help_command
 from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, SubcommandSyntax, c_text
 from hush.server import auth
-from hush.wire.resp import NO_REPLY, OK, PONG, SimpleString, Verbatim
+from hush.wire.resp import NO_REPLY, OK, PONG, Verbatim
 
 GROUP = "connection"
 _ACL = ("fast", "connection")
@@ -418,11 +418,7 @@ _CLIENT_HELP = [
 ]
 
 
-@command("client|help", arity=2, flags=("loading", "stale"), group=GROUP, acl=_CLIENT_ACL,
-         since="5.0.0", summary="Show helpful text about the different subcommands")
-def client_help(ctx) -> list[SimpleString]:
-    """CLIENT's subcommands, one status line each."""
-    return [SimpleString(line.encode()) for line in _CLIENT_HELP]
+help_command("client", _CLIENT_HELP, group=GROUP, since="5.0.0", acl=_CLIENT_ACL)
 
 
 # -- CLIENT LIST lines ------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 from hush.commands.args import parse_float, parse_int
 from hush.commands.keys import encoding_of, string_encoding
-from hush.commands.table import command, container
+from hush.commands.table import command, container, help_command, help_reply
 from hush.core.errors import NO_SUCH_KEY, CommandError, SubcommandSyntax, c_text
 from hush.ops.monitor import start_monitoring
 from hush.server.auth import is_local
@@ -72,11 +72,7 @@ _SLOWLOG_HELP = [
 ]
 
 
-@command("slowlog|help", arity=2, flags=("loading", "stale"), group=GROUP, since="6.2.0",
-         summary="Show helpful text about the different subcommands", acl=("slow",))
-def slowlog_help(ctx) -> list[SimpleString]:
-    """SLOWLOG's subcommands, one status line each."""
-    return [SimpleString(line.encode()) for line in _SLOWLOG_HELP]
+help_command("slowlog", _SLOWLOG_HELP, group=GROUP, since="6.2.0", acl=("slow",))
 
 
 # -- MONITOR -----------------------------------------------------------------
@@ -140,7 +136,7 @@ def debug(ctx, subcommand: bytes, *args: bytes):
         raise CommandError(_DEBUG_REFUSED)
     which = subcommand.lower()
     if which == b"help" and not args:
-        return [SimpleString(line.encode()) for line in _DEBUG_HELP]
+        return help_reply(_DEBUG_HELP)
     if which == b"sleep" and len(args) == 1:
         seconds = parse_float(args[0])
         # Redis's DEBUG SLEEP stops the whole server; so does this, on purpose.

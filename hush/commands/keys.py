@@ -37,7 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hush.commands.args import INT64_MAX, parse_int
-from hush.commands.table import command, container, range_spec
+from hush.commands.table import command, container, help_command, range_spec
 from hush.core.errors import (
     DB_INDEX_OUT_OF_RANGE,
     INVALID_EXPIRE,
@@ -680,11 +680,7 @@ _OBJECT_HELP = (
 )
 
 
-@command("object|help", arity=2, flags=("loading", "stale"), group=GROUP, since="6.2.0",
-         summary="Show helpful text about the different subcommands", acl=("keyspace", "slow"))
-def object_help(ctx) -> list[SimpleString]:
-    """The subcommands of OBJECT, one status line each."""
-    return [SimpleString(line.encode()) for line in _OBJECT_HELP]
+help_command("object", _OBJECT_HELP, group=GROUP, since="6.2.0", acl=("keyspace", "slow"))
 
 
 @command("object|refcount", arity=3, flags=_OBJECT_FLAGS, keys=(2, 2, 1), group=GROUP,

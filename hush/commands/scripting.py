@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hush.commands.table import command, container
+from hush.commands.table import command, container, help_command
 from hush.core.errors import CommandError
-from hush.wire.resp import OK, SimpleString
+from hush.wire.resp import OK
 
 GROUP = "scripting"
 _ACL = ("slow", "scripting")
@@ -120,11 +120,7 @@ _SCRIPT_HELP = [
 ]
 
 
-@command("script|help", arity=2, flags=("loading", "stale"), group=GROUP, since="5.0.0",
-         acl=_ACL, summary="Show helpful text about the different subcommands")
-def script_help(ctx) -> list[SimpleString]:
-    """SCRIPT's subcommands, one status line each (as Redis 7.0 prints them)."""
-    return [SimpleString(line.encode()) for line in _SCRIPT_HELP]
+help_command("script", _SCRIPT_HELP, group=GROUP, since="5.0.0", acl=_ACL)
 
 
 @command("script|debug", arity=3, flags=("noscript",), group=GROUP, since="3.2.0", acl=_ACL,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from hush.commands import introspect
 from hush.commands.args import parse_int
-from hush.commands.table import all_commands, command, lookup
+from hush.commands.table import all_commands, command, help_command, lookup
 from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
 from hush.ops.info import render as render_info
-from hush.wire.resp import OK, SimpleString, Verbatim
+from hush.wire.resp import OK, Verbatim
 
 GROUP = "server"
 _FLUSH_TIPS = ("request_policy:all_shards", "response_policy:all_succeeded")
@@ -196,8 +196,5 @@ _COMMAND_HELP = [
 ]
 
 
-@command("command|help", arity=2, flags=_COMMAND_FLAGS, group=GROUP, since="5.0.0",
-         summary="Show helpful text about the different subcommands", acl=_COMMAND_ACL)
-def command_help(ctx) -> list[SimpleString]:
-    """COMMAND's subcommands, one status line each."""
-    return [SimpleString(line.encode()) for line in _COMMAND_HELP]
+help_command("command", _COMMAND_HELP, group=GROUP, since="5.0.0", acl=_COMMAND_ACL,
+             flags=_COMMAND_FLAGS)

@@ -15,7 +15,7 @@ from typing import Any
 
 from hush.commands.args import parse_int
 from hush.commands.keys import register_copier, register_encoding
-from hush.commands.table import command, container
+from hush.commands.table import command, container, help_command
 from hush.core.errors import (
     NO_SUCH_KEY,
     SYNTAX,
@@ -44,7 +44,7 @@ from hush.data.types.stream import (
 from hush.persistence.aof import encode as encode_command
 from hush.persistence.aof import register_rebuilder
 from hush.persistence.propagation import rewrites
-from hush.wire.resp import NULL_ARRAY, OK, RespMap, SimpleString
+from hush.wire.resp import NULL_ARRAY, OK, RespMap
 
 GROUP = "stream"
 
@@ -1050,11 +1050,7 @@ _XGROUP_HELP = (
 )
 
 
-@command("xgroup|help", arity=2, flags=("loading", "stale"), group=GROUP, since="5.0.0",
-         summary="Show helpful text about the different subcommands", acl=("stream", "slow"))
-def xgroup_help(ctx) -> list[SimpleString]:
-    """The subcommands of XGROUP, one status line each."""
-    return [SimpleString(line.encode()) for line in _XGROUP_HELP]
+help_command("xgroup", _XGROUP_HELP, group=GROUP, since="5.0.0", acl=("stream", "slow"))
 
 
 # -- XINFO --------------------------------------------------------------------------------
@@ -1191,11 +1187,7 @@ _XINFO_HELP = (
 )
 
 
-@command("xinfo|help", arity=2, flags=("loading", "stale"), group=GROUP, since="5.0.0",
-         summary="Show helpful text about the different subcommands", acl=("stream", "slow"))
-def xinfo_help(ctx) -> list[SimpleString]:
-    """The subcommands of XINFO, one status line each."""
-    return [SimpleString(line.encode()) for line in _XINFO_HELP]
+help_command("xinfo", _XINFO_HELP, group=GROUP, since="5.0.0", acl=("stream", "slow"))
 
 
 # -- persistence: what the AOF logs and what BGREWRITEAOF writes ---------------------

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_table -*-
+# -*- test-case-name: tests.commands.test_table,tests.commands.test_server -*-
 """The command table: every command's handler and metadata, as data.
 
 A family module declares each command with :func:`command`::
@@ -14,7 +14,8 @@ the final argument). Subcommands (``client|id``) are registered by their full
 name and attached to their container, which must be registered first.
 
 The dispatcher, COMMAND, COMMAND INFO/DOCS/COUNT and key extraction all read
-this table, so adding a command is one decorated function.
+this table, so adding a command is one decorated function. A container's
+HELP subcommand is one call of :func:`help_command` with its text.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from hush.wire.resp import SimpleString
 
 Handler = Callable[..., Any]
 
@@ -222,3 +225,26 @@ def command(
 def container(name: str, group: str, summary: str, since: str = "1.0.0") -> None:
     """Register a command that only dispatches to its subcommands (CLIENT, CONFIG, ...)."""
     command(name, arity=-2, group=group, summary=summary, since=since)(None)
+
+
+def help_reply(lines: Iterable[str]) -> list[SimpleString]:
+    """Redis's reply to a HELP: each line of the text as a status reply."""
+    return [SimpleString(line.encode()) for line in lines]
+
+
+def help_command(name: str, lines: Iterable[str], *, group: str, since: str,
+                 acl: Iterable[str], flags: Iterable[str] = ("loading", "stale")) -> None:
+    """Register ``name|help``, answering with ``lines`` (see :func:`help_reply`).
+
+    Every container's HELP is this same subcommand in Redis, but for its
+    text, group, version and ACL categories.
+    """
+    text = tuple(lines)
+
+    def handler(ctx: Any) -> list[SimpleString]:
+        return help_reply(text)
+
+    handler.__name__ = handler.__qualname__ = f"{name}_help"
+    handler.__doc__ = f"The subcommands of {name.upper()}, one status line each."
+    command(f"{name}|help", arity=2, flags=flags, group=group, since=since, acl=acl,
+            summary="Show helpful text about the different subcommands")(handler)

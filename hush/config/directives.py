@@ -9,7 +9,7 @@ shows what redis-server shows, CONFIG SET and CONFIG REWRITE treat it as
 Redis does -- and with a note of what Hush does instead, which the startup
 log gives for every one a config file sets (one line per note).
 
-The directives Hush acts on are in :data:`hush.config.settings.TABLE`.
+The directives Hush acts on are in :data:`hush.config.table.TABLE`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 
 A :class:`Kind` is how Redis 7.0 parses one type of setting (with its error
 texts), shows it in CONFIG GET and writes it back with CONFIG REWRITE. A
-:class:`Setting` is one row of a table: :data:`hush.config.settings.TABLE` (what Hush
+:class:`Setting` is one row of a table: :data:`hush.config.table.TABLE` (what Hush
 acts on) and :data:`hush.config.directives.ACCEPTED` (the rest of Redis 7.0's
 directives, kept and shown but not acted on).
 """

@@ -21,7 +21,8 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 
-from hush.config.settings import Settings, with_backlog
+from hush.config.endpoints import with_backlog
+from hush.config.settings import Settings
 from hush.core.errors import CommandError
 from hush.data.blocking import BlockingManager
 from hush.data.pubsub import PubSub

@@ -26,7 +26,8 @@ from twisted.application import service
 from twisted.logger import Logger
 
 from hush import REDIS_VERSION, __version__
-from hush.config.settings import BY_NAME, Settings
+from hush.config.settings import Settings
+from hush.config.table import BY_NAME
 
 log = Logger(namespace="hush")
 

@@ -8,13 +8,8 @@ from __future__ import annotations
 import hiredis
 import pytest
 
-from tests.support import encode_command
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-
-def send(client, *args) -> None:
-    client.send_raw(encode_command(*args))
+from hush.core.errors import WRONGTYPE
+from tests.support import encode_command, send, waiting
 
 
 def pipeline(client, *commands) -> None:
@@ -23,20 +18,6 @@ def pipeline(client, *commands) -> None:
 
 def keys(server, db: int = 0) -> list[bytes]:
     return list(server.service.store.dbs[db].data)
-
-
-def waiting(server) -> int:
-    return server.service.blocking.blocked_clients
-
-
-@pytest.fixture
-def a(server):
-    return server.client(41001)
-
-
-@pytest.fixture
-def b(server):
-    return server.client(41002)
 
 
 @pytest.fixture

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import hiredis
 import pytest
 
 import hush
+from tests.support import error_of as error
 
 HELLO2 = (
     b"*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n" + hush.REDIS_VERSION.encode()
     + b"\r\n$5\r\nproto\r\n:2\r\n$2\r\nid\r\n:1\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n"
     b"$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"
 )
-
-
-def error(reply) -> str:
-    assert isinstance(reply, hiredis.ReplyError), reply
-    return str(reply)
 
 
 def test_ping(client):

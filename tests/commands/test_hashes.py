@@ -7,14 +7,8 @@ import random
 import pytest
 
 from hush.commands.hashes import hash_encoding
+from hush.core.errors import NOT_INTEGER, SYNTAX, WRONGTYPE
 from tests.support import data, error_of, raw_reply
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-NOT_INTEGER = "ERR value is not an integer or out of range"
-SYNTAX = "ERR syntax error"
-
-
-
 
 
 def pairs(flat: list) -> dict:

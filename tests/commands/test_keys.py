@@ -8,31 +8,13 @@ from collections import deque
 import pytest
 
 from hush.commands.keys import copy_value, register_copier, string_encoding
+from hush.core.errors import NOT_INTEGER
 from tests.support import error_of
+from tests.support import raw_reply as raw
 
 WRONG_ARGS = "ERR wrong number of arguments for '{}' command"
 NX_CONFLICT = "ERR NX and XX, GT or LT options at the same time are not compatible"
 GT_LT_CONFLICT = "ERR GT and LT options at the same time are not compatible"
-NOT_INTEGER = "ERR value is not an integer or out of range"
-
-
-
-def raw(client, *args) -> bytes:
-    """The raw reply bytes of one command."""
-    from tests.support import encode_command
-
-    client.send_raw(encode_command(*args))
-    return client.raw()
-
-
-@pytest.fixture
-def store(server):
-    return server.service.store
-
-
-@pytest.fixture
-def db(store):
-    return store.dbs[0]
 
 
 # -- DEL, UNLINK, EXISTS, TOUCH, TYPE ----------------------------------------------

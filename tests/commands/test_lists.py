@@ -7,12 +7,9 @@ from collections import deque
 import pytest
 
 from hush.commands import COMMANDS
+from hush.core.errors import NOT_INTEGER, SYNTAX, WRONGTYPE
 from hush.wire.resp import NULL_ARRAY
 from tests.support import data, error_of, raw_reply
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-NOT_INTEGER = "ERR value is not an integer or out of range"
-SYNTAX = "ERR syntax error"
 
 # MULTI/EXEC belong to the transactions family; these tests run once it is registered.
 needs_multi = pytest.mark.skipif(b"multi" not in COMMANDS, reason="MULTI is not registered")

@@ -7,15 +7,8 @@ import random
 import pytest
 
 from hush.commands.sets import is_intset, ordered, set_encoding
+from hush.core.errors import NOT_INTEGER, NOT_POSITIVE, SYNTAX, WRONGTYPE
 from tests.support import data, error_of, raw_reply
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-NOT_INTEGER = "ERR value is not an integer or out of range"
-NOT_POSITIVE = "ERR value is out of range, must be positive"
-SYNTAX = "ERR syntax error"
-
-
-
 
 
 @pytest.fixture(autouse=True)

@@ -5,53 +5,11 @@ Time only moves when a test advances ``server.clock``; nothing sleeps.
 
 from __future__ import annotations
 
-import hiredis
 import pytest
 
+from hush.core.errors import WRONGTYPE
 from hush.data.types.stream import Stream
-from tests.support import encode_command
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-
-def send(client, *args) -> None:
-    client.send_raw(encode_command(*args))
-
-
-def raw_reply(client, *args) -> bytes:
-    client.send_raw(encode_command(*args))
-    return client.raw()
-
-
-def error_of(reply) -> str:
-    assert isinstance(reply, hiredis.ReplyError), reply
-    return str(reply)
-
-
-def waiting(server) -> int:
-    return server.service.blocking.blocked_clients
-
-
-def now_ms(server) -> int:
-    return int(server.clock.seconds() * 1000)
-
-
-@pytest.fixture
-def a(server):
-    return server.client(41001)
-
-
-@pytest.fixture
-def b(server):
-    return server.client(41002)
-
-
-@pytest.fixture
-def resp3(server):
-    c = server.client(41003)
-    c.call("HELLO", "3")
-    return c
-
+from tests.support import encode_command, error_of, now_ms, raw_reply, send, waiting
 
 # -- XADD, XRANGE, basics -------------------------------------------------------------------
 

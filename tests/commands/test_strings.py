@@ -5,37 +5,18 @@ from __future__ import annotations
 from collections import deque
 from fractions import Fraction
 
-import hiredis
 import pytest
 
 from hush.commands import lookup
 from hush.commands.strings import format_long_double, parse_long_double
-from hush.core.errors import CommandError
-from tests.support import FakeServer
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-SYNTAX = "ERR syntax error"
-NOT_INTEGER = "ERR value is not an integer or out of range"
-NOT_FLOAT = "ERR value is not a valid float"
-
-
-def error(reply) -> str:
-    assert isinstance(reply, hiredis.ReplyError), reply
-    return str(reply)
-
-
-@pytest.fixture
-def db(server):
-    return server.service.store.dbs[0]
+from hush.core.errors import NOT_FLOAT, NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
+from tests.support import FakeServer, now_ms
+from tests.support import error_of as error
 
 
 @pytest.fixture
 def stats(server):
     return server.service.store.stats
-
-
-def now_ms(server) -> int:
-    return int(server.clock.seconds() * 1000)
 
 
 def make_list(db, key: bytes = b"list") -> None:

@@ -5,24 +5,15 @@ from __future__ import annotations
 import pytest
 
 from hush.commands import COMMANDS
+from hush.core.errors import SYNTAX, WRONGTYPE
 from hush.data.types.zset import ZSet
 from hush.wire.resp import NULL_ARRAY
 from tests.support import data, encode_command, error_of, raw_reply
-
-WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
-SYNTAX = "ERR syntax error"
 
 needs_multi = pytest.mark.skipif(b"multi" not in COMMANDS, reason="MULTI is not registered")
 
 
 
-
-
-@pytest.fixture
-def resp3(server):
-    c = server.client(port=40001)
-    c.call("HELLO", "3")
-    return c
 
 
 # -- replies in both protocols ----------------------------------------------------

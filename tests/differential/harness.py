@@ -3,14 +3,30 @@
 ``Pair`` holds one raw socket to each server and compares the raw reply bytes
 exactly (so RESP2/RESP3 shapes, error texts and number formats all count).
 Families write their scripts as lists of commands and call
-:meth:`Pair.check` for each, or :meth:`Pair.run_script`.
+:meth:`Pair.check` for each, or :meth:`Pair.run_script`; replies that hold
+what cannot agree (times, client ids) are compared through a *mask* that
+blanks those values on both sides.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import hiredis
 
 from tests.support import encode_command
+
+#: A mask: (the command, its raw reply) -> the reply with what may differ blanked.
+Mask = Callable[[tuple, bytes], bytes]
+
+
+def parse_reply(raw: bytes) -> Any:
+    """One raw reply as hiredis parses it (an error is a ``hiredis.ReplyError``)."""
+    reader = hiredis.Reader()
+    reader.feed(raw)
+    return reader.gets()
 
 
 def _frame_end(buf: bytes, pos: int) -> int:
@@ -74,6 +90,23 @@ class RawConnection:
         self.sock.close()
 
 
+class ParsedConnection:
+    """A raw connection whose replies come back parsed; an error as ``("error", text)``.
+
+    For comparing a model of some commands with a real redis-server.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.conn = RawConnection(port)
+
+    def run(self, *args: bytes | str) -> Any:
+        reply = parse_reply(self.conn.call(*args))
+        return ("error", str(reply)) if isinstance(reply, hiredis.ReplyError) else reply
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class Pair:
     """One connection to Hush and one to redis-server, compared reply by reply."""
 
@@ -85,16 +118,37 @@ class Pair:
         """Send to both; return (hush_reply, redis_reply)."""
         return self.hush.call(*args), self.redis.call(*args)
 
-    def check(self, *args) -> bytes:
-        """Send to both and assert the raw replies are identical."""
+    def send(self, *args) -> None:
+        """Send to both without reading the replies (see :meth:`check_next`)."""
+        self.hush.send(*args)
+        self.redis.send(*args)
+
+    def check(self, *args, mask: Mask | None = None) -> bytes:
+        """Send to both and assert the raw replies are identical (once masked)."""
         ours, theirs = self.both(*args)
+        if mask is not None:
+            ours, theirs = mask(args, ours), mask(args, theirs)
         assert ours == theirs, f"{args!r}: hush {ours!r} != redis {theirs!r}"
         return ours
 
-    def run_script(self, script) -> None:
-        """Check every command of a script (a sequence of argument tuples)."""
+    def check_next(self, what: object = "") -> bytes:
+        """Read the next reply of each (a push, a pipelined reply); assert they are identical."""
+        ours, theirs = self.hush.read_reply(), self.redis.read_reply()
+        assert ours == theirs, f"{what!r}: hush {ours!r} != redis {theirs!r}"
+        return ours
+
+    def run_script(self, script: Iterable[tuple], mask: Mask | None = None) -> None:
+        """Check every command of a script (argument tuples), one after the other."""
         for args in script:
-            self.check(*args)
+            self.check(*args, mask=mask)
+
+    def run_pipelined(self, script: Iterable[tuple]) -> None:
+        """Send every command of a script at once, then check the replies in order."""
+        script = list(script)
+        for args in script:
+            self.send(*args)
+        for args in script:
+            self.check_next(args)
 
     def close(self) -> None:
         self.hush.close()

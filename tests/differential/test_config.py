@@ -7,14 +7,18 @@ directive's name and default value.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import redis
 
-from hush.config.settings import BY_NAME
+from hush.config.table import BY_NAME
 from tests.differential.harness import Pair
-from tests.support import REDIS_SERVER, REPO, ServerProcess, free_port, twistd_path
+from tests.support import (
+    REDIS_SERVER,
+    ServerProcess,
+    checkout_env,
+    free_port,
+    hush_argv,
+)
 
 #: Names only Hush has: its own settings.
 HUSH_ONLY = {"maxkeys", "maxkeys-policy"}
@@ -37,12 +41,9 @@ def servers(tmp_path_factory):
     # is 127.0.0.1 anyway, so the two show the same bind.
     theirs = ServerProcess([REDIS_SERVER, "--port", str(redis_port), "--bind", "127.0.0.1"],
                            redis_port, cwd=str(where))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     try:
-        ours = ServerProcess([twistd_path(), "-n", "--pidfile=", "hush", "--port",
-                              f"tcp:{hush_port}:interface=127.0.0.1"],
-                             hush_port, env=env, cwd=str(where))
+        ours = ServerProcess(hush_argv("--port", f"tcp:{hush_port}:interface=127.0.0.1"),
+                             hush_port, env=checkout_env(), cwd=str(where))
     except Exception:
         theirs.stop()
         raise

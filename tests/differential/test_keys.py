@@ -11,23 +11,18 @@ from __future__ import annotations
 import random
 import time
 
-import hiredis
 import pytest
 
+from tests.differential.harness import parse_reply
+
 pytestmark = pytest.mark.differential
-
-
-def parse(raw: bytes):
-    reader = hiredis.Reader()
-    reader.feed(raw)
-    return reader.gets()
 
 
 def check_set(pair, *args) -> list:
     """A reply whose order Redis does not fix (KEYS): same members, same shape."""
     ours, theirs = pair.both(*args)
     assert ours[:1] == theirs[:1], (args, ours, theirs)
-    ours_value, theirs_value = parse(ours), parse(theirs)
+    ours_value, theirs_value = parse_reply(ours), parse_reply(theirs)
     assert sorted(ours_value) == sorted(theirs_value), (args, ours, theirs)
     return ours_value
 
@@ -37,7 +32,7 @@ def check_close(pair, *args, tolerance: int) -> None:
     ours, theirs = pair.both(*args)
     if ours == theirs:
         return
-    a, b = parse(ours), parse(theirs)
+    a, b = parse_reply(ours), parse_reply(theirs)
     assert isinstance(a, int) and isinstance(b, int), (args, ours, theirs)
     assert a >= 0 and b >= 0 and abs(a - b) <= tolerance, (args, ours, theirs)
 
@@ -50,7 +45,7 @@ def scan_both(pair, *options) -> set[bytes]:
         while True:
             raw = conn.call("SCAN", cursor, *options)
             assert raw.startswith(b"*2\r\n$"), raw
-            cursor, keys = parse(raw)
+            cursor, keys = parse_reply(raw)
             seen += keys
             calls += 1
             assert calls < 10_000
@@ -343,7 +338,7 @@ def test_object_idletime(pair):
     check_close(pair, "OBJECT", "IDLETIME", "e", tolerance=1)
     time.sleep(1.1)
     ours, theirs = pair.both("OBJECT", "IDLETIME", "e")
-    assert parse(ours) in (1, 2) and parse(theirs) in (1, 2)
+    assert parse_reply(ours) in (1, 2) and parse_reply(theirs) in (1, 2)
     pair.check("GET", "e")
     check_close(pair, "OBJECT", "IDLETIME", "e", tolerance=1)
 

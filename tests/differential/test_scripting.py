@@ -402,11 +402,7 @@ def test_time_stands_still_for_a_script(pair: Pair):
                        "if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 100000 then break end end "
                        "return {a, redis.call('get', 'k'), redis.call('exists', 'k')}", "0"),
               ("GET", "k")]
-    for args in script:
-        pair.hush.send(*args)
-        pair.redis.send(*args)
-    for args in script:
-        assert pair.hush.read_reply() == pair.redis.read_reply(), args
+    pair.run_pipelined(script)
 
 
 def test_random_scripts(pair: Pair):

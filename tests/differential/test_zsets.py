@@ -7,6 +7,7 @@ import random
 import pytest
 
 from hush.commands import lookup
+from tests.differential.harness import parse_reply
 
 pytestmark = pytest.mark.differential
 
@@ -553,14 +554,10 @@ def test_large_sets(pair):
 
 def _full_scan(conn, key: str) -> dict[bytes, bytes]:
     """Every member and score ZSCAN returns, following the cursor to 0."""
-    import hiredis
-
     seen: dict[bytes, bytes] = {}
     cursor = b"0"
     for _ in range(1000):
-        reader = hiredis.Reader()
-        reader.feed(conn.call("ZSCAN", key, cursor, "COUNT", "7"))
-        cursor, items = reader.gets()
+        cursor, items = parse_reply(conn.call("ZSCAN", key, cursor, "COUNT", "7"))
         for i in range(0, len(items), 2):
             seen[items[i]] = items[i + 1]
         if cursor == b"0":
@@ -690,11 +687,7 @@ def test_random_commands(pair, seed):
 
 
 def _hits_misses(conn) -> tuple[int, int]:
-    import hiredis
-
-    reader = hiredis.Reader()
-    reader.feed(conn.call("INFO", "stats"))
-    text = reader.gets()
+    text = parse_reply(conn.call("INFO", "stats"))
     text = text.decode() if isinstance(text, bytes) else str(text)
     fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
     return int(fields["keyspace_hits"]), int(fields["keyspace_misses"])

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support import REPO, free_port, wait_for_port
+from tests.support import checkout_env, free_port, wait_for_port
 
 pytestmark = pytest.mark.e2e
 
@@ -33,17 +33,13 @@ def _command(kind: str) -> list[str]:
     return [str(SCRIPT)]
 
 
-def _env() -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-
-
 @pytest.mark.parametrize("kind", ["script", "module"])
 def test_hush_serves_in_the_foreground_and_stops_cleanly(kind, tmp_path):
     port = free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [*_command(kind), "--port", f"tcp:{port}:interface=127.0.0.1", "--maxkeys", "7"],
-        env=_env(), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        env=checkout_env(), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, proc)
         client = redis.Redis(port=port, socket_timeout=10)
@@ -66,7 +62,7 @@ def test_hush_serves_in_the_foreground_and_stops_cleanly(kind, tmp_path):
 @pytest.mark.parametrize("kind", ["script", "module"])
 def test_hush_version_help_and_usage_errors(kind):
     run = lambda *args: subprocess.run(  # noqa: E731
-        [*_command(kind), *args], env=_env(), capture_output=True, text=True, timeout=60)
+        [*_command(kind), *args], env=checkout_env(), capture_output=True, text=True, timeout=60)
     from hush import __version__
 
     version = run("--version")
@@ -86,6 +82,6 @@ def test_a_failed_start_exits_nonzero(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "hush", "--port", f"tcp:{free_port()}:interface=127.0.0.1",
          "--appendonly", "--dir", str(tmp_path)],
-        env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        env=checkout_env(), cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "Bad file format reading the append only file at offset 0" in proc.stdout + proc.stderr

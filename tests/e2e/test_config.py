@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
+from pathlib import Path
 
 import pytest
 import redis
 
-from tests.support import REPO, ServerProcess, free_port, start_hush, twistd_path
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def _argv(*extra: str) -> list[str]:
-    return [twistd_path(), "-n", "--pidfile=", "hush", *extra]
+from tests.support import (
+    REPO,
+    ServerProcess,
+    checkout_env,
+    free_port,
+    hush_argv,
+    start_hush,
+)
 
 
 def test_file_sets_listeners_and_settings_and_rewrite_writes_it(tmp_path):
@@ -36,7 +33,7 @@ maxmemory 64mb
 maxmemory-policy allkeys-lru
 requirepass ""
 """)
-    proc = ServerProcess(_argv("--config", str(path), "--databases", "3"), port, env=_env(),
+    proc = ServerProcess(hush_argv("--config", str(path), "--databases", "3"), port, env=checkout_env(),
                          cwd=str(tmp_path))
     try:
         conn = redis.Redis(port=port, decode_responses=True)
@@ -68,12 +65,18 @@ requirepass ""
         proc.stop()
 
 
+def _refused(config: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """Start Hush with ``--config config``; it must exit non-zero."""
+    done = subprocess.run(hush_argv("--config", str(config)), env=checkout_env(), cwd=str(cwd),
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0
+    return done
+
+
 def test_bad_file_exits_non_zero_naming_file_and_line(tmp_path):
     path = tmp_path / "bad.conf"
     path.write_text("port 7000\n\nmaxmemory lots\n")
-    done = subprocess.run(_argv("--config", str(path)), env=_env(), cwd=str(tmp_path),
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode != 0
+    done = _refused(path, tmp_path)
     assert (f"Reading the configuration file {path}, at line 3\n>>> 'maxmemory lots'\n"
             "argument must be a memory value") in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
@@ -82,23 +85,17 @@ def test_bad_file_exits_non_zero_naming_file_and_line(tmp_path):
 def test_unknown_directive_and_missing_file(tmp_path):
     path = tmp_path / "bad.conf"
     path.write_text("daemonise yes\n")
-    done = subprocess.run(_argv("--config", str(path)), env=_env(), cwd=str(tmp_path),
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode != 0
+    done = _refused(path, tmp_path)
     assert "at line 1\n>>> 'daemonise yes'\nBad directive or wrong number of arguments" in (
         done.stderr)
-    done = subprocess.run(_argv("--config", str(tmp_path / "none.conf")), env=_env(),
-                          cwd=str(tmp_path), capture_output=True, text=True, timeout=30)
-    assert done.returncode != 0
+    done = _refused(tmp_path / "none.conf", tmp_path)
     assert "can't open config file" in done.stderr
 
 
 def test_port_0_without_unixsocket_exits(tmp_path):
     path = tmp_path / "nowhere.conf"
     path.write_text("port 0\n")
-    done = subprocess.run(_argv("--config", str(path)), env=_env(), cwd=str(tmp_path),
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode != 0
+    done = _refused(path, tmp_path)
     assert "Configured to not listen anywhere, exiting." in done.stderr
 
 

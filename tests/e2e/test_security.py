@@ -23,7 +23,15 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tests.support import REPO, ServerProcess, free_port, start_hush, twistd_path, wait_for_port
+from tests.support import (
+    REPO,
+    ServerProcess,
+    checkout_env,
+    free_port,
+    hush_argv,
+    start_hush,
+    wait_for_port,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -202,10 +210,9 @@ os.execv(sys.argv[3], sys.argv[3:])
 
 def start_hush_with_nofile(soft: int, hard: int, *extra: str) -> ServerProcess:
     port = free_port()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    argv = [sys.executable, "-c", _ULIMIT, str(soft), str(hard), twistd_path(), "-n",
-            "--pidfile=", "hush", "--port", f"tcp:{port}:interface=127.0.0.1", *extra]
+    env = checkout_env()
+    argv = [sys.executable, "-c", _ULIMIT, str(soft), str(hard),
+            *hush_argv("--port", f"tcp:{port}:interface=127.0.0.1", *extra)]
     return ServerProcess(argv, port, env=env, cwd=str(REPO))
 
 
@@ -303,11 +310,9 @@ def test_systemd_socket_activation(endpoint):
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     port = listener.getsockname()[1]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env = checkout_env()
     fd = listener.fileno()
-    argv = [sys.executable, "-c", _ACTIVATE, str(fd), twistd_path(), "-n", "--pidfile=",
-            "hush", "--port", endpoint]
+    argv = [sys.executable, "-c", _ACTIVATE, str(fd), *hush_argv("--port", endpoint)]
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(argv, env=env, cwd=str(REPO), pass_fds=(fd,),
                             stdout=log, stderr=subprocess.STDOUT)
@@ -352,12 +357,11 @@ def test_dual_stack_socket_activation(tmp_path):
     listener.listen(16)
     port = listener.getsockname()[1]
     unix_path = tmp_path / "hush.sock"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env = checkout_env()
     fd = listener.fileno()
     # domain=INET as in contrib/systemd/hush.service: the socket's own family wins.
-    argv = [sys.executable, "-c", _ACTIVATE, str(fd), twistd_path(), "-n", "--pidfile=",
-            "hush", "--port", "systemd:domain=INET:name=hush", "--port", f"unix:{unix_path}"]
+    argv = [sys.executable, "-c", _ACTIVATE, str(fd),
+            *hush_argv("--port", "systemd:domain=INET:name=hush", "--port", f"unix:{unix_path}")]
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(argv, env=env, cwd=str(REPO), pass_fds=(fd,),
                             stdout=log, stderr=subprocess.STDOUT)

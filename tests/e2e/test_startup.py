@@ -18,23 +18,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support import REPO, ServerProcess, free_port, twistd_path
+from tests.support import REPO, ServerProcess, checkout_env, free_port, hush_argv, twistd_path
 
 DEBIAN_CONF = Path("/etc/redis/redis.conf")
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def _argv(*extra: str) -> list[str]:
-    return [twistd_path(), "-n", "--pidfile=", "hush", *extra]
-
-
 def _run(*extra: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(_argv(*extra), env=_env(), cwd=str(cwd), capture_output=True,
+    return subprocess.run(hush_argv(*extra), env=checkout_env(), cwd=str(cwd), capture_output=True,
                           text=True, timeout=60)
 
 
@@ -66,9 +56,9 @@ def test_debians_redis_conf_starts_serves_and_notes_what_hush_does_instead(tmp_p
     wrapper = tmp_path / "test.conf"
     wrapper.write_text(f"include {conf}\npidfile {tmp_path}/hush.pid\n"
                        f"logfile {tmp_path}/hush.log\n")
-    proc = ServerProcess(_argv("--config", str(wrapper), "--port",
+    proc = ServerProcess(hush_argv("--config", str(wrapper), "--port",
                                f"tcp:{port}:interface=127.0.0.1", "--dir", str(tmp_path)),
-                         port, env=_env(), cwd=str(tmp_path))
+                         port, env=checkout_env(), cwd=str(tmp_path))
     try:
         conn = redis.Redis(port=port, decode_responses=True)
         assert conn.set("k", "v") and conn.get("k") == "v"
@@ -113,7 +103,7 @@ def test_logfile_and_loglevel_filter_hush_s_log(tmp_path):
     port = free_port()
     log = tmp_path / "hush.log"
     (tmp_path / "hush.conf").write_text(f"logfile {log}\nloglevel warning\nport {port}\n")
-    proc = ServerProcess(_argv("--config", str(tmp_path / "hush.conf")), port, env=_env(),
+    proc = ServerProcess(hush_argv("--config", str(tmp_path / "hush.conf")), port, env=checkout_env(),
                          cwd=str(tmp_path))
     try:
         conn = redis.Redis(port=port, decode_responses=True)
@@ -198,7 +188,7 @@ def test_readme_command_listens_with_backlog_511_and_leaves_no_twistd_pid(tmp_pa
     argv = [twistd_path()] + [arg.replace("6379", str(port)) for arg in argv[1:]]
     checkout = tmp_path / "checkout"
     checkout.mkdir()
-    proc = ServerProcess(argv, port, env=_env(), cwd=str(checkout))
+    proc = ServerProcess(argv, port, env=checkout_env(), cwd=str(checkout))
     try:
         assert redis.Redis(port=port).ping()
         assert list(checkout.iterdir()) == []

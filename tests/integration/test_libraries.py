@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support import REDIS_SERVER, start_hush, start_redis
+from tests.support import REDIS_SERVER, checkout_env, start_hush, start_redis
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -51,10 +51,7 @@ def url(target) -> str:
 
 
 def _worker_env(url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["HUSH_CELERY_URL"] = url
-    return env
+    return checkout_env(HUSH_CELERY_URL=url)
 
 
 def _bin(name: str) -> str:

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from hush.config.settings import (
-    BY_NAME,
-    DEFAULTS,
-    TABLE,
-    ConfigError,
-    ConfigFileError,
-    Settings,
-    listen_endpoints,
-    load_file,
-    parse_memory,
-    rewrite_file,
-    split_args,
-)
+from hush.config.endpoints import listen_endpoints
+from hush.config.files import ConfigFileError, load_file, rewrite_file, split_args
+from hush.config.kinds import ConfigError, parse_memory
+from hush.config.settings import DEFAULTS, Settings
+from hush.config.table import BY_NAME, TABLE
 from tests.support import REPO, FakeServer
 
 # -- value types ---------------------------------------------------------------

@@ -10,8 +10,10 @@ from __future__ import annotations
 import pytest
 
 from hush.config.directives import ACCEPTED, NOTES
+from hush.config.files import ConfigFileError, load_file, rewrite_file
 from hush.config.kinds import (
     BaseName,
+    ConfigError,
     Flags,
     Hostname,
     Hz,
@@ -22,17 +24,8 @@ from hush.config.kinds import (
     ReplicaOf,
     TitleTemplate,
 )
-from hush.config.settings import (
-    ALL,
-    BY_NAME,
-    DEFAULTS,
-    TABLE,
-    ConfigError,
-    ConfigFileError,
-    Settings,
-    load_file,
-    rewrite_file,
-)
+from hush.config.settings import DEFAULTS, Settings
+from hush.config.table import ALL, BY_NAME, TABLE
 from hush.server.startup import notes
 from tests.support import FakeServer
 

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from twisted.internet.task import Clock
 
 from hush.data.expiry import MAX_PER_RUN
 from hush.data.store import Store
 
 
 @pytest.fixture
-def store() -> Store:
-    clock = Clock()
-    clock.advance(1_700_000_000)
-    return Store(clock, databases=4, maxkeys=0)
-
-
-@pytest.fixture
-def db(store):
-    return store.dbs[0]
+def databases() -> int:
+    """Four databases: tests go through each of them."""
+    return 4
 
 
 def timers(store: Store) -> list:

@@ -5,27 +5,10 @@ from __future__ import annotations
 from collections import deque
 
 import pytest
-from twisted.internet.task import Clock
 
 from hush.core.errors import WrongType
-from hush.data.store import Store, type_name
-
-
-def make_store(maxkeys: int = 0, databases: int = 16) -> Store:
-    clock = Clock()
-    clock.advance(1_700_000_000)
-    return Store(clock, databases=databases, maxkeys=maxkeys)
-
-
-@pytest.fixture
-def store() -> Store:
-    return make_store()
-
-
-@pytest.fixture
-def db(store):
-    return store.dbs[0]
-
+from hush.data.store import type_name
+from tests.support import make_store
 
 # -- basic operations -----------------------------------------------------
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import random
 
-import hiredis
 import pytest
 
 from hush.core.errors import NOT_INTEGER, SYNTAX, CommandError
 from hush.formats import bits
-from tests.differential.harness import RawConnection
+from tests.differential.harness import ParsedConnection
 
 LIMIT = 512 * 1024 * 1024  # proto-max-bulk-len
 
@@ -118,33 +117,14 @@ class Model:
         return replies
 
 
-class Redis:
-    def __init__(self, port: int) -> None:
-        self.conn = RawConnection(port)
-
-    def run(self, *args):
-        reader = hiredis.Reader()
-        reader.feed(self.conn.call(*args))
-        reply = reader.gets()
-        return ("error", str(reply)) if isinstance(reply, hiredis.ReplyError) else reply
-
-
-@pytest.fixture
-def real(redis_process):
-    conn = Redis(redis_process.port)
-    conn.run("FLUSHALL")
-    yield conn
-    conn.conn.close()
-
-
-def _same(real: Redis, model: Model, *args):
+def _same(real: ParsedConnection, model: Model, *args):
     args = tuple(a if isinstance(a, bytes) else str(a).encode() for a in args)
     ours, theirs = model.run(*args), real.run(*args)
     assert ours == theirs, (args[:6], ours, theirs)
     return ours
 
 
-def _check_keys(real: Redis, model: Model) -> None:
+def _check_keys(real: ParsedConnection, model: Model) -> None:
     for key, value in model.keys.items():
         assert real.run("GET", key) == bytes(value), key
     assert real.run("DBSIZE") == len(model.keys)

@@ -13,12 +13,11 @@ import bisect
 import functools
 import random
 
-import hiredis
 import pytest
 
 from hush.core.errors import CommandError
 from hush.formats import geohash as geo
-from tests.differential.harness import RawConnection
+from tests.differential.harness import ParsedConnection, RawConnection
 
 PALERMO = (13.361389, 38.115556)
 CATANIA = (15.087269, 37.502669)
@@ -60,25 +59,6 @@ def search_reply(matches: list[geo.Match], withdist: bool, withhash: bool,
             item.append([geo.format_coordinate(m.longitude), geo.format_coordinate(m.latitude)])
         out.append(item)
     return out
-
-
-class Redis:
-    def __init__(self, port: int) -> None:
-        self.conn = RawConnection(port)
-
-    def run(self, *args):
-        reader = hiredis.Reader()
-        reader.feed(self.conn.call(*args))
-        reply = reader.gets()
-        return ("error", str(reply)) if isinstance(reply, hiredis.ReplyError) else reply
-
-
-@pytest.fixture
-def real(redis_process):
-    conn = Redis(redis_process.port)
-    conn.run("FLUSHALL")
-    yield conn
-    conn.conn.close()
 
 
 def _num(x: float) -> bytes:
@@ -188,7 +168,7 @@ def test_count_any_stops_reading_the_set():
 # -- differential -------------------------------------------------------------------
 
 
-def _random_points(rng: random.Random, zset: SortedSet, real: Redis, n: int, centre, spread):
+def _random_points(rng: random.Random, zset: SortedSet, real: ParsedConnection, n: int, centre, spread):
     for i in range(n):
         lon = min(max(centre[0] + rng.uniform(-spread, spread), -180.0), 180.0)
         lat = min(max(centre[1] + rng.uniform(-spread, spread), geo.LAT_MIN), geo.LAT_MAX)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 
-import hiredis
 import pytest
 
 from hush.core.errors import CommandError
 from hush.formats import hyperloglog as hll
-from tests.differential.harness import RawConnection
+from tests.differential.harness import ParsedConnection
 
 # -- the commands, as the command layer will build them on the module ---------------
 
@@ -80,34 +80,14 @@ class Model:
         return int(converted)
 
 
-class Redis:
-    """A raw connection to redis-server with replies parsed by hiredis."""
-
-    def __init__(self, port: int) -> None:
-        self.conn = RawConnection(port)
-
-    def run(self, *args: bytes):
-        reader = hiredis.Reader()
-        reader.feed(self.conn.call(*args))
-        reply = reader.gets()
-        if isinstance(reply, hiredis.ReplyError):
-            return ("error", str(reply))
-        return reply
-
-    def close(self) -> None:
-        self.conn.close()
-
-
 @pytest.fixture
-def real(redis_process):
-    conn = Redis(redis_process.port)
-    conn.run(b"FLUSHALL")
-    yield conn
-    conn.run(b"CONFIG", b"SET", b"hll-sparse-max-bytes", b"3000")
-    conn.close()
+def real(real: ParsedConnection) -> Iterator[ParsedConnection]:
+    """The formats' redis-server, its HLL setting put back for the next test."""
+    yield real
+    real.run(b"CONFIG", b"SET", b"hll-sparse-max-bytes", b"3000")
 
 
-def _same(real: Redis, model: Model, *args: bytes):
+def _same(real: ParsedConnection, model: Model, *args: bytes):
     """Run a command on both; assert equal replies and equal keys."""
     ours, theirs = model.run(*args), real.run(*args)
     assert ours == theirs, (args[:3], ours, theirs)

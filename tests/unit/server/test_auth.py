@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 
-import hiredis
 import pytest
 from twisted.internet.address import IPv6Address, UNIXAddress
 from twisted.internet.testing import StringTransport
@@ -15,6 +14,7 @@ from twisted.logger import globalLogPublisher
 
 from hush.server import auth
 from tests.support import FakeClient, FakeServer
+from tests.support import error_of as error
 
 NOAUTH = "NOAUTH Authentication required."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
@@ -23,11 +23,6 @@ HELLO_NOAUTH = (
     "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
     "the RESP protocol version at the same time"
 )
-
-
-def error(reply) -> str:
-    assert isinstance(reply, hiredis.ReplyError), reply
-    return str(reply)
 
 
 def info_field(client: FakeClient, name: str) -> str:

@@ -10,7 +10,8 @@ import pytest
 from twisted.internet.error import CannotListenError
 
 from hush.config.directives import NOTES
-from hush.config.settings import Settings, load_file
+from hush.config.files import load_file
+from hush.config.settings import Settings
 from hush.server import keepalive, service
 from hush.server.keepalive import apply_keepalive, tcp_socket
 from hush.server.service import BadEndpoint, listen_failure, make_service

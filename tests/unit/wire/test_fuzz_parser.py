@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from hush.wire.parser import FastParser, RequestParser
 from tests.support import FakeServer, encode_command
+from tests.unit.wire.feeding import damage, feed_chunks
 
 FUZZ = settings(max_examples=150, derandomize=True, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -49,57 +50,34 @@ def pipelines(draw) -> bytes:
 @st.composite
 def mutated(draw) -> bytes:
     """A valid pipeline with a few bytes flipped, inserted or removed."""
-    data = bytearray(draw(pipelines()))
-    for _ in range(draw(st.integers(0, 3))):
-        if not data:
-            break
-        at = draw(st.integers(0, len(data) - 1))
-        kind = draw(st.sampled_from(["flip", "insert", "delete"]))
-        byte = draw(st.sampled_from(b"*$\r\n-0123456789 x\"'\\"))
-        if kind == "flip":
-            data[at] = byte
-        elif kind == "insert":
-            data.insert(at, byte)
-        else:
-            del data[at]
-    return bytes(data)
+    return damage(draw(pipelines()), draw, least=0)
 
 
 streams = st.one_of(st.binary(max_size=80), pipelines(), mutated())
 
 
-def _feed_all(parser, chunks: list[bytes]) -> tuple[list[list[bytes]], str | None]:
-    commands: list[list[bytes]] = []
-    for chunk in chunks:
-        got, error = parser.feed(chunk)
-        commands.extend(got)
-        if error is not None:
-            return commands, error
-    return commands, None
-
-
 @FUZZ
 @given(streams)
 def test_fast_and_exact_parsers_agree_in_one_read(data):
-    assert _feed_all(FastParser(), [data]) == _feed_all(RequestParser(), [data])
+    assert feed_chunks(FastParser(), [data]) == feed_chunks(RequestParser(), [data])
 
 
 @FUZZ
 @given(streams)
 def test_splitting_at_any_offset_changes_nothing(data):
-    whole = _feed_all(RequestParser(), [data])
+    whole = feed_chunks(RequestParser(), [data])
     for offset in range(1, len(data)):
         chunks = [data[:offset], data[offset:]]
-        assert _feed_all(RequestParser(), chunks) == whole, offset
-        assert _feed_all(FastParser(), chunks) == whole, offset
+        assert feed_chunks(RequestParser(), chunks) == whole, offset
+        assert feed_chunks(FastParser(), chunks) == whole, offset
 
 
 @FUZZ
 @given(streams)
 def test_byte_by_byte_feeding_agrees(data):
     chunks = [data[i : i + 1] for i in range(len(data))]
-    whole = _feed_all(RequestParser(), [data])
-    assert _feed_all(FastParser(), chunks) == whole
+    whole = feed_chunks(RequestParser(), [data])
+    assert feed_chunks(FastParser(), chunks) == whole
 
 
 @FUZZ
@@ -108,7 +86,7 @@ def test_small_query_buffer_limits_agree(data, limit):
     fast = FastParser(max_query_buffer=limit)
     exact = RequestParser(max_query_buffer=limit)
     half = len(data) // 2
-    assert _feed_all(fast, [data[:half], data[half:]]) == _feed_all(
+    assert feed_chunks(fast, [data[:half], data[half:]]) == feed_chunks(
         exact, [data[:half], data[half:]])
 
 

@@ -17,6 +17,7 @@ from hush.wire.parser import (
     split_inline,
 )
 from tests.support import encode_command
+from tests.unit.wire.feeding import damage, feed_chunks, split_at
 
 PARSERS = [RequestParser, FastParser]
 parser_classes = pytest.mark.parametrize("parser_class", PARSERS, ids=["exact", "fast"])
@@ -27,22 +28,6 @@ pipelines = st.lists(argvs, min_size=1, max_size=8)
 
 def encode(argv: list[bytes]) -> bytes:
     return encode_command(*argv)
-
-
-def feed_chunks(parser, chunks) -> tuple[list[list[bytes]], str | None]:
-    """Feed each chunk; return every command and the first error."""
-    commands: list[list[bytes]] = []
-    for chunk in chunks:
-        got, error = parser.feed(chunk)
-        commands.extend(got)
-        if error is not None:
-            return commands, error
-    return commands, None
-
-
-def split_at(data: bytes, offsets) -> list[bytes]:
-    cuts = sorted(set(offsets))
-    return [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True) if a != b]
 
 
 # -- round trips ------------------------------------------------------------
@@ -133,28 +118,10 @@ def test_buffered_counts_the_unfinished_request():
 # -- the two parsers agree, on good and bad input -----------------------------
 
 
-def mutate(stream: bytes, data) -> bytes:
-    """Damage a valid stream a little: flip, insert or drop bytes."""
-    out = bytearray(stream)
-    for _ in range(data.draw(st.integers(1, 3))):
-        if not out:
-            break
-        index = data.draw(st.integers(0, len(out) - 1))
-        action = data.draw(st.sampled_from(["flip", "insert", "drop"]))
-        byte = data.draw(st.sampled_from(b"*$\r\n-0123456789x\"' "))
-        if action == "flip":
-            out[index] = byte
-        elif action == "insert":
-            out.insert(index, byte)
-        else:
-            del out[index]
-    return bytes(out)
-
-
 @given(commands=pipelines, data=st.data())
 @settings(max_examples=300)
 def test_parsers_agree_on_damaged_streams(commands, data):
-    stream = mutate(b"".join(map(encode, commands)), data)
+    stream = damage(b"".join(map(encode, commands)), data.draw)
     offsets = data.draw(st.lists(st.integers(1, max(1, len(stream) - 1)), max_size=3))
     chunks = split_at(stream, offsets)
     assert feed_chunks(FastParser(), chunks) == feed_chunks(RequestParser(), chunks)

@@ -1,0 +1,112 @@
+# -*- test-case-name: tests.unit.config.test_config -*-
+"""The settings Hush acts on, and the lookup of every setting by name.
+
+:data:`TABLE` holds, for each setting Hush acts on, its Redis name, aliases,
+kind (:mod:`hush.config.kinds`: how a value is parsed, validated, shown by
+CONFIG GET and written by CONFIG REWRITE), and whether CONFIG SET may change
+it at run time; its default is the :class:`~hush.config.settings.Settings`
+attribute's. :data:`ALL` adds Redis's other directives
+(:data:`hush.config.directives.ACCEPTED`), which Hush keeps without acting on
+them, and :data:`BY_NAME` finds any of them by name or alias.
+"""
+
+from __future__ import annotations
+
+from hush.config.directives import ACCEPTED, NOTES
+from hush.config.kinds import (
+    INT_MAX,
+    LLONG_MAX,
+    UINT_MAX,
+    BaseName,
+    Bool,
+    Directory,
+    Enum,
+    Hz,
+    Int,
+    KeyspaceEvents,
+    Memory,
+    OutputLimits,
+    Save,
+    Setting,
+    String,
+    Words,
+)
+
+#: Redis's eviction policies; LFU is not among them (see README).
+POLICIES = ("volatile-lru", "volatile-random", "volatile-ttl", "allkeys-lru",
+            "allkeys-random", "noeviction")
+
+TABLE: tuple[Setting, ...] = (
+    Setting("port", Int(0, 65535), mutable=False,
+            doc="TCP port (0: no TCP listener), used with bind when no --port is given."),
+    Setting("bind", Words(), mutable=False,
+            doc="Addresses to listen on with port; one tcp endpoint each."),
+    Setting("tcp-backlog", Int(0, INT_MAX), mutable=False,
+            doc="Listen backlog of every TCP, TLS and UNIX listener without a backlog= of its own."),
+    Setting("tcp-keepalive", Int(0, INT_MAX),
+            doc="Seconds before TCP keepalive probes to a silent client (0: none)."),
+    Setting("unixsocket", String(), mutable=False, doc="Path of a UNIX socket to listen on."),
+    Setting("unixsocketperm", Int(0, 0o777, base=8), mutable=False,
+            doc="Permissions (octal) of the UNIX socket."),
+    Setting("databases", Int(1, INT_MAX), mutable=False, doc="Number of databases."),
+    Setting("maxkeys", Int(0, INT_MAX),
+            doc="Hush's own: capacity of each database in keys (0: unlimited)."),
+    Setting("maxkeys-policy", Enum(*POLICIES),
+            doc="Hush's own: what a database at maxkeys evicts for a new key."),
+    Setting("maxclients", Int(1, UINT_MAX), doc="Most simultaneous client connections."),
+    Setting("timeout", Int(0, INT_MAX), doc="Close a client idle this many seconds (0: never)."),
+    Setting("protected-mode", Bool(), doc="Refuse remote clients when no password is set."),
+    Setting("requirepass", String(), doc="Password of the default user (empty: none)."),
+    Setting("proto-max-bulk-len", Memory(1024 * 1024, LLONG_MAX),
+            doc="Largest bulk string a client may send."),
+    Setting("client-query-buffer-limit", Memory(1024 * 1024, LLONG_MAX),
+            doc="Largest query buffer of one client."),
+    Setting("client-output-buffer-limit", OutputLimits(),
+            doc="<class> <hard> <soft> <seconds> output limits per client class."),
+    Setting("appendonly", Bool(), doc="Log every write to the append-only file."),
+    Setting("appendfsync", Enum("everysec", "always", "no"), doc="When the AOF is fsynced."),
+    Setting("appendfilename", BaseName("appendfilename", allow_empty=False), mutable=False,
+            doc="Name of the append-only file."),
+    Setting("dir", Directory(), protected=True, doc="Directory of the append-only file."),
+    Setting("auto-aof-rewrite-percentage", Int(0, INT_MAX),
+            doc="Rewrite the AOF when it grew by this percentage (0: never)."),
+    Setting("auto-aof-rewrite-min-size", Memory(0, LLONG_MAX),
+            doc="Smallest AOF that is rewritten automatically."),
+    Setting("aof-load-truncated", Bool(), doc="Load an AOF whose last command is cut off."),
+    Setting("save", Save(), doc="RDB snapshot points (accepted; Hush writes no RDB).",
+            note=NOTES["rdb"]),
+    Setting("loglevel", Enum("debug", "verbose", "notice", "warning"), doc="Log verbosity."),
+    Setting("logfile", String(), mutable=False,
+            doc="Log file, appended to (empty: standard output with twistd -n, else twistd's log)."),
+    Setting("pidfile", String(), mutable=False,
+            doc="File Hush writes its process id into at start and removes at exit (empty: none)."),
+    Setting("syslog-enabled", Bool(), mutable=False, doc="Send the log to syslog too."),
+    Setting("syslog-ident", String(), mutable=False, doc="The syslog identity."),
+    Setting("syslog-facility", Enum("user", *(f"local{n}" for n in range(8))), mutable=False,
+            doc="The syslog facility."),
+    Setting("slowlog-log-slower-than", Int(-1, LLONG_MAX),
+            doc="Log commands slower than this many microseconds (-1: never)."),
+    Setting("slowlog-max-len", Int(0, LLONG_MAX), doc="Entries kept in the slow log."),
+    Setting("hz", Hz(), doc="Timer frequency INFO reports (held within 1..500)."),
+    Setting("notify-keyspace-events", KeyspaceEvents(),
+            doc="Keyspace notification classes (checked and kept; Hush sends none).",
+            note=NOTES["keyspace-events"]),
+    Setting("enable-debug-command", Enum("no", "yes", "local"), mutable=False,
+            doc="Who may run DEBUG: no one, everyone, or local connections."),
+    Setting("busy-reply-threshold", Int(0, LLONG_MAX), aliases=("lua-time-limit",),
+            doc="Milliseconds a script runs before others get BUSY."),
+    Setting("maxmemory", Memory(), doc="Memory limit of the dataset (0: none)."),
+    Setting("maxmemory-policy", Enum(*POLICIES), doc="What to evict at the memory limit."),
+    Setting("maxmemory-samples", Int(1, INT_MAX),
+            doc="Keys sampled per eviction by the volatile policies (maxmemory, maxkeys)."),
+)
+
+#: Every Redis 7.0 directive (and Hush's own): those Hush acts on, then the rest.
+ALL: tuple[Setting, ...] = TABLE + ACCEPTED
+
+#: Name or alias -> setting.
+BY_NAME: dict[str, Setting] = {}
+for _setting in ALL:
+    BY_NAME[_setting.name] = _setting
+    for _alias in _setting.aliases:
+        BY_NAME[_alias] = _setting
