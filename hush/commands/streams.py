@@ -10,11 +10,10 @@ blocked XREADGROUP whose key is deleted or overwritten is woken by the store
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from hush.commands.args import parse_int
-from hush.commands.keys import register_copier, register_encoding
 from hush.commands.table import command, container
 from hush.core.errors import (
     NO_SUCH_KEY,
@@ -26,7 +25,7 @@ from hush.core.errors import (
     wrong_arity,
 )
 from hush.data.blocking import SKIP, Block
-from hush.data.store import Database, register_type
+from hush.data.store import Database
 from hush.data.types.stream import (
     INVALID_ENTRIES_READ,
     MAX_ID,
@@ -41,16 +40,10 @@ from hush.data.types.stream import (
     format_id,
     incr_id,
 )
-from hush.persistence.aof import encode as encode_command
-from hush.persistence.aof import register_rebuilder
 from hush.persistence.propagation import rewrites
 from hush.wire.resp import NULL_ARRAY, OK, RespMap, SimpleString
 
 GROUP = "stream"
-
-register_type(Stream, b"stream")
-register_copier(Stream, Stream.copy)
-register_encoding(Stream, lambda value: b"stream")
 
 INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
 _TOP_ITEM = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
@@ -1198,7 +1191,7 @@ def xinfo_help(ctx) -> list[SimpleString]:
     return [SimpleString(line.encode()) for line in _XINFO_HELP]
 
 
-# -- persistence: what the AOF logs and what BGREWRITEAOF writes ---------------------
+# -- persistence: what the AOF logs ---------------------------------------------------
 
 
 def _xadd_id_index(argv: list[bytes]) -> int:
@@ -1304,34 +1297,3 @@ def _propagate_xautoclaim(ctx: Any, argv: list[bytes], reply: Any) -> list[list[
         # Entries deleted from the stream left the PEL as well.
         effects.append([b"XACK", key, group_name, *deleted])
     return effects
-
-
-def _rebuild_stream(key: bytes, value: Stream) -> Iterator[bytes]:
-    """A stream as commands, Redis's rewriteStreamObject: entries, IDs, groups, PELs."""
-    if value.entries:
-        for sid, fields in value.entries.items():
-            yield encode_command([b"XADD", key, format_id(sid), *fields])
-    else:
-        # An empty stream still exists (and keeps its last ID): create it with
-        # an entry trimmed away at once.
-        yield encode_command([b"XADD", key, b"MAXLEN", b"0", format_id(value.last_id),
-                              b"x", b"y"])
-    yield encode_command([b"XSETID", key, format_id(value.last_id),
-                          b"ENTRIESADDED", b"%d" % value.entries_added,
-                          b"MAXDELETEDID", format_id(value.max_deleted_id)])
-    for name, group in value.groups.items():
-        yield encode_command([b"XGROUP", b"CREATE", key, name, format_id(group.last_id),
-                              b"ENTRIESREAD", b"%d" % group.entries_read])
-        for sid, nack in group.pel.items():
-            if nack.consumer is None:
-                continue
-            yield encode_command([
-                b"XCLAIM", key, name, nack.consumer.name, b"0", format_id(sid),
-                b"TIME", b"%d" % nack.delivery_time,
-                b"RETRYCOUNT", b"%d" % nack.delivery_count, b"JUSTID", b"FORCE"])
-        for consumer in group.consumers.values():
-            if not consumer.pel:
-                yield encode_command([b"XGROUP", b"CREATECONSUMER", key, name, consumer.name])
-
-
-register_rebuilder(Stream, _rebuild_stream)

@@ -20,7 +20,6 @@ import re
 from fractions import Fraction
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int, syntax_error
-from hush.commands.keys import EMBSTR_LIMIT
 from hush.commands.table import command, range_spec
 from hush.core.errors import (
     INVALID_EXPIRE,
@@ -32,6 +31,7 @@ from hush.core.errors import (
     wrong_arity,
 )
 from hush.data.store import Database
+from hush.data.types import string
 from hush.wire.resp import OK, RespMap
 
 GROUP = "string"
@@ -58,13 +58,9 @@ def _read(db: Database, key: bytes) -> bytes | None:
 
 
 def _set_raw(db: Database, key: bytes, value: bytes, keep_ttl: bool = False) -> None:
-    """Store a string that Redis builds in place (APPEND, SETRANGE): encoding raw.
-
-    Redis unshares such a value into a growable raw string and never turns it
-    back into an int or embstr, whatever it holds.
-    """
+    """Store a string that Redis builds in place (APPEND, SETRANGE): encoding raw."""
     db.set(key, value, keep_ttl=keep_ttl)
-    db.encodings[key] = b"raw"
+    string.note_built_in_place(db, key)
 
 
 def _check_length(ctx, size: int, append: int) -> None:
@@ -600,10 +596,7 @@ def incrbyfloat(ctx, key: bytes, increment: bytes):
         raise CommandError("ERR increment would produce NaN or Infinity")
     text = format_long_double(result)
     db.set(key, text, keep_ttl=True)
-    if len(text) <= EMBSTR_LIMIT:
-        # Redis stores the printed number as a plain string object, without
-        # trying the integer encoding: "3" is embstr here where SET makes it int.
-        db.encodings[key] = b"embstr"
+    string.note_printed_number(db, key, text)
     return text
 
 

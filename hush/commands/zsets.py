@@ -15,17 +15,15 @@ import random
 from typing import Any
 
 from hush.commands.args import parse_int, parse_timeout, syntax_error
-from hush.commands.keys import read_key, register_copier, register_encoding
+from hush.commands.keys import read_key
 from hush.commands.table import command, keynum_spec, range_spec
 from hush.core.errors import NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, CommandError, WrongType
 from hush.core.glob import compile_glob
 from hush.data.blocking import NOT_READY, Block
-from hush.data.store import TYPE_NAMES
+from hush.data.types.set import SET
 from hush.data.types.zset import (
     MAX_LISTPACK_ENTRIES,
     ZSet,
-    copy_zset,
-    object_encoding,
     parse_lex_range,
     parse_score,
     parse_score_range,
@@ -38,9 +36,6 @@ NAN_SCORE = "ERR resulting score is not a number (NaN)"
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
 NOT_LEX_RANGE = "ERR min or max not valid string range item"
 LONG_MAX = 2**63 - 1
-
-register_copier(ZSet, copy_zset)
-register_encoding(ZSet, object_encoding)
 
 
 # -- key specs, as COMMAND INFO reports them --------------------------------
@@ -702,7 +697,7 @@ def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False
     sources = []
     for key in args[1:numkeys + 1]:
         value = read_key(ctx.db, key)
-        if value is not None and value.__class__ is not ZSet and TYPE_NAMES.get(value.__class__) != b"set":
+        if value is not None and value.__class__ is not ZSet and value.__class__ is not SET.cls:
             raise WrongType()
         sources.append(_Source(value))
     how = b"SUM"

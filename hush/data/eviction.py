@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
+from hush.data.types.registry import type_name
+
 if TYPE_CHECKING:
     from hush.data.store import Database, Store
 
@@ -149,8 +151,6 @@ class EvictionLog:
                 self._timer = self.clock.callLater(self.INTERVAL, self._report)
             return
         self.warned = True
-        from hush.data.store import type_name
-
         policy = store.maxkeys_policy
         log.warn(
             "Database {db} reached maxkeys ({maxkeys} keys): evicted {what}, "

@@ -2,7 +2,7 @@
 """The shared store: numbered databases of keys, with TTLs and LRU eviction.
 
 No networking lives here. Values are plain Python objects, one class per Redis
-type (bytes for strings, deque for lists; families register theirs). Each
+type (bytes for strings, deque for lists, ...: :mod:`hush.data.types`). Each
 :class:`Database` keeps an insertion-ordered map whose order is the LRU order
 (a read or write moves the key to the end, eviction takes the head) and an
 ``expires`` map of absolute deadlines in milliseconds. Expiry is lazy (every
@@ -29,19 +29,6 @@ from hush.core.glob import compile_glob
 from hush.data.cursors import CursorRegistry
 from hush.data.eviction import ALLKEYS, EvictionLog, choose_victim
 from hush.data.expiry import ExpiryScheduler
-
-#: Redis's TYPE name for each value class; families add theirs.
-TYPE_NAMES: dict[type, bytes] = {bytes: b"string", deque: b"list"}
-
-
-def register_type(cls: type, name: bytes) -> None:
-    """Make values of ``cls`` a Redis type called ``name`` (for TYPE and SCAN TYPE)."""
-    TYPE_NAMES[cls] = name
-
-
-def type_name(value: Any) -> bytes:
-    """Redis's name for the type of a stored value."""
-    return TYPE_NAMES[type(value)]
 
 
 class Stats:
@@ -77,9 +64,10 @@ class Database:
     @ivar data: key -> value, in least-recently-used-first order.
     @ivar expires: key -> absolute deadline in milliseconds.
     @ivar atime: key -> unix second of its last use (OBJECT IDLETIME).
-    @ivar encodings: key -> OBJECT ENCODING of a string whose content does not
-        tell it (APPEND and SETRANGE leave Redis's ``raw``); storing a new
-        value or removing the key forgets it.
+    @ivar encodings: key -> the OBJECT ENCODING a command noted for a value
+        whose content does not tell it (APPEND's ``raw``: the string type's
+        rule, :mod:`hush.data.types.string`); storing a new value or removing
+        the key forgets it.
     """
 
     __slots__ = ("index", "store", "data", "expires", "atime", "encodings")

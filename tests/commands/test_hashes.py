@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from hush.commands.hashes import hash_encoding
+from hush.data.types.hash import encoding as hash_encoding
 from tests.support import data, error_of, raw_reply
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"

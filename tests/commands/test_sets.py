@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from hush.commands.sets import is_intset, ordered, set_encoding
+from hush.data.types.set import encoding as set_encoding
+from hush.data.types.set import is_intset, ordered
 from tests.support import data, error_of, raw_reply
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"

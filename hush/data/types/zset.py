@@ -19,10 +19,12 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
+from sys import getsizeof
 
 from sortedcontainers import SortedList
 
-from hush.data.store import register_type
+from hush.data.types.registry import SAMPLE, ValueType, chunked, register
 
 #: Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
 MAX_LISTPACK_ENTRIES = 128
@@ -276,17 +278,36 @@ class ZSet:
         return dup
 
 
-register_type(ZSet, b"zset")
+_FLOAT_SIZE = getsizeof(0.0)
+_PAIR_SIZE = getsizeof((0.0, b""))
 
 
-def object_encoding(value: ZSet) -> bytes:
-    """OBJECT ENCODING of a sorted set: ``listpack`` or ``skiplist``."""
-    return value.encoding()
+def _size(value: ZSet) -> int:
+    scores = value.scores
+    if not scores:
+        return getsizeof(scores)
+    sample = list(islice(scores, SAMPLE))
+    # Each member: its bytes, its float score, and the (score, member) pair
+    # in the sorted order with that list's slot.
+    each = sum(map(getsizeof, sample)) / len(sample) + _FLOAT_SIZE + _PAIR_SIZE + 8
+    return getsizeof(scores) + int(len(scores) * each)
 
 
-def copy_zset(value: ZSet) -> ZSet:
-    """A deep copy of a sorted set, for COPY."""
-    return value.copy()
+def _rewrite(key: bytes, value: ZSet) -> Iterator[list[bytes]]:
+    flat: list[bytes] = []
+    for score, member in value.order:
+        flat += (b"%.17g" % score, member)
+    return chunked(b"ZADD", key, flat, 2)
+
+
+ZSET = register(ValueType(
+    name=b"zset",
+    cls=ZSet,
+    encoding=ZSet.encoding,
+    copy=ZSet.copy,
+    size=_size,
+    rewrite=_rewrite,
+))
 
 
 # -- ranges ---------------------------------------------------------------

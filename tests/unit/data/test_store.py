@@ -8,7 +8,8 @@ import pytest
 from twisted.internet.task import Clock
 
 from hush.core.errors import WrongType
-from hush.data.store import Store, type_name
+from hush.data.store import Store
+from hush.data.types.registry import type_name
 
 
 def make_store(maxkeys: int = 0, databases: int = 16) -> Store:

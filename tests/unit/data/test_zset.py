@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hush.data.store import type_name
 from hush.data.types import zset as zmod
+from hush.data.types.registry import type_name
 from hush.data.types.zset import (
     LEX_MAX,
     LEX_MIN,
@@ -126,7 +126,7 @@ def test_encoding_is_listpack_until_a_limit_then_stays_skiplist():
     wide = make((b"x" * zmod.MAX_LISTPACK_VALUE, 1.0))
     assert wide.encoding() == b"listpack"
     wide.add(b"y" * (zmod.MAX_LISTPACK_VALUE + 1), 1.0)
-    assert zmod.object_encoding(wide) == b"skiplist"
+    assert zmod.ZSET.encoding(wide) == b"skiplist"
 
 
 def test_negative_zero_reads_back_as_zero_only_in_a_listpack():
@@ -139,7 +139,7 @@ def test_negative_zero_reads_back_as_zero_only_in_a_listpack():
 
 def test_copy_is_independent_and_keeps_the_encoding():
     z = make(*[(b"m%d" % i, float(i)) for i in range(200)])
-    dup = zmod.copy_zset(z)
+    dup = zmod.ZSET.copy(z)
     dup.add(b"new", 1.5)
     dup.remove(b"m0")
     assert b"new" not in z and b"m0" in z
