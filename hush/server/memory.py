@@ -19,24 +19,22 @@ at EXEC and in scripts as for maxmemory.
 
 The estimate is what CPython would need for the keys and values: a key's
 size is its bytes object plus a dictionary entry's bookkeeping, a value's is
-``sys.getsizeof`` of the container plus its length times the average size of
-up to :data:`SAMPLE` of its elements (so updating a large hash after HSET is
-not a walk over the hash). :data:`BASELINE` stands for the server itself,
+what its type's record estimates (:mod:`hush.data.types`: the container plus
+its length times the average size of a few of its elements, so updating a
+large hash after HSET is not a walk over the hash). :data:`BASELINE` stands for the server itself,
 about what an empty Redis 7 reports, so that maxmemory values sized for Redis
 leave Hush about the same room for data.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from itertools import islice
 from sys import getsizeof
 from typing import TYPE_CHECKING, Any
 
 from hush.core.errors import CommandError
 from hush.data.eviction import choose_victim
 from hush.data.store import Database, Store
-from hush.data.types.zset import ZSet
+from hush.data.types.registry import value_size
 
 if TYPE_CHECKING:
     from hush.server.protocol import RedisProtocol
@@ -47,9 +45,6 @@ BASELINE = 1_000_000
 
 #: Per key: the OrderedDict entry and its links, the atime entry, the key's hash slot.
 ENTRY_OVERHEAD = 104
-
-#: Elements of a container looked at to estimate its average element size.
-SAMPLE = 16
 
 #: Commands a client in MULTI may still send when out of memory.
 _MULTI_EXEMPT = frozenset(["exec", "discard", "quit", "reset"])
@@ -65,38 +60,6 @@ _SCRIPT_RUNNERS = frozenset(["eval", "evalsha", "eval_ro", "evalsha_ro"])
 _BYTES_BASE = getsizeof(b"")
 #: A key and a string value together, less their lengths (the common case, inlined).
 _STRING_ENTRY = ENTRY_OVERHEAD + 2 * _BYTES_BASE
-_FLOAT_SIZE = getsizeof(0.0)
-_PAIR_SIZE = getsizeof((0.0, b""))
-
-
-def value_size(value: Any) -> int:
-    """Estimated bytes held by a stored value (sampling large containers)."""
-    cls = value.__class__
-    if cls is bytes:
-        return getsizeof(value)
-    count = len(value)
-    if cls is dict:
-        if not count:
-            return getsizeof(value)
-        sample = list(islice(value.items(), SAMPLE))
-        each = sum(getsizeof(field) + getsizeof(item) for field, item in sample) / len(sample)
-        return getsizeof(value) + int(count * each)
-    if cls is deque or cls is set:
-        if not count:
-            return getsizeof(value)
-        sample = list(islice(value, SAMPLE))
-        each = sum(map(getsizeof, sample)) / len(sample)
-        return getsizeof(value) + int(count * each)
-    if cls is ZSet:
-        scores = value.scores
-        if not count:
-            return getsizeof(scores)
-        sample = list(islice(scores, SAMPLE))
-        # Each member: its bytes, its float score, and the (score, member)
-        # pair in the sorted order with that list's slot.
-        each = sum(map(getsizeof, sample)) / len(sample) + _FLOAT_SIZE + _PAIR_SIZE + 8
-        return getsizeof(scores) + int(count * each)
-    return getsizeof(value)
 
 
 def key_size(key: bytes, value: Any) -> int:

@@ -144,6 +144,22 @@ def test_incremental_estimate_matches_a_fresh_walk(server, client):
         assert used(server) == fresh_walk(server), step
 
 
+def test_streams_are_sized_with_their_entries(server, client):
+    client.call("CONFIG", "SET", "maxmemory", str(BIG))
+    client.call("XADD", "s", "1-0", "field", "v" * 100)
+    one = used(server)
+    for ms in range(2, 101):
+        client.call("XADD", "s", f"{ms}-0", "field", "v" * 100)
+    full = used(server)
+    assert full > one + 99 * 100
+    assert full == fresh_walk(server)
+    client.call("XGROUP", "CREATE", "s", "g", "0")
+    client.call("XTRIM", "s", "MAXLEN", "10")
+    assert used(server) == fresh_walk(server) < full - 90 * 100
+    client.call("DEL", "s")
+    assert used(server) == BASELINE
+
+
 # -- eviction policies ------------------------------------------------------------
 
 
