@@ -24,7 +24,7 @@ from typing import Any
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
 from hush.commands.keys import parse_scan_options
 from hush.commands.strings import _ld_round, format_long_double, parse_long_double
-from hush.commands.table import command, range_spec
+from hush.commands.table import command, effects, range_spec
 from hush.core.errors import OVERFLOW, SYNTAX, CommandError, wrong_arity
 from hush.core.glob import compile_glob
 from hush.data.cursors import parse_cursor
@@ -300,6 +300,12 @@ def _parse_count(raw: bytes) -> int:
         raise CommandError(RANGE_ERROR)
     return count
 
+
+
+@effects("hincrbyfloat")
+def _hincrbyfloat_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # Replayed, the float arithmetic could round differently: store the result.
+    return [[b"HSET", argv[1], argv[2], reply]]
 
 @command("hrandfield", arity=-2, flags=("readonly",), keys=(1, 1, 1), group=GROUP,
          summary="Get one or multiple random fields from a hash", since="6.2.0",

@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 from hush.commands.args import INT64_MAX, parse_int
-from hush.commands.table import command, container, range_spec
+from hush.commands.table import command, container, effects, range_spec
 from hush.core.errors import (
     DB_INDEX_OUT_OF_RANGE,
     INVALID_EXPIRE,
@@ -277,6 +277,25 @@ def expireat(ctx, key: bytes, timestamp: bytes, *options: bytes) -> int:
 def pexpireat(ctx, key: bytes, timestamp: bytes, *options: bytes) -> int:
     """Make ``key`` expire at a unix time in milliseconds."""
     return _expire(ctx, "pexpireat", key, timestamp, options, relative=False, seconds=False)
+
+
+def deadline_effect(ctx, key: bytes, value_effect: list[bytes] | None) -> list[list[bytes]]:
+    """The key's state after a command that set its deadline, as one command
+    that replays the same at any time: SET..PXAT, PEXPIREAT, PERSIST, or DEL."""
+    db = ctx.db
+    if not db.exists(key):
+        return [[b"DEL", key]]
+    deadline = db.get_expire(key)
+    if value_effect is not None:
+        return [value_effect + ([b"PXAT", b"%d" % deadline] if deadline is not None else [])]
+    if deadline is None:
+        return [[b"PERSIST", key]]
+    return [[b"PEXPIREAT", key, b"%d" % deadline]]
+
+
+@effects("expire", "pexpire", "expireat", "pexpireat")
+def _expire_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return deadline_effect(ctx, argv[1], None)
 
 
 def _ttl(ctx, key: bytes, ms: bool, absolute: bool) -> int:

@@ -24,7 +24,7 @@ from typing import Any
 
 from hush.commands.args import INT64_MAX, parse_int
 from hush.commands.keys import parse_scan_options
-from hush.commands.table import command, range_spec
+from hush.commands.table import command, effects, range_spec
 from hush.core.errors import NOT_POSITIVE, SYNTAX, CommandError, WrongType
 from hush.core.glob import compile_glob
 from hush.data.cursors import parse_cursor
@@ -275,6 +275,18 @@ def spop(ctx, key: bytes, *options: bytes) -> Any:
     _POOL.changed()
     db.modified(key)
     return RespSet(popped)
+
+
+@effects("spop")
+def _spop_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # The members popped were chosen at random: replay their removal.
+    members = [reply] if reply.__class__ is bytes else list(reply)
+    if not members:
+        return []
+    if len(argv) > 2 and not ctx.db.exists(argv[1]):
+        # Redis propagates a count that took the whole set as a DEL.
+        return [[b"DEL", argv[1]]]
+    return [[b"SREM", argv[1], *members[i:i + 1024]] for i in range(0, len(members), 1024)]
 
 
 @command("srandmember", arity=-2, flags=("readonly",), keys=(1, 1, 1), group=GROUP,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hush.commands.args import parse_int
-from hush.commands.table import command, container
+from hush.commands.table import command, container, effects
 from hush.core.errors import (
     NO_SUCH_KEY,
     SYNTAX,
@@ -40,7 +40,6 @@ from hush.data.types.stream import (
     format_id,
     incr_id,
 )
-from hush.persistence.propagation import rewrites
 from hush.wire.resp import NULL_ARRAY, OK, RespMap, SimpleString
 
 GROUP = "stream"
@@ -1211,7 +1210,7 @@ def _xadd_id_index(argv: list[bytes]) -> int:
     return index
 
 
-@rewrites("xadd")
+@effects("xadd")
 def _propagate_xadd(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
     # An auto ID (* or ms-*) depends on the clock: log the ID it became, as Redis does.
     if not isinstance(reply, bytes):
@@ -1257,7 +1256,7 @@ def _entry_ids(entries: Any) -> list[bytes]:
     return [entry[0] for entry in entries or () if isinstance(entry, list) and entry]
 
 
-@rewrites("xreadgroup")
+@effects("xreadgroup")
 def _propagate_xreadgroup(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
     # The deliveries depend on the clock (delivery times) and, for history
     # reads, on the PEL: log their effects as forced claims and the group's
@@ -1276,7 +1275,7 @@ def _propagate_xreadgroup(ctx: Any, argv: list[bytes], reply: Any) -> list[list[
     return effects
 
 
-@rewrites("xclaim")
+@effects("xclaim")
 def _propagate_xclaim(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
     key, group_name, consumer = argv[1], argv[2], argv[3]
     ids = [item if isinstance(item, bytes) else item[0] for item in reply or ()
@@ -1285,7 +1284,7 @@ def _propagate_xclaim(ctx: Any, argv: list[bytes], reply: Any) -> list[list[byte
         ctx.db, key, group_name)
 
 
-@rewrites("xautoclaim")
+@effects("xautoclaim")
 def _propagate_xautoclaim(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
     key, group_name, consumer = argv[1], argv[2], argv[3]
     claimed = reply[1] if isinstance(reply, list) and len(reply) > 1 else []

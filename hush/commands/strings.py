@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import Any
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int, syntax_error
-from hush.commands.table import command, range_spec
+from hush.commands.keys import deadline_effect
+from hush.commands.table import command, effects, range_spec
 from hush.core.errors import (
     INVALID_EXPIRE,
     NOT_FLOAT,
@@ -210,6 +212,22 @@ def psetex(ctx, key: bytes, milliseconds: bytes, value: bytes):
     return _set_expiring(ctx, key, milliseconds, value, _PX, "psetex")
 
 
+@effects("setex", "psetex")
+def _setex_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return deadline_effect(ctx, argv[1], [b"SET", argv[1], argv[3]])
+
+
+_TTL_OPTIONS = frozenset([b"ex", b"px", b"exat", b"pxat"])
+
+
+@effects("set")
+def _set_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # A relative TTL depends on the clock: replay an absolute deadline.
+    if not any(arg.lower() in _TTL_OPTIONS for arg in argv[3:]):
+        return [argv]
+    return deadline_effect(ctx, argv[1], [b"SET", argv[1], argv[2]])
+
+
 @command("getset", arity=3, flags=("write", "denyoom", "fast"), keys=(1, 1, 1), group=GROUP,
          summary="Set the string value of a key and return its old value",
          acl=("@write", "@string", "@fast"),
@@ -254,6 +272,11 @@ def getex(ctx, key: bytes, *options: bytes):
     elif flags & _PERSIST and db.persist(key):
         db.modified(key)
     return value
+
+
+@effects("getex")
+def _getex_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return deadline_effect(ctx, argv[1], None)
 
 
 @command("mget", arity=-2, flags=("readonly", "fast"), keys=(1, -1, 1), group=GROUP,
@@ -598,6 +621,12 @@ def incrbyfloat(ctx, key: bytes, increment: bytes):
     db.set(key, text, keep_ttl=True)
     string.note_printed_number(db, key, text)
     return text
+
+
+@effects("incrbyfloat")
+def _incrbyfloat_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # Replayed, the float arithmetic could round differently: store the result.
+    return [[b"SET", argv[1], reply, b"KEEPTTL"]]
 
 
 # -- LCS -----------------------------------------------------------------------

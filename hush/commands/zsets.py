@@ -16,7 +16,7 @@ from typing import Any
 
 from hush.commands.args import parse_int, parse_timeout, syntax_error
 from hush.commands.keys import read_key
-from hush.commands.table import command, keynum_spec, range_spec
+from hush.commands.table import command, effects, keynum_spec, range_spec
 from hush.core.errors import NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, CommandError, WrongType
 from hush.core.glob import compile_glob
 from hush.data.blocking import NOT_READY, Block
@@ -645,6 +645,24 @@ def bzmpop(ctx, timeout_raw: bytes, *args: bytes):
     keys, highest, count = _parse_mpop(args)
     timeout = parse_timeout(timeout_raw)
     return _block(ctx, keys, timeout, highest, count, nested=True)
+
+
+# A blocking pop propagates as the pop it did, without blocking (BZPOPMIN -> ZPOPMIN).
+
+
+@effects("bzpopmin", "bzpopmax")
+def _bzpop_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    return [[b"ZPOPMIN" if argv[0].lower() == b"bzpopmin" else b"ZPOPMAX", reply[0]]]
+
+
+@effects("bzmpop")
+def _bzmpop_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    _, highest, _ = _parse_mpop(argv[2:])
+    return [[b"ZPOPMAX" if highest else b"ZPOPMIN", reply[0], b"%d" % len(reply[1])]]
 
 
 # -- set operations (zunionInterDiffGenericCommand) ------------------------
