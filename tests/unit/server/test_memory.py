@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from hush.data.store import Database
-from hush.server.memory import BASELINE, OOM, TrackedDatabase, Tracker, key_size
+from hush.data.sizes import SizeTracker, key_size
+from hush.server.memory import BASELINE, OOM
 from tests.support import FakeServer
 
 BIG = 100 * 1024 * 1024
@@ -23,7 +23,7 @@ def used(server: FakeServer) -> int:
 
 
 def fresh_walk(server: FakeServer) -> int:
-    return BASELINE + Tracker(server.service.store).used
+    return BASELINE + SizeTracker(server.service.store).used
 
 
 def limit_to_drop(server: FakeServer, client, size: int) -> None:
@@ -36,16 +36,17 @@ def limit_to_drop(server: FakeServer, client, size: int) -> None:
 
 def test_nothing_is_tracked_without_maxmemory(server, client):
     memory = server.service.memory
+    store = server.service.store
     assert memory.used_memory() is None and not memory.limited
-    assert type(server.service.store.dbs[0]) is Database
+    assert store.tracker is None and all(db.tracker is None for db in store.dbs)
     assert not client.protocol._gated
     client.call("SET", "a", "1")
     client.call("CONFIG", "SET", "maxmemory", str(BIG))
-    assert type(server.service.store.dbs[0]) is TrackedDatabase
+    assert store.tracker is not None and all(db.tracker is store.tracker for db in store.dbs)
     assert client.protocol._gated and server.client().protocol._gated
     assert used(server) == BASELINE + key_size(b"a", b"1")
     client.call("CONFIG", "SET", "maxmemory", "0")
-    assert type(server.service.store.dbs[0]) is Database
+    assert store.tracker is None and all(db.tracker is None for db in store.dbs)
     assert not client.protocol._gated
     assert memory.used_memory() is None
 
