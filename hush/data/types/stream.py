@@ -117,6 +117,14 @@ class Group:
             nack.delivery_count = 1
         consumer.pel[sid] = nack
 
+    def claim(self, sid: StreamID, nack: Nack, consumer: Consumer) -> None:
+        """Make ``consumer`` the owner of the pending ``sid`` (XCLAIM, XAUTOCLAIM)."""
+        if nack.consumer is not consumer:
+            if nack.consumer is not None:
+                nack.consumer.pel.pop(sid, None)
+            consumer.pel[sid] = nack
+            nack.consumer = consumer
+
     def ack(self, sid: StreamID) -> bool:
         """Forget the pending ``sid``; True if it was pending."""
         nack = self.pel.pop(sid, None)
