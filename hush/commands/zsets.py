@@ -23,7 +23,9 @@ from hush.data.blocking import NOT_READY, Block
 from hush.data.types.set import SET
 from hush.data.types.zset import (
     MAX_LISTPACK_ENTRIES,
+    Source,
     ZSet,
+    combine,
     parse_lex_range,
     parse_score,
     parse_score_range,
@@ -667,44 +669,6 @@ def _bzmpop_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
 
 # -- set operations (zunionInterDiffGenericCommand) ------------------------
 
-class _Source:
-    """One input of a set operation: a sorted set, a plain set, or nothing."""
-
-    __slots__ = ("value", "weight")
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-        self.weight = 1.0
-
-    def __len__(self) -> int:
-        return 0 if self.value is None else len(self.value)
-
-    def pairs(self):
-        """(member, score) pairs; plain-set members score 1."""
-        value = self.value
-        if value is None:
-            return iter(())
-        if value.__class__ is ZSet:
-            return ((member, score) for score, member in value.order)
-        return ((member, 1.0) for member in value)
-
-    def find(self, member: bytes) -> float | None:
-        value = self.value
-        if value.__class__ is ZSet:
-            return value.scores.get(member)
-        return 1.0 if member in value else None
-
-
-def _aggregate(target: float, value: float, how: bytes) -> float:
-    if how == b"SUM":
-        total = target + value
-        # inf + -inf: Redis keeps 0 rather than NaN.
-        return 0.0 if math.isnan(total) else total
-    if how == b"MIN":
-        return value if value < target else target
-    return value if value > target else target
-
-
 def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False,
            card_only: bool = False) -> Any:
     numkeys = parse_int(args[0])
@@ -717,7 +681,7 @@ def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False
         value = read_key(ctx.db, key)
         if value is not None and value.__class__ is not ZSet and value.__class__ is not SET.cls:
             raise WrongType()
-        sources.append(_Source(value))
+        sources.append(Source(value))
     how = b"SUM"
     withscores = False
     limit = 0
@@ -743,39 +707,7 @@ def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False
         else:
             raise syntax_error()
 
-    result: dict[bytes, float] = {}
-    if op == "inter":
-        # Smallest input first, as Redis does: it bounds the work, and the
-        # order of a float sum is visible in the result.
-        sources = sorted(sources, key=len)
-        if len(sources[0]):
-            first, others = sources[0], sources[1:]
-            for member, score in first.pairs():
-                total = first.weight * score
-                if math.isnan(total):
-                    total = 0.0
-                for other in others:
-                    found = other.find(member)
-                    if found is None:
-                        break
-                    total = _aggregate(total, found * other.weight, how)
-                else:
-                    result[member] = total
-                    if card_only and limit and len(result) >= limit:
-                        break
-    elif op == "union":
-        for source in sorted(sources, key=len):
-            for member, score in source.pairs():
-                value = source.weight * score
-                if math.isnan(value):
-                    value = 0.0
-                current = result.get(member)
-                result[member] = value if current is None else _aggregate(current, value, how)
-    else:
-        others = [source for source in sources[1:] if len(source)]
-        for member, score in sources[0].pairs():
-            if not any(other.find(member) is not None for other in others):
-                result[member] = score
+    result = combine(op, sources, how, limit)
     if card_only:
         return len(result)
     # Redis builds the result as a skiplist, which keeps a -0 score (a

@@ -271,3 +271,36 @@ def test_model(operations):
         assert z.items() == sorted(model.items(), key=lambda p: (p[1], p[0]))
         for rank, (m, _s) in enumerate(z.items()):
             assert z.rank(m) == rank
+
+
+# -- set operations ------------------------------------------------------------------
+
+
+def weighted(value, weight=1.0):
+    source = zmod.Source(value)
+    source.weight = weight
+    return source
+
+
+def test_combine_union_weights_and_aggregates():
+    a = make((b"x", 1.0), (b"y", 2.0))
+    b = make((b"y", 10.0), (b"z", 3.0))
+    assert zmod.combine("union", [weighted(a, 2), weighted(b)]) == {
+        b"x": 2.0, b"y": 14.0, b"z": 3.0}
+    assert zmod.combine("union", [weighted(a), weighted(b)], b"MIN")[b"y"] == 2.0
+    assert zmod.combine("union", [weighted(a), weighted(b)], b"MAX")[b"y"] == 10.0
+    # inf + -inf is 0 in Redis, and so is inf weighted 0.
+    inf = make((b"m", math.inf))
+    assert zmod.combine("union", [weighted(inf), weighted(make((b"m", -math.inf)))]) == {
+        b"m": 0.0}
+    assert zmod.combine("union", [weighted(inf, 0)]) == {b"m": 0.0}
+
+
+def test_combine_inter_and_diff_with_plain_sets_and_missing_keys():
+    z = make((b"a", 5.0), (b"b", 6.0), (b"c", 7.0))
+    plain = {b"a", b"c", b"q"}
+    assert zmod.combine("inter", [weighted(z), weighted(plain)]) == {b"a": 6.0, b"c": 8.0}
+    assert len(zmod.combine("inter", [weighted(z), weighted(plain)], limit=1)) == 1
+    assert zmod.combine("inter", [weighted(z), weighted(None)]) == {}
+    assert zmod.combine("diff", [weighted(z), weighted(plain), weighted(None)]) == {b"b": 6.0}
+    assert zmod.combine("diff", [weighted(plain), weighted(z)]) == {b"q": 1.0}
