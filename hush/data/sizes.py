@@ -16,13 +16,11 @@ elements, so updating a large hash after HSET is not a walk over the hash).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from sys import getsizeof
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hush.data.types.registry import value_size
-
-if TYPE_CHECKING:
-    from hush.data.store import Database, Store
 
 #: Per key: the OrderedDict entry and its links, the atime entry, the key's hash slot.
 ENTRY_OVERHEAD = 104
@@ -42,16 +40,21 @@ def key_size(key: bytes, value: Any) -> int:
 class SizeTracker:
     """The per-key size estimates of every database, and their sum.
 
+    Databases are named by their index; the tracker never looks at them,
+    it is told what changed.
+
     @ivar used: the sum of the estimates, in bytes.
     @ivar sizes: per database index, key -> its estimate.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, keyspaces: Iterable[Mapping[bytes, Any]]) -> None:
+        """Measure every key of ``keyspaces``, the databases' data in index order."""
         self.used = 0
-        self.sizes: list[dict[bytes, int]] = [{} for _ in store.dbs]
-        for db in store.dbs:
-            sizes = self.sizes[db.index]
-            for key, value in db.data.items():
+        self.sizes: list[dict[bytes, int]] = []
+        for data in keyspaces:
+            sizes: dict[bytes, int] = {}
+            self.sizes.append(sizes)
+            for key, value in data.items():
                 sizes[key] = size = key_size(key, value)
                 self.used += size
 
@@ -66,10 +69,9 @@ class SizeTracker:
         self.used += new - sizes.get(key, 0)
         sizes[key] = new
 
-    def account(self, db: Database, key: bytes) -> None:
-        """Re-measure ``key`` after a write (or forget it if it is gone)."""
-        sizes = self.sizes[db.index]
-        value = db.data.get(key)
+    def account(self, index: int, key: bytes, value: Any) -> None:
+        """Re-measure ``key`` after a write: it holds ``value`` now (None: it is gone)."""
+        sizes = self.sizes[index]
         old = sizes.get(key, 0)
         if value is None:
             if key in sizes:
@@ -79,15 +81,15 @@ class SizeTracker:
         sizes[key] = new = key_size(key, value)
         self.used += new - old
 
-    def forget(self, db: Database, key: bytes) -> None:
+    def forget(self, index: int, key: bytes) -> None:
         """``key`` was removed."""
-        size = self.sizes[db.index].pop(key, None)
+        size = self.sizes[index].pop(key, None)
         if size is not None:
             self.used -= size
 
-    def clear(self, db: Database) -> None:
-        """Every key of ``db`` was removed."""
-        sizes = self.sizes[db.index]
+    def clear(self, index: int) -> None:
+        """Every key of database ``index`` was removed."""
+        sizes = self.sizes[index]
         self.used -= sum(sizes.values())
         sizes.clear()
 

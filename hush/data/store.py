@@ -186,7 +186,7 @@ class Database:
         if self.store.watched_keys:
             self.store.touch(self.index, key)
         if self.tracker:
-            self.tracker.account(self, key)
+            self.tracker.account(self.index, key, self.data.get(key))
 
     def pushed(self, key: bytes) -> None:
         """A list (or other blocking source) at ``key`` gained elements."""
@@ -197,7 +197,7 @@ class Database:
         if store.watched_keys:
             store.touch(self.index, key)
         if self.tracker:
-            self.tracker.account(self, key)
+            self.tracker.account(self.index, key, self.data.get(key))
 
     def delete(self, key: bytes) -> bool:
         """Remove ``key``; True if it was live."""
@@ -219,7 +219,7 @@ class Database:
         if self.store.watched_keys:
             self.store.touch(self.index, key)
         if self.tracker:
-            self.tracker.forget(self, key)
+            self.tracker.forget(self.index, key)
 
     def pop_value(self, key: bytes) -> Any:
         """Remove ``key`` and return its live value (None if absent)."""
@@ -245,7 +245,7 @@ class Database:
         self.atime = {}
         self.encodings = {}
         if self.tracker:
-            self.tracker.clear(self)
+            self.tracker.clear(self.index)
 
     def _evict(self, key: bytes | None = None) -> tuple[bytes, Any]:
         """Remove ``key`` (default: the least recently used) as Redis evicts:
@@ -273,7 +273,7 @@ class Database:
             # Redis propagates an eviction as a DEL of the key.
             store.propagator.deleted(self.index, key)
         if self.tracker:
-            self.tracker.forget(self, key)
+            self.tracker.forget(self.index, key)
         return key, value
 
     # -- time to live ------------------------------------------------------
@@ -315,7 +315,7 @@ class Database:
             # not write. The deletion itself is propagated as Redis does.
             self.store.propagator.deleted(self.index, key)
         if self.tracker:
-            self.tracker.forget(self, key)
+            self.tracker.forget(self.index, key)
         return True
 
     # -- iteration ---------------------------------------------------------
@@ -421,7 +421,7 @@ class Store:
 
     def track_sizes(self) -> SizeTracker:
         """Measure every key, then keep the estimate current on every write."""
-        tracker = self.tracker = SizeTracker(self)
+        tracker = self.tracker = SizeTracker(db.data for db in self.dbs)
         for db in self.dbs:
             db.tracker = tracker
         return tracker
