@@ -22,8 +22,9 @@ RDB comes next here: :mod:`hush.formats.rdb_object` reads and writes values in
 a neutral form, ``(kind, value)`` with kinds named as TYPE names them
 (``list`` as a list of bytes, ``zset`` as (member, score) pairs, ...). A type
 gains RDB by two fields on its record -- the neutral value of a stored one,
-and the stored value of a neutral one -- and the RDB writer and loader look
-records up by class and by name as the consumers above do.
+and the stored value of a neutral one; the RDB writer finds a value's record
+by its class as the consumers above do, the loader a kind's record by its
+name.
 
 Types Redis keeps inside another type -- bitmaps and HyperLogLog in strings,
 geo in sorted sets -- are no records of their own: TYPE calls them by their
