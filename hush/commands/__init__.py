@@ -17,6 +17,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     scripting,
     server,
     sets,
+    stream_groups,
     streams,
     strings,
     transactions,

@@ -7,9 +7,10 @@ import time
 from typing import Any
 
 from hush.commands.args import parse_float, parse_int
-from hush.commands.keys import encoding_of, string_encoding
+from hush.commands.keys import encoding_of
 from hush.commands.table import command, container, help_command, help_reply
 from hush.core.errors import NO_SUCH_KEY, CommandError, SubcommandSyntax, c_text
+from hush.data.types import string
 from hush.ops.monitor import start_monitoring
 from hush.server.auth import is_local
 from hush.wire.resp import NO_REPLY, OK, SimpleString
@@ -173,7 +174,7 @@ def _rdb_length(count: int) -> int:
 
 
 def _rdb_string(value: bytes) -> int:
-    if string_encoding(value) == b"int":
+    if string.encoding(value) == string.INT:
         number = int(value)
         if -(1 << 7) <= number < 1 << 7:
             return 2

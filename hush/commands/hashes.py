@@ -9,9 +9,7 @@ deleted.
 
 Where Hush answers differently from Redis 7.0:
 
-- :func:`hash_encoding` judges the encoding by the hash's current size; Redis
-  keeps a hash in a hashtable once it outgrew the listpack, even after it
-  shrinks again.
+- OBJECT ENCODING judges by the hash's current size (:mod:`hush.data.types.hash`).
 - Large hashes keep insertion order where Redis's hashtable order is random,
   and their HSCAN cursors are snapshot cursors (:mod:`hush.data.cursors`).
 """
@@ -24,20 +22,17 @@ from itertools import islice
 from typing import Any
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
-from hush.commands.keys import parse_scan_options, register_encoding
+from hush.commands.keys import parse_scan_options
 from hush.commands.strings import _ld_round, format_long_double, parse_long_double
-from hush.commands.table import command, range_spec
+from hush.commands.table import command, effects, range_spec
 from hush.core.errors import OVERFLOW, SYNTAX, CommandError, wrong_arity
 from hush.core.glob import compile_glob
 from hush.data.cursors import parse_cursor
-from hush.data.store import Database, register_type
+from hush.data.store import Database
+from hush.data.types.hash import encoding as hash_encoding
 from hush.wire.resp import OK
 
 GROUP = "hash"
-
-#: Redis 7.0's defaults for hash-max-listpack-entries and hash-max-listpack-value.
-LISTPACK_MAX_ENTRIES = 512
-LISTPACK_MAX_VALUE = 64
 
 HASH_NOT_INTEGER = "ERR hash value is not an integer"
 HASH_NOT_FLOAT = "ERR hash value is not a float"
@@ -46,22 +41,6 @@ WOULD_BE_NAN = "ERR increment would produce NaN or Infinity"
 OUT_OF_RANGE = "ERR value is out of range"
 # Redis's getRangeLong bounds HRANDFIELD's count to +-LONG_MAX.
 RANGE_ERROR = f"ERR value is out of range, value must between {-INT64_MAX} and {INT64_MAX}"
-
-register_type(dict, b"hash")
-
-
-def hash_encoding(value: dict) -> bytes:
-    """Redis's OBJECT ENCODING of a hash of this size: listpack or hashtable."""
-    if len(value) > LISTPACK_MAX_ENTRIES:
-        return b"hashtable"
-    for field, item in value.items():
-        if len(field) > LISTPACK_MAX_VALUE or len(item) > LISTPACK_MAX_VALUE:
-            return b"hashtable"
-    return b"listpack"
-
-
-register_encoding(dict, hash_encoding)
-
 
 def _spec(*flags: str) -> tuple[dict[str, Any], ...]:
     return (range_spec(*flags),)
@@ -321,6 +300,12 @@ def _parse_count(raw: bytes) -> int:
         raise CommandError(RANGE_ERROR)
     return count
 
+
+
+@effects("hincrbyfloat")
+def _hincrbyfloat_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # Replayed, the float arithmetic could round differently: store the result.
+    return [[b"HSET", argv[1], argv[2], reply]]
 
 @command("hrandfield", arity=-2, flags=("readonly",), keys=(1, 1, 1), group=GROUP,
          summary="Get one or multiple random fields from a hash", since="6.2.0",

@@ -8,9 +8,9 @@ counts a keyspace hit or miss and marks the key used; a *no-touch* read
 alone; a *write* lookup (EXPIRE, PERSIST, RENAME, MOVE) marks the key used
 without counting. All of them expire a key whose deadline has passed.
 
-Values of other families plug in here: :func:`register_copier` tells COPY how
-to duplicate a type, :func:`register_encoding` tells OBJECT ENCODING what to
-call it. :func:`parse_scan_options` serves HSCAN, SSCAN and ZSCAN too.
+What TYPE, COPY and OBJECT ENCODING say of a value comes from its type's
+record (:mod:`hush.data.types`). :func:`parse_scan_options` serves HSCAN,
+SSCAN and ZSCAN too.
 
 Where Hush answers differently from Redis 7.0:
 
@@ -31,13 +31,10 @@ Where Hush answers differently from Redis 7.0:
 
 from __future__ import annotations
 
-import copy
-from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from hush.commands.args import INT64_MAX, parse_int
-from hush.commands.table import command, container, help_command, range_spec
+from hush.commands.table import command, container, effects, help_command, range_spec
 from hush.core.errors import (
     DB_INDEX_OUT_OF_RANGE,
     INVALID_EXPIRE,
@@ -48,7 +45,9 @@ from hush.core.errors import (
 )
 from hush.core.glob import compile_glob
 from hush.data.cursors import parse_cursor
-from hush.data.store import Database, type_name
+from hush.data.store import Database
+from hush.data.types import registry, string
+from hush.data.types.registry import copy_value, type_name
 from hush.wire.resp import OK, SimpleString
 
 GROUP = "generic"
@@ -74,8 +73,6 @@ _MIN_SECONDS = -_MAX_SECONDS
 SHARED_INTEGERS = 10000
 #: The refcount Redis reports for a shared object (OBJ_SHARED_REFCOUNT).
 SHARED_REFCOUNT = 2**31 - 1
-#: Longest string Redis stores embedded (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
-EMBSTR_LIMIT = 44
 
 _MULTI_KEY_TIPS = ("request_policy:multi_shard", "response_policy:agg_sum")
 
@@ -108,95 +105,12 @@ def _count(db: Database, value: Any) -> None:
         stats.keyspace_hits += 1
 
 
-# -- copying values by type -------------------------------------------------------
-
-#: Types whose values are never changed in place and can be shared by copies.
-IMMUTABLE: set[type] = {bytes, str, int, float, bool, type(None), frozenset}
-
-_Copier = Callable[[Any], Any]
-
-
-def copy_value(value: Any) -> Any:
-    """A copy of a stored value that shares nothing mutable with it (for COPY)."""
-    kind = value.__class__
-    if kind in IMMUTABLE:
-        return value
-    copier = COPIERS.get(kind)
-    return copier(value) if copier is not None else copy.deepcopy(value)
-
-
-def _copy_deque(value: deque) -> deque:
-    return deque(item if item.__class__ in IMMUTABLE else copy_value(item) for item in value)
-
-
-def _copy_dict(value: dict) -> dict:
-    new = value.copy()
-    for key, item in new.items():
-        if item.__class__ not in IMMUTABLE:
-            new[key] = copy_value(item)
-    return new
-
-
-def _copy_set(value: set) -> set:
-    # Set members are hashable, hence immutable in practice: a shallow copy is deep.
-    return value.copy()
-
-
-#: How COPY duplicates each value type; families add theirs with register_copier.
-COPIERS: dict[type, _Copier] = {deque: _copy_deque, dict: _copy_dict, set: _copy_set}
-
-
-def register_copier(cls: type, copier: _Copier) -> None:
-    """Make COPY duplicate values of ``cls`` with ``copier`` (default: deepcopy)."""
-    COPIERS[cls] = copier
-
-
-# -- OBJECT ENCODING by type ---------------------------------------------------------
-
-
-def string_encoding(value: bytes) -> bytes:
-    """What Redis 7.0 calls a string holding ``value`` after SET: int, embstr or raw."""
-    if _as_long(value) is not None:
-        return b"int"
-    return b"embstr" if len(value) <= EMBSTR_LIMIT else b"raw"
-
-
-def _as_long(value: bytes) -> int | None:
-    # Redis's string2l: what it would store as an integer-encoded object.
-    if len(value) > 20:
-        return None
-    try:
-        return parse_int(value)
-    except CommandError:
-        return None
-
-
-#: OBJECT ENCODING per value type; families add theirs with register_encoding.
-ENCODINGS: dict[type, Callable[[Any], bytes]] = {
-    bytes: string_encoding,
-    # Redis 7.0 keeps every list in a quicklist (listpack lists came in 7.2).
-    deque: lambda _value: b"quicklist",
-}
-
-
-def register_encoding(cls: type, encoding: Callable[[Any], bytes]) -> None:
-    """Tell OBJECT ENCODING how to name the encoding of values of ``cls``."""
-    ENCODINGS[cls] = encoding
+# -- OBJECT ENCODING, and the notes RENAME, MOVE and COPY carry ---------------------------
 
 
 def encoding_of(db: Database, key: bytes, value: Any) -> bytes:
-    """OBJECT ENCODING of the live ``value`` at ``key``.
-
-    A string's content tells its encoding as SET leaves it, unless the command
-    that built it left another one (``db.encodings``: APPEND's ``raw``).
-    """
-    if value.__class__ is bytes:
-        forced = db.encodings.get(key)
-        if forced is not None:
-            return forced
-    encoding = ENCODINGS.get(value.__class__)
-    # Redis's strEncoding names an encoding it does not know "unknown".
-    return encoding(value) if encoding is not None else b"unknown"
+    """OBJECT ENCODING of the live ``value`` at ``key``."""
+    return registry.object_encoding(value, db.encodings.get(key))
 
 
 def _carry_encoding(target_db: Database, target: bytes, forced: bytes | None) -> None:
@@ -363,6 +277,25 @@ def expireat(ctx, key: bytes, timestamp: bytes, *options: bytes) -> int:
 def pexpireat(ctx, key: bytes, timestamp: bytes, *options: bytes) -> int:
     """Make ``key`` expire at a unix time in milliseconds."""
     return _expire(ctx, "pexpireat", key, timestamp, options, relative=False, seconds=False)
+
+
+def deadline_effect(ctx, key: bytes, value_effect: list[bytes] | None) -> list[list[bytes]]:
+    """The key's state after a command that set its deadline, as one command
+    that replays the same at any time: SET..PXAT, PEXPIREAT, PERSIST, or DEL."""
+    db = ctx.db
+    if not db.exists(key):
+        return [[b"DEL", key]]
+    deadline = db.get_expire(key)
+    if value_effect is not None:
+        return [value_effect + ([b"PXAT", b"%d" % deadline] if deadline is not None else [])]
+    if deadline is None:
+        return [[b"PERSIST", key]]
+    return [[b"PEXPIREAT", key, b"%d" % deadline]]
+
+
+@effects("expire", "pexpire", "expireat", "pexpireat")
+def _expire_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return deadline_effect(ctx, argv[1], None)
 
 
 def _ttl(ctx, key: bytes, ms: bool, absolute: bool) -> int:
@@ -692,7 +625,7 @@ def object_refcount(ctx, key: bytes) -> int | None:
     if value is None:
         return None
     if value.__class__ is bytes and _shares_integers(ctx):
-        number = _as_long(value)
+        number = string.as_long(value)
         if number is not None and 0 <= number < SHARED_INTEGERS:
             return SHARED_REFCOUNT
     return 1

@@ -20,7 +20,7 @@ from itertools import islice
 from typing import Any
 
 from hush.commands.args import parse_int, parse_timeout
-from hush.commands.table import command, keynum_spec, range_spec
+from hush.commands.table import command, effects, keynum_spec, range_spec
 from hush.core.errors import (
     INDEX_OUT_OF_RANGE,
     NO_SUCH_KEY,
@@ -587,6 +587,17 @@ def brpop(ctx, *args: bytes) -> Any:
     return _bpop(ctx, args, False)
 
 
+# A blocking command propagates the pop it did, without blocking (BLPOP -> LPOP):
+# a replay must not wait, and a timed-out one did nothing.
+
+
+@effects("blpop", "brpop")
+def _bpop_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    return [[b"LPOP" if argv[0].lower() == b"blpop" else b"RPOP", reply[0]]]
+
+
 def _bmove(ctx, source: bytes, destination: bytes, left_from: bool, left_to: bool,
            raw_timeout: bytes) -> Any:
     timeout = parse_timeout(raw_timeout)
@@ -627,6 +638,16 @@ def brpoplpush(ctx, source: bytes, destination: bytes, timeout: bytes) -> Any:
     return _bmove(ctx, source, destination, False, True, timeout)
 
 
+@effects("blmove")
+def _blmove_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return [[b"LMOVE", *argv[1:5]]] if reply.__class__ is bytes else []
+
+
+@effects("brpoplpush")
+def _brpoplpush_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return [[b"RPOPLPUSH", argv[1], argv[2]]] if reply.__class__ is bytes else []
+
+
 @command("blmpop", arity=-5, flags=("write", "blocking", "movablekeys"), group=GROUP,
          summary="Pop elements from a list, or block until one is available", since="7.0.0",
          acl=_BLOCKING_ACL, key_specs=(_keynum_spec(2),))
@@ -641,3 +662,11 @@ def blmpop(ctx, raw_timeout: bytes, *args: bytes) -> Any:
         return NULL_ARRAY
     serve = _list_serve(db, lambda key, lst: [key, _pop_many(db, key, lst, left, count)])
     return Block(keys, timeout, serve, NULL_ARRAY)
+
+
+@effects("blmpop")
+def _blmpop_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    _, left, _ = _parse_mpop(argv[2:])
+    return [[b"LPOP" if left else b"RPOP", reply[0], b"%d" % len(reply[1])]]

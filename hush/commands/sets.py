@@ -1,16 +1,16 @@
 # -*- test-case-name: tests.commands.test_sets -*-
 """Set commands (SADD, SMEMBERS, SPOP, SINTER, SUNIONSTORE, SSCAN, ...), Redis 7.0 semantics.
 
-A set is a plain Python ``set`` of bytes members; one that becomes empty is
-deleted. Redis 7.0 keeps a set of at most 512 integers in an *intset*, which
-it reads in ascending numeric order; every other set is a hashtable in no
-useful order. Hush answers intset-like sets in ascending order too (SMEMBERS,
-SINTER, SUNION, SDIFF, SSCAN, and SPOP/SRANDMEMBER of the whole set), so
-clients see what Redis would show them.
+A set is a plain Python ``set`` of bytes members (:mod:`hush.data.types.set`);
+one that becomes empty is deleted. Redis 7.0 keeps a set of at most 512
+integers in an *intset*, which it reads in ascending numeric order; every
+other set is a hashtable in no useful order. Hush answers intset-like sets in
+ascending order too (SMEMBERS, SINTER, SUNION, SDIFF, SSCAN, and
+SPOP/SRANDMEMBER of the whole set), so clients see what Redis would show them.
 
 Where Hush answers differently from Redis 7.0:
 
-- :func:`set_encoding` judges by the set's current members; Redis keeps a
+- Whether a set is an intset is judged by its current members; Redis keeps a
   set in a hashtable once it held a non-integer or more than 512 members,
   even after those are gone, and lists it in hash order.
 - SSCAN of a large set uses snapshot cursors (:mod:`hush.data.cursors`).
@@ -19,60 +19,25 @@ Where Hush answers differently from Redis 7.0:
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterable
 from typing import Any
 
-from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
-from hush.commands.keys import parse_scan_options, register_encoding
-from hush.commands.table import command, range_spec
+from hush.commands.args import INT64_MAX, parse_int
+from hush.commands.keys import parse_scan_options
+from hush.commands.table import command, effects, range_spec
 from hush.core.errors import NOT_POSITIVE, SYNTAX, CommandError, WrongType
 from hush.core.glob import compile_glob
 from hush.data.cursors import parse_cursor
-from hush.data.store import Database, register_type
+from hush.data.store import Database
+from hush.data.types.set import is_intset, ordered
 from hush.wire.resp import RespSet
 
 GROUP = "set"
-
-#: Redis's default set-max-intset-entries.
-INTSET_MAX_ENTRIES = 512
 
 NUMKEYS = "ERR numkeys should be greater than 0"
 TOO_MANY_KEYS = "ERR Number of keys can't be greater than number of args"
 LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
 RANGE_ERROR = f"ERR value is out of range, value must between {-INT64_MAX} and {INT64_MAX}"
-
-# What Redis's string2ll accepts: no sign but "-", no leading zeros, no "-0".
-_INTEGER = re.compile(rb"(?:0|-?[1-9][0-9]{0,18})\Z")
-
-register_type(set, b"set")
-
-
-def _is_int64(member: bytes) -> bool:
-    if not _INTEGER.match(member):
-        return False
-    return len(member) < 19 or INT64_MIN <= int(member) <= INT64_MAX
-
-
-def is_intset(value: Iterable[bytes], size: int) -> bool:
-    """True if Redis would keep these ``size`` members in an intset."""
-    return size <= INTSET_MAX_ENTRIES and all(map(_is_int64, value))
-
-
-def set_encoding(value: set) -> bytes:
-    """Redis 7.0's OBJECT ENCODING of a set like this one: intset or hashtable."""
-    return b"intset" if is_intset(value, len(value)) else b"hashtable"
-
-
-register_encoding(set, set_encoding)
-
-
-def ordered(members: Iterable[bytes], size: int) -> list[bytes]:
-    """The members in the order Redis lists them: ascending for an intset."""
-    members = list(members)
-    if is_intset(members, size):
-        members.sort(key=int)
-    return members
 
 
 def _spec(index: int, *flags: str, lastkey: int = 0) -> dict[str, Any]:
@@ -310,6 +275,18 @@ def spop(ctx, key: bytes, *options: bytes) -> Any:
     _POOL.changed()
     db.modified(key)
     return RespSet(popped)
+
+
+@effects("spop")
+def _spop_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # The members popped were chosen at random: replay their removal.
+    members = [reply] if reply.__class__ is bytes else list(reply)
+    if not members:
+        return []
+    if len(argv) > 2 and not ctx.db.exists(argv[1]):
+        # Redis propagates a count that took the whole set as a DEL.
+        return [[b"DEL", argv[1]]]
+    return [[b"SREM", argv[1], *members[i:i + 1024]] for i in range(0, len(members), 1024)]
 
 
 @command("srandmember", arity=-2, flags=("readonly",), keys=(1, 1, 1), group=GROUP,

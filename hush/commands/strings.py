@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import Any
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int, syntax_error
-from hush.commands.keys import EMBSTR_LIMIT
-from hush.commands.table import command, range_spec
+from hush.commands.keys import deadline_effect
+from hush.commands.table import command, effects, range_spec
 from hush.core.errors import (
     INVALID_EXPIRE,
     NOT_FLOAT,
@@ -32,6 +33,7 @@ from hush.core.errors import (
     wrong_arity,
 )
 from hush.data.store import Database
+from hush.data.types import string
 from hush.wire.resp import OK, RespMap
 
 GROUP = "string"
@@ -58,13 +60,9 @@ def _read(db: Database, key: bytes) -> bytes | None:
 
 
 def _set_raw(db: Database, key: bytes, value: bytes, keep_ttl: bool = False) -> None:
-    """Store a string that Redis builds in place (APPEND, SETRANGE): encoding raw.
-
-    Redis unshares such a value into a growable raw string and never turns it
-    back into an int or embstr, whatever it holds.
-    """
+    """Store a string that Redis builds in place (APPEND, SETRANGE): encoding raw."""
     db.set(key, value, keep_ttl=keep_ttl)
-    db.encodings[key] = b"raw"
+    string.note_built_in_place(db, key)
 
 
 def _check_length(ctx, size: int, append: int) -> None:
@@ -214,6 +212,22 @@ def psetex(ctx, key: bytes, milliseconds: bytes, value: bytes):
     return _set_expiring(ctx, key, milliseconds, value, _PX, "psetex")
 
 
+@effects("setex", "psetex")
+def _setex_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return deadline_effect(ctx, argv[1], [b"SET", argv[1], argv[3]])
+
+
+_TTL_OPTIONS = frozenset([b"ex", b"px", b"exat", b"pxat"])
+
+
+@effects("set")
+def _set_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # A relative TTL depends on the clock: replay an absolute deadline.
+    if not any(arg.lower() in _TTL_OPTIONS for arg in argv[3:]):
+        return [argv]
+    return deadline_effect(ctx, argv[1], [b"SET", argv[1], argv[2]])
+
+
 @command("getset", arity=3, flags=("write", "denyoom", "fast"), keys=(1, 1, 1), group=GROUP,
          summary="Set the string value of a key and return its old value",
          acl=("@write", "@string", "@fast"),
@@ -258,6 +272,11 @@ def getex(ctx, key: bytes, *options: bytes):
     elif flags & _PERSIST and db.persist(key):
         db.modified(key)
     return value
+
+
+@effects("getex")
+def _getex_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    return deadline_effect(ctx, argv[1], None)
 
 
 @command("mget", arity=-2, flags=("readonly", "fast"), keys=(1, -1, 1), group=GROUP,
@@ -600,11 +619,14 @@ def incrbyfloat(ctx, key: bytes, increment: bytes):
         raise CommandError("ERR increment would produce NaN or Infinity")
     text = format_long_double(result)
     db.set(key, text, keep_ttl=True)
-    if len(text) <= EMBSTR_LIMIT:
-        # Redis stores the printed number as a plain string object, without
-        # trying the integer encoding: "3" is embstr here where SET makes it int.
-        db.encodings[key] = b"embstr"
+    string.note_printed_number(db, key, text)
     return text
+
+
+@effects("incrbyfloat")
+def _incrbyfloat_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    # Replayed, the float arithmetic could round differently: store the result.
+    return [[b"SET", argv[1], reply, b"KEEPTTL"]]
 
 
 # -- LCS -----------------------------------------------------------------------

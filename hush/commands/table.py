@@ -46,6 +46,8 @@ class Command:
     acl_categories: tuple[str, ...] = ()
     #: Redis's command tips (``nondeterministic_output``, ``request_policy:...``).
     tips: tuple[str, ...] = ()
+    #: What a run propagates to the AOF instead of its argv (:func:`effects`); None: the argv.
+    effects: Effects | None = None
     #: Key specs as COMMAND INFO reports them; None: derived from first/last/step.
     key_specs: tuple[dict[str, Any], ...] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
@@ -171,6 +173,33 @@ def all_commands() -> list[Command]:
     """Every top-level command, once each, sorted by name."""
     seen = {id(cmd): cmd for cmd in COMMANDS.values()}
     return sorted(seen.values(), key=lambda cmd: cmd.name)
+
+
+#: ``effects(ctx, argv, reply)``: the deterministic commands a run amounts to.
+Effects = Callable[[Any, list[bytes], Any], list[list[bytes]]]
+
+
+def effects(*names: str) -> Callable[[Effects], Effects]:
+    """Declare the decorated function as what the named commands propagate.
+
+    Called as ``function(ctx, argv, reply)`` after a run that changed data (and
+    with ``ctx`` offering ``db`` and ``store`` only, when a blocked client is
+    served), it returns the deterministic commands the run amounts to -- SPOP
+    as SREM of the members it popped, EXPIRE as PEXPIREAT, BLPOP as LPOP --
+    which :mod:`hush.persistence.propagation` records instead of the argv. The
+    commands must be registered first.
+    """
+
+    def declare(function: Effects) -> Effects:
+        for name in names:
+            top, _, sub = name.lower().partition("|")
+            cmd = COMMANDS[top.encode()]
+            if sub:
+                cmd = cmd.subcommands[sub.encode()]
+            cmd.effects = function
+        return function
+
+    return declare
 
 
 def command(

@@ -15,17 +15,17 @@ import random
 from typing import Any
 
 from hush.commands.args import parse_int, parse_timeout, syntax_error
-from hush.commands.keys import read_key, register_copier, register_encoding
-from hush.commands.table import command, keynum_spec, range_spec
+from hush.commands.keys import read_key
+from hush.commands.table import command, effects, keynum_spec, range_spec
 from hush.core.errors import NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, CommandError, WrongType
 from hush.core.glob import compile_glob
 from hush.data.blocking import NOT_READY, Block
-from hush.data.store import TYPE_NAMES
+from hush.data.types.set import SET
 from hush.data.types.zset import (
     MAX_LISTPACK_ENTRIES,
+    Source,
     ZSet,
-    copy_zset,
-    object_encoding,
+    combine,
     parse_lex_range,
     parse_score,
     parse_score_range,
@@ -38,9 +38,6 @@ NAN_SCORE = "ERR resulting score is not a number (NaN)"
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
 NOT_LEX_RANGE = "ERR min or max not valid string range item"
 LONG_MAX = 2**63 - 1
-
-register_copier(ZSet, copy_zset)
-register_encoding(ZSet, object_encoding)
 
 
 # -- key specs, as COMMAND INFO reports them --------------------------------
@@ -652,45 +649,25 @@ def bzmpop(ctx, timeout_raw: bytes, *args: bytes):
     return _block(ctx, keys, timeout, highest, count, nested=True)
 
 
+# A blocking pop propagates as the pop it did, without blocking (BZPOPMIN -> ZPOPMIN).
+
+
+@effects("bzpopmin", "bzpopmax")
+def _bzpop_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    return [[b"ZPOPMIN" if argv[0].lower() == b"bzpopmin" else b"ZPOPMAX", reply[0]]]
+
+
+@effects("bzmpop")
+def _bzmpop_effects(ctx, argv: list[bytes], reply: Any) -> list[list[bytes]]:
+    if not isinstance(reply, list) or not reply:
+        return []
+    _, highest, _ = _parse_mpop(argv[2:])
+    return [[b"ZPOPMAX" if highest else b"ZPOPMIN", reply[0], b"%d" % len(reply[1])]]
+
+
 # -- set operations (zunionInterDiffGenericCommand) ------------------------
-
-class _Source:
-    """One input of a set operation: a sorted set, a plain set, or nothing."""
-
-    __slots__ = ("value", "weight")
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-        self.weight = 1.0
-
-    def __len__(self) -> int:
-        return 0 if self.value is None else len(self.value)
-
-    def pairs(self):
-        """(member, score) pairs; plain-set members score 1."""
-        value = self.value
-        if value is None:
-            return iter(())
-        if value.__class__ is ZSet:
-            return ((member, score) for score, member in value.order)
-        return ((member, 1.0) for member in value)
-
-    def find(self, member: bytes) -> float | None:
-        value = self.value
-        if value.__class__ is ZSet:
-            return value.scores.get(member)
-        return 1.0 if member in value else None
-
-
-def _aggregate(target: float, value: float, how: bytes) -> float:
-    if how == b"SUM":
-        total = target + value
-        # inf + -inf: Redis keeps 0 rather than NaN.
-        return 0.0 if math.isnan(total) else total
-    if how == b"MIN":
-        return value if value < target else target
-    return value if value > target else target
-
 
 def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False,
            card_only: bool = False) -> Any:
@@ -702,9 +679,9 @@ def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False
     sources = []
     for key in args[1:numkeys + 1]:
         value = read_key(ctx.db, key)
-        if value is not None and value.__class__ is not ZSet and TYPE_NAMES.get(value.__class__) != b"set":
+        if value is not None and value.__class__ is not ZSet and value.__class__ is not SET.cls:
             raise WrongType()
-        sources.append(_Source(value))
+        sources.append(Source(value))
     how = b"SUM"
     withscores = False
     limit = 0
@@ -730,39 +707,7 @@ def _setop(ctx, name: str, op: str, args: tuple[bytes, ...], store: bool = False
         else:
             raise syntax_error()
 
-    result: dict[bytes, float] = {}
-    if op == "inter":
-        # Smallest input first, as Redis does: it bounds the work, and the
-        # order of a float sum is visible in the result.
-        sources = sorted(sources, key=len)
-        if len(sources[0]):
-            first, others = sources[0], sources[1:]
-            for member, score in first.pairs():
-                total = first.weight * score
-                if math.isnan(total):
-                    total = 0.0
-                for other in others:
-                    found = other.find(member)
-                    if found is None:
-                        break
-                    total = _aggregate(total, found * other.weight, how)
-                else:
-                    result[member] = total
-                    if card_only and limit and len(result) >= limit:
-                        break
-    elif op == "union":
-        for source in sorted(sources, key=len):
-            for member, score in source.pairs():
-                value = source.weight * score
-                if math.isnan(value):
-                    value = 0.0
-                current = result.get(member)
-                result[member] = value if current is None else _aggregate(current, value, how)
-    else:
-        others = [source for source in sources[1:] if len(source)]
-        for member, score in sources[0].pairs():
-            if not any(other.find(member) is not None for other in others):
-                result[member] = score
+    result = combine(op, sources, how, limit)
     if card_only:
         return len(result)
     # Redis builds the result as a skiplist, which keeps a -0 score (a

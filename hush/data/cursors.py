@@ -1,5 +1,9 @@
 # -*- test-case-name: tests.unit.data.test_cursors -*-
-"""Snapshot cursors for SCAN (and later HSCAN, SSCAN, ZSCAN).
+"""Snapshot cursors for SCAN, HSCAN and SSCAN.
+
+(ZSCAN does not need them: a large sorted set is walked in the CRC32 order
+of its members, a position that stays meaningful while it changes --
+:meth:`hush.data.types.zset.ZSet.scan`.)
 
 Redis walks its hash tables in reverse-binary bucket order, which is what lets
 SCAN promise that every element present for the whole iteration is returned

@@ -7,22 +7,51 @@
 :class:`EvictionLog` says in the log that keys are being evicted: the first
 time with what to change to stop it, then at most once a minute with a count,
 so a queue lost to the capacity is never lost silently.
+
+Both read databases and the store through the small protocols below
+(:class:`Keyspace`, :class:`EvictingStore`), which
+:class:`hush.data.store.Database` and :class:`~hush.data.store.Store` meet,
+so that this module needs no import of the store that uses it.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
-if TYPE_CHECKING:
-    from hush.data.store import Database, Store
+from hush.data.expiry import ExpiryScheduler
+from hush.data.types.registry import type_name
 
 log = Logger()
+
+
+class Keyspace(Protocol):
+    """What the policies read of a database."""
+
+    index: int
+    #: key -> value, least recently used first.
+    data: Mapping[bytes, Any]
+    expires: Mapping[bytes, int]
+    atime: Mapping[bytes, int]
+
+    def random_key(self) -> bytes | None:
+        """A random live key, or None."""
+
+
+class EvictingStore(Protocol):
+    """What the policies and the log read of the store."""
+
+    expiry: ExpiryScheduler
+    maxkeys: int
+    maxkeys_policy: str
+
+
+Db = TypeVar("Db", bound=Keyspace)
 
 #: Policies that may evict any key; they never have to refuse a write.
 ALLKEYS = frozenset(["allkeys-lru", "allkeys-random"])
@@ -41,9 +70,9 @@ _WHAT = {
 
 
 def choose_victim(
-    store: Store, policy: str, dbs: Sequence[Database], samples: int,
+    store: EvictingStore, policy: str, dbs: Sequence[Db], samples: int,
     exclude: bytes | None = None,
-) -> tuple[Database, bytes] | None:
+) -> tuple[Db, bytes] | None:
     """The (database, key) ``policy`` evicts among ``dbs``, or None if it may evict nothing.
 
     ``exclude`` is a key that must stay (the one a write just added; only a
@@ -77,7 +106,7 @@ def choose_victim(
     return None  # noeviction
 
 
-def _random_key(dbs: Sequence[Database], exclude: bytes | None) -> tuple[Database, bytes] | None:
+def _random_key(dbs: Sequence[Db], exclude: bytes | None) -> tuple[Db, bytes] | None:
     """A random live key, databases weighted by their size."""
     sized = [db for db in dbs if db.data]
     while sized:
@@ -93,8 +122,8 @@ def _random_key(dbs: Sequence[Database], exclude: bytes | None) -> tuple[Databas
 
 
 def _volatile_sample(
-    store: Store, policy: str, dbs: Sequence[Database], samples: int,
-) -> list[tuple[int, Database, bytes]]:
+    store: EvictingStore, policy: str, dbs: Sequence[Db], samples: int,
+) -> list[tuple[int, Db, bytes]]:
     """Up to ``samples`` keys with a TTL in ``dbs``: random ones from the expiry
     heap, the soonest deadline (for volatile-ttl), and, should those all be
     stale or elsewhere, the first ones of each database's expires map."""
@@ -141,7 +170,7 @@ class EvictionLog:
         self.pending = 0
         self._timer: IDelayedCall | None = None
 
-    def evicted(self, store: Store, db: Database, key: bytes, value: Any) -> None:
+    def evicted(self, store: EvictingStore, db: Keyspace, key: bytes, value: Any) -> None:
         """One key of ``db`` was evicted for maxkeys (``value`` was its value)."""
         if self.warned:
             self.pending += 1
@@ -149,8 +178,6 @@ class EvictionLog:
                 self._timer = self.clock.callLater(self.INTERVAL, self._report)
             return
         self.warned = True
-        from hush.data.store import type_name
-
         policy = store.maxkeys_policy
         log.warn(
             "Database {db} reached maxkeys ({maxkeys} keys): evicted {what}, "

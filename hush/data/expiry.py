@@ -13,12 +13,8 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-
-if TYPE_CHECKING:
-    pass
 
 #: Most keys expired in one timer run, so a mass expiry cannot stall the reactor.
 MAX_PER_RUN = 2000

@@ -2,7 +2,7 @@
 """The shared store: numbered databases of keys, with TTLs and LRU eviction.
 
 No networking lives here. Values are plain Python objects, one class per Redis
-type (bytes for strings, deque for lists; families register theirs). Each
+type (bytes for strings, deque for lists, ...: :mod:`hush.data.types`). Each
 :class:`Database` keeps an insertion-ordered map whose order is the LRU order
 (a read or write moves the key to the end, eviction takes the head) and an
 ``expires`` map of absolute deadlines in milliseconds. Expiry is lazy (every
@@ -13,6 +13,10 @@ lookup checks the deadline) and active (:mod:`hush.data.expiry`).
 volatile policies a database may have nothing to evict; it is then noted in
 :attr:`Store.full`, and the dispatcher refuses writes that would add keys to
 it before they run (:mod:`hush.server.memory`).
+
+While maxmemory is set, every write also updates a per-key size estimate
+(:meth:`Store.track_sizes`, :mod:`hush.data.sizes`); otherwise that costs a
+write one test of the database's ``tracker`` slot.
 """
 
 from __future__ import annotations
@@ -29,19 +33,7 @@ from hush.core.glob import compile_glob
 from hush.data.cursors import CursorRegistry
 from hush.data.eviction import ALLKEYS, EvictionLog, choose_victim
 from hush.data.expiry import ExpiryScheduler
-
-#: Redis's TYPE name for each value class; families add theirs.
-TYPE_NAMES: dict[type, bytes] = {bytes: b"string", deque: b"list"}
-
-
-def register_type(cls: type, name: bytes) -> None:
-    """Make values of ``cls`` a Redis type called ``name`` (for TYPE and SCAN TYPE)."""
-    TYPE_NAMES[cls] = name
-
-
-def type_name(value: Any) -> bytes:
-    """Redis's name for the type of a stored value."""
-    return TYPE_NAMES[type(value)]
+from hush.data.sizes import SizeTracker
 
 
 class Stats:
@@ -77,12 +69,15 @@ class Database:
     @ivar data: key -> value, in least-recently-used-first order.
     @ivar expires: key -> absolute deadline in milliseconds.
     @ivar atime: key -> unix second of its last use (OBJECT IDLETIME).
-    @ivar encodings: key -> OBJECT ENCODING of a string whose content does not
-        tell it (APPEND and SETRANGE leave Redis's ``raw``); storing a new
-        value or removing the key forgets it.
+    @ivar encodings: key -> the OBJECT ENCODING a command noted for a value
+        whose content does not tell it (APPEND's ``raw``: the string type's
+        rule, :mod:`hush.data.types.string`); storing a new value or removing
+        the key forgets it.
+    @ivar tracker: the store's :class:`SizeTracker` while maxmemory is set,
+        else None; every write reports to it.
     """
 
-    __slots__ = ("index", "store", "data", "expires", "atime", "encodings")
+    __slots__ = ("index", "store", "data", "expires", "atime", "encodings", "tracker")
 
     def __init__(self, store: Store, index: int) -> None:
         self.store = store
@@ -91,6 +86,7 @@ class Database:
         self.expires: dict[bytes, int] = {}
         self.atime: dict[bytes, int] = {}
         self.encodings: dict[bytes, bytes] = {}
+        self.tracker: SizeTracker | None = store.tracker
 
     def __len__(self) -> int:
         return len(self.data)
@@ -179,12 +175,18 @@ class Database:
         store.dirty += 1
         if store.watched_keys:
             store.touch(self.index, key)
+        # maxmemory's size estimate; while it is off this test of a slot is
+        # all it costs (a SizeTracker is always true).
+        if self.tracker:
+            self.tracker.stored(self.index, key, value)
 
     def modified(self, key: bytes) -> None:
-        """Tell the store a value was changed in place (for WATCH and the AOF)."""
+        """Tell the store a value was changed in place (for WATCH, the AOF and maxmemory)."""
         self.store.dirty += 1
         if self.store.watched_keys:
             self.store.touch(self.index, key)
+        if self.tracker:
+            self.tracker.account(self.index, key, self.data.get(key))
 
     def pushed(self, key: bytes) -> None:
         """A list (or other blocking source) at ``key`` gained elements."""
@@ -194,6 +196,8 @@ class Database:
             store.signal_ready(self.index, key)
         if store.watched_keys:
             store.touch(self.index, key)
+        if self.tracker:
+            self.tracker.account(self.index, key, self.data.get(key))
 
     def delete(self, key: bytes) -> bool:
         """Remove ``key``; True if it was live."""
@@ -214,6 +218,8 @@ class Database:
             self.store.signal_ready(self.index, key)
         if self.store.watched_keys:
             self.store.touch(self.index, key)
+        if self.tracker:
+            self.tracker.forget(self.index, key)
 
     def pop_value(self, key: bytes) -> Any:
         """Remove ``key`` and return its live value (None if absent)."""
@@ -238,6 +244,8 @@ class Database:
         self.expires = {}
         self.atime = {}
         self.encodings = {}
+        if self.tracker:
+            self.tracker.clear(self.index)
 
     def _evict(self, key: bytes | None = None) -> tuple[bytes, Any]:
         """Remove ``key`` (default: the least recently used) as Redis evicts:
@@ -264,6 +272,8 @@ class Database:
         if store.propagator is not None:
             # Redis propagates an eviction as a DEL of the key.
             store.propagator.deleted(self.index, key)
+        if self.tracker:
+            self.tracker.forget(self.index, key)
         return key, value
 
     # -- time to live ------------------------------------------------------
@@ -304,6 +314,8 @@ class Database:
             # Not counted in dirty: the command that noticed the expiry did
             # not write. The deletion itself is propagated as Redis does.
             self.store.propagator.deleted(self.index, key)
+        if self.tracker:
+            self.tracker.forget(self.index, key)
         return True
 
     # -- iteration ---------------------------------------------------------
@@ -357,6 +369,8 @@ class Store:
         checks writes against them (:meth:`cannot_grow`).
     @ivar blocking_keys: (db, key) -> waiters; set by :mod:`hush.data.blocking`.
     @ivar watched_keys: (db, key) -> watching clients; set by transactions.
+    @ivar tracker: the per-key size estimate while maxmemory is set
+        (:meth:`track_sizes`), else None.
     """
 
     def __init__(self, clock: IReactorTime, databases: int = 16, maxkeys: int = 0,
@@ -372,6 +386,7 @@ class Store:
         self.evictions = EvictionLog(clock)
         self.stats = Stats()
         self.expiry = ExpiryScheduler(clock, self._expire_due, self._deadline_is_current)
+        self.tracker: SizeTracker | None = None
         self.dbs = [Database(self, index) for index in range(databases)]
         self.blocking_keys: dict[tuple[int, bytes], Any] = {}
         self.watched_keys: dict[tuple[int, bytes], Any] = {}
@@ -401,6 +416,21 @@ class Store:
     def now_ms(self) -> int:
         """The current time in milliseconds, from the injected clock."""
         return int(self.clock.seconds() * 1000)
+
+    # -- size tracking (maxmemory) ---------------------------------------------
+
+    def track_sizes(self) -> SizeTracker:
+        """Measure every key, then keep the estimate current on every write."""
+        tracker = self.tracker = SizeTracker(db.data for db in self.dbs)
+        for db in self.dbs:
+            db.tracker = tracker
+        return tracker
+
+    def untrack_sizes(self) -> None:
+        """Stop estimating sizes: writes stop reporting."""
+        self.tracker = None
+        for db in self.dbs:
+            db.tracker = None
 
     # -- maxkeys -------------------------------------------------------------
 
@@ -504,6 +534,8 @@ class Store:
         a.encodings, b.encodings = b.encodings, a.encodings
         a.expires, b.expires = b.expires, a.expires
         a.atime, b.atime = b.atime, a.atime
+        if self.tracker:
+            self.tracker.swapped(first, second)
         if self.full:
             # The full databases' contents moved with their data.
             held = {first, second} & self.full

@@ -19,7 +19,6 @@ written meanwhile.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,13 +26,10 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from hush.core.errors import CommandError
-from hush.data.types.zset import ZSet
+from hush.data.types.registry import rewrite_commands
 
 log = Logger()
 
-#: Elements per command when a rewrite writes a large container (Redis's
-#: AOF_REWRITE_ITEMS_PER_CMD).
-ITEMS_PER_COMMAND = 64
 #: Seconds between checks on a rewriting child.
 CHILD_POLL = 0.05
 #: Commands a rewrite child writes between two checks that its parent lives.
@@ -198,37 +194,13 @@ def load(service: Any, path: str, truncated_ok: bool = True) -> int:
     return loaded
 
 
-#: value class -> function(key, value) yielding encoded commands that rebuild it.
-#: Families whose values are not covered here register theirs.
-REBUILDERS: dict[type, Callable[[bytes, Any], Iterator[bytes]]] = {}
-
-
-def register_rebuilder(cls: type, rebuild: Callable[[bytes, Any], Iterator[bytes]]) -> None:
-    """Tell rewrites how to write a value of ``cls`` as commands (one call per key)."""
-    REBUILDERS[cls] = rebuild
-
-
-def _rebuild_zset(key: bytes, value: Any) -> Iterator[bytes]:
-    flat: list[bytes] = []
-    for score, member in value.order:
-        flat += (_score(score), member)
-    return _chunks(b"ZADD", key, flat, 2)
-
-
-register_rebuilder(bytes, lambda key, value: iter((encode([b"SET", key, value]),)))
-register_rebuilder(deque, lambda key, value: _chunks(b"RPUSH", key, list(value), 1))
-register_rebuilder(
-    dict, lambda key, value: _chunks(b"HSET", key, [x for item in value.items() for x in item], 2)
-)
-register_rebuilder(set, lambda key, value: _chunks(b"SADD", key, list(value), 1))
-register_rebuilder(ZSet, _rebuild_zset)
-
-
 def snapshot_commands(store: Any, now_ms: int) -> Iterator[bytes]:
     """The whole dataset as encoded commands: per db a SELECT, per key one or more commands.
 
-    Reads the dictionaries directly (no lookups that could expire keys and
-    propagate from a forked child).
+    Each value is written as its type's record says
+    (:func:`hush.data.types.registry.rewrite_commands`). Reads the dictionaries
+    directly (no lookups that could expire keys and propagate from a forked
+    child).
     """
     for db in store.dbs:
         if not db.data:
@@ -239,22 +211,10 @@ def snapshot_commands(store: Any, now_ms: int) -> Iterator[bytes]:
             deadline = expires.get(key)
             if deadline is not None and deadline <= now_ms:
                 continue
-            rebuild = REBUILDERS.get(value.__class__)
-            if rebuild is None:
-                raise TypeError(f"cannot write a {value.__class__.__name__} value to the AOF")
-            yield from rebuild(key, value)
+            for argv in rewrite_commands(key, value):
+                yield encode(argv)
             if deadline is not None:
                 yield encode([b"PEXPIREAT", key, b"%d" % deadline])
-
-
-def _score(score: float) -> bytes:
-    return b"%.17g" % score
-
-
-def _chunks(name: bytes, key: bytes, flat: list[bytes], step: int) -> Iterator[bytes]:
-    size = ITEMS_PER_COMMAND * step
-    for index in range(0, len(flat), size):
-        yield encode([name, key, *flat[index:index + size]])
 
 
 class Orphaned(Exception):

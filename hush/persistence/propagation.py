@@ -4,10 +4,12 @@
 The dispatcher runs every command through :meth:`Propagator.call` while the AOF
 is on (one attribute check otherwise). After the handler returns, the store's
 ``dirty`` counter says whether it changed data; if so the command's argv is
-recorded -- rewritten to its deterministic effect for the commands Redis
-rewrites (:data:`REWRITES`: SPOP -> SREM, EXPIRE -> PEXPIREAT, BLPOP -> LPOP
-...) -- unless the handler chose what to propagate itself
-(:meth:`Propagator.propagate` / :meth:`Propagator.propagate_instead`).
+recorded -- or, for the commands Redis rewrites to their deterministic
+effect (SPOP -> SREM, EXPIRE -> PEXPIREAT, BLPOP -> LPOP ...), what the
+command's ``effects`` give (declared beside each command with
+:func:`hush.commands.table.effects`) -- unless the handler chose what to
+propagate itself (:meth:`Propagator.propagate` /
+:meth:`Propagator.propagate_instead`).
 
 Commands run from inside another command (EXEC, and scripts calling the
 dispatcher) record their own effects, and the enclosing command's argv is
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hush.commands.table import lookup
 from hush.core.errors import CommandError
 
 #: (database index, argv) of one propagated command.
@@ -83,7 +86,7 @@ class Propagator:
                 # repl_flags: a script's redis.set_repl without REPL_AOF keeps
                 # its writes out of the AOF, as in Redis.
                 # A handler that raised after writing: its argv is all there is.
-                rewrite = REWRITES.get(cmd.full_name) if ran else None
+                rewrite = cmd.effects if ran else None
                 if rewrite is None or isinstance(reply, CommandError):
                     self.ops.append((db_index, argv))
                 else:
@@ -125,7 +128,8 @@ class Propagator:
 
     def served(self, db_index: int, argv: list[bytes] | None, reply: Any) -> None:
         """A blocked client was served: propagate the non-blocking pop it amounts to."""
-        rewrite = REWRITES.get(argv[0].lower().decode()) if argv else None
+        cmd = lookup(argv[0]) if argv else None
+        rewrite = cmd.effects if cmd is not None else None
         if rewrite is not None:
             # The waiter's connection is not at hand: rewrites that read the
             # key's state after the command get its database this way.
@@ -157,132 +161,3 @@ class _Served:
 
 def _nothing() -> None:
     pass
-
-
-# -- rewrites of non-deterministic commands -----------------------------------------
-
-Rewrite = Callable[[Any, list[bytes], Any], list[list[bytes]]]
-
-#: Command name -> function(ctx, argv, reply) giving the effects to propagate.
-#: ``ctx`` is None when a blocked client is served (only the blocking ones see that).
-REWRITES: dict[str, Rewrite] = {}
-
-
-def rewrites(*names: str) -> Callable[[Rewrite], Rewrite]:
-    """Register a rewrite for the named commands."""
-
-    def register(function: Rewrite) -> Rewrite:
-        for name in names:
-            REWRITES[name] = function
-        return function
-
-    return register
-
-
-def _deadline_effect(ctx: Any, key: bytes, value_effect: list[bytes] | None) -> list[list[bytes]]:
-    """The key's current state as a deterministic command: SET..PXAT, PEXPIREAT, or DEL."""
-    db = ctx.db
-    if not db.exists(key):
-        return [[b"DEL", key]]
-    deadline = db.get_expire(key)
-    if value_effect is not None:
-        return [value_effect + ([b"PXAT", b"%d" % deadline] if deadline is not None else [])]
-    if deadline is None:
-        return [[b"PERSIST", key]]
-    return [[b"PEXPIREAT", key, b"%d" % deadline]]
-
-
-@rewrites("expire", "pexpire", "expireat", "pexpireat")
-def _expire(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    return _deadline_effect(ctx, argv[1], None)
-
-
-@rewrites("setex", "psetex")
-def _setex(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    return _deadline_effect(ctx, argv[1], [b"SET", argv[1], argv[3]])
-
-
-_TTL_OPTIONS = frozenset([b"ex", b"px", b"exat", b"pxat"])
-
-
-@rewrites("set")
-def _set(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    if not any(arg.lower() in _TTL_OPTIONS for arg in argv[3:]):
-        return [argv]
-    return _deadline_effect(ctx, argv[1], [b"SET", argv[1], argv[2]])
-
-
-@rewrites("getex")
-def _getex(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    return _deadline_effect(ctx, argv[1], None)
-
-
-@rewrites("incrbyfloat")
-def _incrbyfloat(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    return [[b"SET", argv[1], reply, b"KEEPTTL"]]
-
-
-@rewrites("hincrbyfloat")
-def _hincrbyfloat(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    return [[b"HSET", argv[1], argv[2], reply]]
-
-
-@rewrites("spop")
-def _spop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    members = [reply] if reply.__class__ is bytes else list(reply)
-    if not members:
-        return []
-    if len(argv) > 2 and not ctx.db.exists(argv[1]):
-        # Redis propagates a count that took the whole set as a DEL.
-        return [[b"DEL", argv[1]]]
-    return [[b"SREM", argv[1], *members[i:i + 1024]] for i in range(0, len(members), 1024)]
-
-
-# Blocking commands: the pop they did, without blocking (BLPOP served -> LPOP).
-
-
-@rewrites("blpop", "brpop")
-def _bpop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    if not isinstance(reply, list) or not reply:
-        return []
-    return [[b"LPOP" if argv[0].lower() == b"blpop" else b"RPOP", reply[0]]]
-
-
-@rewrites("blmove")
-def _blmove(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    return [[b"LMOVE", *argv[1:5]]] if reply.__class__ is bytes else []
-
-
-@rewrites("brpoplpush")
-def _brpoplpush(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    return [[b"RPOPLPUSH", argv[1], argv[2]]] if reply.__class__ is bytes else []
-
-
-def _side(argv: list[bytes], names: tuple[bytes, bytes]) -> bool:
-    """True if an [B]xMPOP's LEFT/MIN (first name) side was asked for."""
-    numkeys = int(argv[2] if argv[0].lower().startswith(b"b") else argv[1])
-    where = (3 if argv[0].lower().startswith(b"b") else 2) + numkeys
-    return argv[where].lower() == names[0]
-
-
-@rewrites("blmpop")
-def _blmpop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    if not isinstance(reply, list) or not reply:
-        return []
-    name = b"LPOP" if _side(argv, (b"left", b"right")) else b"RPOP"
-    return [[name, reply[0], b"%d" % len(reply[1])]]
-
-
-@rewrites("bzpopmin", "bzpopmax")
-def _bzpop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    if not isinstance(reply, list) or not reply:
-        return []
-    return [[b"ZPOPMIN" if argv[0].lower() == b"bzpopmin" else b"ZPOPMAX", reply[0]]]
-
-
-@rewrites("bzmpop")
-def _bzmpop(ctx: Any, argv: list[bytes], reply: Any) -> list[list[bytes]]:
-    if not isinstance(reply, list) or not reply:
-        return []
-    name = b"ZPOPMIN" if _side(argv, (b"min", b"max")) else b"ZPOPMAX"
-    return [[name, reply[0], b"%d" % len(reply[1])]]

@@ -1,14 +1,14 @@
 # -*- test-case-name: tests.unit.server.test_memory -*-
 """Admission by capacity: maxmemory (an estimate of the dataset's size) and maxkeys.
 
-maxmemory tracking costs nothing until ``maxmemory`` is set: then every
-database (and the store) switches to a subclass whose writes also keep a
-per-key size estimate up to date (:class:`TrackedDatabase`), the keyspace is
-measured once, and every connection's dispatcher takes its slow path
-(``_gate``), where :meth:`MemoryManager.admit` evicts keys before a command
-while the estimate is over the limit, or refuses a ``denyoom`` command with
-Redis's OOM error when nothing (more) can be evicted. Setting ``maxmemory``
-back to 0 switches all of it off again.
+maxmemory tracking is off until ``maxmemory`` is set: then the store measures
+the keyspace once and its writes keep a per-key size estimate up to date
+(:meth:`hush.data.store.Store.track_sizes`, :mod:`hush.data.sizes`), and
+every connection's dispatcher takes its slow path (``_gate``), where
+:meth:`MemoryManager.admit` evicts keys before a command while the estimate
+is over the limit, or refuses a ``denyoom`` command with Redis's OOM error
+when nothing (more) can be evicted. Setting ``maxmemory`` back to 0 switches
+all of it off again.
 
 maxkeys evicts in the store, when a write adds a key (:mod:`hush.data.store`).
 Only while a database is at maxkeys under a policy that may have nothing to
@@ -17,26 +17,19 @@ there a ``denyoom`` command that names a key the database does not hold is
 refused with the same OOM error, worded for keys, before it runs -- in MULTI,
 at EXEC and in scripts as for maxmemory.
 
-The estimate is what CPython would need for the keys and values: a key's
-size is its bytes object plus a dictionary entry's bookkeeping, a value's is
-``sys.getsizeof`` of the container plus its length times the average size of
-up to :data:`SAMPLE` of its elements (so updating a large hash after HSET is
-not a walk over the hash). :data:`BASELINE` stands for the server itself,
-about what an empty Redis 7 reports, so that maxmemory values sized for Redis
-leave Hush about the same room for data.
+used_memory is the estimate plus :data:`BASELINE`, which stands for the
+server itself, about what an empty Redis 7 reports, so that maxmemory values
+sized for Redis leave Hush about the same room for data.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from itertools import islice
-from sys import getsizeof
 from typing import TYPE_CHECKING, Any
 
 from hush.core.errors import CommandError
 from hush.data.eviction import choose_victim
-from hush.data.store import Database, Store
-from hush.data.types.zset import ZSet
+from hush.data.sizes import SizeTracker
+from hush.data.store import Database
 
 if TYPE_CHECKING:
     from hush.server.protocol import RedisProtocol
@@ -44,12 +37,6 @@ if TYPE_CHECKING:
 
 #: What the server itself is counted as, in bytes (an empty Redis 7: ~1 MB).
 BASELINE = 1_000_000
-
-#: Per key: the OrderedDict entry and its links, the atime entry, the key's hash slot.
-ENTRY_OVERHEAD = 104
-
-#: Elements of a container looked at to estimate its average element size.
-SAMPLE = 16
 
 #: Commands a client in MULTI may still send when out of memory.
 _MULTI_EXEMPT = frozenset(["exec", "discard", "quit", "reset"])
@@ -61,143 +48,6 @@ OOM_KEYS = "OOM command not allowed when used keys > 'maxkeys'."
 
 #: Commands whose denyoom flag depends on the script they run (shebang flags).
 _SCRIPT_RUNNERS = frozenset(["eval", "evalsha", "eval_ro", "evalsha_ro"])
-
-_BYTES_BASE = getsizeof(b"")
-#: A key and a string value together, less their lengths (the common case, inlined).
-_STRING_ENTRY = ENTRY_OVERHEAD + 2 * _BYTES_BASE
-_FLOAT_SIZE = getsizeof(0.0)
-_PAIR_SIZE = getsizeof((0.0, b""))
-
-
-def value_size(value: Any) -> int:
-    """Estimated bytes held by a stored value (sampling large containers)."""
-    cls = value.__class__
-    if cls is bytes:
-        return getsizeof(value)
-    count = len(value)
-    if cls is dict:
-        if not count:
-            return getsizeof(value)
-        sample = list(islice(value.items(), SAMPLE))
-        each = sum(getsizeof(field) + getsizeof(item) for field, item in sample) / len(sample)
-        return getsizeof(value) + int(count * each)
-    if cls is deque or cls is set:
-        if not count:
-            return getsizeof(value)
-        sample = list(islice(value, SAMPLE))
-        each = sum(map(getsizeof, sample)) / len(sample)
-        return getsizeof(value) + int(count * each)
-    if cls is ZSet:
-        scores = value.scores
-        if not count:
-            return getsizeof(scores)
-        sample = list(islice(scores, SAMPLE))
-        # Each member: its bytes, its float score, and the (score, member)
-        # pair in the sorted order with that list's slot.
-        each = sum(map(getsizeof, sample)) / len(sample) + _FLOAT_SIZE + _PAIR_SIZE + 8
-        return getsizeof(scores) + int(count * each)
-    return getsizeof(value)
-
-
-def key_size(key: bytes, value: Any) -> int:
-    """Estimated bytes held by one key and its value."""
-    if value.__class__ is bytes:
-        return _STRING_ENTRY + len(key) + len(value)
-    return ENTRY_OVERHEAD + _BYTES_BASE + len(key) + value_size(value)
-
-
-class Tracker:
-    """The per-key size estimates of every database, and their sum."""
-
-    def __init__(self, store: Store) -> None:
-        self.used = 0
-        self.sizes: list[dict[bytes, int]] = [{} for _ in store.dbs]
-        for db in store.dbs:
-            sizes = self.sizes[db.index]
-            for key, value in db.data.items():
-                sizes[key] = size = key_size(key, value)
-                self.used += size
-
-    def account(self, db: Database, key: bytes) -> None:
-        """Re-measure ``key`` after a write (or forget it if it is gone)."""
-        sizes = self.sizes[db.index]
-        value = db.data.get(key)
-        old = sizes.get(key, 0)
-        if value is None:
-            if key in sizes:
-                del sizes[key]
-                self.used -= old
-            return
-        sizes[key] = new = key_size(key, value)
-        self.used += new - old
-
-    def forget(self, db: Database, key: bytes) -> None:
-        """``key`` was removed."""
-        size = self.sizes[db.index].pop(key, None)
-        if size is not None:
-            self.used -= size
-
-    def clear(self, db: Database) -> None:
-        """Every key of ``db`` was removed."""
-        sizes = self.sizes[db.index]
-        self.used -= sum(sizes.values())
-        sizes.clear()
-
-
-class TrackedDatabase(Database):
-    """A :class:`Database` whose writes keep the memory estimate current."""
-
-    __slots__ = ()
-
-    def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
-        Database.set(self, key, value, keep_ttl)
-        # Inlined Tracker.account: the value is the one just stored.
-        tracker = self.store.memory_tracker
-        sizes = tracker.sizes[self.index]
-        if value.__class__ is bytes:
-            new = _STRING_ENTRY + len(key) + len(value)
-        else:
-            new = key_size(key, value)
-        tracker.used += new - sizes.get(key, 0)
-        sizes[key] = new
-
-    def modified(self, key: bytes) -> None:
-        Database.modified(self, key)
-        self.store.memory_tracker.account(self, key)
-
-    def pushed(self, key: bytes) -> None:
-        Database.pushed(self, key)
-        self.store.memory_tracker.account(self, key)
-
-    def _remove(self, key: bytes) -> None:
-        Database._remove(self, key)
-        self.store.memory_tracker.forget(self, key)
-
-    def _evict(self, key: bytes | None = None) -> tuple[bytes, Any]:
-        key, value = Database._evict(self, key)
-        self.store.memory_tracker.forget(self, key)
-        return key, value
-
-    def _expire_if_due(self, key: bytes) -> bool:
-        expired = Database._expire_if_due(self, key)
-        if expired:
-            self.store.memory_tracker.forget(self, key)
-        return expired
-
-    def clear(self) -> None:
-        Database.clear(self)
-        self.store.memory_tracker.clear(self)
-
-
-class TrackedStore(Store):
-    """A :class:`Store` whose SWAPDB moves the size estimates with the data."""
-
-    __slots__ = ()
-
-    def swapdb(self, first: int, second: int) -> None:
-        Store.swapdb(self, first, second)
-        sizes = self.memory_tracker.sizes
-        sizes[first], sizes[second] = sizes[second], sizes[first]
 
 
 class MemoryManager:
@@ -216,7 +66,7 @@ class MemoryManager:
         self.server = server
         self.store = server.store
         self.settings = server.settings
-        self.tracker: Tracker | None = None
+        self.tracker: SizeTracker | None = None
         self.limited = False
         self.pre_command_oom = False
         settings = self.settings
@@ -264,19 +114,11 @@ class MemoryManager:
             client.update_gate()
 
     def _start(self) -> None:
-        store = self.store
-        self.tracker = store.memory_tracker = Tracker(store)
-        store.__class__ = TrackedStore
-        for db in store.dbs:
-            db.__class__ = TrackedDatabase
+        self.tracker = self.store.track_sizes()
 
     def _stop(self) -> None:
-        store = self.store
-        for db in store.dbs:
-            db.__class__ = Database
-        store.__class__ = Store
+        self.store.untrack_sizes()
         self.tracker = None
-        del store.memory_tracker
 
     # -- figures -------------------------------------------------------------
 

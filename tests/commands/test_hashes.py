@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from hush.commands.hashes import hash_encoding
 from hush.core.errors import NOT_INTEGER, SYNTAX, WRONGTYPE
+from hush.data.types.hash import encoding as hash_encoding
 from tests.support import data, error_of, raw_reply
 
 

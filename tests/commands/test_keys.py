@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import deque
 
 import pytest
 
-from hush.commands.keys import copy_value, register_copier, string_encoding
 from hush.core.errors import NOT_INTEGER
+from hush.data.types import registry
+from hush.data.types.list import LIST
+from hush.data.types.registry import copy_value
+from hush.data.types.string import encoding as string_encoding
 from tests.support import error_of
 from tests.support import raw_reply as raw
 
@@ -718,7 +722,7 @@ def test_copy_value_by_type():
     assert thing.items == [[1], [2]]
 
 
-def test_register_copier():
+def test_copy_of_a_registered_type(monkeypatch):
     class Counted(list):
         pass
 
@@ -728,7 +732,8 @@ def test_register_copier():
         calls.append(value)
         return Counted(value)
 
-    register_copier(Counted, copier)
+    record = dataclasses.replace(LIST, name=b"counted", cls=Counted, copy=copier)
+    monkeypatch.setitem(registry.BY_CLASS, Counted, record)
     source = Counted([1, 2])
     assert copy_value(source) == [1, 2] and calls == [source]
 

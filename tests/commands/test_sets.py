@@ -6,8 +6,9 @@ import random
 
 import pytest
 
-from hush.commands.sets import is_intset, ordered, set_encoding
 from hush.core.errors import NOT_INTEGER, NOT_POSITIVE, SYNTAX, WRONGTYPE
+from hush.data.types.set import encoding as set_encoding
+from hush.data.types.set import is_intset, ordered
 from tests.support import data, error_of, raw_reply
 
 

@@ -6,13 +6,21 @@ orders IDs. Entries live in a :class:`SortedDict` so ranges cost O(log n + m).
 Redis stores entries in listpack nodes of at most ``stream-node-max-entries``
 entries; approximate trimming (``~``) only drops whole nodes, so the node
 boundaries are modelled here (:class:`_Node`) to trim exactly what Redis trims.
+
+Its record (:data:`STREAM`) copies a stream with its groups, estimates its
+size from a sample of entries plus its pending entries, and rewrites it for
+the AOF as Redis's rewriteStreamObject does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
+from sys import getsizeof
 
 from sortedcontainers import SortedDict
+
+from hush.data.types.registry import SAMPLE, ValueType, register, sampled_size
 
 StreamID = tuple[int, int]
 
@@ -108,6 +116,14 @@ class Group:
             nack.delivery_time = now_ms
             nack.delivery_count = 1
         consumer.pel[sid] = nack
+
+    def claim(self, sid: StreamID, nack: Nack, consumer: Consumer) -> None:
+        """Make ``consumer`` the owner of the pending ``sid`` (XCLAIM, XAUTOCLAIM)."""
+        if nack.consumer is not consumer:
+            if nack.consumer is not None:
+                nack.consumer.pel.pop(sid, None)
+            consumer.pel[sid] = nack
+            nack.consumer = consumer
 
     def ack(self, sid: StreamID) -> bool:
         """Forget the pending ``sid``; True if it was pending."""
@@ -435,3 +451,66 @@ def _rax_nodes(keys: list[bytes], depth: int) -> int:
             start = i
     return total
 
+
+# -- the registry's record: COPY, memory estimate, AOF rewrite -----------------------
+
+#: An entry's ID: the tuple and its two ints.
+_ID_SIZE = getsizeof((0, 0)) + 2 * getsizeof(2**62)
+#: A pending entry: its Nack, its ID, and its place in the group's and the
+#: consumer's sorted PELs.
+_NACK_SIZE = getsizeof(Nack(None, 0)) + _ID_SIZE + 2 * 8
+#: A consumer without its name: the object and its PEL.
+_CONSUMER_SIZE = getsizeof(Consumer(b"", 0)) + getsizeof(SortedDict())
+
+
+def _entry_size(item: tuple[StreamID, list[bytes]]) -> int:
+    fields = item[1]
+    return _ID_SIZE + getsizeof(fields) + sum(map(getsizeof, fields))
+
+
+def _size(value: Stream) -> int:
+    """The entries (sampled as other containers are), then the groups' PELs."""
+    entries = value.entries
+    size = getsizeof(value) + sampled_size(entries, list(islice(entries.items(), SAMPLE)),
+                                           _entry_size)
+    for name, group in value.groups.items():
+        size += getsizeof(group) + getsizeof(name) + len(group.pel) * _NACK_SIZE
+        for consumer_name in group.consumers:
+            size += getsizeof(consumer_name) + _CONSUMER_SIZE
+    return size
+
+
+def _rewrite(key: bytes, value: Stream) -> Iterator[list[bytes]]:
+    """A stream as commands, Redis's rewriteStreamObject: entries, IDs, groups, PELs."""
+    if value.entries:
+        for sid, fields in value.entries.items():
+            yield [b"XADD", key, format_id(sid), *fields]
+    else:
+        # An empty stream still exists (and keeps its last ID): create it with
+        # an entry trimmed away at once.
+        yield [b"XADD", key, b"MAXLEN", b"0", format_id(value.last_id), b"x", b"y"]
+    yield [b"XSETID", key, format_id(value.last_id),
+           b"ENTRIESADDED", b"%d" % value.entries_added,
+           b"MAXDELETEDID", format_id(value.max_deleted_id)]
+    for name, group in value.groups.items():
+        yield [b"XGROUP", b"CREATE", key, name, format_id(group.last_id),
+               b"ENTRIESREAD", b"%d" % group.entries_read]
+        for sid, nack in group.pel.items():
+            if nack.consumer is None:
+                continue
+            yield [b"XCLAIM", key, name, nack.consumer.name, b"0", format_id(sid),
+                   b"TIME", b"%d" % nack.delivery_time,
+                   b"RETRYCOUNT", b"%d" % nack.delivery_count, b"JUSTID", b"FORCE"]
+        for consumer in group.consumers.values():
+            if not consumer.pel:
+                yield [b"XGROUP", b"CREATECONSUMER", key, name, consumer.name]
+
+
+STREAM = register(ValueType(
+    name=b"stream",
+    cls=Stream,
+    encoding=lambda _value: b"stream",
+    copy=Stream.copy,
+    size=_size,
+    rewrite=_rewrite,
+))

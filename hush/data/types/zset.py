@@ -9,7 +9,8 @@ Redis never converts back), because that is visible to clients: OBJECT
 ENCODING, ZSCAN paging, and how a ``-0`` score is printed.
 
 Score and lexicographic ranges are parsed here too, with Redis 7.0's rules
-(``zslParseRange``/``zslParseLexRange``).
+(``zslParseRange``/``zslParseLexRange``), and ZUNION, ZINTER and ZDIFF
+combine their inputs here (:func:`combine`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
+from sys import getsizeof
 
 from sortedcontainers import SortedList
 
-from hush.data.store import register_type
+from hush.data.types.registry import SAMPLE, ValueType, chunked, register
 
 #: Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
 MAX_LISTPACK_ENTRIES = 128
@@ -276,17 +279,89 @@ class ZSet:
         return dup
 
 
-register_type(ZSet, b"zset")
+# -- set operations (zunionInterDiffGenericCommand) -------------------------
 
 
-def object_encoding(value: ZSet) -> bytes:
-    """OBJECT ENCODING of a sorted set: ``listpack`` or ``skiplist``."""
-    return value.encoding()
+class Source:
+    """One input of ZUNION, ZINTER or ZDIFF: a sorted set, a plain set
+    (members score 1), or nothing (a missing key), and its weight."""
+
+    __slots__ = ("value", "weight")
+
+    def __init__(self, value: ZSet | set | None) -> None:
+        self.value = value
+        self.weight = 1.0
+
+    def __len__(self) -> int:
+        return 0 if self.value is None else len(self.value)
+
+    def pairs(self) -> Iterator[tuple[bytes, float]]:
+        """(member, score) pairs; plain-set members score 1."""
+        value = self.value
+        if value is None:
+            return iter(())
+        if value.__class__ is ZSet:
+            return ((member, score) for score, member in value.order)
+        return ((member, 1.0) for member in value)
+
+    def find(self, member: bytes) -> float | None:
+        """The score of ``member`` in this input, None if it is not there."""
+        value = self.value
+        if value.__class__ is ZSet:
+            return value.scores.get(member)
+        return 1.0 if member in value else None
 
 
-def copy_zset(value: ZSet) -> ZSet:
-    """A deep copy of a sorted set, for COPY."""
-    return value.copy()
+def aggregate(target: float, value: float, how: bytes) -> float:
+    """Combine two weighted scores of a member by AGGREGATE SUM, MIN or MAX."""
+    if how == b"SUM":
+        total = target + value
+        # inf + -inf: Redis keeps 0 rather than NaN.
+        return 0.0 if math.isnan(total) else total
+    if how == b"MIN":
+        return value if value < target else target
+    return value if value > target else target
+
+
+def combine(op: str, sources: list[Source], how: bytes = b"SUM",
+            limit: int = 0) -> dict[bytes, float]:
+    """member -> score of the ``union``, ``inter`` or ``diff`` of the inputs, as
+    Redis computes it (same order of float operations); ``limit`` stops an
+    intersection once it has that many members (ZINTERCARD)."""
+    result: dict[bytes, float] = {}
+    if op == "inter":
+        # Smallest input first, as Redis does: it bounds the work, and the
+        # order of a float sum is visible in the result.
+        sources = sorted(sources, key=len)
+        if len(sources[0]):
+            first, others = sources[0], sources[1:]
+            for member, score in first.pairs():
+                total = first.weight * score
+                if math.isnan(total):
+                    total = 0.0
+                for other in others:
+                    found = other.find(member)
+                    if found is None:
+                        break
+                    total = aggregate(total, found * other.weight, how)
+                else:
+                    result[member] = total
+                    if limit and len(result) >= limit:
+                        break
+    elif op == "union":
+        for source in sorted(sources, key=len):
+            for member, score in source.pairs():
+                value = source.weight * score
+                if math.isnan(value):
+                    value = 0.0
+                current = result.get(member)
+                result[member] = value if current is None else aggregate(current, value, how)
+    else:
+        others = [source for source in sources[1:] if len(source)]
+        for member, score in sources[0].pairs():
+            if not any(other.find(member) is not None for other in others):
+                result[member] = score
+    return result
 
 
 # -- ranges ---------------------------------------------------------------
@@ -453,3 +528,37 @@ def scan_score(score: float, listpack: bool) -> bytes:
     if listpack and abs(score) <= 4611686018427387904.0 and score == int(score):
         return b"%d" % int(score)
     return b"%.17g" % score
+
+
+# -- the registry's record: COPY, memory estimate, AOF rewrite -----------------------
+
+_FLOAT_SIZE = getsizeof(0.0)
+_PAIR_SIZE = getsizeof((0.0, b""))
+
+
+def _size(value: ZSet) -> int:
+    scores = value.scores
+    if not scores:
+        return getsizeof(scores)
+    sample = list(islice(scores, SAMPLE))
+    # Each member: its bytes, its float score, and the (score, member) pair
+    # in the sorted order with that list's slot.
+    each = sum(map(getsizeof, sample)) / len(sample) + _FLOAT_SIZE + _PAIR_SIZE + 8
+    return getsizeof(scores) + int(len(scores) * each)
+
+
+def _rewrite(key: bytes, value: ZSet) -> Iterator[list[bytes]]:
+    flat: list[bytes] = []
+    for score, member in value.order:
+        flat += (b"%.17g" % score, member)
+    return chunked(b"ZADD", key, flat, 2)
+
+
+ZSET = register(ValueType(
+    name=b"zset",
+    cls=ZSet,
+    encoding=ZSet.encoding,
+    copy=ZSet.copy,
+    size=_size,
+    rewrite=_rewrite,
+))

@@ -7,7 +7,7 @@ from collections import deque
 import pytest
 
 from hush.core.errors import WrongType
-from hush.data.store import type_name
+from hush.data.types.registry import type_name
 from tests.support import make_store
 
 # -- basic operations -----------------------------------------------------

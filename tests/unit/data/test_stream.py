@@ -10,6 +10,7 @@ from hush.data.types.stream import (
     MIN_ID,
     NODE_MAX_ENTRIES,
     Group,
+    Nack,
     Stream,
     decr_id,
     format_id,
@@ -112,6 +113,21 @@ def test_group_delivery_pending_and_ack():
     assert group.ack((2, 0))
     assert not group.ack((2, 0))
     assert list(other.pel) == []
+
+
+def test_claim_moves_a_pending_entry_between_consumers():
+    group = Group(b"g", MIN_ID, 0)
+    alice, bob = group.consumer(b"alice", 1), group.consumer(b"bob", 1)
+    group.add_pending((1, 0), alice, 1)
+    nack = group.pel[(1, 0)]
+    group.claim((1, 0), nack, bob)
+    assert nack.consumer is bob and list(bob.pel) == [(1, 0)] and not alice.pel
+    group.claim((1, 0), nack, bob)
+    assert list(bob.pel) == [(1, 0)]
+    # A forced claim's entry had no owner yet.
+    orphan = group.pel[(2, 0)] = Nack(None, 1)
+    group.claim((2, 0), orphan, alice)
+    assert orphan.consumer is alice and list(alice.pel) == [(2, 0)]
 
 
 def test_lag_is_unknown_past_a_deletion():

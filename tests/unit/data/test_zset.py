@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hush.data.store import type_name
 from hush.data.types import zset as zmod
+from hush.data.types.registry import type_name
 from hush.data.types.zset import (
     LEX_MAX,
     LEX_MIN,
@@ -126,7 +126,7 @@ def test_encoding_is_listpack_until_a_limit_then_stays_skiplist():
     wide = make((b"x" * zmod.MAX_LISTPACK_VALUE, 1.0))
     assert wide.encoding() == b"listpack"
     wide.add(b"y" * (zmod.MAX_LISTPACK_VALUE + 1), 1.0)
-    assert zmod.object_encoding(wide) == b"skiplist"
+    assert zmod.ZSET.encoding(wide) == b"skiplist"
 
 
 def test_negative_zero_reads_back_as_zero_only_in_a_listpack():
@@ -139,7 +139,7 @@ def test_negative_zero_reads_back_as_zero_only_in_a_listpack():
 
 def test_copy_is_independent_and_keeps_the_encoding():
     z = make(*[(b"m%d" % i, float(i)) for i in range(200)])
-    dup = zmod.copy_zset(z)
+    dup = zmod.ZSET.copy(z)
     dup.add(b"new", 1.5)
     dup.remove(b"m0")
     assert b"new" not in z and b"m0" in z
@@ -271,3 +271,36 @@ def test_model(operations):
         assert z.items() == sorted(model.items(), key=lambda p: (p[1], p[0]))
         for rank, (m, _s) in enumerate(z.items()):
             assert z.rank(m) == rank
+
+
+# -- set operations ------------------------------------------------------------------
+
+
+def weighted(value, weight=1.0):
+    source = zmod.Source(value)
+    source.weight = weight
+    return source
+
+
+def test_combine_union_weights_and_aggregates():
+    a = make((b"x", 1.0), (b"y", 2.0))
+    b = make((b"y", 10.0), (b"z", 3.0))
+    assert zmod.combine("union", [weighted(a, 2), weighted(b)]) == {
+        b"x": 2.0, b"y": 14.0, b"z": 3.0}
+    assert zmod.combine("union", [weighted(a), weighted(b)], b"MIN")[b"y"] == 2.0
+    assert zmod.combine("union", [weighted(a), weighted(b)], b"MAX")[b"y"] == 10.0
+    # inf + -inf is 0 in Redis, and so is inf weighted 0.
+    inf = make((b"m", math.inf))
+    assert zmod.combine("union", [weighted(inf), weighted(make((b"m", -math.inf)))]) == {
+        b"m": 0.0}
+    assert zmod.combine("union", [weighted(inf, 0)]) == {b"m": 0.0}
+
+
+def test_combine_inter_and_diff_with_plain_sets_and_missing_keys():
+    z = make((b"a", 5.0), (b"b", 6.0), (b"c", 7.0))
+    plain = {b"a", b"c", b"q"}
+    assert zmod.combine("inter", [weighted(z), weighted(plain)]) == {b"a": 6.0, b"c": 8.0}
+    assert len(zmod.combine("inter", [weighted(z), weighted(plain)], limit=1)) == 1
+    assert zmod.combine("inter", [weighted(z), weighted(None)]) == {}
+    assert zmod.combine("diff", [weighted(z), weighted(plain), weighted(None)]) == {b"b": 6.0}
+    assert zmod.combine("diff", [weighted(plain), weighted(z)]) == {b"q": 1.0}

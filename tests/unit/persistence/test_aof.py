@@ -119,6 +119,21 @@ def test_the_aof_is_written_before_the_reply(tmp_path):
 # -- rewrites of non-deterministic commands -------------------------------------
 
 
+def test_the_rewritten_commands_declare_their_effects():
+    from hush.commands import all_commands
+
+    declared = set()
+    for cmd in all_commands():
+        for each in [cmd, *cmd.subcommands.values()]:
+            if each.effects is not None:
+                declared.add(each.full_name)
+    assert declared == {
+        "expire", "pexpire", "expireat", "pexpireat", "set", "setex", "psetex", "getex",
+        "incrbyfloat", "hincrbyfloat", "spop", "blpop", "brpop", "blmove", "brpoplpush",
+        "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "xadd", "xreadgroup", "xclaim",
+        "xautoclaim"}
+
+
 def test_spop_is_logged_as_srem(tmp_path):
     server = start(tmp_path)
     client = server.client()

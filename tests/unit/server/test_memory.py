@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from hush.data.store import Database
-from hush.server.memory import BASELINE, OOM, TrackedDatabase, Tracker, key_size
+from hush.data.sizes import SizeTracker, key_size
+from hush.server.memory import BASELINE, OOM
 from tests.support import FakeServer
 
 BIG = 100 * 1024 * 1024
@@ -23,7 +23,7 @@ def used(server: FakeServer) -> int:
 
 
 def fresh_walk(server: FakeServer) -> int:
-    return BASELINE + Tracker(server.service.store).used
+    return BASELINE + SizeTracker(db.data for db in server.service.store.dbs).used
 
 
 def limit_to_drop(server: FakeServer, client, size: int) -> None:
@@ -36,16 +36,17 @@ def limit_to_drop(server: FakeServer, client, size: int) -> None:
 
 def test_nothing_is_tracked_without_maxmemory(server, client):
     memory = server.service.memory
+    store = server.service.store
     assert memory.used_memory() is None and not memory.limited
-    assert type(server.service.store.dbs[0]) is Database
+    assert store.tracker is None and all(db.tracker is None for db in store.dbs)
     assert not client.protocol._gated
     client.call("SET", "a", "1")
     client.call("CONFIG", "SET", "maxmemory", str(BIG))
-    assert type(server.service.store.dbs[0]) is TrackedDatabase
+    assert store.tracker is not None and all(db.tracker is store.tracker for db in store.dbs)
     assert client.protocol._gated and server.client().protocol._gated
     assert used(server) == BASELINE + key_size(b"a", b"1")
     client.call("CONFIG", "SET", "maxmemory", "0")
-    assert type(server.service.store.dbs[0]) is Database
+    assert store.tracker is None and all(db.tracker is None for db in store.dbs)
     assert not client.protocol._gated
     assert memory.used_memory() is None
 
@@ -142,6 +143,22 @@ def test_incremental_estimate_matches_a_fresh_walk(server, client):
         if step % 300 == 299:
             server.clock.advance(2)
         assert used(server) == fresh_walk(server), step
+
+
+def test_streams_are_sized_with_their_entries(server, client):
+    client.call("CONFIG", "SET", "maxmemory", str(BIG))
+    client.call("XADD", "s", "1-0", "field", "v" * 100)
+    one = used(server)
+    for ms in range(2, 101):
+        client.call("XADD", "s", f"{ms}-0", "field", "v" * 100)
+    full = used(server)
+    assert full > one + 99 * 100
+    assert full == fresh_walk(server)
+    client.call("XGROUP", "CREATE", "s", "g", "0")
+    client.call("XTRIM", "s", "MAXLEN", "10")
+    assert used(server) == fresh_walk(server) < full - 90 * 100
+    client.call("DEL", "s")
+    assert used(server) == BASELINE
 
 
 # -- eviction policies ------------------------------------------------------------

@@ -1,0 +1,155 @@
+# -*- test-case-name: tests.unit.data.test_types -*-
+"""The value-type registry: one :class:`ValueType` record per Redis type.
+
+Each module of :mod:`hush.data.types` declares the record of its type and
+registers it when imported (:func:`register`); importing :mod:`hush.data.types`
+imports them all. Whoever needs to know something about a stored value asks
+the registry instead of keeping a table of its own:
+
+- TYPE and SCAN's TYPE filter: :func:`type_name`;
+- COPY: :func:`copy_value`;
+- OBJECT ENCODING and DEBUG OBJECT: :func:`object_encoding`;
+- the maxmemory estimate (:mod:`hush.data.sizes`): :func:`value_size`;
+- BGREWRITEAOF (:mod:`hush.persistence.aof`): :func:`rewrite_commands`.
+
+Adding a field is one place: declare it on :class:`ValueType` (with a default
+while not every type has it) and read it where it is used; each type module
+fills it in. Adding a type is one module that registers its record, named in
+``hush/data/types/__init__.py``; its commands are a family module in
+:mod:`hush.commands`.
+
+RDB comes next here: :mod:`hush.formats.rdb_object` reads and writes values in
+a neutral form, ``(kind, value)`` with kinds named as TYPE names them
+(``list`` as a list of bytes, ``zset`` as (member, score) pairs, ...). A type
+gains RDB by two fields on its record -- the neutral value of a stored one,
+and the stored value of a neutral one; the RDB writer finds a value's record
+by its class as the consumers above do, the loader a kind's record by its
+name.
+
+Types Redis keeps inside another type -- bitmaps and HyperLogLog in strings,
+geo in sorted sets -- are no records of their own: TYPE calls them by their
+carrier's name and their values are its values. Their modules hold the rules
+they add, and their commands store the carrier's values.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator, Sized
+from dataclasses import dataclass
+from sys import getsizeof
+from typing import Any
+
+#: Elements per command when a rewrite writes a large container (Redis's
+#: AOF_REWRITE_ITEMS_PER_CMD).
+ITEMS_PER_COMMAND = 64
+
+#: Elements of a container looked at to estimate its average element size.
+SAMPLE = 16
+
+#: Classes whose values are never changed in place: COPY shares them.
+IMMUTABLE: frozenset[type] = frozenset(
+    {bytes, str, int, float, bool, type(None), frozenset})
+
+
+@dataclass(frozen=True, slots=True)
+class ValueType:
+    """Everything Hush knows about one Redis value type.
+
+    @ivar name: what TYPE answers (and SCAN's TYPE option matches).
+    @ivar cls: the Python class of the stored values (exactly: no subclasses).
+    @ivar encoding: OBJECT ENCODING of a value, judged by its content.
+    @ivar copy: a copy of a value that shares nothing mutable with it (COPY).
+    @ivar size: the bytes CPython holds for a value, estimated from a sample
+        of at most :data:`SAMPLE` elements so that a write to a large
+        container is not a walk over it (maxmemory's used_memory).
+    @ivar rewrite: the commands (argv lists) that rebuild ``value`` at
+        ``key``, given (key, value): what BGREWRITEAOF writes for the key.
+    """
+
+    name: bytes
+    cls: type
+    encoding: Callable[[Any], bytes]
+    copy: Callable[[Any], Any]
+    size: Callable[[Any], int]
+    rewrite: Callable[[bytes, Any], Iterable[list[bytes]]]
+
+
+#: The record of each value class.
+BY_CLASS: dict[type, ValueType] = {}
+
+
+def register(record: ValueType) -> ValueType:
+    """Make values of ``record.cls`` a Redis type described by ``record``."""
+    BY_CLASS[record.cls] = record
+    return record
+
+
+def type_name(value: Any) -> bytes:
+    """Redis's name for the type of a stored value (TYPE)."""
+    return BY_CLASS[value.__class__].name
+
+
+def copy_value(value: Any) -> Any:
+    """A copy of a stored value (or element) that shares nothing mutable with it.
+
+    A class no type registered is deep-copied.
+    """
+    cls = value.__class__
+    if cls in IMMUTABLE:
+        return value
+    record = BY_CLASS.get(cls)
+    return record.copy(value) if record is not None else copy.deepcopy(value)
+
+
+def object_encoding(value: Any, noted: bytes | None = None) -> bytes:
+    """OBJECT ENCODING of a stored value.
+
+    ``noted`` is the encoding a command noted for the value's key where the
+    content cannot tell it (``Database.encodings``, see
+    :mod:`hush.data.types.string`); it outranks the type's rule. A class no
+    type registered is ``unknown``, as Redis's strEncoding names one it does
+    not know.
+    """
+    if noted is not None:
+        return noted
+    record = BY_CLASS.get(value.__class__)
+    return record.encoding(value) if record is not None else b"unknown"
+
+
+def value_size(value: Any) -> int:
+    """Estimated bytes held by a stored value (``sys.getsizeof`` for unknown classes)."""
+    record = BY_CLASS.get(value.__class__)
+    return record.size(value) if record is not None else getsizeof(value)
+
+
+def rewrite_commands(key: bytes, value: Any) -> Iterable[list[bytes]]:
+    """The commands that rebuild ``value`` at ``key`` (BGREWRITEAOF).
+
+    @raise TypeError: no type registered the value's class.
+    """
+    record = BY_CLASS.get(value.__class__)
+    if record is None:
+        raise TypeError(f"cannot write a {value.__class__.__name__} value to the AOF")
+    return record.rewrite(key, value)
+
+
+# -- helpers the type modules share ---------------------------------------------------
+
+
+def sampled_size(container: Sized, sample: list[Any], each: Callable[[Any], int],
+                 extra: float = 0) -> int:
+    """The container's own size plus its length times the average of ``each``
+    over ``sample`` (a few of its elements) and ``extra`` per element."""
+    size = getsizeof(container)
+    if not sample:
+        return size
+    return size + int(len(container) * (sum(map(each, sample)) / len(sample) + extra))
+
+
+def chunked(name: bytes, key: bytes, flat: list[bytes], step: int) -> Iterator[list[bytes]]:
+    """``name key <items>`` commands of at most :data:`ITEMS_PER_COMMAND`
+    elements (of ``step`` arguments each), as Redis's rewrite writes containers."""
+    size = ITEMS_PER_COMMAND * step
+    for index in range(0, len(flat), size):
+        yield [name, key, *flat[index:index + size]]
