@@ -10,8 +10,8 @@ from hush.commands.args import parse_float, parse_int
 from hush.commands.keys import encoding_of, string_encoding
 from hush.commands.table import command, container
 from hush.core.errors import NO_SUCH_KEY, CommandError, SubcommandSyntax, c_text
+from hush.ops.clientinfo import is_local
 from hush.ops.monitor import start_monitoring
-from hush.server.auth import is_local
 from hush.wire.resp import NO_REPLY, OK, SimpleString
 
 GROUP = "server"

@@ -14,10 +14,10 @@ has no password, so that a server left open on a network is not open to it.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import os
 from typing import TYPE_CHECKING, Any
 
+from hush.ops.clientinfo import is_local
 from hush.wire.resp import error_bytes
 
 if TYPE_CHECKING:
@@ -76,25 +76,6 @@ def check_credentials(settings: Settings, user: bytes, password: bytes) -> bool:
     good_user = hmac.compare_digest(user, DEFAULT_USER)
     good_password = hmac.compare_digest(password, expected)
     return good_user and good_password
-
-
-def is_local(address: Any) -> bool:
-    """Redis's connIsLocal: a Unix socket, 127.0.0.0/8 or ::1.
-
-    An IPv4 client of a dual-stack socket (systemd's ``ListenStream=6379``)
-    arrives as an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``): it is
-    local when the IPv4 address is.
-    """
-    host = getattr(address, "host", None)
-    if host is None:
-        return True
-    try:
-        ip = ipaddress.ip_address(host.partition("%")[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
 
 
 def denied_by_protected_mode(settings: Settings, peer: Any) -> bool:

@@ -26,7 +26,6 @@ from twisted.protocols.basic import LineReceiver
 from zope.interface import implementer
 
 from hush.commands import COMMANDS, lookup
-from hush.commands.connection import client_line
 from hush.commands.transactions import end_transaction, unwatch_all
 from hush.core import errors
 from hush.core.errors import (
@@ -41,6 +40,7 @@ from hush.core.faults import FailureLog
 from hush.data.blocking import Block, Waiter
 from hush.data.store import Database
 from hush.ops import monitor
+from hush.ops.clientinfo import client_line
 from hush.ops.commandstats import count_error
 from hush.server.auth import NOAUTH, AuthGuard
 from hush.server.pause import Retry
