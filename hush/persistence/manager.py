@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from twisted.logger import Logger
 
 from hush.core.errors import CommandError
-from hush.persistence.aof import AOFError, AppendOnlyFile, load, replace_with_snapshot, temp_files
+from hush.persistence.aof import AOFError, AppendOnlyFile, replace_with_snapshot, temp_files
+from hush.persistence.loader import load
 from hush.persistence.propagation import Propagator
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ import pytest
 
 from hush.data.types.zset import ZSet
 from hush.persistence import aof as aof_module
-from hush.persistence.aof import AOFError, BadFormat, Truncated, encode, load, parse
+from hush.persistence.aof import AOFError, BadFormat, Truncated, encode, parse
+from hush.persistence.loader import load
 from tests.support import FakeServer
 
 
