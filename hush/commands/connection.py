@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from hush import REDIS_VERSION
+from hush.commands import acl
 from hush.commands.args import parse_int
 from hush.commands.table import command, container
 from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, SubcommandSyntax, c_text
 from hush.ops.clientinfo import address, client_line, client_type, is_type, subscriptions
-from hush.server import auth
 from hush.wire.resp import NO_REPLY, OK, PONG, SimpleString, Verbatim
 
 GROUP = "connection"
@@ -68,9 +68,9 @@ def auth_(ctx, *args: bytes):
     if len(args) == 1:
         # Redis keeps the old one-argument form's error when there is no
         # password to check.
-        if not auth.password_required(ctx.server.settings):
-            raise CommandError(auth.NO_PASSWORD_CONFIGURED)
-        user, password = auth.DEFAULT_USER, args[0]
+        if not acl.password_required(ctx.server.settings):
+            raise CommandError(acl.NO_PASSWORD_CONFIGURED)
+        user, password = acl.DEFAULT_USER, args[0]
     else:
         user, password = args
     ctx.server.authenticate(ctx, user, password)
@@ -103,8 +103,8 @@ def hello(ctx, *args: bytes):
         else:
             raise CommandError(
                 f"ERR Syntax error in HELLO option '{c_text(raw_option)}'")
-    if not ctx.authenticated and auth.password_required(ctx.server.settings):
-        raise CommandError(auth.HELLO_NOAUTH)
+    if not ctx.authenticated and acl.password_required(ctx.server.settings):
+        raise CommandError(acl.HELLO_NOAUTH)
     if protover is not None:
         ctx.resp3 = protover == 3
     return {

@@ -26,6 +26,7 @@ from twisted.protocols.basic import LineReceiver
 from zope.interface import implementer
 
 from hush.commands import COMMANDS, lookup
+from hush.commands.acl import NOAUTH
 from hush.commands.transactions import end_transaction, unwatch_all
 from hush.core import errors
 from hush.core.errors import (
@@ -42,7 +43,7 @@ from hush.data.store import Database
 from hush.ops import monitor
 from hush.ops.clientinfo import client_line
 from hush.ops.commandstats import count_error
-from hush.server.auth import NOAUTH, AuthGuard
+from hush.server.auth import AuthGuard
 from hush.server.pause import Retry
 from hush.wire.parser import INLINE_MAX_SIZE, QUERY_BUFFER_EXCEEDED, FastParser
 from hush.wire.resp import (

@@ -21,6 +21,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 
+from hush.commands import acl
 from hush.config.settings import Settings, with_backlog
 from hush.core.errors import CommandError
 from hush.data.blocking import BlockingManager
@@ -133,9 +134,9 @@ class StoreService(service.Service):
         is accepted for it, as in Redis. Failures are counted
         (``acl_access_denied_auth``); the password is never logged.
         """
-        if not auth.check_credentials(self.settings, user, password):
+        if not acl.check_credentials(self.settings, user, password):
             self.store.stats.acl_access_denied_auth += 1
-            raise CommandError(auth.WRONGPASS)
+            raise CommandError(acl.WRONGPASS)
         client.authenticated = True
         client.update_gate()
 
