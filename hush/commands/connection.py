@@ -73,7 +73,7 @@ def auth_(ctx, *args: bytes):
         user, password = acl.DEFAULT_USER, args[0]
     else:
         user, password = args
-    ctx.server.authenticate(ctx, user, password)
+    ctx.authenticate(user, password)
     return OK
 
 
@@ -95,7 +95,7 @@ def hello(ctx, *args: bytes):
         option = raw_option.upper()
         if option == b"AUTH" and len(rest) >= 2:
             user, password = rest.pop(0), rest.pop(0)
-            ctx.server.authenticate(ctx, user, password)
+            ctx.authenticate(user, password)
         elif option == b"SETNAME" and rest:
             name = rest.pop(0)
             check_client_name(name)
@@ -265,8 +265,7 @@ def _kill(ctx, victims: list[Any]) -> None:
         else:
             # Gone at once, as in Redis: it reads nothing more and leaves the
             # registry now rather than when the reactor reports the close.
-            victim.close_after_reply()
-            victim.transport.loseConnection()
+            victim.connection.disconnect()
             ctx.server.unregister_client(victim)
 
 
@@ -339,7 +338,7 @@ def client_unblock(ctx, raw_id: bytes, *reason: bytes) -> int:
             raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
         unblock_error = which == b"error"
     target = ctx.server.clients.get(target_id)
-    waiter = getattr(target, "_waiter", None)
+    waiter = target.connection.waiter if target is not None else None
     # Clients held by CLIENT PAUSE are not blocked on keys: they are left alone.
     if waiter is None or not waiter.block.keys:
         return 0

@@ -83,7 +83,7 @@ def address(client: Any, peer: bool) -> bytes:
     return f"{name or ''}:0".encode()
 
 
-def _flags(client) -> str:
+def _flags(client: Any) -> str:
     flags = ""
     if subscriptions(client):
         flags += "P"
@@ -91,21 +91,21 @@ def _flags(client) -> str:
         flags += "x"
     if client.blocked:
         flags += "b"
-    if getattr(client, "dirty_cas", False):
+    if client.dirty_cas:
         flags += "d"
-    if getattr(client, "_closing", False):
+    if client.connection.closing:
         flags += "c"
     transport = client.transport
     if transport is not None and not hasattr(transport.getPeer(), "host"):
         flags += "U"
-    if getattr(client, "no_evict", False):
+    if client.no_evict:
         flags += "e"
-    if getattr(client, "monitoring", False):
+    if client.monitoring:
         flags += "O"
     return flags or "N"
 
 
-def _fd(client) -> int:
+def _fd(client: Any) -> int:
     fileno = getattr(client.transport, "fileno", None)
     try:
         return int(fileno()) if fileno is not None else -1
@@ -113,27 +113,25 @@ def _fd(client) -> int:
         return -1
 
 
-def _memory_fields(client, queue) -> list[bytes]:
+def _memory_fields(client: Any) -> list[bytes]:
     # What Hush can measure: unparsed input, queued MULTI arguments and
     # output the kernel has not taken; Redis's reply-list figures stay 0.
-    parser = getattr(client, "parser", None)
-    qbuf = parser.buffered if parser is not None else 0
-    multi_mem = sum(len(arg) for argv in queue or () for arg in argv)
-    omem = client.pending_output() if client.transport is not None else 0
+    connection = client.connection
+    qbuf = connection.buffered_input
+    multi_mem = sum(len(arg) for argv in client.multi_queue for arg in argv)
+    omem = connection.pending_output() if client.transport is not None else 0
     return [
         b"qbuf=%d qbuf-free=0 argv-mem=0 multi-mem=%d rbs=0 rbp=0" % (qbuf, multi_mem),
         b"obl=0 oll=0 omem=%d tot-mem=%d" % (omem, qbuf + multi_mem + omem),
     ]
 
 
-def client_line(client, now: float) -> bytes:
+def client_line(client: Any, now: float) -> bytes:
+    """One CLIENT LIST line in Redis 7.2's field order (7.0's plus lib-name, lib-ver).
 
-    """One CLIENT LIST line in Redis 7.2's field order (7.0's plus lib-name, lib-ver)."""
-    cmd = client.last_command
-    if isinstance(cmd, bytes):
-        cmd = cmd.decode(errors="replace")
-    queue = getattr(client, "multi_queue", None)
-    multi = len(queue) if client.in_multi and queue is not None else -1
+    ``client`` is a session (:class:`hush.commands.dispatch.Session`).
+    """
+    multi = len(client.multi_queue) if client.in_multi else -1
     fields = [
         b"id=%d" % client.client_id,
         b"addr=" + address(client, peer=True),
@@ -144,13 +142,13 @@ def client_line(client, now: float) -> bytes:
         b"idle=%d" % max(0, int(now - client.last_interaction)),
         b"flags=" + _flags(client).encode(),
         b"db=%d" % client.db.index,
-        b"sub=%d" % len(getattr(client, "channels", ())),
-        b"psub=%d" % len(getattr(client, "patterns", ())),
+        b"sub=%d" % len(client.channels),
+        b"psub=%d" % len(client.patterns),
         b"ssub=0",
         b"multi=%d" % multi,
-        *_memory_fields(client, queue),
+        *_memory_fields(client),
         b"events=r",
-        b"cmd=" + cmd.encode(),
+        b"cmd=" + client.last_command.encode(),
         b"user=default",
         b"redir=-1",
         b"resp=%d" % (3 if client.resp3 else 2),

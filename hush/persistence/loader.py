@@ -1,7 +1,10 @@
 # -*- test-case-name: tests.unit.persistence.test_aof -*-
-"""Loading the append-only file: its commands replayed through the command table.
+"""Loading the append-only file: its commands replayed through the dispatcher.
 
 Runs before the server listens (hush.persistence.manager calls :func:`load`).
+The commands run through a :class:`LoaderSession`, the dispatcher every
+client uses, without a connection; the store's ``loading`` flag keeps the
+admission checks and expiry out of the way meanwhile.
 """
 
 from __future__ import annotations
@@ -11,13 +14,37 @@ from typing import Any
 
 from twisted.logger import Logger
 
+from hush.commands.dispatch import UNKNOWN_COMMAND, Session, Unresolved
 from hush.core.errors import CommandError
+from hush.core.interfaces import Server
 from hush.persistence.aof import AOFError, BadFormat, Truncated, parse
 
 log = Logger()
 
 
-def load(service: Any, path: str, truncated_ok: bool = True) -> int:
+class UnknownCommand(Exception):
+    """The file names a command Hush does not have: it cannot be loaded."""
+
+
+class LoaderSession(Session):
+    """The client the AOF's commands run as: no connection, no watchers.
+
+    Its commands are not shown to MONITOR or --metrics, and a command name
+    Hush does not know stops the load (:class:`UnknownCommand`) instead of
+    being answered.
+    """
+
+    def __init__(self, server: Server) -> None:
+        super().__init__(server)
+        self._watchers = []
+
+    def _unresolved(self, argv: list[bytes], why: Unresolved) -> Any:
+        if why.kind is UNKNOWN_COMMAND:
+            raise UnknownCommand(argv[0])
+        return super()._unresolved(argv, why)
+
+
+def load(service: Server, path: str, truncated_ok: bool = True) -> int:
     """Replay the AOF at ``path`` into ``service``'s store; return the commands run.
 
     A missing or empty file loads nothing. A file ending mid-command (or mid
@@ -29,15 +56,7 @@ def load(service: Any, path: str, truncated_ok: bool = True) -> int:
             data = handle.read()
     except FileNotFoundError:
         return 0
-    from hush.commands import lookup
-    from hush.server.protocol import RedisFactory
-
-    client = RedisFactory(service).buildProtocol(None)
-    client.db = service.store.dbs[0]
-    client._stats = service.store.stats
-    client._settings = service.settings
-    # Replayed commands are not shown to MONITOR or --metrics.
-    client._watchers = []
+    client = LoaderSession(service)
     processed = service.store.stats.total_commands_processed
     service.store.loading = True
     loaded = 0
@@ -45,15 +64,16 @@ def load(service: Any, path: str, truncated_ok: bool = True) -> int:
     before_multi = 0
     try:
         for argv, end in parse(data):
-            if lookup(argv[0]) is None:
+            if not client.in_multi and argv[0].lower() == b"multi":
+                before_multi = valid
+            try:
+                reply = client.execute(argv)
+            except UnknownCommand:
                 raise AOFError(
                     "Unknown command '%s' reading the append only file at offset %d"
                     % (argv[0].decode("utf-8", "replace"), before_multi if client.in_multi
                        else valid)
-                )
-            if not client.in_multi and argv[0].lower() == b"multi":
-                before_multi = valid
-            reply = client.execute(argv)
+                ) from None
             if isinstance(reply, CommandError):
                 log.warn("AOF command {name} failed while loading: {error}",
                          name=argv[0].decode("utf-8", "replace"), error=str(reply))

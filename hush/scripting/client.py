@@ -1,14 +1,25 @@
 # -*- test-case-name: tests.commands.test_scripting -*-
-"""The client a script's ``redis.call`` runs its commands as."""
+"""The session a script's ``redis.call`` runs its commands as.
+
+A :class:`ScriptSession` is a :class:`hush.commands.dispatch.Session` without
+a connection, so a script's commands go through the dispatcher every client
+uses: anything hooked into it -- statistics, AOF propagation of write
+commands, MONITOR -- sees them one by one, with the script's selected
+database. Its gates are the script's rules instead of a client's: commands
+flagged ``noscript`` are refused, so are writes from read-only scripts, and
+its first write may be stopped by the memory limits. It behaves as a client
+in MULTI for blocking commands, which therefore answer as if their timeout
+had expired.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hush.commands.table import lookup
+from hush.commands.dispatch import WRONG_ARITY, Session, Unresolved
+from hush.commands.table import Command
 from hush.core.errors import CommandError
 from hush.data.blocking import Block
-from hush.server.protocol import RedisProtocol
 
 if TYPE_CHECKING:
     from hush.scripting.engine import ScriptRun
@@ -19,82 +30,70 @@ _NOT_ALLOWED = "ERR This Redis command is not allowed from script"
 _READONLY = "ERR Write commands are not allowed from read-only scripts."
 
 
-class ScriptClient(RedisProtocol):
+class ScriptSession(Session):
     """The client a script's ``redis.call`` runs commands as.
 
-    It has no connection; it starts on the caller's database (SELECT moves
-    only this client) and shares the caller's id and name.
+    It starts on the caller's database (SELECT moves only this session) and
+    shares the caller's id and name.
 
     @ivar repl_flags: ``redis.set_repl``'s flags (``REPL_AOF`` = 1,
         ``REPL_REPLICA`` = 2): the AOF skips a script's write when
         ``repl_flags & 1`` is 0 (hush.persistence.propagation).
+    @ivar typed_name: the running command's name as the script spelled it
+        (Redis quotes it so in some errors).
     """
 
     #: MONITOR names the origin of a script's commands "lua", as Redis does.
     is_script = True
 
-    def __init__(self, caller: RedisProtocol, run: ScriptRun) -> None:
-        super().__init__()
-        self.factory = caller.factory
+    def __init__(self, caller: Session, run: ScriptRun) -> None:
+        super().__init__(caller.server)
         self.db = caller.db
         self.client_id = caller.client_id
         self.name = caller.name
-        self._stats = caller.factory.service.store.stats
-        self._seconds = caller.factory.service.clock.seconds
-        # The dispatcher's per-command accounting (SLOWLOG, MONITOR, --metrics).
-        self._settings = caller.factory.service.settings
-        self._watchers = caller.factory.service.watchers
         # The script's writes reach the AOF one by one (MULTI/EXEC around them).
-        self._propagator = caller._propagator
+        self.propagator = caller.propagator
         # Blocking commands check in_multi: in a script, as in MULTI, they
         # answer at once as if their timeout had expired.
         self.in_multi = True
         self.exec_running = True
-        self._gated = True
         self.run = run
         self.repl_flags = 3
-        #: The running command's name as the script spelled it (Redis quotes it so).
         self.typed_name = b""
 
     def update_gate(self) -> None:
+        """Every command of a script passes the script's gate."""
         self._gated = True
 
     def call(self, argv: list[bytes]) -> Any:
         """Run one command for the script: its reply value, errors as CommandError."""
-        cmd = lookup(argv[0])
-        if cmd is None:
-            return CommandError(_UNKNOWN)
-        nargs = len(argv)
-        if (cmd.arity > 0 and nargs != cmd.arity) or nargs < -cmd.arity:
-            return CommandError(_WRONG_ARITY)
-        if cmd.subcommands and nargs > 1:
-            sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
-            if sub is None:
-                return CommandError(_UNKNOWN)
-            if (sub.arity > 0 and nargs != sub.arity) or nargs < -sub.arity:
-                return CommandError(_WRONG_ARITY)
         self.typed_name = argv[0]
         reply = self.execute(argv)
         if reply.__class__ is Block:
             reply = reply.timeout_reply
         return reply
 
-    def _gate(self, cmd: Any, argv: list[bytes]) -> Any:
+    def _unresolved(self, argv: list[bytes], why: Unresolved) -> CommandError:
+        # Scripts get their own texts, and nothing is counted as rejected.
+        return CommandError(_WRONG_ARITY if why.kind is WRONG_ARITY else _UNKNOWN)
+
+    def _gate(self, cmd: Command, argv: list[bytes]) -> Any:
         flags = cmd.flags
         parent = cmd.parent
         if "noscript" in flags or (parent is not None and "noscript" in parent.flags):
             return CommandError(_NOT_ALLOWED)
         if "write" in flags or "may-replicate" in flags:
-            if self.run.readonly:
+            run = self.run
+            if run.readonly:
                 return CommandError(_READONLY)
-            if "denyoom" in flags and not self.run.wrote and not self.run.script.allow_oom:
+            if "denyoom" in flags and not run.wrote and not run.script.allow_oom:
                 # Redis stops a script at the limits only before its first write.
-                refused = self.factory.service.memory.script_refusal(self, cmd, argv)
+                refused = self.server.memory.script_refusal(self, cmd, argv)
                 if refused is not None:
                     return refused
             if "write" in flags:
-                self.run.wrote = True
+                run.wrote = True
         return None
 
-    def _reject(self, error: CommandError, cmd: Any = None) -> CommandError:
+    def _reject(self, error: CommandError, cmd: Command | None = None) -> CommandError:
         return error

@@ -3,22 +3,14 @@
 
 One :class:`ScriptEngine` per server (``StoreService.scripts``) owns a Lua 5.1
 state from lupa (created on first use), the cache of compiled scripts by SHA1
-and the script running now, if any.
-
-A script's ``redis.call`` runs its command through a
-:class:`~hush.scripting.client.ScriptClient`: a
-:class:`~hush.server.protocol.RedisProtocol` without a connection, whose
-``execute()`` is the dispatcher every client uses (so anything hooked into
-``RedisProtocol.execute`` -- statistics, AOF propagation of write commands --
-sees a script's commands one by one, with the script's selected database).
-Its ``_gate`` slow path applies the script-only rules (``noscript`` commands,
-writes from read-only scripts); it behaves as a client in MULTI for blocking
-commands, which therefore answer as if their timeout had expired.
+and the script running now, if any. A script's ``redis.call`` runs its
+command through a :class:`~hush.scripting.client.ScriptSession`; replies and
+return values are converted by :mod:`hush.scripting.convert`.
 
 Busy scripts: a Lua count hook calls :meth:`ScriptEngine._interrupt` every
 :data:`HOOK_INSTRUCTIONS` VM instructions. Once the script has run longer
 than ``busy-reply-threshold`` milliseconds the engine enters busy mode: every
-connection's dispatcher is sent through its slow path, which answers
+session's dispatcher is sent through its slow path, which answers
 ``-BUSY`` to all but ``allow-busy`` commands (SCRIPT KILL), the running
 client's transport stops reading, and each later hook call processes pending
 network events re-entrantly (``reactor.doIteration(0)``: I/O only, no timers,
@@ -32,27 +24,25 @@ import hashlib
 import math
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.logger import Logger, LogLevel
 
 from hush import REDIS_VERSION
 from hush.commands.args import parse_int
+from hush.commands.dispatch import Session
 from hush.commands.table import lookup
 from hush.core.errors import CommandError, c_string, c_text
+from hush.core.interfaces import Server
 from hush.scripting.bytecode import untail
-from hush.scripting.client import ScriptClient
+from hush.scripting.client import ScriptSession
 from hush.scripting.convert import Converter
 from hush.scripting.libs import bit as lua_bit
 from hush.scripting.libs import cmsgpack as msgpack
 from hush.scripting.libs import struct as lua_struct
 from hush.scripting.libs.args import LuaArgError, check_int, check_string
 from hush.scripting.sandbox import SANDBOX
-from hush.server.protocol import RedisProtocol
 from hush.wire.parser import ProtocolReject, split_inline
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
 
 log = Logger()
 
@@ -123,10 +113,10 @@ class ScriptRun:
     __slots__ = ("script", "caller", "client", "started", "busy", "killed", "wrote",
                  "readonly", "resp3")
 
-    def __init__(self, script: Script, caller: RedisProtocol, readonly: bool, started: float):
+    def __init__(self, script: Script, caller: Session, readonly: bool, started: float):
         self.script = script
         self.caller = caller
-        self.client: ScriptClient | None = None
+        self.client: ScriptSession | None = None
         self.started = started
         self.busy = False
         self.killed = False
@@ -143,7 +133,7 @@ class ScriptEngine:
         busy; tests replace it.
     """
 
-    def __init__(self, service: StoreService) -> None:
+    def __init__(self, service: Server) -> None:
         self.service = service
         self.scripts: dict[str, Script] = {}
         self.running: ScriptRun | None = None
@@ -319,7 +309,7 @@ class ScriptEngine:
 
     # -- running ---------------------------------------------------------
 
-    def eval(self, ctx: RedisProtocol, script_arg: bytes, numkeys: bytes, rest: tuple[bytes, ...],
+    def eval(self, ctx: Session, script_arg: bytes, numkeys: bytes, rest: tuple[bytes, ...],
              *, by_sha: bool, readonly: bool) -> Any:
         """EVAL / EVALSHA / EVAL_RO / EVALSHA_RO."""
         if by_sha and len(script_arg) != 40:
@@ -339,12 +329,12 @@ class ScriptEngine:
             raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         return self._run(ctx, script, rest[:count], rest[count:], readonly or script.no_writes)
 
-    def _run(self, ctx: RedisProtocol, script: Script, keys: tuple[bytes, ...],
+    def _run(self, ctx: Session, script: Script, keys: tuple[bytes, ...],
              args: tuple[bytes, ...], readonly: bool) -> Any:
         helpers = self._runtime()
         lua = self._lua
         run = ScriptRun(script, ctx, readonly, self.now())
-        run.client = ScriptClient(ctx, run)
+        run.client = ScriptSession(ctx, run)
         self.running = run
         store = self.service.store
         # As in Redis 7.0, time stands still for a script: a key alive when
@@ -429,18 +419,14 @@ class ScriptEngine:
                  "Script name is: {sha}.",
                  ms=int((self.now() - run.started) * 1000), sha=run.script.sha)
         for client in self.service.clients.values():
-            client._gated = True
-        transport = getattr(run.caller, "transport", None)
-        if transport is not None:
-            transport.pauseProducing()
+            client.update_gate()
+        run.caller.connection.pause_reading()
 
     def _leave_busy(self, run: ScriptRun) -> None:
         self.busy = False
         for client in list(self.service.clients.values()):
             client.update_gate()
-        transport = getattr(run.caller, "transport", None)
-        if transport is not None and not run.caller._closing:
-            transport.resumeProducing()
+        run.caller.connection.resume_reading()
         log.info("Slow script finished in {ms} milliseconds.",
                  ms=int((self.now() - run.started) * 1000))
 

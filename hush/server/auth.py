@@ -131,7 +131,7 @@ class AuthGuard:
         buf = self.buffer + data
         self.buffer = b""
         while buf and not protocol._closing:
-            if protocol.authenticated or not protocol.server.settings.requirepass:
+            if protocol.session.authenticated or not protocol.factory.service.settings.requirepass:
                 # Authenticated (or the password was removed): no more limits.
                 if protocol.__dict__.get("dataReceived") == self.data_received:
                     del protocol.dataReceived

@@ -196,7 +196,7 @@ def test_connection_lost_unregisters_the_client(server):
     second = server.client(2)
     assert len(server.service.clients) == 2
     first.disconnect()
-    assert list(server.service.clients) == [second.protocol.client_id]
+    assert list(server.service.clients) == [second.protocol.session.client_id]
 
 
 def test_ok_reply_constant(client):

@@ -149,7 +149,7 @@ def test_a_connection_fed_garbage_answers_or_closes(chunks, resp3):
     assert bystander.call("GET", "bystander") == b"safe"
     assert bystander.call("PING") == b"PONG"
     assert server.service.blocking.blocked_clients == 0
-    assert list(server.service.clients) == [bystander.protocol.client_id]
+    assert list(server.service.clients) == [bystander.protocol.session.client_id]
     assert server.service.pubsub.channels == {}
 
 
