@@ -13,7 +13,7 @@ metrics, about its scrapes, are left out.
 Hush's own metrics are prefixed ``hush_``: ``hush_build_info`` and the
 per-command latency histogram ``hush_command_duration_seconds{cmd}``, the one
 figure that costs something per command (a watcher on the dispatcher,
-``StoreService.watchers``, only with ``--metrics``). Everything else is read
+``Server.watchers``, only with ``--metrics``). Everything else is read
 when Prometheus scrapes, on the reactor thread. The web listener that serves
 the page is :mod:`hush.server.metrics_site`.
 """
@@ -22,16 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.utils import floatToGoString
 
 from hush import __version__
+from hush.core.interfaces import Server
 from hush.ops import info
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
 
 #: The text exposition format both parts of the page are in.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -423,7 +421,7 @@ def add_slowlog(families: Families, entries: list[list[Any]]) -> None:
                  newest[2] / 1e6 if newest else 0.0)
 
 
-def scrape(service: StoreService) -> bytes:
+def scrape(service: Server) -> bytes:
     """Every metric about ``service`` but the latency histogram, as exposition text."""
     families = Families()
     sections = []

@@ -14,15 +14,13 @@ had expired.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hush.commands.dispatch import WRONG_ARITY, Session, Unresolved
 from hush.commands.table import Command
 from hush.core.errors import CommandError
 from hush.data.blocking import Block
-
-if TYPE_CHECKING:
-    from hush.scripting.engine import ScriptRun
+from hush.scripting.run import ScriptRun
 
 _UNKNOWN = "ERR Unknown Redis command called from script"
 _WRONG_ARITY = "ERR Wrong number of args calling Redis command from script"

@@ -41,6 +41,7 @@ from hush.scripting.libs import bit as lua_bit
 from hush.scripting.libs import cmsgpack as msgpack
 from hush.scripting.libs import struct as lua_struct
 from hush.scripting.libs.args import LuaArgError, check_int, check_string
+from hush.scripting.run import Script, ScriptRun
 from hush.scripting.sandbox import SANDBOX
 from hush.wire.parser import ProtocolReject, split_inline
 
@@ -90,39 +91,6 @@ def _no_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
     # Scripts never see Python objects, but should one leak, its attributes
     # (and through them the interpreter) stay out of reach.
     raise AttributeError("not accessible from Lua")
-
-
-class Script:
-    """A compiled script: its body, SHA1 and shebang flags."""
-
-    __slots__ = ("sha", "body", "function", "shebang", "no_writes", "allow_oom")
-
-    def __init__(self, sha: str, body: bytes, function: Any, shebang: bool, no_writes: bool,
-                 allow_oom: bool = False):
-        self.sha = sha
-        self.body = body
-        self.function = function
-        self.shebang = shebang
-        self.no_writes = no_writes
-        self.allow_oom = allow_oom
-
-
-class ScriptRun:
-    """One execution of a script: its state as ``redis.*`` and the hook change it."""
-
-    __slots__ = ("script", "caller", "client", "started", "busy", "killed", "wrote",
-                 "readonly", "resp3")
-
-    def __init__(self, script: Script, caller: Session, readonly: bool, started: float):
-        self.script = script
-        self.caller = caller
-        self.client: ScriptSession | None = None
-        self.started = started
-        self.busy = False
-        self.killed = False
-        self.wrote = False
-        self.readonly = readonly
-        self.resp3 = False
 
 
 class ScriptEngine:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import generate_latest
@@ -11,11 +11,9 @@ from twisted.application.service import IService
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 
+from hush.core.interfaces import Server
 from hush.ops.metrics import CONTENT_TYPE, LatencyWatcher, scrape
 from hush.server.listeners import listener_service
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
 
 
 class MetricsResource(Resource):
@@ -23,7 +21,7 @@ class MetricsResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, service: StoreService, registry: CollectorRegistry) -> None:
+    def __init__(self, service: Server, registry: CollectorRegistry) -> None:
         super().__init__()
         self.service = service
         self.registry = registry
@@ -33,7 +31,7 @@ class MetricsResource(Resource):
         return scrape(self.service) + generate_latest(self.registry)
 
 
-def metrics_service(service: StoreService, endpoint: str) -> IService:
+def metrics_service(service: Server, endpoint: str) -> IService:
     """A listening service for ``endpoint`` serving ``/metrics`` about ``service``."""
     registry = CollectorRegistry(auto_describe=True)
     service.watchers.append(LatencyWatcher(registry))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet import tcp
 from twisted.internet.interfaces import IPushProducer
@@ -27,6 +27,7 @@ from twisted.protocols.basic import LineReceiver
 from zope.interface import implementer
 
 from hush.commands.dispatch import Session
+from hush.core.interfaces import Server
 from hush.data.blocking import Block, Waiter
 from hush.ops.clientinfo import client_line
 from hush.server.auth import AuthGuard
@@ -40,9 +41,6 @@ from hush.wire.resp import (
     encode_into,
     error_bytes,
 )
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
 
 log = Logger()
 
@@ -519,7 +517,7 @@ class RedisFactory(Factory):
 
     protocol = RedisProtocol
 
-    def __init__(self, service: StoreService) -> None:
+    def __init__(self, service: Server) -> None:
         self.service = service
         #: Unexpected exceptions, logged at most once a minute per place (the service's).
         self.failures = service.failures

@@ -36,6 +36,7 @@ from hush.server.keepalive import apply_keepalive
 from hush.server.listeners import FirstTCPPort, listener_service
 from hush.server.memory import MemoryManager
 from hush.server.pause import ClientPause
+from hush.server.protocol import RedisFactory
 from hush.server.startup import PidFile, StartupFailure
 
 log = Logger()
@@ -240,8 +241,6 @@ def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushS
     Raises :class:`BadEndpoint` for an endpoint no listener can be made of.
     Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
     """
-    from hush.server.protocol import RedisFactory
-
     top = HushService()
     if settings.pidfile:
         # First: written before anything listens, removed after everything stopped.
