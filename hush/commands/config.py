@@ -6,7 +6,6 @@ from __future__ import annotations
 from hush.commands.table import command, container
 from hush.config.settings import ConfigError, rewrite_file
 from hush.core.errors import SYNTAX, CommandError
-from hush.ops import commandstats
 from hush.wire.resp import OK, SimpleString
 
 GROUP = "server"
@@ -74,7 +73,7 @@ def config_resetstat(ctx):
     """Zero the INFO stats counters."""
     ctx.store.stats.reset()
     ctx.server.persistence.reset_stats()
-    commandstats.reset()
+    ctx.server.commandstats.reset()
     return OK
 
 

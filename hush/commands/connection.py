@@ -343,10 +343,8 @@ def client_unblock(ctx, raw_id: bytes, *reason: bytes) -> int:
     if waiter is None or not waiter.block.keys:
         return 0
     if unblock_error:
-        from hush.ops.commandstats import count_error
-
         reply = CommandError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
-        count_error(reply)
+        ctx.server.commandstats.count_error(reply)
     else:
         reply = waiter.block.timeout_reply
     ctx.server.blocking.unblock(waiter, reply)

@@ -45,7 +45,6 @@ from hush.core.errors import (
 from hush.core.interfaces import Connection, Server
 from hush.data.blocking import Block
 from hush.ops import monitor
-from hush.ops.commandstats import count_error
 from hush.wire.resp import NO_REPLY, QUEUED
 
 #: The reply to commands other clients send while a script is busy.
@@ -226,6 +225,9 @@ class Session:
         self._settings = server.settings
         self._watchers = server.watchers
         self._failures = server.failures
+        self._commandstats = commandstats = server.commandstats
+        self._calls = commandstats.calls
+        self._spent = commandstats.seconds
         # True while unauthenticated, in MULTI, subscribed, muted, paused or
         # under maxmemory: execute's slow path.
         self._gated = False
@@ -379,16 +381,22 @@ class Session:
             if error.__class__ is SubcommandSyntax:
                 error = subcommand_syntax(argv)
             reply = error
-            cmd.failed_calls += 1
-            count_error(error)
+            self._commandstats.failed_call(cmd)
+            self._commandstats.count_error(error)
         except Exception:
             self._failures.report(f"command '{cmd.full_name}'")
             reply = CommandError(f"ERR internal error while running '{cmd.full_name}'")
-            cmd.failed_calls += 1
-            count_error(reply)
+            self._commandstats.failed_call(cmd)
+            self._commandstats.count_error(reply)
         elapsed = perf_counter() - start
-        cmd.calls += 1
-        cmd.seconds += elapsed
+        number = cmd.number
+        try:
+            self._calls[number] += 1
+        except IndexError:
+            # A command registered after this server started: counted from now.
+            self._commandstats.make_room(number)
+            self._calls[number] += 1
+        self._spent[number] += elapsed
         # One test covers the slow log, MONITOR and --metrics: a negative
         # threshold (log disabled) also takes this branch, which re-checks.
         if self._watchers or elapsed * 1e6 >= self._settings.slowlog_log_slower_than:
@@ -419,10 +427,10 @@ class Session:
     def _reject(self, error: CommandError, cmd: Command | None = None) -> CommandError:
         """Refuse a command before it runs: counted, and poisoning an open transaction."""
         if cmd is not None:
-            cmd.rejected_calls += 1
+            self._commandstats.rejected_call(cmd)
             if cmd.name == "exec" and not error.message.startswith("EXECABORT"):
                 error = self._abort_exec(error)
-        count_error(error)
+        self._commandstats.count_error(error)
         if self.in_multi and not self.exec_running:
             self.multi_error = True
         return error

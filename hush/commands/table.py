@@ -19,11 +19,14 @@ this table, so adding a command is one decorated function.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 Handler = Callable[..., Any]
+
+_numbers = itertools.count()
 
 
 @dataclass(eq=False)
@@ -47,11 +50,8 @@ class Command:
     key_specs: tuple[dict[str, Any], ...] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
-    # INFO commandstats (hush.ops.commandstats): updated by the dispatcher.
-    calls: int = 0
-    seconds: float = 0.0
-    rejected_calls: int = 0
-    failed_calls: int = 0
+    #: Unique per command object: its index in each server's counters (hush.ops.commandstats).
+    number: int = field(default_factory=lambda: next(_numbers))
 
     @property
     def full_name(self) -> str:
@@ -168,6 +168,15 @@ def all_commands() -> list[Command]:
     """Every top-level command, once each, sorted by name."""
     seen = {id(cmd): cmd for cmd in COMMANDS.values()}
     return sorted(seen.values(), key=lambda cmd: cmd.name)
+
+
+def every_command() -> list[Command]:
+    """Every command and subcommand, each once, by full name."""
+    found: list[Command] = []
+    for cmd in all_commands():
+        found.append(cmd)
+        found.extend({id(sub): sub for sub in cmd.subcommands.values()}.values())
+    return sorted(found, key=lambda cmd: cmd.full_name)
 
 
 def command(

@@ -26,7 +26,6 @@ from twisted.internet.task import LoopingCall
 import twisted
 from hush import REDIS_VERSION, __version__
 from hush.core.interfaces import Server
-from hush.ops import commandstats
 
 Fields = list[tuple[str, object]]
 
@@ -246,7 +245,7 @@ def stats_section(server: Server) -> Fields:
         ("keyspace_misses", stats.keyspace_misses),
         ("pubsub_channels", len(server.pubsub.channels)),
         ("pubsub_patterns", len(server.pubsub.patterns)),
-        ("total_error_replies", commandstats.totals.total_error_replies),
+        ("total_error_replies", server.commandstats.total_error_replies),
         # Redis 7.2's counters (7.0 has none): clients closed by the limits.
         ("client_query_buffer_limit_disconnections",
          stats.client_query_buffer_limit_disconnections),
@@ -327,8 +326,8 @@ SECTIONS: dict[str, tuple[str, Callable[..., Fields]]] = {
     "replication": ("Replication", replication_section),
     "cpu": ("CPU", cpu_section),
     "modules": ("Modules", lambda server: []),
-    "commandstats": ("Commandstats", lambda server: commandstats.commandstats_lines()),
-    "errorstats": ("Errorstats", lambda server: commandstats.errorstats_lines()),
+    "commandstats": ("Commandstats", lambda server: server.commandstats.commandstats_lines()),
+    "errorstats": ("Errorstats", lambda server: server.commandstats.errorstats_lines()),
     "cluster": ("Cluster", cluster_section),
     "keyspace": ("Keyspace", keyspace_section),
 }

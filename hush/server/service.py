@@ -21,12 +21,13 @@ from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 
 from hush.commands.dispatch import Session
+from hush.commands.table import every_command
 from hush.config.settings import Settings, with_backlog
 from hush.core.faults import FailureLog
 from hush.data.blocking import BlockingManager
 from hush.data.pubsub import PubSub
 from hush.data.store import Store
-from hush.ops import commandstats
+from hush.ops.commandstats import CommandStats
 from hush.ops.monitor import stop_monitoring
 from hush.ops.slowlog import SlowLog
 from hush.persistence.manager import Persistence
@@ -84,13 +85,14 @@ class StoreService(service.Service):
         #: banner (as Redis logs it); that is still before the reactor runs.
         self.load_first = True
         self.slowlog = SlowLog()
+        #: INFO commandstats and errorstats, from zero for each server.
+        self.commandstats = CommandStats(every_command)
         self.pause = ClientPause(self)
         #: Called after every command as watcher(client, cmd, argv, seconds)
         #: (MONITOR, --metrics); the dispatcher skips them when empty.
         self.watchers: list = []
         #: Clients in MONITOR mode (hush.ops.monitor).
         self.monitors: list[Session] = []
-        commandstats.reset()
 
     def _set_maxkeys(self, maxkeys: int) -> None:
         self.store.maxkeys = maxkeys
