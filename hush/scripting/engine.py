@@ -306,15 +306,13 @@ class ScriptEngine:
         self.running = run
         store = self.service.store
         # As in Redis 7.0, time stands still for a script: a key alive when
-        # it starts does not expire under it. The instance attribute shadows
-        # Store.now_ms for the script's duration only.
-        frozen = store.now_ms()
-        store.now_ms = lambda: frozen  # type: ignore[method-assign]
+        # it starts does not expire under it.
+        store.frozen_ms = store.now_ms()
         try:
             ok, value = helpers.run(script.function, lua.table_from(keys), lua.table_from(args),
                                     HOOK_INSTRUCTIONS)
         finally:
-            del store.now_ms
+            store.frozen_ms = None
             self.running = None
             if run.busy:
                 self._leave_busy(run)
