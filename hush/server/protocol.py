@@ -8,9 +8,14 @@ writes those of one read as a single write, straight to the socket when
 Twisted's buffer is empty. It also holds a blocked client's later commands
 until it is served, applies back-pressure and the output limits, and closes.
 
-Requests are parsed by :class:`hush.wire.parser.FastParser`, which is linear
-in the input: hiredis for whole multibulk reads, an offset-based exact parser
-for the rest.
+It is a ``LineReceiver`` and reads inline requests (``PING\r\n`` typed into
+telnet, redis-cli's inline mode) in its line mode: :meth:`lineReceived` per
+line, ``MAX_LENGTH`` as Redis's inline limit, :meth:`lineLengthExceeded`
+answering Redis's error. Multibulk frames -- what clients send -- go to
+:class:`hush.wire.parser.FastParser` instead, which is linear in the input
+(hiredis for whole multibulk reads, an offset-based exact parser for the
+rest): each read is routed on the first byte of what is to be parsed, and a
+read mixing both is passed between the two at each request boundary.
 """
 
 from __future__ import annotations
@@ -32,7 +37,14 @@ from hush.data.blocking import Block, Waiter
 from hush.ops.clientinfo import client_line
 from hush.server.auth import AuthGuard
 from hush.server.pause import Retry
-from hush.wire.parser import INLINE_MAX_SIZE, QUERY_BUFFER_EXCEEDED, FastParser
+from hush.wire.parser import (
+    INLINE_AHEAD,
+    INLINE_MAX_SIZE,
+    QUERY_BUFFER_EXCEEDED,
+    FastParser,
+    ProtocolReject,
+    split_inline,
+)
 from hush.wire.resp import (
     BULK_HEADERS,
     NO_REPLY,
@@ -64,8 +76,12 @@ class RedisProtocol(LineReceiver):
         blocked (a blocking command, or CLIENT PAUSE), else None.
     """
 
+    #: Redis's PROTO_INLINE_MAX_SIZE: how long an inline request may grow
+    #: without a newline.
     MAX_LENGTH = INLINE_MAX_SIZE
-    delimiter = b"\r\n"
+    #: Redis ends an inline request at "\n"; a "\r" before it is whitespace
+    #: to the argument splitter.
+    delimiter = b"\n"
 
     factory: RedisFactory
     session: Session | None = None
@@ -83,6 +99,15 @@ class RedisProtocol(LineReceiver):
         # Bytes of requests read while blocked (they wait in _pending and
         # count towards client-query-buffer-limit, as Redis's query buffer).
         self._pending_bytes = 0
+        # LineReceiver's buffer, set here so the per-read test of it is a
+        # plain attribute read.
+        self._buffer = b""
+        # While a read is parsed in line mode: the commands found so far,
+        # the error that stopped it, and whether a line longer than
+        # MAX_LENGTH interrupted LineReceiver's loop.
+        self._lines: list[list[bytes]] = []
+        self._line_error: str | None = None
+        self._more_lines = False
 
     # -- wiring ------------------------------------------------------------
 
@@ -95,7 +120,8 @@ class RedisProtocol(LineReceiver):
             self.transport.write(refusal)
             self.transport.loseConnection()
             return
-        self.parser = FastParser()
+        # Inline requests are not the parser's: they go to the line mode.
+        self.parser = FastParser(inline=False)
         # Looked up once: the per-read and per-command paths use them.
         self._seconds = server.clock.seconds
         self._store = server.store
@@ -176,7 +202,7 @@ class RedisProtocol(LineReceiver):
     @property
     def buffered_input(self) -> int:
         """Bytes of requests read but not yet complete (the query buffer)."""
-        return self.parser.buffered
+        return self.parser.buffered + len(self._buffer)
 
     def limit_unauthenticated(self) -> None:
         """Route reads through an :class:`AuthGuard` until the client authenticates."""
@@ -288,7 +314,12 @@ class RedisProtocol(LineReceiver):
         self._stats.total_net_input_bytes += len(data)
         self._store.tick(now)
         try:
-            commands, error = self.parser.feed(data)
+            if self._buffer or (data[:1] != b"*" and self.parser.idle):
+                commands, error = self._read_lines(data, [])
+            else:
+                commands, error = self.parser.feed(data)
+                if error is INLINE_AHEAD:
+                    commands, error = self._read_lines(self.parser.take_inline(), commands)
         except Exception:
             # A parser bug: the stream cannot be trusted any more.
             self.factory.failures.report("the request parser")
@@ -301,7 +332,7 @@ class RedisProtocol(LineReceiver):
                 self._pending_error = error
             else:
                 self._pending_bytes += len(data)
-                if (self._pending_bytes + self.parser.buffered
+                if (self._pending_bytes + self.buffered_input
                         > self._settings.client_query_buffer_limit):
                     self._query_buffer_exceeded(data)
             return
@@ -325,6 +356,78 @@ class RedisProtocol(LineReceiver):
         self._out = None
         self._flush(out)
 
+    # -- line mode: inline requests --------------------------------------------
+
+    def _read_lines(self, data: bytes, commands: list[list[bytes]]
+                    ) -> tuple[list[list[bytes]], str | None]:
+        """Parse ``data`` in line mode after ``commands``; return them all and an
+        error text or None, as the parser's ``feed`` does.
+
+        Nothing runs meanwhile: a read is parsed whole before its commands run,
+        whichever mode parsed it.
+        """
+        self._lines = commands
+        self._line_error = None
+        LineReceiver.dataReceived(self, data)
+        while self._more_lines:
+            # lineLengthExceeded ended LineReceiver's loop after a long line.
+            self._more_lines = False
+            if self._line_error is None:
+                LineReceiver.dataReceived(self, b"")
+        error = self._line_error
+        if error is None and len(self._buffer) > self.parser.exact.max_query_buffer:
+            self._buffer = b""
+            error = QUERY_BUFFER_EXCEEDED
+        self._lines = []
+        return commands, error
+
+    def lineReceived(self, line: bytes) -> bool | None:
+        """One inline request: split as Redis splits it (quotes, escapes)."""
+        try:
+            argv = split_inline(line)
+        except ProtocolReject as reject:
+            return self._stop_lines(str(reject))
+        if argv:
+            self._lines.append(argv)
+        if self._buffer[:1] == b"*":
+            # A multibulk frame follows: LineReceiver hands the rest to
+            # rawDataReceived, that is to the parser.
+            self.setRawMode()
+        return None
+
+    def rawDataReceived(self, data: bytes) -> bool | None:
+        """The rest of a read from a multibulk frame on: the parser's."""
+        self.setLineMode()
+        commands, error = self.parser.feed(data)
+        self._lines += commands
+        if error is INLINE_AHEAD:
+            # Lines again: LineReceiver's loop goes on with them.
+            self._buffer = self.parser.take_inline()
+            return None
+        if error is not None:
+            return self._stop_lines(error)
+        return None
+
+    def lineLengthExceeded(self, line: bytes) -> bool | None:
+        """MAX_LENGTH bytes without a newline: Redis's error, and the connection closes.
+
+        ``line`` may also be a whole line longer than MAX_LENGTH, its newline
+        included, and whatever followed: Redis's limit is on waiting for a
+        newline, so such a line is read as any other.
+        """
+        newline = line.find(b"\n")
+        if newline < 0:
+            return self._stop_lines("ERR Protocol error: too big inline request")
+        self._buffer = line[newline + 1:]
+        self._more_lines = True
+        return self.lineReceived(line[:newline])
+
+    def _stop_lines(self, error: str) -> bool:
+        """End the line mode's parse with ``error``; the rest of the read is dropped."""
+        self._line_error = error
+        self._buffer = b""
+        return True
+
     def _query_buffer_exceeded(self, data: bytes) -> None:
         # Redis answers nothing: it logs the client and the start of its
         # query buffer, counts it, and closes.
@@ -336,11 +439,6 @@ class RedisProtocol(LineReceiver):
             start=data[:64],
         )
         self._close_now()
-
-    def lineReceived(self, line: bytes) -> None:
-        # Every read goes through dataReceived's parser; LineReceiver's own
-        # line splitting is never entered.
-        raise NotImplementedError
 
     # -- output ------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hush.wire.parser import FastParser, RequestParser
+from hush.wire.resp import NO_REPLY, error_bytes
 from tests.support import FakeServer, encode_command
 
 FUZZ = settings(max_examples=150, derandomize=True, deadline=None,
@@ -110,6 +111,29 @@ def test_small_query_buffer_limits_agree(data, limit):
     half = len(data) // 2
     assert _feed_all(fast, [data[:half], data[half:]]) == _feed_all(
         exact, [data[:half], data[half:]])
+
+
+def _connection_parse(chunks: list[bytes]) -> tuple[list[list[bytes]], bytes]:
+    """The commands a connection runs for these reads, and what it answers besides."""
+    client = FakeServer().client()
+    ran: list[list[bytes]] = []
+    # Record instead of running: each read's commands in order, nothing else.
+    client.protocol.session.execute = lambda argv: ran.append(argv) or NO_REPLY
+    for chunk in chunks:
+        client.send_raw(chunk)
+    return ran, client.raw()
+
+
+@FUZZ
+@given(streams, st.integers(1, 80))
+def test_a_connection_reads_requests_as_the_exact_parser(data, cut):
+    # The line mode (inline requests) and the fast parser (frames) together
+    # read what the exact parser alone reads, wherever the reads are cut.
+    commands, error = _feed_all(RequestParser(), [data])
+    expected = error_bytes(error) if error is not None else b""
+    assert _connection_parse([data]) == (commands, expected)
+    assert _connection_parse([data[:cut], data[cut:]]) == (commands, expected)
+    assert _connection_parse([data[i:i + 1] for i in range(len(data))]) == (commands, expected)
 
 
 def _replies(raw: bytes) -> list:
