@@ -185,6 +185,17 @@ class Session:
     #: MONITOR names the origin of a script's commands "lua" (see ScriptSession).
     is_script = False
 
+    # Slots: the dispatcher reads several of these per command, and a slot
+    # is read faster than an entry of an instance dict this large.
+    __slots__ = (
+        "server", "store", "connection", "push", "db", "resp3", "name", "lib_name", "lib_ver",
+        "client_id", "authenticated", "created_at", "last_interaction", "_last_cmd",
+        "in_multi", "multi_queue", "multi_error", "exec_running", "watched", "dirty_cas",
+        "channels", "patterns", "reply_mode", "_muting", "mute_unblock", "monitoring",
+        "no_evict", "propagator", "_stats", "_settings", "_watchers", "_failures",
+        "_commandstats", "_calls", "_spent", "_gated",
+    )
+
     def __init__(self, server: Server, connection: Connection = DETACHED) -> None:
         self.server = server
         self.store = store = server.store

@@ -34,6 +34,8 @@ class LoaderSession(Session):
     being answered.
     """
 
+    __slots__ = ()
+
     def __init__(self, server: Server) -> None:
         super().__init__(server)
         self._watchers = []

@@ -44,6 +44,8 @@ class ScriptSession(Session):
     #: MONITOR names the origin of a script's commands "lua", as Redis does.
     is_script = True
 
+    __slots__ = ("run", "repl_flags", "typed_name")
+
     def __init__(self, caller: Session, run: ScriptRun) -> None:
         super().__init__(caller.server)
         self.db = caller.db

@@ -17,6 +17,7 @@ import hiredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hush.commands.dispatch import Session
 from hush.wire.parser import FastParser, RequestParser
 from hush.wire.resp import NO_REPLY, error_bytes
 from tests.support import FakeServer, encode_command
@@ -113,15 +114,25 @@ def test_small_query_buffer_limits_agree(data, limit):
         exact, [data[:half], data[half:]])
 
 
+class _Recorder(Session):
+    """A session that records its commands instead of running them."""
+
+    __slots__ = ("ran",)
+
+    def execute(self, argv: list[bytes]) -> object:
+        self.ran.append(argv)
+        return NO_REPLY
+
+
 def _connection_parse(chunks: list[bytes]) -> tuple[list[list[bytes]], bytes]:
     """The commands a connection runs for these reads, and what it answers besides."""
-    client = FakeServer().client()
-    ran: list[list[bytes]] = []
-    # Record instead of running: each read's commands in order, nothing else.
-    client.protocol.session.execute = lambda argv: ran.append(argv) or NO_REPLY
+    server = FakeServer()
+    client = server.client()
+    recorder = client.protocol.session = _Recorder(server.service, client.protocol)
+    recorder.ran = []
     for chunk in chunks:
         client.send_raw(chunk)
-    return ran, client.raw()
+    return recorder.ran, client.raw()
 
 
 @FUZZ
