@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_table -*-
+# -*- test-case-name: tests.commands.test_server,tests.commands.test_dispatch -*-
 """The command table: every command's handler and metadata, as data.
 
 A family module declares each command with :func:`command`::

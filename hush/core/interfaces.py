@@ -120,6 +120,9 @@ class Admission(Protocol):
     def script_refusal(self, client: Client, cmd: Any, argv: list[bytes]) -> Any:
         """Before a script's write: the error to stop it with, or None."""
 
+    def used_memory(self) -> int | None:
+        """The dataset's estimated size while maxmemory is set, else None (INFO)."""
+
 
 class Pause(Protocol):
     """CLIENT PAUSE (:class:`hush.server.pause.ClientPause`)."""
@@ -133,12 +136,18 @@ class Pause(Protocol):
     def postpone(self, client: Client, argv: list[bytes]) -> Any:
         """The :class:`hush.data.blocking.Block` that holds ``argv`` until then."""
 
+    @property
+    def postponed_clients(self) -> int:
+        """Clients now waiting for the pause to end (INFO)."""
+
 
 class Scripts(Protocol):
     """The script engine (:class:`hush.scripting.engine.ScriptEngine`), as the gates see it."""
 
     #: True while a script runs past busy-reply-threshold.
     busy: bool
+    #: SHA1 -> cached script (INFO's number_of_cached_scripts).
+    scripts: dict[str, Any]
 
     def denies_oom(self, argv: list[bytes]) -> bool:
         """True if this EVAL's script makes it a denyoom command."""
