@@ -193,5 +193,11 @@ class Server(Protocol):
     #: The Twisted service the server belongs to (its listeners are siblings), or None.
     parent: Any
 
+    def refusal(self, transport: Any) -> bytes | None:
+        """The error to send a new connection before closing it, or None to serve it."""
+
+    def register_client(self, client: Client) -> int:
+        """List a new connection's session; its client id."""
+
     def unregister_client(self, client: Client) -> None:
         """Forget a closed client."""
