@@ -140,7 +140,7 @@ def _connection_parse(chunks: list[bytes]) -> tuple[list[list[bytes]], bytes]:
 def test_a_connection_reads_requests_as_the_exact_parser(data, cut):
     # The line mode (inline requests) and the fast parser (frames) together
     # read what the exact parser alone reads, wherever the reads are cut.
-    commands, error = _feed_all(RequestParser(), [data])
+    commands, error = RequestParser().feed(data)
     expected = error_bytes(error) if error is not None else b""
     assert _connection_parse([data]) == (commands, expected)
     assert _connection_parse([data[:cut], data[cut:]]) == (commands, expected)
