@@ -208,7 +208,7 @@ def makeService(options: Options) -> IService:
     if twistd is not None:
         top.log_observer = observer(settings, twistd)
     if options["metrics"]:
-        from hush.ops.metrics import metrics_service
+        from hush.server.metrics_site import metrics_service
 
         store = top.getServiceNamed("hush-store")
         try:

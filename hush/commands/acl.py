@@ -5,17 +5,61 @@ Hush has no ACL rules: the default user may run every command on every key and
 channel, with the ``requirepass`` password or none. WHOAMI, USERS, LIST and CAT
 describe exactly that; the commands that would create users or rules are not
 offered rather than answered with a pretence.
+
+Without ``requirepass`` the default user needs no password (Redis's
+``nopass``) and every connection starts authenticated; with one, AUTH and
+HELLO ... AUTH check it here (:func:`check_credentials`), in constant time,
+never logging it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
+from typing import Any
 
 from hush.commands import introspect
 from hush.commands.table import all_commands, command, container, help_command
 from hush.core.errors import CommandError, SubcommandSyntax, c_text
-from hush.server.auth import DEFAULT_USER
+
+DEFAULT_USER = b"default"
+
+NOAUTH = "NOAUTH Authentication required."
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+NO_PASSWORD_CONFIGURED = (
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?"
+)
+HELLO_NOAUTH = (
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+    "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
+    "the RESP protocol version at the same time"
+)
+
+
+def password_required(settings: Any) -> bool:
+    """True when the default user has a password (connections start unauthenticated)."""
+    return bool(settings.requirepass)
+
+
+def check_credentials(settings: Any, user: bytes, password: bytes) -> bool:
+    """Whether ``user``/``password`` authenticate, as Redis's ACLCheckUserCredentials.
+
+    A default user without a password accepts any password. The comparison
+    takes the same time wherever the first wrong byte is.
+    """
+    required = settings.requirepass
+    if not required:
+        # Still compare, so that the unknown-user path costs what the other does.
+        return hmac.compare_digest(user, DEFAULT_USER)
+    # fsencode undoes the surrogateescape decoding of command-line arguments,
+    # so a non-UTF-8 password given to --requirepass means the same bytes.
+    expected = os.fsencode(required)
+    good_user = hmac.compare_digest(user, DEFAULT_USER)
+    good_password = hmac.compare_digest(password, expected)
+    return good_user and good_password
+
 
 GROUP = "server"
 _FLAGS = ("noscript", "loading", "stale")

@@ -7,7 +7,6 @@ from hush.commands.table import command, container, help_command
 from hush.config.files import rewrite_file
 from hush.config.kinds import ConfigError
 from hush.core.errors import SYNTAX, CommandError
-from hush.ops import commandstats
 from hush.wire.resp import OK
 
 GROUP = "server"
@@ -75,7 +74,7 @@ def config_resetstat(ctx):
     """Zero the INFO stats counters."""
     ctx.store.stats.reset()
     ctx.server.persistence.reset_stats()
-    commandstats.reset()
+    ctx.server.commandstats.reset()
     return OK
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from hush import REDIS_VERSION
+from hush.commands import acl
 from hush.commands.args import parse_int
 from hush.commands.table import command, container, help_command
 from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, SubcommandSyntax, c_text
-from hush.server import auth
+from hush.ops.clientinfo import address, client_line, client_type, is_type, subscriptions
 from hush.wire.resp import NO_REPLY, OK, PONG, Verbatim
 
 GROUP = "connection"
@@ -20,11 +21,6 @@ _CLIENT_ADMIN_FLAGS = ("admin", "noscript", "loading", "stale")
 _CLIENT_ADMIN_ACL = ("admin", "slow", "dangerous", "connection")
 
 
-def _subscriptions(ctx) -> int:
-    # Pub/Sub state lives on the connection once that family has run.
-    return len(getattr(ctx, "channels", ())) + len(getattr(ctx, "patterns", ()))
-
-
 @command("ping", arity=-1, flags=("fast", "sentinel"), group=GROUP, acl=_ACL,
          summary="Ping the server",
          tips=("request_policy:all_shards", "response_policy:all_succeeded"))
@@ -32,7 +28,7 @@ def ping(ctx, *args: bytes):
     """PONG, or the argument; a two-element array in RESP2 subscribed mode."""
     if len(args) > 1:
         raise CommandError("ERR wrong number of arguments for 'ping' command")
-    if not ctx.resp3 and _subscriptions(ctx):
+    if not ctx.resp3 and subscriptions(ctx):
         return [b"pong", args[0] if args else b""]
     return args[0] if args else PONG
 
@@ -72,12 +68,12 @@ def auth_(ctx, *args: bytes):
     if len(args) == 1:
         # Redis keeps the old one-argument form's error when there is no
         # password to check.
-        if not auth.password_required(ctx.server.settings):
-            raise CommandError(auth.NO_PASSWORD_CONFIGURED)
-        user, password = auth.DEFAULT_USER, args[0]
+        if not acl.password_required(ctx.server.settings):
+            raise CommandError(acl.NO_PASSWORD_CONFIGURED)
+        user, password = acl.DEFAULT_USER, args[0]
     else:
         user, password = args
-    ctx.server.authenticate(ctx, user, password)
+    ctx.authenticate(user, password)
     return OK
 
 
@@ -99,7 +95,7 @@ def hello(ctx, *args: bytes):
         option = raw_option.upper()
         if option == b"AUTH" and len(rest) >= 2:
             user, password = rest.pop(0), rest.pop(0)
-            ctx.server.authenticate(ctx, user, password)
+            ctx.authenticate(user, password)
         elif option == b"SETNAME" and rest:
             name = rest.pop(0)
             check_client_name(name)
@@ -107,8 +103,8 @@ def hello(ctx, *args: bytes):
         else:
             raise CommandError(
                 f"ERR Syntax error in HELLO option '{c_text(raw_option)}'")
-    if not ctx.authenticated and auth.password_required(ctx.server.settings):
-        raise CommandError(auth.HELLO_NOAUTH)
+    if not ctx.authenticated and acl.password_required(ctx.server.settings):
+        raise CommandError(acl.HELLO_NOAUTH)
     if protover is not None:
         ctx.resp3 = protover == 3
     return {
@@ -194,8 +190,8 @@ def client_list(ctx, *args: bytes) -> Verbatim:
     """One line per connection, optionally only of a type or of given ids."""
     clients = ctx.server.clients
     if len(args) == 2 and args[0].lower() == b"type":
-        kind = _client_type(args[1])
-        chosen = [c for c in clients.values() if _is_type(c, kind)]
+        kind = client_type(args[1])
+        chosen = [c for c in clients.values() if is_type(c, kind)]
     elif len(args) >= 2 and args[0].lower() == b"id":
         # Any integer is accepted; ids below 1 simply match no client.
         ids = [parse_int(raw, "ERR Invalid client ID") for raw in args[1:]]
@@ -213,7 +209,7 @@ def client_list(ctx, *args: bytes) -> Verbatim:
 def client_kill(ctx, *args: bytes):
     """Close connections by address (old form) or by filters (returns the count)."""
     if len(args) == 1:
-        victims = [c for c in ctx.server.clients.values() if _address(c, peer=True) == args[0]]
+        victims = [c for c in ctx.server.clients.values() if address(c, peer=True) == args[0]]
         if not victims:
             raise CommandError("ERR No such client")
         _kill(ctx, victims)
@@ -233,12 +229,12 @@ def client_kill(ctx, *args: bytes):
                 raise CommandError("ERR client-id should be greater than 0")
             tests.append(lambda c, wanted=wanted: c.client_id == wanted)
         elif option == b"type":
-            kind = _client_type(value)
-            tests.append(lambda c, kind=kind: _is_type(c, kind))
+            kind = client_type(value)
+            tests.append(lambda c, kind=kind: is_type(c, kind))
         elif option == b"addr":
-            tests.append(lambda c, value=value: _address(c, peer=True) == value)
+            tests.append(lambda c, value=value: address(c, peer=True) == value)
         elif option == b"laddr":
-            tests.append(lambda c, value=value: _address(c, peer=False) == value)
+            tests.append(lambda c, value=value: address(c, peer=False) == value)
         elif option == b"user":
             if value != b"default":
                 raise CommandError(f"ERR No such user '{c_text(value)}'")
@@ -269,8 +265,7 @@ def _kill(ctx, victims: list[Any]) -> None:
         else:
             # Gone at once, as in Redis: it reads nothing more and leaves the
             # registry now rather than when the reactor reports the close.
-            victim.close_after_reply()
-            victim.transport.loseConnection()
+            victim.connection.disconnect()
             ctx.server.unregister_client(victim)
 
 
@@ -343,15 +338,13 @@ def client_unblock(ctx, raw_id: bytes, *reason: bytes) -> int:
             raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
         unblock_error = which == b"error"
     target = ctx.server.clients.get(target_id)
-    waiter = getattr(target, "_waiter", None)
+    waiter = target.connection.waiter if target is not None else None
     # Clients held by CLIENT PAUSE are not blocked on keys: they are left alone.
     if waiter is None or not waiter.block.keys:
         return 0
     if unblock_error:
-        from hush.ops.commandstats import count_error
-
         reply = CommandError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
-        count_error(reply)
+        ctx.server.commandstats.count_error(reply)
     else:
         reply = waiter.block.timeout_reply
     ctx.server.blocking.unblock(waiter, reply)
@@ -419,125 +412,3 @@ _CLIENT_HELP = [
 
 
 help_command("client", _CLIENT_HELP, group=GROUP, since="5.0.0", acl=_CLIENT_ACL)
-
-
-# -- CLIENT LIST lines ------------------------------------------------------
-
-_TYPES = {b"normal": "normal", b"master": "master", b"replica": "replica",
-          b"slave": "replica", b"pubsub": "pubsub"}
-
-
-def _client_type(raw: bytes) -> str:
-    kind = _TYPES.get(raw.lower())
-    if kind is None:
-        raise CommandError(f"ERR Unknown client type '{c_text(raw)}'")
-    return kind
-
-
-def _is_type(client, kind: str) -> bool:
-    # Hush has no replication links, so no master or replica clients.
-    if kind == "pubsub":
-        return _subscriptions(client) > 0
-    return kind == "normal" and not _subscriptions(client)
-
-
-def peer_id(client) -> bytes:
-    """The client's address as Redis names it (CLIENT LIST addr, SLOWLOG, MONITOR)."""
-    return _address(client, peer=True)
-
-
-def _address(client, peer: bool) -> bytes:
-    """``ip:port`` of either end, or ``path:0`` for a Unix socket (Redis's form)."""
-    transport = client.transport
-    if transport is None:
-        return b"?:0"
-    address = transport.getPeer() if peer else transport.getHost()
-    host = getattr(address, "host", None)
-    if host is not None:
-        if ":" in host:
-            return f"[{host}]:{address.port}".encode()
-        return f"{host}:{address.port}".encode()
-    name = getattr(address, "name", None)
-    if name is None and peer:
-        # A Unix-socket peer is unnamed; Redis shows the listening path.
-        name = getattr(transport.getHost(), "name", None)
-    if isinstance(name, bytes):
-        name = name.decode(errors="replace")
-    return f"{name or ''}:0".encode()
-
-
-def _flags(client) -> str:
-    flags = ""
-    if _subscriptions(client):
-        flags += "P"
-    if client.in_multi:
-        flags += "x"
-    if client.blocked:
-        flags += "b"
-    if getattr(client, "dirty_cas", False):
-        flags += "d"
-    if getattr(client, "_closing", False):
-        flags += "c"
-    transport = client.transport
-    if transport is not None and not hasattr(transport.getPeer(), "host"):
-        flags += "U"
-    if getattr(client, "no_evict", False):
-        flags += "e"
-    if getattr(client, "monitoring", False):
-        flags += "O"
-    return flags or "N"
-
-
-def _fd(client) -> int:
-    fileno = getattr(client.transport, "fileno", None)
-    try:
-        return int(fileno()) if fileno is not None else -1
-    except Exception:
-        return -1
-
-
-def _memory_fields(client, queue) -> list[bytes]:
-    # What Hush can measure: unparsed input, queued MULTI arguments and
-    # output the kernel has not taken; Redis's reply-list figures stay 0.
-    parser = getattr(client, "parser", None)
-    qbuf = parser.buffered if parser is not None else 0
-    multi_mem = sum(len(arg) for argv in queue or () for arg in argv)
-    omem = client.pending_output() if client.transport is not None else 0
-    return [
-        b"qbuf=%d qbuf-free=0 argv-mem=0 multi-mem=%d rbs=0 rbp=0" % (qbuf, multi_mem),
-        b"obl=0 oll=0 omem=%d tot-mem=%d" % (omem, qbuf + multi_mem + omem),
-    ]
-
-
-def client_line(client, now: float) -> bytes:
-
-    """One CLIENT LIST line in Redis 7.2's field order (7.0's plus lib-name, lib-ver)."""
-    cmd = client.last_command
-    if isinstance(cmd, bytes):
-        cmd = cmd.decode(errors="replace")
-    queue = getattr(client, "multi_queue", None)
-    multi = len(queue) if client.in_multi and queue is not None else -1
-    fields = [
-        b"id=%d" % client.client_id,
-        b"addr=" + _address(client, peer=True),
-        b"laddr=" + _address(client, peer=False),
-        b"fd=%d" % _fd(client),
-        b"name=" + client.name,
-        b"age=%d" % max(0, int(now - client.created_at)),
-        b"idle=%d" % max(0, int(now - client.last_interaction)),
-        b"flags=" + _flags(client).encode(),
-        b"db=%d" % client.db.index,
-        b"sub=%d" % len(getattr(client, "channels", ())),
-        b"psub=%d" % len(getattr(client, "patterns", ())),
-        b"ssub=0",
-        b"multi=%d" % multi,
-        *_memory_fields(client, queue),
-        b"events=r",
-        b"cmd=" + cmd.encode(),
-        b"user=default",
-        b"redir=-1",
-        b"resp=%d" % (3 if client.resp3 else 2),
-        b"lib-name=" + client.lib_name,
-        b"lib-ver=" + client.lib_ver,
-    ]
-    return b" ".join(fields) + b"\n"

@@ -11,8 +11,8 @@ from hush.commands.keys import encoding_of
 from hush.commands.table import command, container, help_command, help_reply
 from hush.core.errors import NO_SUCH_KEY, CommandError, SubcommandSyntax, c_text
 from hush.data.types import string
+from hush.ops.clientinfo import is_local
 from hush.ops.monitor import start_monitoring
-from hush.server.auth import is_local
 from hush.wire.resp import NO_REPLY, OK, SimpleString
 
 GROUP = "server"

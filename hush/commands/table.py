@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.commands.test_table,tests.commands.test_server -*-
+# -*- test-case-name: tests.commands.test_table,tests.commands.test_server,tests.commands.test_dispatch -*-
 """The command table: every command's handler and metadata, as data.
 
 A family module declares each command with :func:`command`::
@@ -20,6 +20,7 @@ HELP subcommand is one call of :func:`help_command` with its text.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ from typing import Any
 from hush.wire.resp import SimpleString
 
 Handler = Callable[..., Any]
+
+_numbers = itertools.count()
 
 
 @dataclass(eq=False)
@@ -52,11 +55,8 @@ class Command:
     key_specs: tuple[dict[str, Any], ...] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
-    # INFO commandstats (hush.ops.commandstats): updated by the dispatcher.
-    calls: int = 0
-    seconds: float = 0.0
-    rejected_calls: int = 0
-    failed_calls: int = 0
+    #: Unique per command object: its index in each server's counters (hush.ops.commandstats).
+    number: int = field(default_factory=lambda: next(_numbers))
 
     @property
     def full_name(self) -> str:
@@ -200,6 +200,15 @@ def effects(*names: str) -> Callable[[Effects], Effects]:
         return function
 
     return declare
+
+
+def every_command() -> list[Command]:
+    """Every command and subcommand, each once, by full name."""
+    found: list[Command] = []
+    for cmd in all_commands():
+        found.append(cmd)
+        found.extend({id(sub): sub for sub in cmd.subcommands.values()}.values())
+    return sorted(found, key=lambda cmd: cmd.full_name)
 
 
 def command(

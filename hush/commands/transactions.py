@@ -12,7 +12,7 @@ transaction dirty through :meth:`hush.data.store.Store.touch`.
 
 from __future__ import annotations
 
-from hush.commands.table import command, lookup
+from hush.commands.table import command
 from hush.core.errors import CommandError
 from hush.wire.resp import NULL_ARRAY, OK, SimpleString
 
@@ -37,7 +37,7 @@ def multi(ctx):
 def discard(ctx):
     if not ctx.in_multi:
         raise CommandError("ERR DISCARD without MULTI")
-    end_transaction(ctx)
+    ctx.end_transaction()
     return OK
 
 
@@ -46,18 +46,18 @@ def discard(ctx):
 def exec_(ctx):
     if not ctx.in_multi:
         raise CommandError("ERR EXEC without MULTI")
-    propagator = ctx._propagator
+    propagator = ctx.propagator
     if propagator is not None and propagator.write_error is not None and _queues_write(ctx):
         # Redis refuses a writing EXEC as it refuses a write, before running it.
         refusal = propagator.write_refusal()
         if refusal is not None:
-            end_transaction(ctx)
+            ctx.end_transaction()
             raise CommandError(f"EXECABORT Transaction discarded because of: {refusal.message}")
     if ctx.multi_error:
-        end_transaction(ctx)
+        ctx.end_transaction()
         raise CommandError("EXECABORT Transaction discarded because of previous errors.")
     if ctx.dirty_cas or _watched_key_expired(ctx):
-        end_transaction(ctx)
+        ctx.end_transaction()
         return NULL_ARRAY
     queue = ctx.multi_queue
     replies = []
@@ -67,7 +67,7 @@ def exec_(ctx):
             replies.append(ctx.execute(argv))
     finally:
         ctx.exec_running = False
-        end_transaction(ctx)
+        ctx.end_transaction()
     return replies
 
 
@@ -92,40 +92,12 @@ def watch(ctx, *keys: bytes):
 @command("unwatch", arity=1, flags=_FLAGS, group=GROUP, since="2.2.0",
          summary="Forgets about watched keys of a transaction.")
 def unwatch(ctx):
-    unwatch_all(ctx)
+    ctx.unwatch_all()
     return OK
 
 
-def end_transaction(ctx) -> None:
-    """Leave MULTI and forget watched keys (after EXEC or DISCARD)."""
-    ctx.in_multi = False
-    ctx.multi_queue = []
-    ctx.multi_error = False
-    unwatch_all(ctx)
-    ctx.update_gate()
-
-
-def unwatch_all(ctx) -> None:
-    """Drop every WATCH of ``ctx`` and clear its dirty flag."""
-    watched = ctx.store.watched_keys
-    for entry in ctx.watched:
-        clients = watched.get(entry)
-        if clients is not None:
-            clients.pop(ctx, None)
-            if not clients:
-                del watched[entry]
-    ctx.watched = {}
-    ctx.dirty_cas = False
-
-
 def _queues_write(ctx) -> bool:
-    for argv in ctx.multi_queue:
-        cmd = lookup(argv[0])
-        if cmd is not None and cmd.subcommands and len(argv) > 1:
-            cmd = cmd.subcommands.get(argv[1].lower())
-        if cmd is not None and cmd.is_write:
-            return True
-    return False
+    return any(cmd.is_write for cmd, _argv in ctx.queued())
 
 
 def _watched_key_expired(ctx) -> bool:
@@ -142,8 +114,8 @@ def _watched_key_expired(ctx) -> bool:
 def reset(ctx):
     """Back to a fresh connection's state: no MULTI, WATCH or subscriptions, db 0, RESP2."""
     if ctx.in_multi:
-        end_transaction(ctx)
-    unwatch_all(ctx)
+        ctx.end_transaction()
+    ctx.unwatch_all()
     ctx.server.pubsub.drop(ctx)
     ctx.select(0)
     ctx.resp3 = False

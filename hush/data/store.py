@@ -400,6 +400,10 @@ class Store:
         self.propagator: Any = None
         #: True while the AOF is replayed.
         self.loading = False
+        #: While a script runs, the time it started (ms), else None: as in
+        #: Redis 7.0 time stands still for a script, so a key alive when it
+        #: starts does not expire under it (hush.scripting.engine sets it).
+        self.frozen_ms: int | None = None
         self.cursors = CursorRegistry()
         #: The unix second keys are stamped with when used (OBJECT IDLETIME).
         #: Like Redis's cached LRU clock it is refreshed per read from a
@@ -414,8 +418,11 @@ class Store:
             self.lru_second = second
 
     def now_ms(self) -> int:
-        """The current time in milliseconds, from the injected clock."""
-        return int(self.clock.seconds() * 1000)
+        """The current time in milliseconds, from the injected clock (or :attr:`frozen_ms`)."""
+        frozen = self.frozen_ms
+        if frozen is None:
+            return int(self.clock.seconds() * 1000)
+        return frozen
 
     # -- size tracking (maxmemory) ---------------------------------------------
 

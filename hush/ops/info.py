@@ -19,17 +19,13 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from twisted.internet.task import LoopingCall
 
 import twisted
 from hush import REDIS_VERSION, __version__
-from hush.ops import commandstats
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
+from hush.core.interfaces import Server
 
 Fields = list[tuple[str, object]]
 
@@ -65,7 +61,7 @@ class _Sampler:
 
     METRICS = ("total_commands_processed", "total_net_input_bytes", "total_net_output_bytes")
 
-    def __init__(self, server: StoreService) -> None:
+    def __init__(self, server: Server) -> None:
         self.replid = os.urandom(20).hex()
         # Weak: the sampler lives in a WeakKeyDictionary keyed by the server.
         self.server = weakref.ref(server)
@@ -76,7 +72,7 @@ class _Sampler:
         self.timer.clock = server.clock
         self.timer.start(SAMPLE_PERIOD, now=False)
 
-    def _read(self, server: StoreService) -> tuple[float, tuple[int, ...]]:
+    def _read(self, server: Server) -> tuple[float, tuple[int, ...]]:
         stats = server.store.stats
         return server.clock.seconds(), tuple(getattr(stats, name) for name in self.METRICS)
 
@@ -101,10 +97,10 @@ class _Sampler:
         return sum(samples) / len(samples) if samples else 0.0
 
 
-_samplers: WeakKeyDictionary[StoreService, _Sampler] = WeakKeyDictionary()
+_samplers: WeakKeyDictionary[Server, _Sampler] = WeakKeyDictionary()
 
 
-def _sampler(server: StoreService) -> _Sampler:
+def _sampler(server: Server) -> _Sampler:
     sampler = _samplers.get(server)
     if sampler is None:
         sampler = _samplers[server] = _Sampler(server)
@@ -138,7 +134,7 @@ def _executable() -> str:
     return os.path.abspath(path) if path and os.path.exists(path) else ""
 
 
-def server_section(server: StoreService, port: int) -> Fields:
+def server_section(server: Server, port: int) -> Fields:
     """# Server: versions, process, uptime."""
     now = server.clock.seconds()
     uptime = int(now - server.started_at)
@@ -172,15 +168,16 @@ def server_section(server: StoreService, port: int) -> Fields:
     ]
 
 
-def clients_section(server: StoreService) -> Fields:
+def clients_section(server: Server) -> Fields:
     """# Clients: connection counts, the largest buffers now, blocked clients."""
     clients = list(server.clients.values())
-    max_input = max((c.parser.buffered for c in clients), default=0)
-    max_output = max((c.pending_output() for c in clients if c.transport), default=0)
+    max_input = max((c.connection.buffered_input for c in clients), default=0)
+    max_output = max((c.connection.pending_output() for c in clients if c.transport), default=0)
     postponed = server.pause.postponed_clients
     timed = sum(
         1 for c in clients
-        if c._waiter is not None and c._waiter.timer is not None and c._waiter.block.keys
+        if (waiter := c.connection.waiter) is not None and waiter.timer is not None
+        and waiter.block.keys
     )
     return [
         ("connected_clients", len(server.clients)),
@@ -195,7 +192,7 @@ def clients_section(server: StoreService) -> Fields:
     ]
 
 
-def memory_section(server: StoreService) -> Fields:
+def memory_section(server: Server) -> Fields:
     """# Memory: the process's resident size stands in for Redis's allocator figure."""
     rss = _rss_bytes()
     peak = max(_peak_rss_bytes(), rss)
@@ -222,12 +219,12 @@ def memory_section(server: StoreService) -> Fields:
     ]
 
 
-def persistence_section(server: StoreService) -> Fields:
+def persistence_section(server: Server) -> Fields:
     """# Persistence: no RDB snapshots; the AOF as configured (hush.persistence.manager)."""
     return server.persistence.info_fields()
 
 
-def stats_section(server: StoreService) -> Fields:
+def stats_section(server: Server) -> Fields:
     """# Stats: the store's counters."""
     stats = server.store.stats
     sampler = _sampler(server)
@@ -248,7 +245,7 @@ def stats_section(server: StoreService) -> Fields:
         ("keyspace_misses", stats.keyspace_misses),
         ("pubsub_channels", len(server.pubsub.channels)),
         ("pubsub_patterns", len(server.pubsub.patterns)),
-        ("total_error_replies", commandstats.totals.total_error_replies),
+        ("total_error_replies", server.commandstats.total_error_replies),
         # Redis 7.2's counters (7.0 has none): clients closed by the limits.
         ("client_query_buffer_limit_disconnections",
          stats.client_query_buffer_limit_disconnections),
@@ -263,7 +260,7 @@ def stats_section(server: StoreService) -> Fields:
     ]
 
 
-def replication_section(server: StoreService) -> Fields:
+def replication_section(server: Server) -> Fields:
     """# Replication: always a master without replicas."""
     return [
         ("role", "master"),
@@ -280,7 +277,7 @@ def replication_section(server: StoreService) -> Fields:
     ]
 
 
-def cpu_section(server: StoreService) -> Fields:
+def cpu_section(server: Server) -> Fields:
     """# CPU: seconds of CPU time, as Redis formats them."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -299,12 +296,12 @@ def cpu_section(server: StoreService) -> Fields:
     return fields
 
 
-def cluster_section(server: StoreService) -> Fields:
+def cluster_section(server: Server) -> Fields:
     """# Cluster: Hush has no cluster mode."""
     return [("cluster_enabled", 0)]
 
 
-def keyspace_section(server: StoreService) -> Fields:
+def keyspace_section(server: Server) -> Fields:
     """# Keyspace: one line per non-empty database."""
     now = server.store.now_ms()
     lines: Fields = []
@@ -329,8 +326,8 @@ SECTIONS: dict[str, tuple[str, Callable[..., Fields]]] = {
     "replication": ("Replication", replication_section),
     "cpu": ("CPU", cpu_section),
     "modules": ("Modules", lambda server: []),
-    "commandstats": ("Commandstats", lambda server: commandstats.commandstats_lines()),
-    "errorstats": ("Errorstats", lambda server: commandstats.errorstats_lines()),
+    "commandstats": ("Commandstats", lambda server: server.commandstats.commandstats_lines()),
+    "errorstats": ("Errorstats", lambda server: server.commandstats.errorstats_lines()),
     "cluster": ("Cluster", cluster_section),
     "keyspace": ("Keyspace", keyspace_section),
 }
@@ -367,7 +364,7 @@ def _multiplexing_api() -> str:
     return name
 
 
-def render(server: StoreService, names: Iterable[bytes], port: int) -> bytes:
+def render(server: Server, names: Iterable[bytes], port: int) -> bytes:
 
     """The INFO text for the requested sections."""
     parts = []

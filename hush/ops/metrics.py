@@ -13,29 +13,23 @@ metrics, about its scrapes, are left out.
 Hush's own metrics are prefixed ``hush_``: ``hush_build_info`` and the
 per-command latency histogram ``hush_command_duration_seconds{cmd}``, the one
 figure that costs something per command (a watcher on the dispatcher,
-``StoreService.watchers``, only with ``--metrics``). Everything else is read
-when Prometheus scrapes, on the reactor thread.
+``Server.watchers``, only with ``--metrics``). Everything else is read
+when Prometheus scrapes, on the reactor thread. The web listener that serves
+the page is :mod:`hush.server.metrics_site`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram
-from prometheus_client.exposition import generate_latest
 from prometheus_client.utils import floatToGoString
-from twisted.application.service import IService
-from twisted.web.resource import Resource
-from twisted.web.server import Site
 
 from hush import __version__
+from hush.core.interfaces import Server
 from hush.ops import info
-from hush.server.listeners import listener_service
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
 
 #: The text exposition format both parts of the page are in.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -427,7 +421,7 @@ def add_slowlog(families: Families, entries: list[list[Any]]) -> None:
                  newest[2] / 1e6 if newest else 0.0)
 
 
-def scrape(service: StoreService) -> bytes:
+def scrape(service: Server) -> bytes:
     """Every metric about ``service`` but the latency histogram, as exposition text."""
     families = Families()
     sections = []
@@ -461,28 +455,3 @@ class LatencyWatcher:
         if child is None:
             child = self._children[cmd] = self.histogram.labels(cmd.full_name)
         child.observe(seconds)
-
-
-class MetricsResource(Resource):
-    """``/metrics`` in Prometheus's text format, rendered on the reactor thread."""
-
-    isLeaf = True
-
-    def __init__(self, service: StoreService, registry: CollectorRegistry) -> None:
-        super().__init__()
-        self.service = service
-        self.registry = registry
-
-    def render_GET(self, request: Any) -> bytes:
-        request.setHeader(b"Content-Type", CONTENT_TYPE.encode())
-        return scrape(self.service) + generate_latest(self.registry)
-
-
-def metrics_service(service: StoreService, endpoint: str) -> IService:
-    """A listening service for ``endpoint`` serving ``/metrics`` about ``service``."""
-    registry = CollectorRegistry(auto_describe=True)
-    service.watchers.append(LatencyWatcher(registry))
-    root = Resource()
-    root.putChild(b"metrics", MetricsResource(service, registry))
-    # Not strports.service: a tcp6: endpoint would cost a twistd plugin scan.
-    return listener_service(endpoint, Site(root), lambda port: None)

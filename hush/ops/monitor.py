@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hush.ops.clientinfo import peer_id
 from hush.ops.slowlog import redacted_argv
 from hush.wire.resp import SimpleString
 
@@ -43,8 +44,6 @@ def quote(arg: bytes) -> bytes:
 def origin(client: Any) -> bytes:
     """``127.0.0.1:50000`` for TCP, ``unix:/path`` for a Unix socket, ``lua`` for a
     script's commands, as Redis shows them."""
-    from hush.commands.connection import peer_id
-
     if getattr(client, "is_script", False):
         return b"lua"
     address = peer_id(client)

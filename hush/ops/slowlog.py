@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from hush.ops.clientinfo import peer_id
+
 #: Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING.
 MAX_ARGC = 32
 MAX_STRING = 128
@@ -75,8 +77,6 @@ class SlowLog:
 
     def add(self, client: Any, argv: list[bytes], usec: int, max_len: int) -> None:
         """Log one command run by ``client`` that took ``usec`` microseconds."""
-        from hush.commands.connection import peer_id
-
         entry = [
             self.next_id,
             int(client.server.clock.seconds()),

@@ -10,8 +10,8 @@ leaves it to the OS). One file, ``<dir>/<appendfilename>``: the layout of
 Redis before 7, which Redis 7 still loads (and upgrades) when it finds no
 manifest.
 
-:func:`load` replays a file through the command table before the server
-listens. :meth:`AppendOnlyFile.start_rewrite` compacts the file in a forked
+:mod:`hush.persistence.loader` replays a file before the server listens.
+:meth:`AppendOnlyFile.start_rewrite` compacts the file in a forked
 child (BGREWRITEAOF) while the parent keeps serving and buffers what is
 written meanwhile.
 """
@@ -123,75 +123,6 @@ def _header(data: bytes, pos: int, start: int) -> tuple[int, int]:
         raise BadFormat(pos) from None
 
 
-def load(service: Any, path: str, truncated_ok: bool = True) -> int:
-    """Replay the AOF at ``path`` into ``service``'s store; return the commands run.
-
-    A missing or empty file loads nothing. A file ending mid-command (or mid
-    MULTI) is cut back to its last complete command, with a warning, when
-    ``truncated_ok`` (aof-load-truncated); anything else raises AOFError.
-    """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        return 0
-    from hush.commands import lookup
-    from hush.server.protocol import RedisFactory
-
-    client = RedisFactory(service).buildProtocol(None)
-    client.db = service.store.dbs[0]
-    client._stats = service.store.stats
-    client._settings = service.settings
-    # Replayed commands are not shown to MONITOR or --metrics.
-    client._watchers = []
-    processed = service.store.stats.total_commands_processed
-    service.store.loading = True
-    loaded = 0
-    valid = 0  # offset after the last command outside an open MULTI
-    before_multi = 0
-    try:
-        for argv, end in parse(data):
-            if lookup(argv[0]) is None:
-                raise AOFError(
-                    "Unknown command '%s' reading the append only file at offset %d"
-                    % (argv[0].decode("utf-8", "replace"), before_multi if client.in_multi
-                       else valid)
-                )
-            if not client.in_multi and argv[0].lower() == b"multi":
-                before_multi = valid
-            reply = client.execute(argv)
-            if isinstance(reply, CommandError):
-                log.warn("AOF command {name} failed while loading: {error}",
-                         name=argv[0].decode("utf-8", "replace"), error=str(reply))
-            loaded += 1
-            if not client.in_multi:
-                valid = end
-        if client.in_multi:
-            log.warn("Revert incomplete MULTI/EXEC transaction in AOF file {path}", path=path)
-            raise Truncated(before_multi)
-    except Truncated as error:
-        if not truncated_ok:
-            raise AOFError(
-                f"{error}: {path}. Set aof-load-truncated yes to load it anyway, or "
-                f"repair it with hush-check-aof --fix {path}."
-            ) from None
-        offset = min(error.offset, before_multi) if client.in_multi else error.offset
-        log.warn("!!! Warning: short read while loading the AOF file {path}!!! "
-                 "AOF loaded anyway because aof-load-truncated is enabled; "
-                 "truncated to its last valid command at offset {offset}.",
-                 path=path, offset=offset)
-        with open(path, "r+b") as handle:
-            handle.truncate(offset)
-            os.fsync(handle.fileno())
-    except BadFormat as error:
-        raise AOFError(
-            f"{error}: {path}. Make a backup of the file, then repair it with "
-            f"hush-check-aof --fix {path}."
-        ) from None
-    finally:
-        service.store.loading = False
-        service.store.stats.total_commands_processed = processed
-    return loaded
 
 
 def snapshot_commands(store: Any, now_ms: int) -> Iterator[bytes]:

@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.logger import Logger
 
 from hush.core.errors import CommandError
-from hush.persistence.aof import AOFError, AppendOnlyFile, load, replace_with_snapshot, temp_files
+from hush.core.interfaces import Server
+from hush.persistence.aof import AOFError, AppendOnlyFile, replace_with_snapshot, temp_files
+from hush.persistence.loader import load
 from hush.persistence.propagation import Propagator
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
 
 log = Logger()
 
 
 class Persistence:
-    """The AOF of one :class:`hush.server.service.StoreService`, and what SAVE/SHUTDOWN do.
+    """The AOF of one server, and what SAVE/SHUTDOWN do.
 
     One background child at a time writes the compacted file, for BGSAVE (a
     "save") or for BGREWRITEAOF, an automatic rewrite or a scheduled one (a
@@ -38,7 +37,7 @@ class Persistence:
     @ivar last_save: unix second of the last successful save (LASTSAVE).
     """
 
-    def __init__(self, service: StoreService) -> None:
+    def __init__(self, service: Server) -> None:
         self.service = service
         self.aof: AppendOnlyFile | None = None
         # A rewrite started while the AOF is off (BGSAVE, BGREWRITEAOF).
@@ -143,7 +142,7 @@ class Persistence:
     def _attach(self, propagator: Propagator | None) -> None:
         self.service.store.propagator = propagator
         for client in self.service.clients.values():
-            client._propagator = propagator
+            client.propagator = propagator
 
     def stop(self) -> None:
         """Flush, fsync and close the AOF (service stop, SHUTDOWN)."""
@@ -326,9 +325,7 @@ class Persistence:
                     sibling.stopService()
         self.stop()
         for client in list(self.service.clients.values()):
-            client.close_after_reply()
-            if client._out is None:
-                client.transport.loseConnection()
+            client.connection.disconnect()
         # The goodbye is logged once, by hush.server.startup, as the services stop.
         stop = getattr(self.service.clock, "stop", None)
         if stop is not None:

@@ -1,23 +1,16 @@
 # -*- test-case-name: tests.commands.test_scripting -*-
-"""Lua scripting as Redis 7.0 has it: EVAL's engine, sandbox, conversions and script cache.
+"""Lua scripting as Redis 7.0 has it: EVAL's engine and script cache.
 
 One :class:`ScriptEngine` per server (``StoreService.scripts``) owns a Lua 5.1
 state from lupa (created on first use), the cache of compiled scripts by SHA1
-and the script running now, if any.
-
-A script's ``redis.call`` runs its command through a :class:`ScriptClient`: a
-:class:`~hush.server.protocol.RedisProtocol` without a connection, whose
-``execute()`` is the dispatcher every client uses (so anything hooked into
-``RedisProtocol.execute`` -- statistics, AOF propagation of write commands --
-sees a script's commands one by one, with the script's selected database).
-Its ``_gate`` slow path applies the script-only rules (``noscript`` commands,
-writes from read-only scripts); it behaves as a client in MULTI for blocking
-commands, which therefore answer as if their timeout had expired.
+and the script running now, if any. A script's ``redis.call`` runs its
+command through a :class:`~hush.scripting.client.ScriptSession`; replies and
+return values are converted by :mod:`hush.scripting.convert`.
 
 Busy scripts: a Lua count hook calls :meth:`ScriptEngine._interrupt` every
 :data:`HOOK_INSTRUCTIONS` VM instructions. Once the script has run longer
 than ``busy-reply-threshold`` milliseconds the engine enters busy mode: every
-connection's dispatcher is sent through its slow path, which answers
+session's dispatcher is sent through its slow path, which answers
 ``-BUSY`` to all but ``allow-busy`` commands (SCRIPT KILL), the running
 client's transport stops reading, and each later hook call processes pending
 network events re-entrantly (``reactor.doIteration(0)``: I/O only, no timers,
@@ -30,36 +23,27 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.logger import Logger, LogLevel
 
 from hush import REDIS_VERSION
-from hush.commands.args import INT64_MAX, INT64_MIN, parse_int
+from hush.commands.args import parse_int
+from hush.commands.dispatch import Session
 from hush.commands.table import lookup
-from hush.core.errors import CommandError, c_string, c_text, message_bytes
-from hush.data.blocking import Block
+from hush.core.errors import CommandError, c_string, c_text
+from hush.core.interfaces import Server
+from hush.scripting.bytecode import untail
+from hush.scripting.client import ScriptSession
+from hush.scripting.convert import Converter
+from hush.scripting.libs import bit as lua_bit
 from hush.scripting.libs import cmsgpack as msgpack
 from hush.scripting.libs import struct as lua_struct
+from hush.scripting.libs.args import LuaArgError, check_int, check_string
+from hush.scripting.run import Script, ScriptRun
 from hush.scripting.sandbox import SANDBOX
-from hush.server.protocol import RedisProtocol
 from hush.wire.parser import ProtocolReject, split_inline
-from hush.wire.resp import (
-    NULL_ARRAY,
-    BigNumber,
-    Push,
-    Replies,
-    RespMap,
-    RespSet,
-    SimpleString,
-    Verbatim,
-    format_double,
-)
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
 
 log = Logger()
 
@@ -73,10 +57,7 @@ UNKILLABLE = (
 #: Redis's count hook interval: VM instructions between interrupt checks.
 HOOK_INSTRUCTIONS = 100_000
 
-_UNKNOWN = "ERR Unknown Redis command called from script"
-_WRONG_ARITY = "ERR Wrong number of args calling Redis command from script"
-_NOT_ALLOWED = "ERR This Redis command is not allowed from script"
-_READONLY = "ERR Write commands are not allowed from read-only scripts."
+
 _NO_ARGS = "ERR Please specify at least one argument for this redis lib call"
 _BAD_ARG = "ERR Lua redis lib command arguments must be strings or integers"
 
@@ -112,120 +93,6 @@ def _no_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
     raise AttributeError("not accessible from Lua")
 
 
-class Script:
-    """A compiled script: its body, SHA1 and shebang flags."""
-
-    __slots__ = ("sha", "body", "function", "shebang", "no_writes", "allow_oom")
-
-    def __init__(self, sha: str, body: bytes, function: Any, shebang: bool, no_writes: bool,
-                 allow_oom: bool = False):
-        self.sha = sha
-        self.body = body
-        self.function = function
-        self.shebang = shebang
-        self.no_writes = no_writes
-        self.allow_oom = allow_oom
-
-
-class ScriptRun:
-    """One execution of a script: its state as ``redis.*`` and the hook change it."""
-
-    __slots__ = ("script", "caller", "client", "started", "busy", "killed", "wrote",
-                 "readonly", "resp3")
-
-    def __init__(self, script: Script, caller: RedisProtocol, readonly: bool, started: float):
-        self.script = script
-        self.caller = caller
-        self.client: ScriptClient | None = None
-        self.started = started
-        self.busy = False
-        self.killed = False
-        self.wrote = False
-        self.readonly = readonly
-        self.resp3 = False
-
-
-class ScriptClient(RedisProtocol):
-    """The client a script's ``redis.call`` runs commands as.
-
-    It has no connection; it starts on the caller's database (SELECT moves
-    only this client) and shares the caller's id and name.
-
-    @ivar repl_flags: ``redis.set_repl``'s flags (``REPL_AOF`` = 1,
-        ``REPL_REPLICA`` = 2): the AOF skips a script's write when
-        ``repl_flags & 1`` is 0 (hush.persistence.propagation).
-    """
-
-    #: MONITOR names the origin of a script's commands "lua", as Redis does.
-    is_script = True
-
-    def __init__(self, caller: RedisProtocol, run: ScriptRun) -> None:
-        super().__init__()
-        self.factory = caller.factory
-        self.db = caller.db
-        self.client_id = caller.client_id
-        self.name = caller.name
-        self._stats = caller.factory.service.store.stats
-        self._seconds = caller.factory.service.clock.seconds
-        # The dispatcher's per-command accounting (SLOWLOG, MONITOR, --metrics).
-        self._settings = caller.factory.service.settings
-        self._watchers = caller.factory.service.watchers
-        # The script's writes reach the AOF one by one (MULTI/EXEC around them).
-        self._propagator = caller._propagator
-        # Blocking commands check in_multi: in a script, as in MULTI, they
-        # answer at once as if their timeout had expired.
-        self.in_multi = True
-        self.exec_running = True
-        self._gated = True
-        self.run = run
-        self.repl_flags = 3
-        #: The running command's name as the script spelled it (Redis quotes it so).
-        self.typed_name = b""
-
-    def update_gate(self) -> None:
-        self._gated = True
-
-    def call(self, argv: list[bytes]) -> Any:
-        """Run one command for the script: its reply value, errors as CommandError."""
-        cmd = lookup(argv[0])
-        if cmd is None:
-            return CommandError(_UNKNOWN)
-        nargs = len(argv)
-        if (cmd.arity > 0 and nargs != cmd.arity) or nargs < -cmd.arity:
-            return CommandError(_WRONG_ARITY)
-        if cmd.subcommands and nargs > 1:
-            sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
-            if sub is None:
-                return CommandError(_UNKNOWN)
-            if (sub.arity > 0 and nargs != sub.arity) or nargs < -sub.arity:
-                return CommandError(_WRONG_ARITY)
-        self.typed_name = argv[0]
-        reply = self.execute(argv)
-        if reply.__class__ is Block:
-            reply = reply.timeout_reply
-        return reply
-
-    def _gate(self, cmd: Any, argv: list[bytes]) -> Any:
-        flags = cmd.flags
-        parent = cmd.parent
-        if "noscript" in flags or (parent is not None and "noscript" in parent.flags):
-            return CommandError(_NOT_ALLOWED)
-        if "write" in flags or "may-replicate" in flags:
-            if self.run.readonly:
-                return CommandError(_READONLY)
-            if "denyoom" in flags and not self.run.wrote and not self.run.script.allow_oom:
-                # Redis stops a script at the limits only before its first write.
-                refused = self.factory.service.memory.script_refusal(self, cmd, argv)
-                if refused is not None:
-                    return refused
-            if "write" in flags:
-                self.run.wrote = True
-        return None
-
-    def _reject(self, error: CommandError, cmd: Any = None) -> CommandError:
-        return error
-
-
 class ScriptEngine:
     """The script cache, the Lua state and the script running now.
 
@@ -234,7 +101,7 @@ class ScriptEngine:
         busy; tests replace it.
     """
 
-    def __init__(self, service: StoreService) -> None:
+    def __init__(self, service: Server) -> None:
         self.service = service
         self.scripts: dict[str, Script] = {}
         self.running: ScriptRun | None = None
@@ -243,6 +110,7 @@ class ScriptEngine:
         self.process_events: Callable[[], None] = _reactor_events
         self._lua: Any = None
         self._helpers: Any = None
+        self._convert: Any = None
         self._rand = int.from_bytes(os.urandom(6), "big")
 
     # -- the Lua state ---------------------------------------------------
@@ -274,7 +142,7 @@ class ScriptEngine:
             callbacks[b"struct_pack"] = self._checked(lua_struct.pack)
             callbacks[b"struct_unpack"] = self._checked_multi(lua_struct.unpack)
             callbacks[b"struct_size"] = self._checked(lua_struct.size)
-            for name, function in _BIT_FUNCTIONS.items():
+            for name, function in lua_bit.FUNCTIONS.items():
                 callbacks[b"bit_" + name.encode()] = self._checked(function)
             setup = lua.eval(b"loadstring")(SANDBOX.encode(), b"=hush")
             if isinstance(setup, tuple):
@@ -282,6 +150,7 @@ class ScriptEngine:
             self._helpers = setup(lua.table_from(callbacks))
             self._lua = lua
             self._lua_type = lua51.lua_type
+            self._convert = Converter(lua, self._helpers.rawget, lua51.lua_type)
         return self._helpers
 
     @staticmethod
@@ -304,7 +173,7 @@ class ScriptEngine:
         def checked(*args: Any) -> tuple[bool, Any]:
             try:
                 return True, function(*args)
-            except (_LuaArgError, msgpack.LuaLibraryError) as error:
+            except (LuaArgError, msgpack.LuaLibraryError) as error:
                 return False, error.args[0].encode()
             except Exception:
                 log.failure("Unexpected error in a Lua library function")
@@ -329,18 +198,18 @@ class ScriptEngine:
         return multi
 
     def _unpack_all(self, *args: Any) -> list[Any]:
-        data = _check_string(args, 0)
+        data = check_string(args, 0)
         return msgpack.unpack(data, 0, 0, True, self._lua.table)
 
     def _unpack_one(self, *args: Any) -> list[Any]:
-        offset = _check_int(args, 1) if len(args) > 1 and args[1] is not None else 0
-        data = _check_string(args, 0)
+        offset = check_int(args, 1) if len(args) > 1 and args[1] is not None else 0
+        data = check_string(args, 0)
         return msgpack.unpack(data, 1, offset, False, self._lua.table)
 
     def _unpack_limit(self, *args: Any) -> list[Any]:
-        limit = _check_int(args, 1)
-        offset = _check_int(args, 2) if len(args) > 2 and args[2] is not None else 0
-        data = _check_string(args, 0)
+        limit = check_int(args, 1)
+        offset = check_int(args, 2) if len(args) > 2 and args[2] is not None else 0
+        data = check_string(args, 0)
         return msgpack.unpack(data, limit, offset, limit == 0 and offset == 0, self._lua.table)
 
     # -- cache -----------------------------------------------------------
@@ -395,6 +264,7 @@ class ScriptEngine:
         self.scripts.clear()
         self._helpers = None
         self._lua = None
+        self._convert = None
 
     def kill(self) -> None:
         """SCRIPT KILL: stop the running script unless it already wrote."""
@@ -407,7 +277,7 @@ class ScriptEngine:
 
     # -- running ---------------------------------------------------------
 
-    def eval(self, ctx: RedisProtocol, script_arg: bytes, numkeys: bytes, rest: tuple[bytes, ...],
+    def eval(self, ctx: Session, script_arg: bytes, numkeys: bytes, rest: tuple[bytes, ...],
              *, by_sha: bool, readonly: bool) -> Any:
         """EVAL / EVALSHA / EVAL_RO / EVALSHA_RO."""
         if by_sha and len(script_arg) != 40:
@@ -427,29 +297,27 @@ class ScriptEngine:
             raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         return self._run(ctx, script, rest[:count], rest[count:], readonly or script.no_writes)
 
-    def _run(self, ctx: RedisProtocol, script: Script, keys: tuple[bytes, ...],
+    def _run(self, ctx: Session, script: Script, keys: tuple[bytes, ...],
              args: tuple[bytes, ...], readonly: bool) -> Any:
         helpers = self._runtime()
         lua = self._lua
         run = ScriptRun(script, ctx, readonly, self.now())
-        run.client = ScriptClient(ctx, run)
+        run.client = ScriptSession(ctx, run)
         self.running = run
         store = self.service.store
         # As in Redis 7.0, time stands still for a script: a key alive when
-        # it starts does not expire under it. The instance attribute shadows
-        # Store.now_ms for the script's duration only.
-        frozen = store.now_ms()
-        store.now_ms = lambda: frozen  # type: ignore[method-assign]
+        # it starts does not expire under it.
+        store.frozen_ms = store.now_ms()
         try:
             ok, value = helpers.run(script.function, lua.table_from(keys), lua.table_from(args),
                                     HOOK_INSTRUCTIONS)
         finally:
-            del store.now_ms
+            store.frozen_ms = None
             self.running = None
             if run.busy:
                 self._leave_busy(run)
         if ok:
-            return self._from_lua(value, run.resp3)
+            return self._convert.from_lua(value, run.resp3)
         return self._script_error(value, script.sha)
 
     def _script_error(self, error: Any, sha: str) -> CommandError:
@@ -476,22 +344,17 @@ class ScriptEngine:
         try:
             run = self.running
             if count == 0:
-                return True, self._error_table(_NO_ARGS)
+                return True, self._convert.error_table(_NO_ARGS)
             if args is None or run is None or run.client is None:
-                return True, self._error_table(_BAD_ARG)
+                return True, self._convert.error_table(_BAD_ARG)
             argv = [args[index] for index in range(1, count + 1)]
             reply = run.client.call(argv)
             if isinstance(reply, CommandError):
-                return True, self._error_table(reply.message)
-            return False, self._to_lua(reply, run.resp3)
+                return True, self._convert.error_table(reply.message)
+            return False, self._convert.to_lua(reply, run.resp3)
         except Exception:
             log.failure("Unexpected error in redis.call")
-            return True, self._error_table("ERR internal error in redis.call")
-
-    def _error_table(self, message: str) -> Any:
-        table = self._lua.table()
-        table[b"err"] = message_bytes(message)
-        return table
+            return True, self._convert.error_table("ERR internal error in redis.call")
 
     def _interrupt(self) -> bool:
         """The count hook: True when the script must stop (SCRIPT KILL)."""
@@ -522,18 +385,14 @@ class ScriptEngine:
                  "Script name is: {sha}.",
                  ms=int((self.now() - run.started) * 1000), sha=run.script.sha)
         for client in self.service.clients.values():
-            client._gated = True
-        transport = getattr(run.caller, "transport", None)
-        if transport is not None:
-            transport.pauseProducing()
+            client.update_gate()
+        run.caller.connection.pause_reading()
 
     def _leave_busy(self, run: ScriptRun) -> None:
         self.busy = False
         for client in list(self.service.clients.values()):
             client.update_gate()
-        transport = getattr(run.caller, "transport", None)
-        if transport is not None and not run.caller._closing:
-            transport.resumeProducing()
+        run.caller.connection.resume_reading()
         log.info("Slow script finished in {ms} milliseconds.",
                  ms=int((self.now() - run.started) * 1000))
 
@@ -566,186 +425,23 @@ class ScriptEngine:
         if not args:
             return r
         if len(args) == 1:
-            upper = _check_int(args, 0)
+            upper = check_int(args, 0)
             if upper < 1:
-                raise _LuaArgError("bad argument #1 to '{fn}' (interval is empty)")
+                raise LuaArgError("bad argument #1 to '{fn}' (interval is empty)")
             return math.floor(r * upper) + 1
         if len(args) == 2:
-            lower = _check_int(args, 0)
-            upper = _check_int(args, 1)
+            lower = check_int(args, 0)
+            upper = check_int(args, 1)
             if lower > upper:
-                raise _LuaArgError("bad argument #2 to '{fn}' (interval is empty)")
+                raise LuaArgError("bad argument #2 to '{fn}' (interval is empty)")
             return math.floor(r * (upper - lower + 1)) + lower
-        raise _LuaArgError("wrong number of arguments")
+        raise LuaArgError("wrong number of arguments")
 
     def _randomseed(self, *args: Any) -> None:
-        seed = _check_int(args, 0) & _MASK32
+        seed = check_int(args, 0) & _MASK32
         self._rand = (seed << 16) | 0x330E
 
     # -- conversions -----------------------------------------------------
-
-    def _to_lua(self, value: Any, resp3: bool) -> Any:
-        """A command's reply as a script sees it (redisProtocolToLuaType)."""
-        kind = value.__class__
-        if kind is bytes or kind is int:
-            return value
-        if value is None or value is NULL_ARRAY:
-            return None if resp3 else False
-        lua = self._lua
-        if kind is SimpleString:
-            return lua.table_from({b"ok": bytes(value)})
-        if kind is list or kind is tuple or kind is Push or kind is Replies:
-            return lua.table_from([self._to_lua(item, resp3) for item in value])
-        if isinstance(value, CommandError):
-            return self._error_table(value.message)
-        if kind is bool:
-            return value if resp3 else int(value)
-        if kind is float:
-            return lua.table_from({b"double": value}) if resp3 else format_double(value)
-        if kind is dict or kind is RespMap:
-            pairs = value.items() if kind is dict else value
-            if not resp3:
-                flat = []
-                for key, item in pairs:
-                    flat.append(self._to_lua(key, resp3))
-                    flat.append(self._to_lua(item, resp3))
-                return lua.table_from(flat)
-            inner = lua.table()
-            for key, item in pairs:
-                inner[self._to_lua(key, resp3)] = self._to_lua(item, resp3)
-            return lua.table_from({b"map": inner})
-        if kind is RespSet:
-            if not resp3:
-                return lua.table_from([self._to_lua(item, resp3) for item in value])
-            inner = lua.table()
-            for item in value:
-                inner[self._to_lua(item, resp3)] = True
-            return lua.table_from({b"set": inner})
-        if kind is Verbatim:
-            if not resp3:
-                return bytes(value)
-            return lua.table_from({b"verbatim_string": lua.table_from(
-                {b"format": b"txt", b"string": bytes(value)})})
-        if kind is BigNumber:
-            return lua.table_from({b"big_number": bytes(value)}) if resp3 else bytes(value)
-        if kind is str:
-            return value.encode()
-        return None
-
-    def _from_lua(self, value: Any, resp3: bool) -> Any:
-        """A script's return value as a reply (luaReplyToRedisReply)."""
-        kind = value.__class__
-        if kind is bytes:
-            return value
-        if kind is int:
-            return value if INT64_MIN <= value <= INT64_MAX else INT64_MIN
-        if kind is float:
-            return _lua_integer(value)
-        if kind is bool:
-            if resp3:
-                return value
-            return 1 if value else None
-        if value is None or self._lua_type(value) != "table":
-            return None
-        rawget = self._helpers.rawget
-        error = rawget(value, b"err")
-        if error.__class__ is bytes:
-            # Redis reads both as C strings: they end at a NUL byte.
-            return CommandError(c_text(error))
-        status = rawget(value, b"ok")
-        if status.__class__ is bytes:
-            return SimpleString(_one_line(c_string(status)))
-        double = rawget(value, b"double")
-        if double.__class__ is int or double.__class__ is float:
-            return float(double)
-        big = rawget(value, b"big_number")
-        if big.__class__ is bytes:
-            return BigNumber(_one_line(big))
-        verbatim = rawget(value, b"verbatim_string")
-        if verbatim is not None and self._lua_type(verbatim) == "table":
-            text = rawget(verbatim, b"string")
-            if rawget(verbatim, b"format").__class__ is bytes and text.__class__ is bytes:
-                return Verbatim(text)
-        mapping = rawget(value, b"map")
-        if mapping is not None and self._lua_type(mapping) == "table":
-            return RespMap((self._from_lua(k, resp3), self._from_lua(v, resp3))
-                           for k, v in mapping.items())
-        members = rawget(value, b"set")
-        if members is not None and self._lua_type(members) == "table":
-            return RespSet(self._from_lua(k, resp3) for k in members.keys())
-        items = []
-        index = 1
-        while True:
-            item = rawget(value, index)
-            if item is None:
-                return items
-            items.append(self._from_lua(item, resp3))
-            index += 1
-
-
-_OP_CALL = 28
-_OP_TAILCALL = 29
-
-
-def untail(chunk: bytes) -> bytes:
-    """Lua 5.1 bytecode with every OP_TAILCALL turned into OP_CALL.
-
-    The compiler emits a tail call as CALL (C = multiple results) followed by
-    RETURN (B = up to top) and then renames the CALL; renaming it back gives
-    exactly the code of an ordinary call whose results are returned.
-    """
-    if chunk[:5] != b"\x1bLua\x51" or len(chunk) < 12:
-        return chunk
-    little = chunk[6] == 1
-    int_size, size_t_size, instruction_size, number_size = chunk[7], chunk[8], chunk[9], chunk[10]
-    if instruction_size != 4:
-        return chunk
-    order = "little" if little else "big"
-    out = bytearray(chunk)
-    pos = 12
-
-    def read_int(size: int) -> int:
-        nonlocal pos
-        value = int.from_bytes(chunk[pos:pos + size], order, signed=False)
-        pos += size
-        return value
-
-    def skip_string() -> None:
-        nonlocal pos
-        length = read_int(size_t_size)
-        pos += length
-
-    def function() -> None:
-        nonlocal pos
-        skip_string()
-        pos += 2 * int_size + 4
-        for _ in range(read_int(int_size)):
-            instruction = int.from_bytes(chunk[pos:pos + 4], order)
-            if instruction & 0x3F == _OP_TAILCALL:
-                patched = (instruction & ~0x3F) | _OP_CALL
-                out[pos:pos + 4] = patched.to_bytes(4, order)
-            pos += 4
-        for _ in range(read_int(int_size)):
-            kind = chunk[pos]
-            pos += 1
-            if kind == 1:
-                pos += 1
-            elif kind == 3:
-                pos += number_size
-            elif kind == 4:
-                skip_string()
-        for _ in range(read_int(int_size)):
-            function()
-        lines = read_int(int_size)
-        pos += lines * int_size
-        for _ in range(read_int(int_size)):
-            skip_string()
-            pos += 2 * int_size
-        for _ in range(read_int(int_size)):
-            skip_string()
-
-    function()
-    return bytes(out)
 
 
 def _reactor_events() -> None:
@@ -799,18 +495,6 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _one_line(raw: bytes) -> bytes:
-    return raw.replace(b"\r", b" ").replace(b"\n", b" ")
-
-
-def _lua_integer(value: float) -> int:
-    """C's (long long) cast of a Lua number on x86-64: out of range is INT64_MIN."""
-    if value != value or value in (math.inf, -math.inf):
-        return INT64_MIN
-    result = int(value)
-    return result if INT64_MIN <= result <= INT64_MAX else INT64_MIN
-
-
 def _sha1hex(data: bytes) -> bytes:
     return hashlib.sha1(data).hexdigest().encode()
 
@@ -818,129 +502,3 @@ def _sha1hex(data: bytes) -> bytes:
 def _version_num(version: str) -> int:
     major, minor, patch = (int(part) for part in version.split("."))
     return (major << 16) | (minor << 8) | patch
-
-
-class _LuaArgError(Exception):
-    """A Lua library function's argument error (raised at the caller's level)."""
-
-
-def _lua_type_name(value: Any) -> str:
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, bytes):
-        return "string"
-    try:
-        import lupa.lua51
-
-        return str(lupa.lua51.lua_type(value))
-    except Exception:
-        return "userdata"
-
-
-def _check_number(args: tuple[Any, ...], index: int) -> float:
-    """luaL_checknumber: a number, or a string Lua converts to one."""
-    if index >= len(args):
-        raise _LuaArgError(f"bad argument #{index + 1} to '{{fn}}' (number expected, got no value)")
-    value = args[index]
-    if value.__class__ is int or value.__class__ is float:
-        return value
-    if value.__class__ is bytes:
-        try:
-            text = value.strip()
-            return float(int(text, 16)) if text.lower().startswith(b"0x") else float(text)
-        except ValueError:
-            pass
-    raise _LuaArgError(
-        f"bad argument #{index + 1} to '{{fn}}' (number expected, got {_lua_type_name(value)})")
-
-
-def _check_string(args: tuple[Any, ...], index: int) -> bytes:
-    """luaL_checklstring: a string, or a number as Lua prints it."""
-    value = args[index] if index < len(args) else _NO_VALUE
-    if value.__class__ is bytes:
-        return value
-    if value.__class__ is int or value.__class__ is float:
-        return b"%.14g" % value
-    got = "no value" if value is _NO_VALUE else _lua_type_name(value)
-    raise _LuaArgError(f"bad argument #{index + 1} to '{{fn}}' (string expected, got {got})")
-
-
-_NO_VALUE = object()
-
-
-def _check_int(args: tuple[Any, ...], index: int) -> int:
-    number = _check_number(args, index)
-    if number != number or number in (math.inf, -math.inf):
-        return INT64_MIN
-    return int(number)
-
-
-def _tobit(args: tuple[Any, ...], index: int) -> int:
-    # Lua BitOp's normalisation: add 2^52 + 2^51 and keep the double's low
-    # 32 bits (round to nearest, then modulo 2^32).
-    number = float(_check_number(args, index)) + 6755399441055744.0
-    return struct.unpack("<Q", struct.pack("<d", number))[0] & _MASK32
-
-
-def _signed(bits: int) -> int:
-    bits &= _MASK32
-    return bits - 0x100000000 if bits & 0x80000000 else bits
-
-
-def _bit_fold(operation: Callable[[int, int], int]) -> Callable[..., int]:
-    def fold(*args: Any) -> int:
-        result = _tobit(args, 0)
-        for index in range(1, len(args)):
-            result = operation(result, _tobit(args, index))
-        return _signed(result)
-
-    return fold
-
-
-def _bit_shift(operation: Callable[[int, int], int]) -> Callable[..., int]:
-    def shift(*args: Any) -> int:
-        value = _tobit(args, 0)
-        count = _tobit(args, 1) & 31
-        return _signed(operation(value, count))
-
-    return shift
-
-
-def _tohex(*args: Any) -> bytes:
-    value = _tobit(args, 0)
-    digits = _signed(_tobit(args, 1)) if len(args) > 1 else 8
-    alphabet = "0123456789abcdef"
-    if digits < 0:
-        digits = -digits
-        alphabet = alphabet.upper()
-    digits = min(digits, 8)
-    out = []
-    for _ in range(digits):
-        out.append(alphabet[value & 15])
-        value >>= 4
-    return "".join(reversed(out)).encode()
-
-
-def _bswap(*args: Any) -> int:
-    value = _tobit(args, 0)
-    return _signed(int.from_bytes(value.to_bytes(4, "little"), "big"))
-
-
-_BIT_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "tobit": lambda *args: _signed(_tobit(args, 0)),
-    "bnot": lambda *args: _signed(~_tobit(args, 0)),
-    "band": _bit_fold(lambda a, b: a & b),
-    "bor": _bit_fold(lambda a, b: a | b),
-    "bxor": _bit_fold(lambda a, b: a ^ b),
-    "lshift": _bit_shift(lambda v, n: v << n),
-    "rshift": _bit_shift(lambda v, n: v >> n),
-    "arshift": _bit_shift(lambda v, n: _signed(v) >> n),
-    "rol": _bit_shift(lambda v, n: (v << n) | (v >> (32 - n))),
-    "ror": _bit_shift(lambda v, n: (v >> n) | (v << (32 - n))),
-    "bswap": _bswap,
-    "tohex": _tohex,
-}

@@ -1,11 +1,10 @@
 # -*- test-case-name: tests.unit.server.test_auth -*-
-"""Authentication and protected mode, as Redis 7 has them for the default user.
+"""Connections before authentication, and protected mode, as Redis 7 has them.
 
-Hush has one user, ``default``. Without ``requirepass`` it needs no password
-(Redis's ``nopass``) and every connection starts authenticated; with one, a
-connection must pass AUTH or HELLO ... AUTH before anything but the commands
-flagged ``no-auth``. The password is compared in constant time and never
-logged.
+With ``requirepass`` a connection must pass AUTH or HELLO ... AUTH before
+anything but the commands flagged ``no-auth`` (the session's gate answers
+NOAUTH; the credentials are checked in :mod:`hush.commands.acl`); until then
+:class:`AuthGuard` holds its requests to Redis's small unauthenticated limits.
 
 Protected mode refuses connections from other hosts while the default user
 has no password, so that a server left open on a network is not open to it.
@@ -13,29 +12,13 @@ has no password, so that a server left open on a network is not open to it.
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
-import os
 from typing import TYPE_CHECKING, Any
 
+from hush.ops.clientinfo import is_local
 from hush.wire.resp import error_bytes
 
 if TYPE_CHECKING:
     from hush.config.settings import Settings
-
-DEFAULT_USER = b"default"
-
-NOAUTH = "NOAUTH Authentication required."
-WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
-NO_PASSWORD_CONFIGURED = (
-    "ERR AUTH <password> called without any password configured for the default user. "
-    "Are you sure your configuration is correct?"
-)
-HELLO_NOAUTH = (
-    "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-    "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
-    "the RESP protocol version at the same time"
-)
 
 #: Redis 7's reply to a non-local connection in protected mode, word for word.
 DENIED_REPLY = (
@@ -53,48 +36,6 @@ DENIED_REPLY = (
     b"password for the default user. NOTE: You only need to do one of the above things in "
     b"order for the server to start accepting connections from the outside.\r\n"
 )
-
-
-def password_required(settings: Settings) -> bool:
-    """True when the default user has a password (connections start unauthenticated)."""
-    return bool(settings.requirepass)
-
-
-def check_credentials(settings: Settings, user: bytes, password: bytes) -> bool:
-    """Whether ``user``/``password`` authenticate, as Redis's ACLCheckUserCredentials.
-
-    A default user without a password accepts any password. The comparison
-    takes the same time wherever the first wrong byte is.
-    """
-    required = settings.requirepass
-    if not required:
-        # Still compare, so that the unknown-user path costs what the other does.
-        return hmac.compare_digest(user, DEFAULT_USER)
-    # fsencode undoes the surrogateescape decoding of command-line arguments,
-    # so a non-UTF-8 password given to --requirepass means the same bytes.
-    expected = os.fsencode(required)
-    good_user = hmac.compare_digest(user, DEFAULT_USER)
-    good_password = hmac.compare_digest(password, expected)
-    return good_user and good_password
-
-
-def is_local(address: Any) -> bool:
-    """Redis's connIsLocal: a Unix socket, 127.0.0.0/8 or ::1.
-
-    An IPv4 client of a dual-stack socket (systemd's ``ListenStream=6379``)
-    arrives as an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``): it is
-    local when the IPv4 address is.
-    """
-    host = getattr(address, "host", None)
-    if host is None:
-        return True
-    try:
-        ip = ipaddress.ip_address(host.partition("%")[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
 
 
 def denied_by_protected_mode(settings: Settings, peer: Any) -> bool:
@@ -190,7 +131,7 @@ class AuthGuard:
         buf = self.buffer + data
         self.buffer = b""
         while buf and not protocol._closing:
-            if protocol.authenticated or not protocol.server.settings.requirepass:
+            if protocol.session.authenticated or not protocol.factory.service.settings.requirepass:
                 # Authenticated (or the password was removed): no more limits.
                 if protocol.__dict__.get("dataReceived") == self.data_received:
                     del protocol.dataReceived

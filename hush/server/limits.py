@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import resource
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
+from hush.core.interfaces import Client, Server
 
 log = Logger()
 
@@ -93,7 +91,7 @@ class IdleReaper:
     stops itself when there is nothing left to watch.
     """
 
-    def __init__(self, service: StoreService, clock: IReactorTime) -> None:
+    def __init__(self, service: Server, clock: IReactorTime) -> None:
         self.service = service
         self.clock = clock
         self._timer: IDelayedCall | None = None
@@ -123,7 +121,7 @@ class IdleReaper:
             self.arm()
 
 
-def is_idle(client: Any, now: float, timeout: int) -> bool:
+def is_idle(client: Client, now: float, timeout: int) -> bool:
     """Redis's rule: idle too long, and neither blocked nor subscribed.
 
     Blocked clients have their own timeout; subscribers legitimately wait
@@ -135,9 +133,8 @@ def is_idle(client: Any, now: float, timeout: int) -> bool:
     return int(now) - int(client.last_interaction) > timeout
 
 
-def close_idle(service: StoreService, client: Any) -> None:
+def close_idle(service: Server, client: Client) -> None:
     """Close ``client`` now, as Redis's freeClient (no reply is sent)."""
     log.debug("Closing idle client id={id}", id=client.client_id, redis_level="verbose")
-    client.close_after_reply()
-    client.transport.loseConnection()
+    client.connection.disconnect()
     service.unregister_client(client)

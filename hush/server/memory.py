@@ -24,16 +24,13 @@ sized for Redis leave Hush about the same room for data.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hush.core.errors import CommandError
+from hush.core.interfaces import Client, Server
 from hush.data.eviction import choose_victim
 from hush.data.sizes import SizeTracker
 from hush.data.store import Database
-
-if TYPE_CHECKING:
-    from hush.server.protocol import RedisProtocol
-    from hush.server.service import StoreService
 
 #: What the server itself is counted as, in bytes (an empty Redis 7: ~1 MB).
 BASELINE = 1_000_000
@@ -62,7 +59,7 @@ class MemoryManager:
         what a script's first write is judged by).
     """
 
-    def __init__(self, server: StoreService) -> None:
+    def __init__(self, server: Server) -> None:
         self.server = server
         self.store = server.store
         self.settings = server.settings
@@ -129,7 +126,7 @@ class MemoryManager:
 
     # -- admission -------------------------------------------------------------
 
-    def admit(self, client: RedisProtocol, cmd: Any, argv: list[bytes]) -> CommandError | None:
+    def admit(self, client: Client, cmd: Any, argv: list[bytes]) -> CommandError | None:
         """Before a command: evict while over maxmemory; the error if it must be refused.
 
         As in Redis: out of memory, a ``denyoom`` command is refused, and so is
@@ -166,7 +163,7 @@ class MemoryManager:
                 return CommandError(OOM_KEYS)
         return None
 
-    def script_refusal(self, client: Any, cmd: Any, argv: list[bytes]) -> CommandError | None:
+    def script_refusal(self, client: Client, cmd: Any, argv: list[bytes]) -> CommandError | None:
         """The OOM error for a script's first write that may add data, or None.
 
         A script that has not written yet is stopped there, as Redis does: if
@@ -196,18 +193,11 @@ class MemoryManager:
         data = db.data
         return any(argv[index] not in data for index in cmd.key_positions(argv))
 
-    def _queue_refused(self, client: RedisProtocol, refused: Any) -> bool:
+    def _queue_refused(self, client: Client, refused: Any) -> bool:
         """True if ``refused(db, cmd, argv)`` holds for a command queued in MULTI."""
-        from hush.commands.table import lookup
-
         dbs = self.store.dbs
         db = client.db
-        for argv in client.multi_queue:
-            cmd = lookup(argv[0])
-            if cmd is None:
-                continue
-            if cmd.subcommands and len(argv) > 1:
-                cmd = cmd.subcommands.get(argv[1].lower(), cmd)
+        for cmd, argv in client.queued():
             if cmd.name == "select" and len(argv) == 2:
                 # Later keys are checked against the database they will use.
                 try:
@@ -220,10 +210,8 @@ class MemoryManager:
                 return True
         return False
 
-    def _abort(self, client: RedisProtocol, error: str) -> CommandError:
-        from hush.commands.transactions import end_transaction
-
-        end_transaction(client)
+    def _abort(self, client: Client, error: str) -> CommandError:
+        client.end_transaction()
         return CommandError(f"EXECABORT Transaction discarded because of: {error}")
 
     # -- eviction ------------------------------------------------------------

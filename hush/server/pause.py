@@ -1,8 +1,8 @@
 # -*- test-case-name: tests.commands.test_client_admin -*-
 """CLIENT PAUSE: hold clients' commands until a deadline on the injected clock.
 
-While a pause is on, every connection takes the dispatcher's gated path
-(:meth:`hush.server.protocol.RedisProtocol._gate`), which asks :meth:`ClientPause.holds`
+While a pause is on, every session takes the dispatcher's gated path
+(:meth:`hush.commands.dispatch.Session._gate`), which asks :meth:`ClientPause.holds`
 about each command. A held command is postponed as a key-less
 :class:`hush.data.blocking.Block` whose timeout is the end of the pause and whose
 reply is a :class:`Retry`: when it fires (or CLIENT UNPAUSE releases it) the
@@ -11,14 +11,12 @@ connection runs the command again, then its pipelined followers, in order.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall
 
+from hush.core.interfaces import Client, Server
 from hush.data.blocking import Block
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
 
 
 class Retry:
@@ -41,12 +39,12 @@ class ClientPause:
     @ivar mode: ``"all"`` or ``"write"`` (write commands and EXEC of writes).
     """
 
-    def __init__(self, service: StoreService) -> None:
+    def __init__(self, service: Server) -> None:
         self.service = service
         self.end: float | None = None
         self.mode = "write"
         self._timer: IDelayedCall | None = None
-        self._postponed: list[Any] = []
+        self._postponed: list[Client] = []
 
     def pause(self, seconds: float, mode: str) -> None:
         """Pause for ``seconds``; like Redis, never shortens or weakens a running pause."""
@@ -76,11 +74,11 @@ class ClientPause:
         postponed, self._postponed = self._postponed, []
         blocking = self.service.blocking
         for client in postponed:
-            waiter = client._waiter
+            waiter = client.connection.waiter
             if waiter is not None and waiter.block.timeout_reply.__class__ is Retry:
                 blocking.unblock(waiter, waiter.block.timeout_reply)
 
-    def holds(self, client: Any, cmd: Any) -> bool:
+    def holds(self, client: Client, cmd: Any) -> bool:
         """True if ``cmd`` from ``client`` must wait for the pause to end."""
         if self.end is None or self.service.clock.seconds() >= self.end:
             return False
@@ -90,15 +88,11 @@ class ClientPause:
             return True
         top = cmd.parent or cmd
         if top.name == "exec" and client.in_multi:
-            from hush.commands import lookup
-
-            for argv in client.multi_queue:
-                queued = lookup(argv[0])
-                if queued is not None and _may_write(queued):
-                    return True
+            # Judged by the top-level command's flags (a container's are empty).
+            return any(_may_write(queued.parent or queued) for queued, _argv in client.queued())
         return False
 
-    def postpone(self, client: Any, argv: list[bytes]) -> Block:
+    def postpone(self, client: Client, argv: list[bytes]) -> Block:
         """The Block that holds ``argv`` until the pause ends."""
         self._postponed.append(client)
         remaining = max(self.end - self.service.clock.seconds(), 0.0) if self.end else 0.0
@@ -110,8 +104,8 @@ class ClientPause:
         """Clients now waiting for the pause to end (not counted as blocked_clients)."""
         return sum(
             1 for client in self.service.clients.values()
-            if client._waiter is not None
-            and client._waiter.block.timeout_reply.__class__ is Retry
+            if (waiter := client.connection.waiter) is not None
+            and waiter.block.timeout_reply.__class__ is Retry
         )
 
 

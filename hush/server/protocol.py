@@ -1,22 +1,28 @@
 # -*- test-case-name: tests.unit.server.test_protocol -*-
-"""One client connection: RESP in, dispatch through the command table, RESP out.
+"""One client connection: bytes in, replies out.
 
-:class:`RedisProtocol` derives from Twisted's ``LineReceiver`` (its line
-limits and producer plumbing) but routes each read through
-:class:`hush.wire.parser.FastParser`, which is linear in the input: hiredis for
-whole multibulk reads, an offset-based exact parser for the rest. All replies
-produced by one read are joined into a single ``transport.write``.
+:class:`RedisProtocol` moves bytes and nothing else: it reads requests, hands
+each command to its :class:`hush.commands.dispatch.Session` (the client's
+state and the dispatcher; every handler's ``ctx``), encodes the replies and
+writes those of one read as a single write, straight to the socket when
+Twisted's buffer is empty. It also holds a blocked client's later commands
+until it is served, applies back-pressure and the output limits, and closes.
 
-The protocol object is also the ``ctx`` every handler receives: it holds the
-connection's state (selected database, protocol version, name, blocked or not).
+It is a ``LineReceiver`` and reads inline requests (``PING\r\n`` typed into
+telnet, redis-cli's inline mode) in its line mode: :meth:`lineReceived` per
+line, ``MAX_LENGTH`` as Redis's inline limit, :meth:`lineLengthExceeded`
+answering Redis's error. Multibulk frames -- what clients send -- go to
+:class:`hush.wire.parser.FastParser` instead, which is linear in the input
+(hiredis for whole multibulk reads, an offset-based exact parser for the
+rest): each read is routed on the first byte of what is to be parsed, and a
+read mixing both is passed between the two at each request boundary.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from functools import partial
-from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.internet import tcp
 from twisted.internet.interfaces import IPushProducer
@@ -25,38 +31,28 @@ from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 from zope.interface import implementer
 
-from hush.commands import COMMANDS, lookup
-from hush.commands.connection import client_line
-from hush.commands.transactions import end_transaction, unwatch_all
-from hush.core import errors
-from hush.core.errors import (
-    CommandError,
-    SubcommandSyntax,
-    c_string,
-    c_text,
-    subcommand_syntax,
-    text,
-)
-from hush.core.faults import FailureLog
+from hush.commands.dispatch import Session
+from hush.core.interfaces import Server
 from hush.data.blocking import Block, Waiter
-from hush.data.store import Database
-from hush.ops import monitor
-from hush.ops.commandstats import count_error
-from hush.server.auth import NOAUTH, AuthGuard
+from hush.ops.clientinfo import client_line
+from hush.server.auth import AuthGuard
 from hush.server.pause import Retry
-from hush.wire.parser import INLINE_MAX_SIZE, QUERY_BUFFER_EXCEEDED, FastParser
+from hush.wire.parser import (
+    INLINE_AHEAD,
+    INLINE_MAX_SIZE,
+    QUERY_BUFFER_EXCEEDED,
+    FastParser,
+    ProtocolReject,
+    split_inline,
+)
 from hush.wire.resp import (
     BULK_HEADERS,
     NO_REPLY,
     OK,
-    QUEUED,
     SMALL_INT_REPLIES,
     encode_into,
     error_bytes,
 )
-
-if TYPE_CHECKING:
-    from hush.server.service import StoreService
 
 log = Logger()
 
@@ -74,72 +70,46 @@ class RedisProtocol(LineReceiver):
     pipelines without reading its replies thus holds at most one read's
     worth of replies in the server.
 
-    @ivar db: the selected database.
-    @ivar resp3: True after HELLO 3.
-    @ivar client_id: the CLIENT ID, unique for the server's lifetime.
-    @ivar name: CLIENT SETNAME's name.
+    @ivar session: the client's session, from ``connectionMade`` on (None for
+        a connection refused there).
+    @ivar waiter: the :class:`hush.data.blocking.Waiter` while the client is
+        blocked (a blocking command, or CLIENT PAUSE), else None.
     """
 
+    #: Redis's PROTO_INLINE_MAX_SIZE: how long an inline request may grow
+    #: without a newline.
     MAX_LENGTH = INLINE_MAX_SIZE
-    delimiter = b"\r\n"
+    #: Redis ends an inline request at "\n"; a "\r" before it is whitespace
+    #: to the argument splitter.
+    delimiter = b"\n"
 
     factory: RedisFactory
-    #: The store's :class:`hush.persistence.propagation.Propagator` while the AOF is on.
-    _propagator: Any = None
+    session: Session | None = None
 
     def __init__(self) -> None:
-        self.resp3 = False
-        self.name = b""
-        self.lib_name = b""
-        self.lib_ver = b""
-        self.client_id = 0
-        self.in_multi = False
-        # False until AUTH when requirepass is set (hush.server.auth).
-        self.authenticated = True
-        self.created_at = 0.0
-        self.last_interaction = 0.0
-        self._last_cmd: Any = None
+        self.waiter: Waiter | None = None
         self._pending: deque[list[bytes]] = deque()
         self._pending_error: str | None = None
-        self._waiter: Waiter | None = None
         self._closing = False
         self._socket: Any = None
         # Replies of the read being processed; pub/sub messages for this
         # client join them so they keep their place in the byte stream.
         self._out: list[bytes] | None = None
-        # Transactions (hush.commands.transactions).
-        self.multi_queue: list[list[bytes]] = []
-        self.multi_error = False
-        self.exec_running = False
-        self.watched: dict[tuple[int, bytes], bool] = {}
-        self.dirty_cas = False
-        # Pub/Sub (hush.data.pubsub).
-        self.channels: set[bytes] = set()
-        self.patterns: set[bytes] = set()
         self._soft_limit_since: float | None = None
-        # CLIENT REPLY: None (on), "off", "skip" or "skip_next".
-        self.reply_mode: str | None = None
-        self._muting = False
-        self._mute_unblock = False
-        self.monitoring = False
         # Bytes of requests read while blocked (they wait in _pending and
         # count towards client-query-buffer-limit, as Redis's query buffer).
         self._pending_bytes = 0
-        # True while unauthenticated, in MULTI, subscribed, muted, paused or
-        # under maxmemory: the dispatcher's slow path.
-        self._gated = False
+        # LineReceiver's buffer, set here so the per-read test of it is a
+        # plain attribute read.
+        self._buffer = b""
+        # While a read is parsed in line mode: the commands found so far,
+        # the error that stopped it, and whether a line longer than
+        # MAX_LENGTH interrupted LineReceiver's loop.
+        self._lines: list[list[bytes]] = []
+        self._line_error: str | None = None
+        self._more_lines = False
 
     # -- wiring ------------------------------------------------------------
-
-    @property
-    def server(self) -> StoreService:
-        """The shared store service."""
-        return self.factory.service
-
-    @property
-    def store(self):
-        """The shared :class:`hush.data.store.Store`."""
-        return self.factory.service.store
 
     def connectionMade(self) -> None:
         server = self.factory.service
@@ -150,25 +120,24 @@ class RedisProtocol(LineReceiver):
             self.transport.write(refusal)
             self.transport.loseConnection()
             return
-        self.db: Database = server.store.dbs[0]
-        self.parser = FastParser()
-        self.apply_limits()
-        self.created_at = self.last_interaction = server.clock.seconds()
+        # Inline requests are not the parser's: they go to the line mode.
+        self.parser = FastParser(inline=False)
         # Looked up once: the per-read and per-command paths use them.
         self._seconds = server.clock.seconds
+        self._store = server.store
         self._stats = server.store.stats
         self._settings = server.settings
-        self._watchers = server.watchers
-        self.client_id = server.register_client(self)
-        self._propagator = server.store.propagator
-        self.update_gate()
+        self._blocking = server.blocking
+        self.apply_limits()
+        self.session = session = Session(server, self)
+        session.client_id = server.register_client(session)
         self._socket = _direct_socket(self.transport)
         if self._socket is not None:
             # Redis sets TCP_NODELAY too: a reply is one write, and Nagle would
             # hold back the tail of a large one until the client's ACK.
             self.transport.setTcpNoDelay(True)
-        if server.settings.requirepass:
-            self.require_auth()
+        if self._settings.requirepass:
+            session.require_auth()
         # Twisted checks the buffer inside transport.write, so back-pressure
         # adds nothing to the per-read path while replies are taken at once.
         self.transport.registerProducer(self, True)
@@ -198,18 +167,14 @@ class RedisProtocol(LineReceiver):
         self._drop_waiter()
         self._pending.clear()
         self._pending_bytes = 0
-        self.multi_queue = []
+        session = self.session
+        if session is None:
+            return
+        session.multi_queue = []
         service = self.factory.service
-        service.pubsub.drop(self)
-        unwatch_all(self)
-        service.unregister_client(self)
-
-    def require_auth(self) -> None:
-        """Be the default user before AUTH: NOAUTH replies and Redis's small request limits."""
-        self.authenticated = False
-        self._gated = True
-        if "dataReceived" not in self.__dict__:
-            AuthGuard(self, partial(RedisProtocol.dataReceived, self)).install()
+        service.pubsub.drop(session)
+        session.unwatch_all()
+        service.unregister_client(session)
 
     def apply_limits(self) -> None:
         """Take proto-max-bulk-len and client-query-buffer-limit from the settings.
@@ -217,24 +182,32 @@ class RedisProtocol(LineReceiver):
         Called on connect; CONFIG SET of either calls it for every client so
         the new limits hold at once, as in Redis.
         """
-        settings = self.factory.service.settings
+        settings = self._settings
         exact = self.parser.exact
         exact.max_bulk_len = settings.proto_max_bulk_len
         exact.max_query_buffer = settings.client_query_buffer_limit
 
-    def select(self, index: int) -> None:
-        """Switch to database ``index`` (already range-checked)."""
-        self.db = self.factory.service.store.dbs[index]
+    # -- what the session asks of its connection (hush.core.interfaces.Connection)
 
-    def propagate(self, argv: list[bytes]) -> None:
-        """Propagate ``argv`` to the AOF too (Redis's alsoPropagate)."""
-        if self._propagator is not None:
-            self._propagator.propagate(self, argv)
+    @property
+    def blocked(self) -> bool:
+        """True while the client waits in a blocking command (or a CLIENT PAUSE)."""
+        return self.waiter is not None
 
-    def propagate_instead(self, *argvs: list[bytes]) -> None:
-        """Propagate these commands instead of the running one's argv (none: nothing)."""
-        if self._propagator is not None:
-            self._propagator.propagate_instead(self, *argvs)
+    @property
+    def closing(self) -> bool:
+        """True once the connection is to close."""
+        return self._closing
+
+    @property
+    def buffered_input(self) -> int:
+        """Bytes of requests read but not yet complete (the query buffer)."""
+        return self.parser.buffered + len(self._buffer)
+
+    def limit_unauthenticated(self) -> None:
+        """Route reads through an :class:`AuthGuard` until the client authenticates."""
+        if "dataReceived" not in self.__dict__:
+            AuthGuard(self, partial(RedisProtocol.dataReceived, self)).install()
 
     def close_after_reply(self) -> None:
         """Close once the replies produced so far are written (QUIT, CLIENT KILL)."""
@@ -243,33 +216,21 @@ class RedisProtocol(LineReceiver):
         # more: nothing may be popped for it before the reactor reports the close.
         self._drop_waiter()
 
-    def _drop_waiter(self) -> None:
-        if self._waiter is not None:
-            self.factory.service.blocking.cancel(self._waiter)
-            self._waiter = None
+    def disconnect(self) -> None:
+        """Close now (CLIENT KILL of another client, idle timeout, SHUTDOWN); a client
+        whose read is being served (SHUTDOWN's own) gets its replies first."""
+        self.close_after_reply()
+        if self._out is None:
+            self.transport.loseConnection()
 
-    def _close_now(self) -> None:
-        """Drop the connection without flushing its replies (limits exceeded)."""
-        self._closing = True
-        self._drop_waiter()
-        self._pending.clear()
-        self.transport.abortConnection()
+    def pause_reading(self) -> None:
+        """Stop reading requests (this client's script is busy)."""
+        self.transport.pauseProducing()
 
-    def update_gate(self) -> None:
-        """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
-        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks."""
-        service = self.factory.service
-        self._gated = (
-            self.in_multi or bool(self.channels or self.patterns)
-            or not self.authenticated or service.memory.limited
-            or self.reply_mode is not None or service.pause.end is not None
-            or service.scripts.busy
-        )
-
-    @property
-    def subscriptions(self) -> int:
-        """Channels plus patterns this client is subscribed to."""
-        return len(self.channels) + len(self.patterns)
+    def resume_reading(self) -> None:
+        """Read requests again, unless the connection is closing."""
+        if not self._closing:
+            self.transport.resumeProducing()
 
     def push(self, value: Any) -> None:
         """Send an out-of-band message (pub/sub), enforcing the pubsub output limit."""
@@ -277,11 +238,11 @@ class RedisProtocol(LineReceiver):
             return
         out = self._out
         if out is not None:
-            encode_into(out, value, self.resp3)
+            encode_into(out, value, self.session.resp3)
             return
         chunk: list[bytes] = []
         try:
-            encode_into(chunk, value, self.resp3)
+            encode_into(chunk, value, self.session.resp3)
         except Exception:
             self.factory.failures.report("the reply encoder")
             return
@@ -294,18 +255,32 @@ class RedisProtocol(LineReceiver):
         buffer = getattr(transport, "dataBuffer", b"")
         return queued + len(buffer) - getattr(transport, "offset", 0)
 
+    # -- closing -----------------------------------------------------------
+
+    def _drop_waiter(self) -> None:
+        if self.waiter is not None:
+            self.factory.service.blocking.cancel(self.waiter)
+            self.waiter = None
+
+    def _close_now(self) -> None:
+        """Drop the connection without flushing its replies (limits exceeded)."""
+        self._closing = True
+        self._drop_waiter()
+        self._pending.clear()
+        self.transport.abortConnection()
+
     def _check_output_limit(self) -> None:
         # client-output-buffer-limit: Redis's defaults are no limit for normal
         # clients and 32mb hard, 8mb soft for 60 seconds for pubsub ones. A
         # client that stops reading is cut off rather than letting the
         # server's memory grow without bound.
-        service = self.factory.service
-        kind = "pubsub" if (self.channels or self.patterns) else "normal"
-        hard, soft, seconds = service.settings.output_limit(kind)
+        session = self.session
+        kind = "pubsub" if (session.channels or session.patterns) else "normal"
+        hard, soft, seconds = self._settings.output_limit(kind)
         if not hard and not soft:
             return
         pending = self.pending_output()
-        now = service.clock.seconds()
+        now = self._seconds()
         over = bool(hard and pending >= hard)
         if not over and soft and pending >= soft:
             if self._soft_limit_since is None:
@@ -314,7 +289,7 @@ class RedisProtocol(LineReceiver):
         elif pending < soft:
             self._soft_limit_since = None
         if over:
-            service.store.stats.client_output_buffer_limit_disconnections += 1
+            self._stats.client_output_buffer_limit_disconnections += 1
             log.warn(
                 "Client {info} scheduled to be closed ASAP for overcoming of output "
                 "buffer limits.",
@@ -325,37 +300,31 @@ class RedisProtocol(LineReceiver):
     def _describe(self) -> str:
         """This client as Redis names it in its log: its CLIENT LIST line."""
         try:
-            return client_line(self, self.factory.service.clock.seconds()).decode(
+            return client_line(self.session, self._seconds()).decode(
                 errors="replace").rstrip("\n")
         except Exception:
-            return f"id={self.client_id}"
-
-    @property
-    def last_command(self) -> str:
-        """The name of the last command run (``container|sub`` for subcommands)."""
-        cmd = self._last_cmd
-        return "NULL" if cmd is None else cmd.full_name
-
-    @property
-    def blocked(self) -> bool:
-        """True while the client waits in a blocking command."""
-        return self._waiter is not None
+            return f"id={self.session.client_id}"
 
     # -- input -------------------------------------------------------------
 
     def dataReceived(self, data: bytes) -> None:
         if self._closing:
             return
-        self.last_interaction = now = self._seconds()
+        self.session.last_interaction = now = self._seconds()
         self._stats.total_net_input_bytes += len(data)
-        self.factory.service.store.tick(now)
+        self._store.tick(now)
         try:
-            commands, error = self.parser.feed(data)
+            if self._buffer or (data[:1] != b"*" and self.parser.idle):
+                commands, error = self._read_lines(data, [])
+            else:
+                commands, error = self.parser.feed(data)
+                if error is INLINE_AHEAD:
+                    commands, error = self._read_lines(self.parser.take_inline(), commands)
         except Exception:
             # A parser bug: the stream cannot be trusted any more.
             self.factory.failures.report("the request parser")
             commands, error = [], "ERR Protocol error: unreadable request"
-        if self._waiter is not None:
+        if self.waiter is not None:
             self._pending.extend(commands)
             if error is QUERY_BUFFER_EXCEEDED:
                 self._query_buffer_exceeded(data)
@@ -363,8 +332,8 @@ class RedisProtocol(LineReceiver):
                 self._pending_error = error
             else:
                 self._pending_bytes += len(data)
-                if (self._pending_bytes + self.parser.buffered
-                        > self.factory.service.settings.client_query_buffer_limit):
+                if (self._pending_bytes + self.buffered_input
+                        > self._settings.client_query_buffer_limit):
                     self._query_buffer_exceeded(data)
             return
         out: list[bytes] = []
@@ -379,7 +348,7 @@ class RedisProtocol(LineReceiver):
                 self._flush(out)
                 self._query_buffer_exceeded(data)
                 return
-            if self._waiter is not None:
+            if self.waiter is not None:
                 self._pending_error = error
             else:
                 out.append(error_bytes(error))
@@ -387,11 +356,82 @@ class RedisProtocol(LineReceiver):
         self._out = None
         self._flush(out)
 
+    # -- line mode: inline requests --------------------------------------------
+
+    def _read_lines(self, data: bytes, commands: list[list[bytes]]
+                    ) -> tuple[list[list[bytes]], str | None]:
+        """Parse ``data`` in line mode after ``commands``; return them all and an
+        error text or None, as the parser's ``feed`` does.
+
+        Nothing runs meanwhile: a read is parsed whole before its commands run,
+        whichever mode parsed it.
+        """
+        self._lines = commands
+        self._line_error = None
+        LineReceiver.dataReceived(self, data)
+        while self._more_lines:
+            # lineLengthExceeded ended LineReceiver's loop after a long line.
+            self._more_lines = False
+            if self._line_error is None:
+                LineReceiver.dataReceived(self, b"")
+        error = self._line_error
+        if error is None and len(self._buffer) > self.parser.exact.max_query_buffer:
+            self._buffer = b""
+            error = QUERY_BUFFER_EXCEEDED
+        self._lines = []
+        return commands, error
+
+    def lineReceived(self, line: bytes) -> bool | None:
+        """One inline request: split as Redis splits it (quotes, escapes)."""
+        try:
+            argv = split_inline(line)
+        except ProtocolReject as reject:
+            return self._stop_lines(str(reject))
+        if argv:
+            self._lines.append(argv)
+        if self._buffer[:1] == b"*":
+            # A multibulk frame follows: LineReceiver hands the rest to
+            # rawDataReceived, that is to the parser.
+            self.setRawMode()
+        return None
+
+    def rawDataReceived(self, data: bytes) -> bool | None:
+        """The rest of a read from a multibulk frame on: the parser's."""
+        self.setLineMode()
+        commands, error = self.parser.feed(data)
+        self._lines += commands
+        if error is INLINE_AHEAD:
+            # Lines again: LineReceiver's loop goes on with them.
+            self._buffer = self.parser.take_inline()
+            return None
+        if error is not None:
+            return self._stop_lines(error)
+        return None
+
+    def lineLengthExceeded(self, line: bytes) -> bool | None:
+        """MAX_LENGTH bytes without a newline: Redis's error, and the connection closes.
+
+        ``line`` may also be a whole line longer than MAX_LENGTH, its newline
+        included, and whatever followed: Redis's limit is on waiting for a
+        newline, so such a line is read as any other.
+        """
+        newline = line.find(b"\n")
+        if newline < 0:
+            return self._stop_lines("ERR Protocol error: too big inline request")
+        self._buffer = line[newline + 1:]
+        self._more_lines = True
+        return self.lineReceived(line[:newline])
+
+    def _stop_lines(self, error: str) -> bool:
+        """End the line mode's parse with ``error``; the rest of the read is dropped."""
+        self._line_error = error
+        self._buffer = b""
+        return True
+
     def _query_buffer_exceeded(self, data: bytes) -> None:
         # Redis answers nothing: it logs the client and the start of its
         # query buffer, counts it, and closes.
-        stats = self.factory.service.store.stats
-        stats.client_query_buffer_limit_disconnections += 1
+        self._stats.client_query_buffer_limit_disconnections += 1
         log.warn(
             "Closing client that reached max query buffer length: {info} "
             "(qbuf initial bytes: {start!r})",
@@ -400,16 +440,14 @@ class RedisProtocol(LineReceiver):
         )
         self._close_now()
 
-    def lineReceived(self, line: bytes) -> None:
-        # Every read goes through dataReceived's parser; LineReceiver's own
-        # line splitting is never entered.
-        raise NotImplementedError
+    # -- output ------------------------------------------------------------
 
     def _flush(self, out: list[bytes]) -> None:
-        if self._propagator is not None:
+        propagator = self.session.propagator
+        if propagator is not None:
             # Redis writes (and with appendfsync always, fsyncs) the AOF
             # before any reply that acknowledges the writes goes out.
-            self._propagator.before_reply()
+            propagator.before_reply()
         if out:
             self._write(out[0] if len(out) == 1 else b"".join(out))
         if self._closing:
@@ -455,16 +493,19 @@ class RedisProtocol(LineReceiver):
         # without a direct socket): the usual reply costs no check.
         self._check_output_limit()
 
+    # -- running commands --------------------------------------------------
+
     def _run(self, commands: Any, out: list[bytes]) -> None:
         """Execute commands in order until one blocks or the client quits."""
-        execute = self.execute
-        blocking = self.factory.service.blocking
-        store = self.factory.service.store
+        session = self.session
+        execute = session.execute
+        blocking = self._blocking
+        store = self._store
         for index, argv in enumerate(commands):
             reply = execute(argv)
             if reply.__class__ is Block:
                 reply.argv = argv
-                self._waiter = waiter = blocking.block(self.db.index, reply)
+                self.waiter = waiter = blocking.block(session.db.index, reply)
                 waiter.deferred.addCallback(self._unblocked)
                 self._pending.extend(commands[index + 1 :])
                 if store.ready_keys:
@@ -487,41 +528,42 @@ class RedisProtocol(LineReceiver):
             elif reply is NO_REPLY:
                 pass
             else:
-                self._encode(out, reply)
+                self._encode(out, reply, session.resp3)
             if store.ready_keys:
                 blocking.serve_ready()
             if self._closing:
                 return
 
-    def _encode(self, out: list[bytes], reply: Any) -> None:
+    def _encode(self, out: list[bytes], reply: Any, resp3: bool) -> None:
         """Encode ``reply`` into ``out``; an unencodable value becomes an error reply."""
         mark = len(out)
         try:
-            encode_into(out, reply, self.resp3)
+            encode_into(out, reply, resp3)
         except Exception:
             del out[mark:]
-            place = "the reply encoder" if self._last_cmd is None else (
-                f"the reply of '{self._last_cmd.full_name}'")
+            command = self.session.last_command
+            place = "the reply encoder" if command == "NULL" else f"the reply of '{command}'"
             self.factory.failures.report(place)
             out.append(error_bytes(f"ERR internal error while encoding the reply of "
-                                   f"'{self.last_command}'"))
+                                   f"'{command}'"))
 
     def _unblocked(self, reply: Any) -> None:
-        self._waiter = None
+        self.waiter = None
         if self._closing:
             return
+        session = self.session
         # A reply counts as interaction for the idle timeout, as in Redis.
-        self.last_interaction = self._seconds()
+        session.last_interaction = self._seconds()
         out: list[bytes] = []
         outer = self._out
         self._out = out
         if reply.__class__ is Retry:
             # Postponed by CLIENT PAUSE: run the command again now.
             self._pending.appendleft(reply.argv)
-        elif self._mute_unblock:
-            self._mute_unblock = False
+        elif session.mute_unblock:
+            session.mute_unblock = False
         else:
-            self._encode(out, reply)
+            self._encode(out, reply, session.resp3)
         pending = list(self._pending)
         self._pending.clear()
         self._pending_bytes = 0
@@ -534,196 +576,11 @@ class RedisProtocol(LineReceiver):
                 out.append(error_bytes("ERR internal error while serving a blocked client"))
                 self._drop_waiter()
                 self._closing = True
-        if self._waiter is None and self._pending_error is not None:
+        if self.waiter is None and self._pending_error is not None:
             out.append(error_bytes(self._pending_error))
             self._closing = True
         self._out = outer
         self._flush(out)
-
-    # -- dispatch ----------------------------------------------------------
-
-    def execute(self, argv: list[bytes]) -> Any:
-        """Run one command and return its reply value (errors as values)."""
-        name = argv[0]
-        cmd = COMMANDS.get(name)
-        if cmd is None:
-            cmd = lookup(name)
-            if cmd is None:
-                return self._reject(unknown_command(argv))
-        arity = cmd.arity
-        nargs = len(argv)
-        # Ordered so that a command of fixed arity passes on one comparison.
-        if nargs != arity and (arity > 0 or nargs < -arity):
-            return self._reject(errors.wrong_arity(cmd.name), cmd)
-        # COMMAND alone is a command of its own; a container's arity already
-        # demands a subcommand name.
-        if cmd.subcommands and nargs > 1:
-            sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
-            if sub is None:
-                return self._reject(CommandError(
-                    f"ERR unknown subcommand '{c_text(argv[1], 128)}'. "
-                    f"Try {cmd.name.upper()} HELP."
-                ))
-            if (sub.arity > 0 and nargs != sub.arity) or nargs < -sub.arity:
-                return self._reject(errors.wrong_arity(sub.full_name), sub)
-            cmd = sub
-            args = argv[2:]
-        else:
-            # Sliced only when needed: one or two arguments are passed as such.
-            args = None
-        if self._gated:
-            gated = self._gate(cmd, argv)
-            if gated is not None:
-                return gated
-        self._stats.total_commands_processed += 1
-        # The name is built only when CLIENT LIST asks (see last_command).
-        self._last_cmd = cmd
-        if self._watchers and "skip-monitor" in cmd.flags:
-            monitor.feed_before(self, argv)
-        # Handler time for INFO commandstats and SLOWLOG (hush.ops.commandstats).
-        start = perf_counter()
-        try:
-            propagator = self._propagator
-            if propagator is not None:
-                # AOF on: the propagator runs the handler and logs its effects.
-                reply = propagator.call(self, cmd, argv[1:] if args is None else args, argv)
-            elif args is not None:
-                reply = cmd.handler(self, *args)
-            elif nargs == 2:
-                # A call with plain arguments skips building the slice, a
-                # list and a tuple of the arguments (GET, INCR, LPOP, ...).
-                reply = cmd.handler(self, argv[1])
-            elif nargs == 3:
-                reply = cmd.handler(self, argv[1], argv[2])
-            else:
-                reply = cmd.handler(self, *argv[1:])
-        except CommandError as error:
-            if error.__class__ is SubcommandSyntax:
-                error = subcommand_syntax(argv)
-            reply = error
-            cmd.failed_calls += 1
-            count_error(error)
-        except Exception:
-            self.factory.failures.report(f"command '{cmd.full_name}'")
-            reply = CommandError(f"ERR internal error while running '{cmd.full_name}'")
-            cmd.failed_calls += 1
-            count_error(reply)
-        elapsed = perf_counter() - start
-        cmd.calls += 1
-        cmd.seconds += elapsed
-        # One test covers the slow log, MONITOR and --metrics: a negative
-        # threshold (log disabled) also takes this branch, which re-checks.
-        if self._watchers or elapsed * 1e6 >= self._settings.slowlog_log_slower_than:
-            self._after_command(cmd, argv, elapsed)
-        return reply
-
-    def _after_command(self, cmd: Any, argv: list[bytes], elapsed: float) -> None:
-        """Slow log entry and watchers (MONITOR, metrics) for a command that ran."""
-        settings = self._settings
-        usec = int(elapsed * 1e6)
-        threshold = settings.slowlog_log_slower_than
-        if threshold >= 0 and usec >= threshold and "skip-slowlog" not in cmd.flags:
-            self.factory.service.slowlog.add(self, argv, usec, settings.slowlog_max_len)
-        for watcher in list(self._watchers):
-            watcher(self, cmd, argv, elapsed)
-
-    def _reject(self, error: CommandError, cmd: Any = None) -> CommandError:
-        if cmd is not None:
-            cmd.rejected_calls += 1
-            if cmd.name == "exec" and not error.message.startswith("EXECABORT"):
-                error = self._abort_exec(error)
-        count_error(error)
-        # A command refused before it runs poisons an open transaction.
-        if self.in_multi and not self.exec_running:
-            self.multi_error = True
-        return error
-
-    def _abort_exec(self, error: CommandError) -> CommandError:
-        """Redis's execCommandAbort: a refused EXEC ends the transaction (if any)
-        and names why; texts Redis formats without a code lose their ERR."""
-        end_transaction(self)
-        reason = error.message
-        if reason.startswith("ERR "):
-            reason = reason[4:]
-        return CommandError(f"EXECABORT Transaction discarded because of: {reason}")
-
-    def _gate(self, cmd: Any, argv: list[bytes]) -> Any:
-        """CLIENT REPLY, auth, maxmemory, subscribed-mode and MULTI checks: a reply
-        to send instead, or None to run."""
-        if self.reply_mode is not None and not self._muting:
-            return self._run_muted(argv)
-        if not self.authenticated:
-            if self.factory.service.settings.requirepass:
-                if "no-auth" not in cmd.flags:
-                    return self._reject(CommandError(NOAUTH), cmd)
-            else:
-                # The password was removed (CONFIG SET requirepass ""): the
-                # default user needs none now, as in Redis.
-                self.authenticated = True
-                self.update_gate()
-        memory = self.factory.service.memory
-        if memory.limited and not self.exec_running:
-            refused = memory.admit(self, cmd, argv)
-            if refused is not None:
-                return self._reject(refused, cmd)
-        top = cmd.parent or cmd
-        if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
-            return self._reject(CommandError(
-                f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "
-                "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-            ), cmd)
-        # A script running past busy-reply-threshold (hush.scripting.engine) lets
-        # only allow-busy commands (SCRIPT KILL) through.
-        if self.factory.service.scripts.busy and "allow-busy" not in cmd.flags:
-            return self._reject(CommandError(BUSY), cmd)
-        pause = self.factory.service.pause
-        if pause.end is not None and pause.holds(self, cmd):
-            return pause.postpone(self, argv)
-        if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
-            if "no-multi" in cmd.flags:
-                return self._reject(CommandError("ERR Command not allowed inside a transaction"),
-                                    cmd)
-            propagator = self._propagator
-            if propagator is not None and propagator.write_error is not None and (
-                    cmd.is_write or top.name == "ping"):
-                # Refused as Redis refuses it outside MULTI: not queued.
-                refusal = propagator.write_refusal()
-                if refusal is not None:
-                    return self._reject(refusal, cmd)
-            self.multi_queue.append(argv)
-            return QUEUED
-        return None
-
-    def _run_muted(self, argv: list[bytes]) -> Any:
-        """Run one command under CLIENT REPLY OFF/SKIP: its reply is not sent."""
-        if self.reply_mode == "skip_next":
-            self.reply_mode = "skip"
-        self._muting = True
-        try:
-            reply = self.execute(argv)
-        finally:
-            self._muting = False
-        mode = self.reply_mode
-        if mode == "skip":
-            self.reply_mode = None
-            self.update_gate()
-        elif mode is None:
-            # CLIENT REPLY ON: its own OK is sent.
-            return reply
-        if reply.__class__ is Block:
-            self._mute_unblock = True
-            return reply
-        return NO_REPLY
-
-
-#: The reply to commands other clients send while a script is busy.
-BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-
-_SUBSCRIBED_OK = frozenset(
-    ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
-     "ping", "quit", "reset"]
-)
-_MULTI_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
 
 
 def _direct_socket(transport: Any) -> Any:
@@ -753,28 +610,12 @@ def _read_control(transport: Any) -> Any:
     return None
 
 
-def unknown_command(argv: list[bytes]) -> CommandError:
-    """Redis's reply to a command name it does not know.
-
-    As Redis prints them (``%.128s``, ``'%.*s'``): each argument up to its
-    first NUL, and at most 128 bytes of arguments, quotes included.
-    """
-    args = b""
-    for arg in argv[1:]:
-        if len(args) >= 128:
-            break
-        args += b"'%s' " % c_string(arg)[:128 - len(args)]
-    return CommandError(
-        f"ERR unknown command '{c_text(argv[0], 128)}', with args beginning with: {text(args)}"
-    )
-
-
 class RedisFactory(Factory):
     """Makes a :class:`RedisProtocol` per connection, all sharing one store service."""
 
     protocol = RedisProtocol
 
-    def __init__(self, service: StoreService) -> None:
+    def __init__(self, service: Server) -> None:
         self.service = service
-        #: Unexpected exceptions, logged at most once a minute per place.
-        self.failures = FailureLog(service.clock)
+        #: Unexpected exceptions, logged at most once a minute per place (the service's).
+        self.failures = service.failures

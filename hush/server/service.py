@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from typing import TYPE_CHECKING
 
 from twisted.application import service
 from twisted.internet.error import CannotListenError
@@ -21,13 +20,16 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 
+from hush.commands.dispatch import Session
+from hush.commands.table import every_command
 from hush.config.endpoints import with_backlog
 from hush.config.settings import Settings
-from hush.core.errors import CommandError
+from hush.core.faults import FailureLog
 from hush.data.blocking import BlockingManager
 from hush.data.pubsub import PubSub
 from hush.data.store import Store
-from hush.ops import commandstats
+from hush.ops.commandstats import CommandStats
+from hush.ops.monitor import stop_monitoring
 from hush.ops.slowlog import SlowLog
 from hush.persistence.manager import Persistence
 from hush.scripting.engine import ScriptEngine
@@ -36,10 +38,8 @@ from hush.server.keepalive import apply_keepalive
 from hush.server.listeners import FirstTCPPort, listener_service
 from hush.server.memory import MemoryManager
 from hush.server.pause import ClientPause
+from hush.server.protocol import RedisFactory
 from hush.server.startup import PidFile, StartupFailure
-
-if TYPE_CHECKING:
-    from hush.server.protocol import RedisProtocol
 
 log = Logger()
 
@@ -47,8 +47,11 @@ log = Logger()
 class StoreService(service.Service):
     """The shared state of a Hush server.
 
+    It is what :class:`hush.core.interfaces.Server` describes: sessions,
+    handlers (``ctx.server``) and the lower floors reach it through that.
+
     @ivar clock: the IReactorTime every timer and timestamp comes from.
-    @ivar clients: client id -> connection, for CLIENT LIST and INFO.
+    @ivar clients: client id -> session, for CLIENT LIST and INFO.
     """
 
     name = "hush-store"
@@ -60,11 +63,13 @@ class StoreService(service.Service):
             clock = reactor
         self.clock = clock
         self.settings = settings
+        #: Unexpected exceptions, logged at most once a minute per place.
+        self.failures = FailureLog(clock)
         self.store = Store(clock, settings.databases, settings.maxkeys)
         self.blocking = BlockingManager(self.store, clock)
         self.pubsub = PubSub()
         self.scripts = ScriptEngine(self)
-        self.clients: dict[int, RedisProtocol] = {}
+        self.clients: dict[int, Session] = {}
         self._ids = itertools.count(1)
         self.started_at = clock.seconds()
         self.started_monotonic = time.monotonic()
@@ -81,13 +86,14 @@ class StoreService(service.Service):
         #: banner (as Redis logs it); that is still before the reactor runs.
         self.load_first = True
         self.slowlog = SlowLog()
+        #: INFO commandstats and errorstats, from zero for each server.
+        self.commandstats = CommandStats(every_command)
         self.pause = ClientPause(self)
         #: Called after every command as watcher(client, cmd, argv, seconds)
         #: (MONITOR, --metrics); the dispatcher skips them when empty.
         self.watchers: list = []
         #: Clients in MONITOR mode (hush.ops.monitor).
-        self.monitors: list[RedisProtocol] = []
-        commandstats.reset()
+        self.monitors: list[Session] = []
 
     def _set_maxkeys(self, maxkeys: int) -> None:
         self.store.maxkeys = maxkeys
@@ -95,7 +101,7 @@ class StoreService(service.Service):
     def _apply_limits(self, _limit: int) -> None:
         # Connected clients' parsers too, as Redis applies them at once.
         for client in self.clients.values():
-            client.apply_limits()
+            client.connection.apply_limits()
 
     def refusal(self, transport) -> bytes | None:
         """The error to send a new connection before closing it, or None to serve it.
@@ -110,8 +116,8 @@ class StoreService(service.Service):
             return auth.DENIED_REPLY
         return None
 
-    def register_client(self, client: RedisProtocol) -> int:
-        """Give a new connection its id and list it."""
+    def register_client(self, client: Session) -> int:
+        """Give a new connection's session its id and list it."""
         client_id = next(self._ids)
         self.clients[client_id] = client
         self.store.stats.total_connections_received += 1
@@ -119,26 +125,11 @@ class StoreService(service.Service):
         apply_keepalive(client.transport, self.settings.tcp_keepalive)
         return client_id
 
-    def unregister_client(self, client: RedisProtocol) -> None:
-        """Forget a closed connection."""
+    def unregister_client(self, client: Session) -> None:
+        """Forget a closed connection's session."""
         self.clients.pop(client.client_id, None)
         if client.monitoring:
-            from hush.ops.monitor import stop_monitoring
-
             stop_monitoring(self, client)
-
-    def authenticate(self, client: RedisProtocol, user: bytes, password: bytes) -> None:
-        """Check credentials for AUTH / HELLO AUTH; raise WRONGPASS if they fail.
-
-        Without requirepass the default user has no password, so any password
-        is accepted for it, as in Redis. Failures are counted
-        (``acl_access_denied_auth``); the password is never logged.
-        """
-        if not auth.check_credentials(self.settings, user, password):
-            self.store.stats.acl_access_denied_auth += 1
-            raise CommandError(auth.WRONGPASS)
-        client.authenticated = True
-        client.update_gate()
 
     def privilegedStartService(self) -> None:
         # Before the listeners open, as Redis does it: raise the open-files
@@ -253,8 +244,6 @@ def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushS
     Raises :class:`BadEndpoint` for an endpoint no listener can be made of.
     Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
     """
-    from hush.server.protocol import RedisFactory
-
     top = HushService()
     if settings.pidfile:
         # First: written before anything listens, removed after everything stopped.

@@ -34,6 +34,10 @@ DEFAULT_MAX_QUERY_BUFFER = 1024 * 1024 * 1024
 #: unfinished request outgrew client-query-buffer-limit: Redis closes such a
 #: client without a reply and logs why.
 QUERY_BUFFER_EXCEEDED = "closing client that reached max query buffer length"
+#: What :meth:`RequestParser.feed` returns in place of an error text when, made
+#: with ``inline=False``, it stopped before an inline request: the commands
+#: before it are complete, and :meth:`RequestParser.take_inline` gives the rest.
+INLINE_AHEAD = "an inline request follows"
 
 Command = list[bytes]
 
@@ -45,6 +49,10 @@ _CHUNKED_BULK = 32 * 1024
 
 class _Reject(Exception):
     """Internal: the request is malformed; carries Redis's error text."""
+
+
+class _InlineAhead(Exception):
+    """Internal: an inline request starts at offset ``args[0]`` (parsers without inline)."""
 
 
 #: What :func:`split_inline` raises for unbalanced quotes (its text is Redis's error).
@@ -70,6 +78,7 @@ class RequestParser:
     @ivar max_query_buffer: client-query-buffer-limit: the most bytes an
         unfinished request may hold (unparsed bytes plus the arguments already
         parsed); beyond it :meth:`feed` reports L{QUERY_BUFFER_EXCEEDED}.
+    @ivar inline: False to stop before an inline request (L{INLINE_AHEAD}).
     """
 
     def __init__(
@@ -77,10 +86,13 @@ class RequestParser:
         max_bulk_len: int = DEFAULT_MAX_BULK_LEN,
         max_multibulk_len: int = DEFAULT_MAX_MULTIBULK_LEN,
         max_query_buffer: int = DEFAULT_MAX_QUERY_BUFFER,
+        inline: bool = True,
     ) -> None:
         self.max_bulk_len = max_bulk_len
         self.max_multibulk_len = max_multibulk_len
         self.max_query_buffer = max_query_buffer
+        self.inline = inline
+        self._inline_rest = b""
         self._buf = b""
         self._argv: Command | None = None
         # Bytes in self._argv, kept as arguments arrive: summing them per read
@@ -124,6 +136,11 @@ class RequestParser:
         except _Reject as reject:
             self._reset()
             return commands, str(reject)
+        except _InlineAhead as ahead:
+            # Nothing is held at a request boundary: the rest is the caller's.
+            self._buf = b""
+            self._inline_rest = buf[ahead.args[0]:]
+            return commands, INLINE_AHEAD
         rest = len(buf) - pos
         if rest + self._argv_bytes > self.max_query_buffer:
             self._reset()
@@ -137,6 +154,11 @@ class RequestParser:
         else:
             self._buf = buf[pos:] if pos else buf
         return commands, None
+
+    def take_inline(self) -> bytes:
+        """The rest of the read from the inline request :meth:`feed` stopped before."""
+        rest, self._inline_rest = self._inline_rest, b""
+        return rest
 
     def _reset(self) -> None:
         """Drop everything held: the connection is about to close."""
@@ -160,6 +182,8 @@ class RequestParser:
             while pos < end:
                 if argv is None:
                     if buf[pos] != 42:  # not '*': an inline request
+                        if not self.inline:
+                            raise _InlineAhead(pos)
                         newline = find(b"\n", pos)
                         if newline < 0:
                             if end - pos > INLINE_MAX_SIZE:
@@ -370,11 +394,14 @@ class FastParser:
         max_bulk_len: int = DEFAULT_MAX_BULK_LEN,
         max_multibulk_len: int = DEFAULT_MAX_MULTIBULK_LEN,
         max_query_buffer: int = DEFAULT_MAX_QUERY_BUFFER,
+        inline: bool = True,
     ) -> None:
-        self.exact = RequestParser(max_bulk_len, max_multibulk_len, max_query_buffer)
+        self.exact = RequestParser(max_bulk_len, max_multibulk_len, max_query_buffer, inline)
         self._reader = hiredis.Reader() if hiredis is not None else None
-        # Kept up to date after each read so the per-read test is one flag:
-        # hiredis may take a read only when the exact parser holds nothing.
+        #: True between requests (nothing buffered or half-parsed); kept up
+        #: to date after each read, so asking costs no call.
+        self.idle = True
+        # Likewise: hiredis may take a read only when the exact parser holds nothing.
         self._fast_ready = self._reader is not None
 
     @property
@@ -398,8 +425,13 @@ class FastParser:
             # The reader may hold part of a frame: start the next one clean.
             self._reader = hiredis.Reader()
         result = self.exact.feed(data)
-        self._fast_ready = self._reader is not None and self.exact.idle
+        self.idle = idle = self.exact.idle
+        self._fast_ready = self._reader is not None and idle
         return result
+
+    def take_inline(self) -> bytes:
+        """The rest of the read from the inline request :meth:`feed` stopped before."""
+        return self.exact.take_inline()
 
     def _fast(self, data: bytes) -> list[Command] | None:
         reader = self._reader

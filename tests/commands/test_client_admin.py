@@ -100,5 +100,5 @@ def test_list_fields_in_redis_order():
     ]
     monitor = server.client(40001)
     monitor.call("MONITOR")
-    listed = client.call("CLIENT", "LIST", "ID", monitor.protocol.client_id).decode()
+    listed = client.call("CLIENT", "LIST", "ID", monitor.protocol.session.client_id).decode()
     assert "flags=O" in listed

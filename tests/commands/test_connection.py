@@ -29,8 +29,8 @@ def test_ping_resp3_is_the_same(client):
 
 
 def test_ping_while_subscribed_in_resp2(client):
-    client.protocol.channels = {b"news"}
-    client.protocol.patterns = set()
+    client.protocol.session.channels = {b"news"}
+    client.protocol.session.patterns = set()
     assert client.call("PING") == [b"pong", b""]
     assert client.call("PING", "x") == [b"pong", b"x"]
 
@@ -47,11 +47,11 @@ def test_quit_replies_then_closes(client):
 
 def test_select(client):
     assert client.call("SELECT", "15") == b"OK"
-    assert client.protocol.db.index == 15
+    assert client.protocol.session.db.index == 15
     assert error(client.call("SELECT", "16")) == "ERR DB index is out of range"
     assert error(client.call("SELECT", "-1")) == "ERR DB index is out of range"
     assert error(client.call("SELECT", "a")) == "ERR value is not an integer or out of range"
-    assert client.protocol.db.index == 15
+    assert client.protocol.session.db.index == 15
 
 
 def test_hello_bytes(client):
@@ -59,10 +59,10 @@ def test_hello_bytes(client):
     assert client.raw() == HELLO2
     client.send_raw(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n")
     assert client.raw() == b"%7" + HELLO2[3:].replace(b":2\r\n", b":3\r\n", 1)
-    assert client.protocol.resp3
+    assert client.protocol.session.resp3
     client.send_raw(b"*2\r\n$5\r\nHELLO\r\n$1\r\n2\r\n")
     assert client.raw() == HELLO2
-    assert not client.protocol.resp3
+    assert not client.protocol.session.resp3
 
 
 @pytest.mark.parametrize("args, message", [
@@ -78,14 +78,14 @@ def test_hello_bytes(client):
 ])
 def test_hello_errors_keep_protocol(client, args, message):
     assert error(client.call("HELLO", *args)) == message
-    assert not client.protocol.resp3
+    assert not client.protocol.session.resp3
 
 
 def test_hello_applies_options_in_order(client):
     # Redis 7.0 keeps a SETNAME that came before a bad option.
     assert error(client.call("HELLO", "3", "SETNAME", "first", "bogus")).startswith("ERR Syntax")
     assert client.call("CLIENT", "GETNAME") == b"first"
-    assert not client.protocol.resp3
+    assert not client.protocol.session.resp3
     reply = client.call("HELLO", "2", "AUTH", "default", "pw", "SETNAME", "second")
     assert reply[reply.index(b"proto") + 1] == 2
     assert client.call("CLIENT", "GETNAME") == b"second"
@@ -94,7 +94,7 @@ def test_hello_applies_options_in_order(client):
 def test_hello_wrong_user(client):
     message = error(client.call("HELLO", "3", "AUTH", "nobody", "pw"))
     assert message.startswith("WRONGPASS")
-    assert not client.protocol.resp3
+    assert not client.protocol.session.resp3
 
 
 # -- CLIENT ---------------------------------------------------------------
@@ -212,14 +212,14 @@ def test_client_list_filters(server, client):
 
 def test_client_list_flags_blocked_and_multi(server, client):
     other = server.client(40001)
-    other.protocol._waiter = object()  # what a blocking command leaves behind
+    other.protocol.waiter = object()  # what a blocking command leaves behind
     try:
         line = client.call("CLIENT", "LIST", "ID", "2")
     finally:
-        other.protocol._waiter = None
+        other.protocol.waiter = None
     assert _parse_line(line)["flags"] == "b"
-    other.protocol.in_multi = True
-    other.protocol.multi_queue = [[b"SET", b"a", b"1"]]
+    other.protocol.session.in_multi = True
+    other.protocol.session.multi_queue = [[b"SET", b"a", b"1"]]
     fields = _parse_line(client.call("CLIENT", "LIST", "ID", "2"))
     assert fields["flags"] == "x"
     assert fields["multi"] == "1"

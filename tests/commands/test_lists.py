@@ -397,13 +397,13 @@ def test_blmove_checks_directions_before_the_timeout(client):
 ])
 def test_blocking_commands_inside_a_transaction_never_block(client, args, reply):
     # EXEC runs its queue with in_multi set; the handler must answer as a timeout.
-    client.protocol.in_multi = True
+    client.protocol.session.in_multi = True
     argv = [arg.encode() for arg in args]
-    assert client.protocol.execute(argv) is reply
+    assert client.protocol.session.execute(argv) is reply
     client.call("RPUSH", "none", "a")
-    client.protocol.in_multi = True
-    assert client.protocol.execute(argv) is not reply
-    assert client.protocol.execute(argv) is reply
+    client.protocol.session.in_multi = True
+    assert client.protocol.session.execute(argv) is not reply
+    assert client.protocol.session.execute(argv) is reply
 
 
 @needs_multi

@@ -8,7 +8,7 @@ from typing import Any
 import hiredis
 import pytest
 
-from hush.scripting.engine import untail
+from hush.scripting.bytecode import untail
 from tests.support import FakeClient, FakeServer, encode_command
 
 

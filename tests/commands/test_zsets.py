@@ -276,10 +276,10 @@ def test_disconnected_waiter_takes_nothing(server, client):
 
 
 def test_blocking_pops_inside_a_transaction_answer_as_a_timeout(client):
-    client.protocol.in_multi = True
+    client.protocol.session.in_multi = True
     for args in ((b"BZPOPMIN", b"z", b"0"), (b"BZMPOP", b"0", b"1", b"z", b"MAX")):
-        assert client.protocol.execute(list(args)) is NULL_ARRAY
-    client.protocol.in_multi = False
+        assert client.protocol.session.execute(list(args)) is NULL_ARRAY
+    client.protocol.session.in_multi = False
 
 
 @needs_multi

@@ -257,18 +257,18 @@ def test_connections_take_the_slow_path_only_while_a_database_is_full():
     client = server.client()
     for i in range(31):
         client.call("SET", f"k{i}", "v")
-    assert not client.protocol._gated
+    assert not client.protocol.session._gated
     client.call("SET", "k31", "v")
-    assert client.protocol._gated and server.client().protocol._gated
+    assert client.protocol.session._gated and server.client().protocol.session._gated
     # Just under the limit it stays gated (a queue at the limit does not
     # flip every connection on each job) ...
     client.call("DEL", "k0")
     client.call("PING")
-    assert client.protocol._gated
+    assert client.protocol.session._gated
     # ... until the database is 1/16 below it.
     client.call("DEL", "k1")
     client.call("PING")
-    assert not client.protocol._gated and not server.service.memory.limited
+    assert not client.protocol.session._gated and not server.service.memory.limited
 
 
 def test_allkeys_policies_never_take_the_slow_path():
@@ -277,7 +277,7 @@ def test_allkeys_policies_never_take_the_slow_path():
         client = server.client()
         for i in range(10):
             client.call("SET", f"k{i}", "v")
-        assert not client.protocol._gated and len(keys(server)) == 3
+        assert not client.protocol.session._gated and len(keys(server)) == 3
 
 
 def test_swapdb_moves_the_full_mark_with_the_data():
@@ -322,7 +322,7 @@ def test_lowering_maxkeys_under_noeviction_evicts_nothing_and_refuses():
     assert error_of(client.call("SET", "d", "1")) == OOM_KEYS
     client.call("EXPIRE", "a", "10")
     assert client.call("CONFIG", "SET", "maxkeys-policy", "allkeys-lru") == b"OK"
-    assert len(keys(server)) == 2 and not client.protocol._gated
+    assert len(keys(server)) == 2 and not client.protocol.session._gated
     assert client.call("CONFIG", "SET", "maxkeys", "0") == b"OK"
     assert client.call("SET", "d", "1") == b"OK"
 

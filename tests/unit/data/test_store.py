@@ -217,3 +217,18 @@ def test_eviction_counts_every_evicted_key():
     assert len(db) == 10
     assert db.store.stats.evicted_keys == 100
     assert sorted(db.keys()) == sorted(b"k%d" % i for i in range(100, 110))
+
+
+# -- frozen time ------------------------------------------------------------
+
+
+def test_frozen_time_holds_the_clock_and_keeps_keys_alive(store, db):
+    db.set(b"k", b"v")
+    db.set_expire(b"k", store.now_ms() + 100)
+    store.frozen_ms = store.now_ms()
+    store.clock.advance(1)
+    assert store.now_ms() == store.frozen_ms
+    assert db.get(b"k") == b"v"
+    store.frozen_ms = None
+    assert store.now_ms() == 1_700_000_001_000
+    assert db.get(b"k") is None

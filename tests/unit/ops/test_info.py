@@ -36,6 +36,37 @@ def test_commandstats_calls_failures_rejections_and_reset():
     assert _fields(client.call("INFO", "errorstats")) == {}
 
 
+def test_each_server_counts_its_own_commands_from_zero():
+    first = FakeServer().client()
+    first.call("PING")
+    first.call("GET")  # rejected
+    second = FakeServer().client()
+    second.call("ECHO", "x")
+    # A server started later neither sees nor resets the first one's counters.
+    stats = _fields(first.call("INFO", "commandstats"))
+    assert stats["cmdstat_ping"].startswith("calls=1,")
+    assert stats["cmdstat_get"].endswith(",rejected_calls=1,failed_calls=0")
+    assert "cmdstat_echo" not in stats
+    assert _fields(first.call("INFO", "stats"))["total_error_replies"] == "1"
+    other = _fields(second.call("INFO", "commandstats"))
+    assert list(other) == ["cmdstat_echo"]
+    assert _fields(second.call("INFO", "stats"))["total_error_replies"] == "0"
+
+
+def test_a_command_registered_after_the_server_started_is_counted(monkeypatch):
+    from hush.commands.table import COMMANDS, command
+
+    client = FakeServer().client()
+    monkeypatch.setitem(COMMANDS, b"hushtestlate", None)
+    monkeypatch.setitem(COMMANDS, b"HUSHTESTLATE", None)
+    command("hushtestlate", arity=1, summary="test only")(lambda ctx: b"late")
+    assert client.call("HUSHTESTLATE") == b"late"
+    assert client.call("HUSHTESTLATE", "extra") is not None
+    stats = _fields(client.call("INFO", "commandstats"))
+    assert stats["cmdstat_hushtestlate"].startswith("calls=1,")
+    assert stats["cmdstat_hushtestlate"].endswith(",rejected_calls=1,failed_calls=0")
+
+
 def test_usec_per_call_format():
     client = FakeServer().client()
     for _ in range(3):

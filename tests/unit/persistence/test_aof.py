@@ -15,7 +15,8 @@ import pytest
 
 from hush.data.types.zset import ZSet
 from hush.persistence import aof as aof_module
-from hush.persistence.aof import AOFError, BadFormat, Truncated, encode, load, parse
+from hush.persistence.aof import AOFError, BadFormat, Truncated, encode, parse
+from hush.persistence.loader import load
 from tests.support import FakeServer
 
 
@@ -334,7 +335,7 @@ def test_handler_api_propagates_what_it_is_given(tmp_path, monkeypatch):
     monkeypatch.setattr(cmd, "handler", append)
     client.call("APPEND", "k", "v")
     # Outside any command (a timer, say), it is written at the end of the turn.
-    client.protocol.propagate([b"DEL", b"x"])
+    client.protocol.session.propagate([b"DEL", b"x"])
     server.clock.advance(0)
     assert effects(tmp_path) == [
         [b"MULTI"], [b"SET", b"before", b"1"], [b"SET", b"k", b"v"], [b"PERSIST", b"k"],

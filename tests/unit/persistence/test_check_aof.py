@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from hush.persistence.aof import AOFError, encode, load
+from hush.persistence.aof import AOFError, encode
 from hush.persistence.check_aof import check, main, run
+from hush.persistence.loader import load
 from tests.support import REPO, FakeServer
 
 REDIS_CHECK_AOF = shutil.which("redis-check-aof")

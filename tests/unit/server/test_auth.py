@@ -6,6 +6,7 @@ The texts were taken from a real Redis 7.0.15 (``redis-server --requirepass``).
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import pytest
 from twisted.internet.address import IPv6Address, UNIXAddress
@@ -67,7 +68,7 @@ def test_auth_then_commands_run(secured):
     assert client.call("GET", "k") == b"v"
     assert client.call("ACL", "WHOAMI") == b"default"
     # Authenticated clients take the dispatcher's fast path again.
-    assert client.protocol._gated is False
+    assert client.protocol.session._gated is False
 
 
 def test_auth_with_user_name(secured):
@@ -120,7 +121,7 @@ def test_hello_without_auth(secured):
     client = secured.client()
     assert error(client.call("HELLO")) == HELLO_NOAUTH
     assert error(client.call("HELLO", "3")) == HELLO_NOAUTH
-    assert not client.protocol.resp3
+    assert not client.protocol.session.resp3
     # Redis 7.0 has applied SETNAME before it finds the client unauthenticated.
     assert error(client.call("HELLO", "3", "SETNAME", "early")) == HELLO_NOAUTH
     assert client.call("AUTH", "s3cret") == b"OK"
@@ -130,10 +131,10 @@ def test_hello_without_auth(secured):
 def test_hello_auth(secured):
     client = secured.client()
     assert error(client.call("HELLO", "3", "AUTH", "default", "wrong")) == WRONGPASS
-    assert not client.protocol.resp3
+    assert not client.protocol.session.resp3
     reply = client.call("HELLO", "3", "AUTH", "default", "s3cret", "SETNAME", "x")
     assert reply[b"proto"] == 3
-    assert client.protocol.resp3
+    assert client.protocol.session.resp3
     assert client.call("CLIENT", "GETNAME") == b"x"
     # Once authenticated, HELLO alone works.
     assert client.call("HELLO", "2")[5] == 2
@@ -162,7 +163,7 @@ def test_no_password_configured():
     assert reply[b"proto"] == 3
     # ...but other users do not exist.
     assert error(client.call("AUTH", "bob", "x")) == WRONGPASS
-    assert client.protocol._gated is False
+    assert client.protocol.session._gated is False
 
 
 def test_config_set_requirepass_at_run_time():
@@ -185,7 +186,7 @@ def test_config_set_requirepass_at_run_time():
     # Removing the password lets waiting clients in, as Redis's nopass does.
     before.call("CONFIG", "SET", "requirepass", "")
     assert fourth.call("GET", "k") is None
-    assert fourth.protocol._gated is False
+    assert fourth.protocol.session._gated is False
 
 
 def test_password_is_never_logged(secured):
@@ -204,13 +205,13 @@ def test_password_is_never_logged(secured):
 
 def test_comparison_is_constant_time(monkeypatch):
     calls = []
-    real = auth.hmac.compare_digest
+    real = hmac.compare_digest
 
     def recording(a, b):
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(auth.hmac, "compare_digest", recording)
+    monkeypatch.setattr(hmac, "compare_digest", recording)
     server = FakeServer(requirepass="s3cret")
     assert server.client().call("AUTH", "guess") != b"OK"
     assert (b"guess", b"s3cret") in calls

@@ -190,7 +190,7 @@ def test_disconnect_mid_multi_discards_the_queue():
     other.disconnect()
     assert _state(server) == EMPTY
     assert server.service.store.dbs[0].get(b"k") is None
-    assert client.protocol.multi_queue == []
+    assert client.protocol.session.multi_queue == []
 
 
 @pytest.mark.parametrize("command", [
@@ -244,7 +244,7 @@ def test_a_killed_waiter_takes_nothing_before_its_close_is_reported():
     server = FakeServer()
     victim, admin = server.client(1), server.client(2)
     victim.send_raw(encode_command("BLPOP", "q", "0"))
-    victim_id = victim.protocol.client_id
+    victim_id = victim.protocol.session.client_id
     assert admin.call("CLIENT", "KILL", "ID", victim_id) == 1
     # The reactor has not reported the close yet; the element must stay.
     admin.call("RPUSH", "q", "x")

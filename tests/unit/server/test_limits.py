@@ -382,8 +382,8 @@ def test_changed_limits_apply_to_connected_clients():
     client = server.client()
     server.settings.proto_max_bulk_len = 5
     server.settings.client_query_buffer_limit = 50
-    for protocol in server.service.clients.values():
-        protocol.apply_limits()
+    for session in server.service.clients.values():
+        session.connection.apply_limits()
     client.send_raw(b"*1\r\n$6\r\n")
     assert client.raw() == b"-ERR Protocol error: invalid bulk length\r\n"
     other = server.client(2)

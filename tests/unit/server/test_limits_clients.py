@@ -159,7 +159,7 @@ def test_idle_clients_are_closed():
         assert busy.call("PING") == b"PONG"
     assert idle.closed
     assert not busy.closed
-    assert list(server.service.clients) == [busy.protocol.client_id]
+    assert list(server.service.clients) == [busy.protocol.session.client_id]
     # Closed without a reply, as Redis's freeClient.
     assert idle.raw() == b""
 

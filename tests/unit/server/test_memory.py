@@ -39,22 +39,22 @@ def test_nothing_is_tracked_without_maxmemory(server, client):
     store = server.service.store
     assert memory.used_memory() is None and not memory.limited
     assert store.tracker is None and all(db.tracker is None for db in store.dbs)
-    assert not client.protocol._gated
+    assert not client.protocol.session._gated
     client.call("SET", "a", "1")
     client.call("CONFIG", "SET", "maxmemory", str(BIG))
     assert store.tracker is not None and all(db.tracker is store.tracker for db in store.dbs)
-    assert client.protocol._gated and server.client().protocol._gated
+    assert client.protocol.session._gated and server.client().protocol.session._gated
     assert used(server) == BASELINE + key_size(b"a", b"1")
     client.call("CONFIG", "SET", "maxmemory", "0")
     assert store.tracker is None and all(db.tracker is None for db in store.dbs)
-    assert not client.protocol._gated
+    assert not client.protocol.session._gated
     assert memory.used_memory() is None
 
 
 def test_maxmemory_from_settings_at_startup():
     server = FakeServer(maxkeys=0, maxmemory=BIG)
     assert server.service.memory.used_memory() == BASELINE
-    assert server.client().protocol._gated
+    assert server.client().protocol.session._gated
 
 
 # -- the estimate ------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from twisted.protocols.basic import LineReceiver
 
 from hush.commands import COMMANDS, command
 from hush.wire.resp import OK
@@ -43,6 +44,103 @@ def test_inline_pipeline_in_one_write(counting):
     counting.send_raw(b"PING\r\nSET k 'a b'\r\nGET k\nECHO \"\\x41\"\r\n")
     assert counting.writes == 1
     assert counting.raw() == b"+PONG\r\n+OK\r\n$3\r\na b\r\n$1\r\nA\r\n"
+
+
+# -- inline requests: LineReceiver's line mode, mixed with multibulk frames ------------
+
+
+def test_inline_requests_go_through_line_mode(client, monkeypatch):
+    from hush.server.protocol import RedisProtocol
+
+    assert isinstance(client.protocol, LineReceiver)
+    assert RedisProtocol.MAX_LENGTH == 64 * 1024 and RedisProtocol.delimiter == b"\n"
+    lines: list[bytes] = []
+    original = RedisProtocol.lineReceived
+
+    def spy(self, line):
+        lines.append(line)
+        return original(self, line)
+
+    monkeypatch.setattr(RedisProtocol, "lineReceived", spy)
+    client.send_raw(b"PING\r\n" + encode_command("ECHO", "frame") + b"ECHO line\n")
+    assert client.raw() == b"+PONG\r\n$5\r\nframe\r\n$4\r\nline\r\n"
+    # Only the inline requests are lines; the frame went to the parser.
+    assert lines == [b"PING\r", b"ECHO line"]
+
+
+@pytest.mark.parametrize(
+    "reads",
+    [
+        # One read: frame, line, frame, line.
+        [encode_command("SET", "k", "v") + b"GET k\r\n" + encode_command("ECHO", "*")
+         + b"ECHO '*'\r\n"],
+        # The same, cut inside the line, inside the frame after it, and before a '*'.
+        [encode_command("SET", "k", "v") + b"GE", b"T k\r\n*2\r\n$4\r\nEC",
+         b"HO\r\n$1\r\n*\r\n", b"ECHO '*'\r\n"],
+        # Byte by byte.
+        [bytes([byte]) for byte in encode_command("SET", "k", "v") + b"GET k\r\n"
+         + encode_command("ECHO", "*") + b"ECHO '*'\r\n"],
+    ],
+)
+def test_reads_mixing_frames_and_inline_requests(counting, reads):
+    for data in reads:
+        counting.send_raw(data)
+    assert counting.raw() == b"+OK\r\n$1\r\nv\r\n$1\r\n*\r\n$1\r\n*\r\n"
+    assert not counting.closed
+    assert counting.protocol.buffered_input == 0
+
+
+def test_a_mixed_read_is_answered_in_one_write(counting):
+    counting.send_raw(b"PING\r\n" + encode_command("PING") + b"PING\r\n" + encode_command("PING"))
+    assert counting.writes == 1
+    assert counting.raw() == b"+PONG\r\n" * 4
+
+
+def test_a_partial_inline_request_counts_as_query_buffer(client):
+    client.send_raw(b"ECHO hel")
+    assert client.protocol.buffered_input == 8
+    assert b"qbuf=8 " in client.protocol.session.execute([b"CLIENT", b"INFO"])
+    client.send_raw(b"lo\r\n")
+    assert client.raw() == b"$5\r\nhello\r\n"
+    assert client.protocol.buffered_input == 0
+
+
+def test_an_inline_request_too_long_without_newline_is_refused_across_reads(counting):
+    counting.send_raw(b"ECHO " + b"x" * 40_000)
+    assert counting.raw() == b"" and not counting.closed
+    counting.send_raw(b"x" * 30_000)
+    assert counting.raw() == b"-ERR Protocol error: too big inline request\r\n"
+    assert counting.closed
+
+
+def test_an_inline_request_of_exactly_the_limit_waits_for_its_newline(counting):
+    counting.send_raw(b"ECHO " + b"x" * (64 * 1024 - 5))
+    assert counting.raw() == b"" and not counting.closed
+    counting.send_raw(b"\n")
+    assert counting.raw() == b"$65531\r\n" + b"x" * (64 * 1024 - 5) + b"\r\n"
+
+
+def test_a_whole_line_longer_than_the_limit_is_read(counting):
+    # Redis's limit is on waiting for a newline: a line that arrives whole is
+    # read whatever its length, and the requests after it too.
+    long = b"x" * 70_000
+    counting.send_raw(b"ECHO " + long + b"\r\nPING\r\n" + encode_command("ECHO", "y")
+                      + b"ECHO " + long + b"\n" + encode_command("PING"))
+    assert counting.raw() == (b"$70000\r\n" + long + b"\r\n+PONG\r\n$1\r\ny\r\n"
+                              + b"$70000\r\n" + long + b"\r\n+PONG\r\n")
+    assert not counting.closed
+
+
+def test_errors_in_either_mode_stop_the_read(counting):
+    counting.send_raw(encode_command("PING") + b"ECHO 'x\r\n" + encode_command("PING"))
+    assert counting.raw() == b"+PONG\r\n-ERR Protocol error: unbalanced quotes in request\r\n"
+    assert counting.closed
+
+
+def test_a_frame_error_after_a_line(client):
+    client.send_raw(b"PING\r\n*1\r\n$x\r\nPING\r\n")
+    assert client.raw() == b"+PONG\r\n-ERR Protocol error: invalid bulk length\r\n"
+    assert client.closed
 
 
 def test_each_read_gets_its_own_write(counting):
@@ -196,7 +294,7 @@ def test_connection_lost_unregisters_the_client(server):
     second = server.client(2)
     assert len(server.service.clients) == 2
     first.disconnect()
-    assert list(server.service.clients) == [second.protocol.client_id]
+    assert list(server.service.clients) == [second.protocol.session.client_id]
 
 
 def test_ok_reply_constant(client):

@@ -17,7 +17,9 @@ import hiredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hush.commands.dispatch import Session
 from hush.wire.parser import FastParser, RequestParser
+from hush.wire.resp import NO_REPLY, error_bytes
 from tests.support import FakeServer, encode_command
 from tests.unit.wire.feeding import damage, feed_chunks
 
@@ -90,6 +92,39 @@ def test_small_query_buffer_limits_agree(data, limit):
         exact, [data[:half], data[half:]])
 
 
+class _Recorder(Session):
+    """A session that records its commands instead of running them."""
+
+    __slots__ = ("ran",)
+
+    def execute(self, argv: list[bytes]) -> object:
+        self.ran.append(argv)
+        return NO_REPLY
+
+
+def _connection_parse(chunks: list[bytes]) -> tuple[list[list[bytes]], bytes]:
+    """The commands a connection runs for these reads, and what it answers besides."""
+    server = FakeServer()
+    client = server.client()
+    recorder = client.protocol.session = _Recorder(server.service, client.protocol)
+    recorder.ran = []
+    for chunk in chunks:
+        client.send_raw(chunk)
+    return recorder.ran, client.raw()
+
+
+@FUZZ
+@given(streams, st.integers(1, 80))
+def test_a_connection_reads_requests_as_the_exact_parser(data, cut):
+    # The line mode (inline requests) and the fast parser (frames) together
+    # read what the exact parser alone reads, wherever the reads are cut.
+    commands, error = RequestParser().feed(data)
+    expected = error_bytes(error) if error is not None else b""
+    assert _connection_parse([data]) == (commands, expected)
+    assert _connection_parse([data[:cut], data[cut:]]) == (commands, expected)
+    assert _connection_parse([data[i:i + 1] for i in range(len(data))]) == (commands, expected)
+
+
 def _replies(raw: bytes) -> list:
     """Every reply in ``raw``; fails if the server wrote invalid RESP."""
     reader = hiredis.Reader()
@@ -127,7 +162,7 @@ def test_a_connection_fed_garbage_answers_or_closes(chunks, resp3):
     assert bystander.call("GET", "bystander") == b"safe"
     assert bystander.call("PING") == b"PONG"
     assert server.service.blocking.blocked_clients == 0
-    assert list(server.service.clients) == [bystander.protocol.client_id]
+    assert list(server.service.clients) == [bystander.protocol.session.client_id]
     assert server.service.pubsub.channels == {}
 
 

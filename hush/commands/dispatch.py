@@ -1,0 +1,525 @@
+# -*- test-case-name: tests.commands.test_dispatch -*-
+"""The dispatcher: one client's session -- its state, the admission gates, execute().
+
+A :class:`Session` is what Redis calls a client: the selected database, the
+protocol version, its name, MULTI queue, watched keys, subscriptions, CLIENT
+REPLY mode, whether it authenticated. Every command handler receives it as
+``ctx``. Each connection (:mod:`hush.server.protocol`) owns one; a script's
+``redis.call`` runs through a :class:`hush.scripting.client.ScriptSession`,
+the AOF loader through a :class:`hush.persistence.loader.LoaderSession`.
+A session reaches the server through :class:`hush.core.interfaces.Server`
+and its connection through :class:`hush.core.interfaces.Connection`, so
+nothing here knows Twisted.
+
+:meth:`Session.execute` runs one command:
+
+1. resolution: the command, its arity, its subcommand (:func:`resolve`; the
+   commonest case, a top-level command of the right arity, is checked inline);
+2. the gates, only while :meth:`Session.update_gate` says some may apply:
+   CLIENT REPLY, authentication, maxmemory/maxkeys admission, subscribed
+   mode, a busy script, CLIENT PAUSE, MULTI queueing;
+3. the handler -- through the AOF's propagator while the AOF is on -- timed
+   for INFO commandstats, the slow log and the watchers (MONITOR, --metrics).
+
+Replies are plain values; errors come back as :class:`CommandError` values,
+never raised to the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from time import perf_counter
+from typing import Any
+
+from hush.commands.acl import NOAUTH, WRONGPASS, check_credentials
+from hush.commands.table import COMMANDS, Command, lookup
+from hush.core import errors
+from hush.core.errors import (
+    CommandError,
+    SubcommandSyntax,
+    c_string,
+    c_text,
+    subcommand_syntax,
+    text,
+)
+from hush.core.interfaces import Connection, Server
+from hush.data.blocking import Block
+from hush.ops import monitor
+from hush.wire.resp import NO_REPLY, QUEUED
+
+#: The reply to commands other clients send while a script is busy.
+BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+
+_SUBSCRIBED_OK = frozenset(
+    ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
+     "ping", "quit", "reset"]
+)
+_MULTI_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
+
+
+# -- resolution -------------------------------------------------------------------
+
+
+class Unresolved:
+    """Why an argv names no command that can run.
+
+    @ivar kind: :data:`UNKNOWN_COMMAND`, :data:`WRONG_ARITY` or :data:`UNKNOWN_SUBCOMMAND`.
+    @ivar cmd: the command whose arity was wrong, or the container whose
+        subcommand is unknown; None for an unknown command.
+    """
+
+    __slots__ = ("kind", "cmd")
+
+    def __init__(self, kind: str, cmd: Command | None = None) -> None:
+        self.kind = kind
+        self.cmd = cmd
+
+
+UNKNOWN_COMMAND = "unknown command"
+WRONG_ARITY = "wrong number of arguments"
+UNKNOWN_SUBCOMMAND = "unknown subcommand"
+
+_UNKNOWN = Unresolved(UNKNOWN_COMMAND)
+
+
+def resolve(argv: list[bytes]) -> Command | Unresolved:
+    """The command ``argv`` runs (a container's subcommand if it names one), or why none.
+
+    Names are found in any letter case; arity follows Redis (positive: exact,
+    negative: a minimum, the command name included), checked for the command
+    and then for its subcommand. A container given no subcommand name is the
+    command itself (COMMAND alone).
+    """
+    cmd = lookup(argv[0])
+    if cmd is None:
+        return _UNKNOWN
+    nargs = len(argv)
+    arity = cmd.arity
+    if nargs != arity and (arity > 0 or nargs < -arity):
+        return Unresolved(WRONG_ARITY, cmd)
+    if cmd.subcommands and nargs > 1:
+        sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
+        if sub is None:
+            return Unresolved(UNKNOWN_SUBCOMMAND, cmd)
+        arity = sub.arity
+        if nargs != arity and (arity > 0 or nargs < -arity):
+            return Unresolved(WRONG_ARITY, sub)
+        return sub
+    return cmd
+
+
+def unknown_command(argv: list[bytes]) -> CommandError:
+    """Redis's reply to a command name it does not know.
+
+    As Redis prints them (``%.128s``, ``'%.*s'``): each argument up to its
+    first NUL, and at most 128 bytes of arguments, quotes included.
+    """
+    args = b""
+    for arg in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += b"'%s' " % c_string(arg)[:128 - len(args)]
+    return CommandError(
+        f"ERR unknown command '{c_text(argv[0], 128)}', with args beginning with: {text(args)}"
+    )
+
+
+# -- sessions ---------------------------------------------------------------------
+
+
+class _Detached:
+    """The connection of a session that has none (scripts, the AOF loader).
+
+    There is nothing to send to or to close: out-of-band messages are
+    dropped, and the commands that would close are refused to scripts and
+    absent from AOF files anyway.
+    """
+
+    transport = None
+    waiter = None
+    blocked = False
+    closing = False
+    buffered_input = 0
+
+    def push(self, value: Any) -> None:
+        """Nobody to send it to."""
+
+    def close_after_reply(self) -> None:
+        """Nothing to close."""
+
+    def disconnect(self) -> None:
+        """Nothing to close."""
+
+    def pending_output(self) -> int:
+        """Nothing is ever written."""
+        return 0
+
+    def limit_unauthenticated(self) -> None:
+        """No requests are read."""
+
+    def pause_reading(self) -> None:
+        """No requests are read."""
+
+    def resume_reading(self) -> None:
+        """No requests are read."""
+
+
+#: The connection of sessions without one.
+DETACHED: Connection = _Detached()
+
+
+class Session:
+    """One client: its state, and the dispatcher that runs its commands.
+
+    @ivar server: the server (:class:`hush.core.interfaces.Server`).
+    @ivar store: the server's :class:`hush.data.store.Store`.
+    @ivar connection: the connection this session serves, or :data:`DETACHED`.
+    @ivar db: the selected database.
+    @ivar resp3: True after HELLO 3.
+    @ivar client_id: the CLIENT ID, unique for the server's lifetime (0: not a listed client).
+    @ivar name: CLIENT SETNAME's name.
+    @ivar propagator: the AOF's :class:`hush.persistence.propagation.Propagator`
+        while the AOF is on, else None.
+    """
+
+    #: MONITOR names the origin of a script's commands "lua" (see ScriptSession).
+    is_script = False
+
+    # Slots: the dispatcher reads several of these per command, and a slot
+    # is read faster than an entry of an instance dict this large.
+    __slots__ = (
+        "server", "store", "connection", "push", "db", "resp3", "name", "lib_name", "lib_ver",
+        "client_id", "authenticated", "created_at", "last_interaction", "_last_cmd",
+        "in_multi", "multi_queue", "multi_error", "exec_running", "watched", "dirty_cas",
+        "channels", "patterns", "reply_mode", "_muting", "mute_unblock", "monitoring",
+        "no_evict", "propagator", "_stats", "_settings", "_watchers", "_failures",
+        "_commandstats", "_calls", "_spent", "_gated",
+    )
+
+    def __init__(self, server: Server, connection: Connection = DETACHED) -> None:
+        self.server = server
+        self.store = store = server.store
+        self.connection = connection
+        # Bound once: a message published to this client goes straight to
+        # its connection, not through a method of the session.
+        self.push = connection.push
+        self.db = store.dbs[0]
+        self.resp3 = False
+        self.name = b""
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.client_id = 0
+        # False until AUTH when requirepass is set (require_auth).
+        self.authenticated = True
+        self.created_at = self.last_interaction = server.clock.seconds()
+        self._last_cmd: Command | None = None
+        # Transactions (hush.commands.transactions).
+        self.in_multi = False
+        self.multi_queue: list[list[bytes]] = []
+        self.multi_error = False
+        self.exec_running = False
+        self.watched: dict[tuple[int, bytes], bool] = {}
+        self.dirty_cas = False
+        # Pub/Sub (hush.data.pubsub).
+        self.channels: set[bytes] = set()
+        self.patterns: set[bytes] = set()
+        # CLIENT REPLY: None (on), "off", "skip" or "skip_next".
+        self.reply_mode: str | None = None
+        self._muting = False
+        #: A blocked command's reply is to be dropped (it was sent under CLIENT REPLY OFF/SKIP).
+        self.mute_unblock = False
+        self.monitoring = False
+        self.no_evict = False
+        self.propagator: Any = store.propagator
+        # Looked up once: the per-command path uses them.
+        self._stats = store.stats
+        self._settings = server.settings
+        self._watchers = server.watchers
+        self._failures = server.failures
+        self._commandstats = commandstats = server.commandstats
+        self._calls = commandstats.calls
+        self._spent = commandstats.seconds
+        # True while unauthenticated, in MULTI, subscribed, muted, paused or
+        # under maxmemory: execute's slow path.
+        self._gated = False
+        self.update_gate()
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def transport(self) -> Any:
+        """The connection's transport (None without a connection)."""
+        return self.connection.transport
+
+    @property
+    def blocked(self) -> bool:
+        """True while the client waits in a blocking command."""
+        return self.connection.blocked
+
+    @property
+    def subscriptions(self) -> int:
+        """Channels plus patterns this client is subscribed to."""
+        return len(self.channels) + len(self.patterns)
+
+    @property
+    def last_command(self) -> str:
+        """The name of the last command run (``container|sub`` for subcommands)."""
+        cmd = self._last_cmd
+        return "NULL" if cmd is None else cmd.full_name
+
+    def select(self, index: int) -> None:
+        """Switch to database ``index`` (already range-checked)."""
+        self.db = self.store.dbs[index]
+
+    def close_after_reply(self) -> None:
+        """Close the connection once the replies produced so far are written."""
+        self.connection.close_after_reply()
+
+    def propagate(self, argv: list[bytes]) -> None:
+        """Propagate ``argv`` to the AOF too (Redis's alsoPropagate)."""
+        if self.propagator is not None:
+            self.propagator.propagate(self, argv)
+
+    def propagate_instead(self, *argvs: list[bytes]) -> None:
+        """Propagate these commands instead of the running one's argv (none: nothing)."""
+        if self.propagator is not None:
+            self.propagator.propagate_instead(self, *argvs)
+
+    def require_auth(self) -> None:
+        """Be the default user before AUTH: NOAUTH replies and Redis's small request limits."""
+        self.authenticated = False
+        self._gated = True
+        self.connection.limit_unauthenticated()
+
+    def authenticate(self, user: bytes, password: bytes) -> None:
+        """Check credentials for AUTH / HELLO AUTH; raise WRONGPASS if they fail.
+
+        Failures are counted (``acl_access_denied_auth``); the password is
+        never logged.
+        """
+        if not check_credentials(self._settings, user, password):
+            self._stats.acl_access_denied_auth += 1
+            raise CommandError(WRONGPASS)
+        self.authenticated = True
+        self.update_gate()
+
+    def update_gate(self) -> None:
+        """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
+        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks."""
+        server = self.server
+        self._gated = (
+            self.in_multi or bool(self.channels or self.patterns)
+            or not self.authenticated or server.memory.limited
+            or self.reply_mode is not None or server.pause.end is not None
+            or server.scripts.busy
+        )
+
+    # -- transactions ------------------------------------------------------------
+
+    def end_transaction(self) -> None:
+        """Leave MULTI and forget watched keys (after EXEC or DISCARD)."""
+        self.in_multi = False
+        self.multi_queue = []
+        self.multi_error = False
+        self.unwatch_all()
+        self.update_gate()
+
+    def unwatch_all(self) -> None:
+        """Drop every WATCH of this client and clear its dirty flag."""
+        watched = self.store.watched_keys
+        for entry in self.watched:
+            clients = watched.get(entry)
+            if clients is not None:
+                clients.pop(self, None)
+                if not clients:
+                    del watched[entry]
+        self.watched = {}
+        self.dirty_cas = False
+
+    def queued(self) -> Iterator[tuple[Command, list[bytes]]]:
+        """(command, argv) of each command queued in MULTI, in order."""
+        for argv in self.multi_queue:
+            cmd = resolve(argv)
+            # Only resolved commands are queued; anything else is skipped.
+            if cmd.__class__ is Command:
+                yield cmd, argv
+
+    # -- dispatch ----------------------------------------------------------------
+
+    def execute(self, argv: list[bytes]) -> Any:
+        """Run one command and return its reply value (errors as values)."""
+        cmd = COMMANDS.get(argv[0])
+        nargs = len(argv)
+        args = None
+        # The commonest case is checked inline: a top-level command, found
+        # by its name as sent, of the right arity (fixed arity passes on one
+        # comparison). Everything else goes through resolve().
+        if cmd is None or (nargs != (arity := cmd.arity) and (arity > 0 or nargs < -arity)) or (
+                cmd.subcommands):
+            found = resolve(argv)
+            if found.__class__ is not Command:
+                return self._unresolved(argv, found)
+            cmd = found
+            if cmd.parent is not None:
+                args = argv[2:]
+        if self._gated:
+            gated = self._gate(cmd, argv)
+            if gated is not None:
+                return gated
+        self._stats.total_commands_processed += 1
+        # The name is built only when CLIENT LIST asks (see last_command).
+        self._last_cmd = cmd
+        if self._watchers and "skip-monitor" in cmd.flags:
+            monitor.feed_before(self, argv)
+        # Handler time for INFO commandstats and SLOWLOG (hush.ops.commandstats).
+        start = perf_counter()
+        try:
+            propagator = self.propagator
+            if propagator is not None:
+                # AOF on: the propagator runs the handler and logs its effects.
+                reply = propagator.call(self, cmd, argv[1:] if args is None else args, argv)
+            elif args is not None:
+                reply = cmd.handler(self, *args)
+            elif nargs == 2:
+                # A call with plain arguments skips building the slice, a
+                # list and a tuple of the arguments (GET, INCR, LPOP, ...).
+                reply = cmd.handler(self, argv[1])
+            elif nargs == 3:
+                reply = cmd.handler(self, argv[1], argv[2])
+            else:
+                reply = cmd.handler(self, *argv[1:])
+        except CommandError as error:
+            if error.__class__ is SubcommandSyntax:
+                error = subcommand_syntax(argv)
+            reply = error
+            self._commandstats.failed_call(cmd)
+            self._commandstats.count_error(error)
+        except Exception:
+            self._failures.report(f"command '{cmd.full_name}'")
+            reply = CommandError(f"ERR internal error while running '{cmd.full_name}'")
+            self._commandstats.failed_call(cmd)
+            self._commandstats.count_error(reply)
+        elapsed = perf_counter() - start
+        number = cmd.number
+        try:
+            self._calls[number] += 1
+        except IndexError:
+            # A command registered after this server started: counted from now.
+            self._commandstats.make_room(number)
+            self._calls[number] += 1
+        self._spent[number] += elapsed
+        # One test covers the slow log, MONITOR and --metrics: a negative
+        # threshold (log disabled) also takes this branch, which re-checks.
+        if self._watchers or elapsed * 1e6 >= self._settings.slowlog_log_slower_than:
+            self._after_command(cmd, argv, elapsed)
+        return reply
+
+    def _after_command(self, cmd: Command, argv: list[bytes], elapsed: float) -> None:
+        """Slow log entry and watchers (MONITOR, metrics) for a command that ran."""
+        settings = self._settings
+        usec = int(elapsed * 1e6)
+        threshold = settings.slowlog_log_slower_than
+        if threshold >= 0 and usec >= threshold and "skip-slowlog" not in cmd.flags:
+            self.server.slowlog.add(self, argv, usec, settings.slowlog_max_len)
+        for watcher in list(self._watchers):
+            watcher(self, cmd, argv, elapsed)
+
+    def _unresolved(self, argv: list[bytes], why: Unresolved) -> Any:
+        """The reply to an argv :func:`resolve` found no command for, in Redis's words."""
+        if why.kind is UNKNOWN_COMMAND:
+            return self._reject(unknown_command(argv))
+        cmd = why.cmd
+        assert cmd is not None
+        if why.kind is WRONG_ARITY:
+            return self._reject(errors.wrong_arity(cmd.full_name), cmd)
+        return self._reject(CommandError(
+            f"ERR unknown subcommand '{c_text(argv[1], 128)}'. Try {cmd.name.upper()} HELP."))
+
+    def _reject(self, error: CommandError, cmd: Command | None = None) -> CommandError:
+        """Refuse a command before it runs: counted, and poisoning an open transaction."""
+        if cmd is not None:
+            self._commandstats.rejected_call(cmd)
+            if cmd.name == "exec" and not error.message.startswith("EXECABORT"):
+                error = self._abort_exec(error)
+        self._commandstats.count_error(error)
+        if self.in_multi and not self.exec_running:
+            self.multi_error = True
+        return error
+
+    def _abort_exec(self, error: CommandError) -> CommandError:
+        """Redis's execCommandAbort: a refused EXEC ends the transaction (if any)
+        and names why; texts Redis formats without a code lose their ERR."""
+        self.end_transaction()
+        reason = error.message
+        if reason.startswith("ERR "):
+            reason = reason[4:]
+        return CommandError(f"EXECABORT Transaction discarded because of: {reason}")
+
+    def _gate(self, cmd: Command, argv: list[bytes]) -> Any:
+        """CLIENT REPLY, auth, maxmemory, subscribed-mode and MULTI checks: a reply
+        to send instead, or None to run."""
+        if self.reply_mode is not None and not self._muting:
+            return self._run_muted(argv)
+        server = self.server
+        if not self.authenticated:
+            if self._settings.requirepass:
+                if "no-auth" not in cmd.flags:
+                    return self._reject(CommandError(NOAUTH), cmd)
+            else:
+                # The password was removed (CONFIG SET requirepass ""): the
+                # default user needs none now, as in Redis.
+                self.authenticated = True
+                self.update_gate()
+        memory = server.memory
+        if memory.limited and not self.exec_running:
+            refused = memory.admit(self, cmd, argv)
+            if refused is not None:
+                return self._reject(refused, cmd)
+        top = cmd.parent or cmd
+        if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
+            return self._reject(CommandError(
+                f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "
+                "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            ), cmd)
+        # A script running past busy-reply-threshold (hush.scripting.engine) lets
+        # only allow-busy commands (SCRIPT KILL) through.
+        if server.scripts.busy and "allow-busy" not in cmd.flags:
+            return self._reject(CommandError(BUSY), cmd)
+        pause = server.pause
+        if pause.end is not None and pause.holds(self, cmd):
+            return pause.postpone(self, argv)
+        if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
+            if "no-multi" in cmd.flags:
+                return self._reject(CommandError("ERR Command not allowed inside a transaction"),
+                                    cmd)
+            propagator = self.propagator
+            if propagator is not None and propagator.write_error is not None and (
+                    cmd.is_write or top.name == "ping"):
+                # Refused as Redis refuses it outside MULTI: not queued.
+                refusal = propagator.write_refusal()
+                if refusal is not None:
+                    return self._reject(refusal, cmd)
+            self.multi_queue.append(argv)
+            return QUEUED
+        return None
+
+    def _run_muted(self, argv: list[bytes]) -> Any:
+        """Run one command under CLIENT REPLY OFF/SKIP: its reply is not sent."""
+        if self.reply_mode == "skip_next":
+            self.reply_mode = "skip"
+        self._muting = True
+        try:
+            reply = self.execute(argv)
+        finally:
+            self._muting = False
+        mode = self.reply_mode
+        if mode == "skip":
+            self.reply_mode = None
+            self.update_gate()
+        elif mode is None:
+            # CLIENT REPLY ON: its own OK is sent.
+            return reply
+        if reply.__class__ is Block:
+            self.mute_unblock = True
+            return reply
+        return NO_REPLY

@@ -1,0 +1,203 @@
+# -*- test-case-name: tests.commands.test_dispatch -*-
+"""The small interfaces lower floors are typed against, instead of the classes above them.
+
+A floor imports only the floors below it (see README's module map), yet some
+of its objects are handed things a higher floor makes: a command's session
+belongs to a connection (``hush.server``), the admission checks and the INFO
+report read the whole server's state. Each such thing is described here as a
+:class:`typing.Protocol` with just what the lower floor uses; the higher
+floor's classes satisfy it structurally, nothing registers or subclasses.
+
+Attributes typed ``Any`` hold objects of floors above ``core`` (the store,
+the settings, ...): the modules that use them may import those classes
+themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Connection(Protocol):
+    """What a session needs of the connection it serves.
+
+    :class:`hush.server.protocol.RedisProtocol` is one; sessions of scripts and
+    of the AOF loader have none (:data:`hush.commands.dispatch.DETACHED`).
+    """
+
+    #: The Twisted transport (addresses for CLIENT LIST, ``fileno``), or None.
+    transport: Any
+    #: The client's :class:`hush.data.blocking.Waiter` while it is blocked, else None.
+    waiter: Any
+
+    @property
+    def blocked(self) -> bool:
+        """True while the client waits in a blocking command (or a CLIENT PAUSE)."""
+
+    @property
+    def closing(self) -> bool:
+        """True once the connection is to close (CLIENT LIST flag ``c``)."""
+
+    @property
+    def buffered_input(self) -> int:
+        """Bytes of requests read but not yet complete (CLIENT LIST ``qbuf``)."""
+
+    def push(self, value: Any) -> None:
+        """Send an out-of-band message (pub/sub, MONITOR) after the replies produced so far."""
+
+    def close_after_reply(self) -> None:
+        """Close once the replies produced so far are written (QUIT, CLIENT KILL)."""
+
+    def disconnect(self) -> None:
+        """Close now, or once the read being served is answered if one is."""
+
+    def pending_output(self) -> int:
+        """Bytes written but not yet taken by the kernel (CLIENT LIST ``omem``)."""
+
+    def limit_unauthenticated(self) -> None:
+        """Read requests within Redis's small limits until the client authenticates."""
+
+    def pause_reading(self) -> None:
+        """Stop reading requests (while this client's script is busy)."""
+
+    def resume_reading(self) -> None:
+        """Read requests again."""
+
+
+class Client(Protocol):
+    """A client's session as the floors below ``commands`` see it.
+
+    :class:`hush.commands.dispatch.Session` is the one implementation.
+    """
+
+    client_id: int
+    #: The selected :class:`hush.data.store.Database`.
+    db: Any
+    name: bytes
+    in_multi: bool
+    multi_queue: list[list[bytes]]
+    channels: set[bytes]
+    patterns: set[bytes]
+    monitoring: bool
+    last_interaction: float
+    connection: Connection
+    #: The AOF's :class:`hush.persistence.propagation.Propagator`, or None.
+    propagator: Any
+
+    @property
+    def transport(self) -> Any:
+        """The connection's transport, or None."""
+
+    @property
+    def blocked(self) -> bool:
+        """True while the client waits in a blocking command."""
+
+    def update_gate(self) -> None:
+        """Recompute whether commands must pass the admission gates."""
+
+    def end_transaction(self) -> None:
+        """Leave MULTI and forget watched keys."""
+
+    def queued(self) -> Any:
+        """(command, argv) of each command queued in MULTI."""
+
+    def close_after_reply(self) -> None:
+        """Close once the replies produced so far are written."""
+
+    def push(self, value: Any) -> None:
+        """Send an out-of-band message."""
+
+
+class Admission(Protocol):
+    """The capacity checks (:class:`hush.server.memory.MemoryManager`)."""
+
+    #: True while commands must be admitted one by one (maxmemory, a full database).
+    limited: bool
+
+    def admit(self, client: Client, cmd: Any, argv: list[bytes]) -> Any:
+        """Before a command: the error to refuse it with, or None."""
+
+    def script_refusal(self, client: Client, cmd: Any, argv: list[bytes]) -> Any:
+        """Before a script's write: the error to stop it with, or None."""
+
+    def used_memory(self) -> int | None:
+        """The dataset's estimated size while maxmemory is set, else None (INFO)."""
+
+
+class Pause(Protocol):
+    """CLIENT PAUSE (:class:`hush.server.pause.ClientPause`)."""
+
+    #: When the pause ends (unix seconds), or None when there is none.
+    end: float | None
+
+    def holds(self, client: Client, cmd: Any) -> bool:
+        """True if ``cmd`` from ``client`` must wait for the pause to end."""
+
+    def postpone(self, client: Client, argv: list[bytes]) -> Any:
+        """The :class:`hush.data.blocking.Block` that holds ``argv`` until then."""
+
+    @property
+    def postponed_clients(self) -> int:
+        """Clients now waiting for the pause to end (INFO)."""
+
+
+class Scripts(Protocol):
+    """The script engine (:class:`hush.scripting.engine.ScriptEngine`), as the gates see it."""
+
+    #: True while a script runs past busy-reply-threshold.
+    busy: bool
+    #: SHA1 -> cached script (INFO's number_of_cached_scripts).
+    scripts: dict[str, Any]
+
+    def denies_oom(self, argv: list[bytes]) -> bool:
+        """True if this EVAL's script makes it a denyoom command."""
+
+
+class Server(Protocol):
+    """The shared state of a server (:class:`hush.server.service.StoreService`).
+
+    Sessions, command handlers (as ``ctx.server``), the admission checks, INFO
+    and persistence reach the server through this.
+    """
+
+    #: The IReactorTime every timer and timestamp comes from.
+    clock: Any
+    #: :class:`hush.config.settings.Settings`.
+    settings: Any
+    #: :class:`hush.data.store.Store`.
+    store: Any
+    #: :class:`hush.data.blocking.BlockingManager`.
+    blocking: Any
+    #: :class:`hush.data.pubsub.PubSub`.
+    pubsub: Any
+    scripts: Scripts
+    memory: Admission
+    pause: Pause
+    #: :class:`hush.ops.slowlog.SlowLog`.
+    slowlog: Any
+    #: :class:`hush.ops.commandstats.CommandStats`.
+    commandstats: Any
+    #: :class:`hush.persistence.manager.Persistence`.
+    persistence: Any
+    #: :class:`hush.core.faults.FailureLog` for unexpected exceptions.
+    failures: Any
+    #: Called after every command as ``watcher(client, cmd, argv, seconds)``.
+    watchers: list[Any]
+    #: Clients in MONITOR mode.
+    monitors: list[Any]
+    #: Client id -> session, for CLIENT LIST and INFO.
+    clients: dict[int, Client]
+    #: Unix second the server started.
+    started_at: float
+    run_id: str
+    #: The Twisted service the server belongs to (its listeners are siblings), or None.
+    parent: Any
+
+    def refusal(self, transport: Any) -> bytes | None:
+        """The error to send a new connection before closing it, or None to serve it."""
+
+    def register_client(self, client: Client) -> int:
+        """List a new connection's session; its client id."""
+
+    def unregister_client(self, client: Client) -> None:
+        """Forget a closed client."""

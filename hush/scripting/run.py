@@ -1,0 +1,42 @@
+# -*- test-case-name: tests.commands.test_scripting -*-
+"""A compiled script, and one run of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hush.commands.dispatch import Session
+
+
+class Script:
+    """A compiled script: its body, SHA1 and shebang flags."""
+
+    __slots__ = ("sha", "body", "function", "shebang", "no_writes", "allow_oom")
+
+    def __init__(self, sha: str, body: bytes, function: Any, shebang: bool, no_writes: bool,
+                 allow_oom: bool = False):
+        self.sha = sha
+        self.body = body
+        self.function = function
+        self.shebang = shebang
+        self.no_writes = no_writes
+        self.allow_oom = allow_oom
+
+
+class ScriptRun:
+    """One execution of a script: its state as ``redis.*`` and the hook change it."""
+
+    __slots__ = ("script", "caller", "client", "started", "busy", "killed", "wrote",
+                 "readonly", "resp3")
+
+    def __init__(self, script: Script, caller: Session, readonly: bool, started: float):
+        self.script = script
+        self.caller = caller
+        #: The :class:`hush.scripting.client.ScriptSession` its commands run as.
+        self.client: Session | None = None
+        self.started = started
+        self.busy = False
+        self.killed = False
+        self.wrote = False
+        self.readonly = readonly
+        self.resp3 = False
