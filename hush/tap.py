@@ -89,6 +89,9 @@ class Options(usage.Options):
         ["enable-debug-command", None, "no",
          "Allow DEBUG: no (Redis 7.0's default), yes, or local (loopback and Unix "
          "socket connections only)."],
+        ["enable-time-control", None, "no",
+         "yes: a server for tests, whose clock HUSH.CLOCK ADVANCE moves forward "
+         "(TTLs, timeouts, idle times). Default: no."],
         ["dir", None, ".", "Directory of the append-only file (it must exist)."],
         ["appendfilename", None, "appendonly.aof", "Name of the append-only file in --dir."],
         ["appendfsync", None, "everysec", "always, everysec or no: when the AOF is fsynced."],

@@ -55,6 +55,7 @@ class Settings:
     maxmemory_policy: str = "noeviction"
     client_output_buffer_limit: str = DEFAULT_OUTPUT_LIMITS
     enable_debug_command: str = "no"            # no | yes | local (Redis 7.0's default: no)
+    enable_time_control: bool = False           # Hush's own: HUSH.CLOCK ADVANCE (test servers)
     listen: list[str] = field(default_factory=list)
     requirepass: str = ""                       # "" = no password
     protected_mode: bool = True

@@ -24,6 +24,7 @@ from hush.commands.dispatch import Session
 from hush.commands.table import every_command
 from hush.config.endpoints import with_backlog
 from hush.config.settings import Settings
+from hush.core.clock import AdjustableClock
 from hush.core.faults import FailureLog
 from hush.data.blocking import BlockingManager
 from hush.data.pubsub import PubSub
@@ -61,6 +62,9 @@ class StoreService(service.Service):
             from twisted.internet import reactor
 
             clock = reactor
+        if settings.enable_time_control:
+            # A test server: HUSH.CLOCK ADVANCE moves this clock (hush.core.clock).
+            clock = AdjustableClock(clock)
         self.clock = clock
         self.settings = settings
         #: Unexpected exceptions, logged at most once a minute per place.
