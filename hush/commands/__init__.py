@@ -13,6 +13,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     hashes,
     keys,
     lists,
+    modules,
     persistence,
     pubsub,
     scripting,

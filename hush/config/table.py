@@ -93,6 +93,8 @@ TABLE: tuple[Setting, ...] = (
             note=NOTES["keyspace-events"]),
     Setting("enable-debug-command", Enum("no", "yes", "local"), mutable=False,
             doc="Who may run DEBUG: no one, everyone, or local connections."),
+    Setting("enable-module-command", Enum("no", "yes", "local"), mutable=False,
+            doc="Who may run MODULE LOAD and UNLOAD: no one, everyone, or local connections."),
     Setting("enable-time-control", Bool(), mutable=False,
             doc="Hush's own, for test servers: allow HUSH.CLOCK ADVANCE to move the server's "
                 "clock forward."),

@@ -21,6 +21,7 @@ from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 
 from hush.commands.dispatch import Session
+from hush.commands.modules import load_at_start
 from hush.commands.table import every_command
 from hush.config.endpoints import with_backlog
 from hush.config.settings import Settings
@@ -245,9 +246,12 @@ class HushService(service.MultiService):
 def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushService:
     """The whole server: the store service plus a listener per endpoint.
 
-    Raises :class:`BadEndpoint` for an endpoint no listener can be made of.
-    Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
+    Raises :class:`BadEndpoint` for an endpoint no listener can be made of,
+    :class:`hush.commands.modules.ModuleError` for a ``loadmodule`` that
+    fails. Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
     """
+    # Before anything else, as Redis loads them: the AOF may use their commands.
+    load_at_start(settings.loadmodule)
     top = HushService()
     if settings.pidfile:
         # First: written before anything listens, removed after everything stopped.
