@@ -51,6 +51,13 @@ class AdjustableClock:
         # While advance() runs: the time of the timer being run.
         self._pinned: float | None = None
 
+    def __getattr__(self, name: str) -> Any:
+        # Anything else is the reactor's (stop for SHUTDOWN, doIteration for
+        # long scripts), so the clock stands in for it wherever it is handed.
+        if name.startswith("__") or name == "_reactor":
+            raise AttributeError(name)
+        return getattr(self._reactor, name)
+
     # -- IReactorTime ------------------------------------------------------------
 
     def seconds(self) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from typing import Any
 
 from twisted.application import service
 from twisted.internet.error import CannotListenError
@@ -243,8 +244,12 @@ class HushService(service.MultiService):
             parent.setComponent(ILogObserver, self.log_observer)
 
 
-def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushService:
+def make_service(settings: Settings, clock: IReactorTime | None = None,
+                 reactor: Any = None) -> HushService:
     """The whole server: the store service plus a listener per endpoint.
+
+    ``reactor`` (by default the global one) is what the listeners listen
+    with and, without a ``clock``, the clock.
 
     Raises :class:`BadEndpoint` for an endpoint no listener can be made of,
     :class:`hush.commands.modules.ModuleError` for a ``loadmodule`` that
@@ -256,14 +261,15 @@ def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushS
     if settings.pidfile:
         # First: written before anything listens, removed after everything stopped.
         PidFile(settings.pidfile).setServiceParent(top)
-    store_service = StoreService(settings, clock)
+    store_service = StoreService(settings, clock if clock is not None else reactor)
     store_service.setServiceParent(top)
     factory = RedisFactory(store_service)
     first_tcp_port = FirstTCPPort(settings)
     for description in settings.listen:
         try:
             listener = listener_service(
-                with_backlog(description, settings.tcp_backlog), factory, first_tcp_port)
+                with_backlog(description, settings.tcp_backlog), factory, first_tcp_port,
+                reactor)
         except Exception as error:  # noqa: BLE001 -- each endpoint parser fails its own way
             raise BadEndpoint(description, error) from None
         top.add_listener(listener, description)
