@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
 from typing import Any
 
 from twisted.application import service
@@ -78,7 +77,6 @@ class StoreService(service.Service):
         self.clients: dict[int, Session] = {}
         self._ids = itertools.count(1)
         self.started_at = clock.seconds()
-        self.started_monotonic = time.monotonic()
         self.run_id = os.urandom(20).hex()
         self.memory = MemoryManager(self)
         settings.on_change("maxkeys", self._set_maxkeys)

@@ -83,13 +83,18 @@ def test_reset_delay_and_cancel_are_honoured(clock):
     assert clock.getDelayedCalls() == []
 
 
-def test_looping_call_on_the_clock(clock):
+def test_looping_calls_skip_to_their_last_beat(clock):
     ticks = []
     loop = LoopingCall(lambda: ticks.append(clock.seconds()))
     loop.clock = clock
-    loop.start(1.0, now=False)
-    clock.advance(3)
-    assert ticks == [1001, 1002, 1003]
+    loop.start(0.25, now=False)
+    clock.advance(0.25)
+    assert ticks == [1000.25]
+    # A day in one step: one beat, the last before the end, not 345,600.
+    clock.advance(86400.1)
+    assert ticks == [1000.25, 1000.25 + 86400]
+    clock.advance(0.15)
+    assert ticks[-1] == 1000.5 + 86400
     loop.stop()
 
 
