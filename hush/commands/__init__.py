@@ -6,12 +6,14 @@ Each family lives in its own module and registers its commands with
 
 from hush.commands import (  # noqa: F401  (imported for their registrations)
     acl,
+    clock,
     config,
     connection,
     diagnostics,
     hashes,
     keys,
     lists,
+    modules,
     persistence,
     pubsub,
     scripting,

@@ -147,6 +147,8 @@ def docs_entry(cmd: Command) -> dict[bytes, Any]:
         b"since": cmd.since.encode(),
         b"group": cmd.group.encode(),
     }
+    if cmd.module:
+        doc[b"module"] = cmd.module.encode()
     subs = unique_subcommands(cmd)
     if subs:
         doc[b"complexity"] = b"Depends on subcommand."
@@ -163,8 +165,8 @@ def list_filter(args: Iterable[bytes]) -> Callable[[Command], bool]:
         raise CommandError(SYNTAX)
     kind, value = args[1].lower(), args[2]
     if kind == b"module":
-        # Hush has no modules, so no command comes from one.
-        return lambda cmd: False
+        name = value.decode("utf-8", "surrogateescape")
+        return lambda cmd: bool(cmd.module) and (cmd.parent or cmd).module == name
     if kind == b"aclcat":
         category = value.decode("utf-8", "replace").lower()
         return lambda cmd: category in acl_categories(cmd)

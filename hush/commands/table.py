@@ -55,6 +55,8 @@ class Command:
     key_specs: tuple[dict[str, Any], ...] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
+    #: The name of the module that declared it (hush.commands.modules); "" for Hush's own.
+    module: str = ""
     #: Unique per command object: its index in each server's counters (hush.ops.commandstats).
     number: int = field(default_factory=lambda: next(_numbers))
 

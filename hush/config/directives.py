@@ -70,7 +70,7 @@ NOTES: dict[str, str] = {
                 "not evict clients for the memory they use.",
     "expiry": "Hush expires keys at their deadlines with one timer, not by sampling "
               "cycles whose rate depends on these settings.",
-    "modules": "Hush has no modules and no protected-config switch: CONFIG SET of dir "
+    "modules": "Hush has no protected-config switch: CONFIG SET of dir "
                "and dbfilename is always refused.",
     "debugging": "Hush has no such testing hooks.",
     "warnings": "Hush makes no such startup checks.",
@@ -195,7 +195,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _enum("acl-pubsub-default", ("allchannels", "resetchannels"), "resetchannels", "acl"),
     _enum("sanitize-dump-payload", ("no", "yes", "clients"), "no", "debugging"),
     _enum("enable-protected-configs", _PROTECTED_ACTION, "no", "modules", mutable=False),
-    _enum("enable-module-command", _PROTECTED_ACTION, "no", "modules", mutable=False),
     _enum("cluster-preferred-endpoint-type", ("ip", "hostname", "unknown-endpoint"), "ip",
           "cluster"),
     _enum("propagation-error-behavior", ("ignore", "panic", "panic-on-replicas"), "ignore",
@@ -296,6 +295,5 @@ DEPRECATED = frozenset(("list-max-ziplist-entries", "list-max-ziplist-value",
 REFUSED: dict[str, tuple[int, str]] = {
     "rename-command": (3, "Hush cannot rename or remove commands (rename-command)"),
     "user": (2, "Hush has only the default user: set requirepass instead of user lines"),
-    "loadmodule": (2, "Hush cannot load Redis modules (loadmodule)"),
     "sentinel": (2, "sentinel directive while not in sentinel mode"),
 }

@@ -86,6 +86,10 @@ def load_file(path: str, settings: Settings, keep: Iterable[str] = (),
         if not args:
             continue
         name = args[0].lower()
+        if name == "loadmodule" and len(args) >= 2:
+            # Not a setting: each line names a Python module to load at start.
+            settings.loadmodule.append((args[1], args[2:]))
+            continue
         if name == "include" and len(args) == 2:
             load_file(args[1], settings, keep, _seen | {real})
             continue

@@ -55,6 +55,8 @@ class Settings:
     maxmemory_policy: str = "noeviction"
     client_output_buffer_limit: str = DEFAULT_OUTPUT_LIMITS
     enable_debug_command: str = "no"            # no | yes | local (Redis 7.0's default: no)
+    enable_module_command: str = "no"           # no | yes | local (MODULE LOAD/UNLOAD)
+    enable_time_control: bool = False           # Hush's own: HUSH.CLOCK ADVANCE (test servers)
     listen: list[str] = field(default_factory=list)
     requirepass: str = ""                       # "" = no password
     protected_mode: bool = True
@@ -84,6 +86,8 @@ class Settings:
     unixsocket: str = ""
     unixsocketperm: int = 0
     config_file: str = ""                       # the --config file, for CONFIG REWRITE
+    #: ``loadmodule`` lines and ``--loadmodule`` options: (path, arguments), in order.
+    loadmodule: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def pubsub_output_limit(self) -> tuple[int, int, int]:

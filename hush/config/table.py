@@ -93,6 +93,11 @@ TABLE: tuple[Setting, ...] = (
             note=NOTES["keyspace-events"]),
     Setting("enable-debug-command", Enum("no", "yes", "local"), mutable=False,
             doc="Who may run DEBUG: no one, everyone, or local connections."),
+    Setting("enable-module-command", Enum("no", "yes", "local"), mutable=False,
+            doc="Who may run MODULE LOAD and UNLOAD: no one, everyone, or local connections."),
+    Setting("enable-time-control", Bool(), mutable=False,
+            doc="Hush's own, for test servers: allow HUSH.CLOCK ADVANCE to move the server's "
+                "clock forward."),
     Setting("busy-reply-threshold", Int(0, LLONG_MAX), aliases=("lua-time-limit",),
             doc="Milliseconds a script runs before others get BUSY."),
     Setting("maxmemory", Memory(), doc="Memory limit of the dataset (0: none)."),

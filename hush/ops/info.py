@@ -316,6 +316,9 @@ def keyspace_section(server: Server) -> Fields:
     return lines
 
 
+#: The ``module:`` lines of INFO modules; hush.commands.modules, a floor up, sets it.
+MODULE_LINES: Callable[[], Fields] = list
+
 #: Section name -> (header, builder); the order is Redis's.
 SECTIONS: dict[str, tuple[str, Callable[..., Fields]]] = {
     "server": ("Server", server_section),
@@ -325,7 +328,7 @@ SECTIONS: dict[str, tuple[str, Callable[..., Fields]]] = {
     "stats": ("Stats", stats_section),
     "replication": ("Replication", replication_section),
     "cpu": ("CPU", cpu_section),
-    "modules": ("Modules", lambda server: []),
+    "modules": ("Modules", lambda server: MODULE_LINES()),
     "commandstats": ("Commandstats", lambda server: server.commandstats.commandstats_lines()),
     "errorstats": ("Errorstats", lambda server: server.commandstats.errorstats_lines()),
     "cluster": ("Cluster", cluster_section),

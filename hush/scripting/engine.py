@@ -107,7 +107,10 @@ class ScriptEngine:
         self.running: ScriptRun | None = None
         self.busy = False
         self.now: Callable[[], float] = service.clock.seconds
-        self.process_events: Callable[[], None] = _reactor_events
+        iterate = getattr(service.clock, "doIteration", None)
+        # The server's own reactor (a test server may run one in a thread).
+        self.process_events: Callable[[], None] = (
+            _reactor_events if iterate is None else lambda: iterate(0))
         self._lua: Any = None
         self._helpers: Any = None
         self._convert: Any = None

@@ -82,6 +82,9 @@ class ClientPause:
         """True if ``cmd`` from ``client`` must wait for the pause to end."""
         if self.end is None or self.service.clock.seconds() >= self.end:
             return False
+        if (cmd.parent or cmd).name == "hush.clock":
+            # A test moving the clock is what ends the pause it set.
+            return False
         if self.mode == "all":
             return True
         if _may_write(cmd):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
+from typing import Any
 
 from twisted.application import service
 from twisted.internet.error import CannotListenError
@@ -21,9 +21,11 @@ from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 
 from hush.commands.dispatch import Session
+from hush.commands.modules import load_at_start
 from hush.commands.table import every_command
 from hush.config.endpoints import with_backlog
 from hush.config.settings import Settings
+from hush.core.clock import AdjustableClock
 from hush.core.faults import FailureLog
 from hush.data.blocking import BlockingManager
 from hush.data.pubsub import PubSub
@@ -61,6 +63,9 @@ class StoreService(service.Service):
             from twisted.internet import reactor
 
             clock = reactor
+        if settings.enable_time_control:
+            # A test server: HUSH.CLOCK ADVANCE moves this clock (hush.core.clock).
+            clock = AdjustableClock(clock)
         self.clock = clock
         self.settings = settings
         #: Unexpected exceptions, logged at most once a minute per place.
@@ -72,7 +77,6 @@ class StoreService(service.Service):
         self.clients: dict[int, Session] = {}
         self._ids = itertools.count(1)
         self.started_at = clock.seconds()
-        self.started_monotonic = time.monotonic()
         self.run_id = os.urandom(20).hex()
         self.memory = MemoryManager(self)
         settings.on_change("maxkeys", self._set_maxkeys)
@@ -238,24 +242,32 @@ class HushService(service.MultiService):
             parent.setComponent(ILogObserver, self.log_observer)
 
 
-def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushService:
+def make_service(settings: Settings, clock: IReactorTime | None = None,
+                 reactor: Any = None) -> HushService:
     """The whole server: the store service plus a listener per endpoint.
 
-    Raises :class:`BadEndpoint` for an endpoint no listener can be made of.
-    Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
+    ``reactor`` (by default the global one) is what the listeners listen
+    with and, without a ``clock``, the clock.
+
+    Raises :class:`BadEndpoint` for an endpoint no listener can be made of,
+    :class:`hush.commands.modules.ModuleError` for a ``loadmodule`` that
+    fails. Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
     """
+    # Before anything else, as Redis loads them: the AOF may use their commands.
+    load_at_start(settings.loadmodule)
     top = HushService()
     if settings.pidfile:
         # First: written before anything listens, removed after everything stopped.
         PidFile(settings.pidfile).setServiceParent(top)
-    store_service = StoreService(settings, clock)
+    store_service = StoreService(settings, clock if clock is not None else reactor)
     store_service.setServiceParent(top)
     factory = RedisFactory(store_service)
     first_tcp_port = FirstTCPPort(settings)
     for description in settings.listen:
         try:
             listener = listener_service(
-                with_backlog(description, settings.tcp_backlog), factory, first_tcp_port)
+                with_backlog(description, settings.tcp_backlog), factory, first_tcp_port,
+                reactor)
         except Exception as error:  # noqa: BLE001 -- each endpoint parser fails its own way
             raise BadEndpoint(description, error) from None
         top.add_listener(listener, description)

@@ -21,7 +21,7 @@ from tests.support import (
 )
 
 #: Names only Hush has: its own settings.
-HUSH_ONLY = {"maxkeys", "maxkeys-policy"}
+HUSH_ONLY = {"maxkeys", "maxkeys-policy", "enable-time-control"}
 
 #: Directives whose value differs on purpose, and why.
 EXCEPTIONS = {

@@ -75,7 +75,7 @@ def write() -> None:
 
 def test_every_registered_command_is_listed():
     section = current_section(README_PATH.read_text(encoding="utf-8"))
-    listed = set(re.findall(r"``([A-Z][A-Z0-9 _-]*)``", section))
+    listed = set(re.findall(r"``([A-Z][A-Z0-9 ._-]*)``", section))
     registered = {name for names in command_names().values() for name in names}
     missing = sorted(registered - listed)
     unknown = sorted(listed - registered)
