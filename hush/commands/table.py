@@ -83,7 +83,8 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
     """Key indexes from index/range and index/keynum key specs (EVAL, LMPOP, ZUNIONSTORE ...).
 
     A key count that is not a number, negative or beyond the arguments gives
-    no keys at all, as Redis's key-spec search does.
+    no keys at all, as Redis's key-spec search does; a keyword that is not
+    there (GEORADIUS without STORE) only skips its spec.
     """
     positions: list[int] = []
     for spec in specs:
@@ -93,7 +94,7 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
         elif begin["type"] == "keyword":
             start = _after_keyword(argv, begin["spec"]["keyword"], begin["spec"]["startfrom"])
             if start is None:
-                return []
+                continue
         else:
             return []
         params = find["spec"]
