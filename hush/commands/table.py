@@ -53,6 +53,9 @@ class Command:
     effects: Effects | None = None
     #: Key specs as COMMAND INFO reports them; None: derived from first/last/step.
     key_specs: tuple[dict[str, Any], ...] | None = None
+    #: The key positions of an argv where no key spec can say them (SORT's
+    #: STORE): Redis's getkeys_proc. None: from the key specs or first/last/step.
+    getkeys: Callable[[list[bytes]], list[int]] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
     #: Unique per command object: its index in each server's counters (hush.ops.commandstats).
@@ -70,6 +73,8 @@ class Command:
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Indexes into ``argv`` (command name at 0) of the key arguments."""
+        if self.getkeys is not None:
+            return self.getkeys(argv)
         if "movablekeys" in self.flags and self.key_specs:
             return _spec_positions(self.key_specs, argv)
         if not self.first_key:
@@ -223,11 +228,14 @@ def command(
     acl: Iterable[str] = (),
     tips: Iterable[str] = (),
     key_specs: Iterable[dict[str, Any]] | None = None,
+    getkeys: Callable[[list[bytes]], list[int]] | None = None,
 ) -> Callable[[Handler | None], Handler | None]:
     """Register the decorated function as the handler of ``name``.
 
     ``name`` may be ``container|sub`` for a subcommand. The handler is called
     as ``handler(ctx, *argv[1:])`` (subcommands: ``handler(ctx, *argv[2:])``).
+    ``getkeys(argv)`` gives the key positions of commands whose key specs
+    cannot (see :attr:`Command.getkeys`).
     """
 
     def register(handler: Handler | None) -> Handler | None:
@@ -247,6 +255,7 @@ def command(
             acl_categories=tuple(acl),
             tips=tuple(tips),
             key_specs=None if key_specs is None else tuple(key_specs),
+            getkeys=getkeys,
         )
         if sub:
             parent = COMMANDS[container.encode()]
