@@ -6,10 +6,13 @@ Each family lives in its own module and registers its commands with
 
 from hush.commands import (  # noqa: F401  (imported for their registrations)
     acl,
+    bitmaps,
     config,
     connection,
     diagnostics,
+    geo,
     hashes,
+    hyperloglog,
     keys,
     lists,
     persistence,
@@ -17,6 +20,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     scripting,
     server,
     sets,
+    sort,
     stream_groups,
     streams,
     strings,
