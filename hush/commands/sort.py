@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from operator import itemgetter
 from typing import Any
 
 from hush.commands.args import parse_int, syntax_error
@@ -200,6 +201,9 @@ def _lookup_pattern(db, pattern: bytes, element: bytes) -> bytes | None:
 def _score(value: bytes) -> float | None:
     """strtod as SORT uses it: leading spaces allowed, the whole C string, no
     overflow or underflow (ERANGE), no NaN; None when it is not such a number."""
+    # Plain integers (what SORT is mostly given) are exact doubles: no parse.
+    if len(value) < 16 and (value.isdigit() or (value[:1] == b"-" and value[1:].isdigit())):
+        return float(value)
     text = c_string(value)
     if not text:
         return 0.0
@@ -231,17 +235,6 @@ def _exact(text: bytes) -> Fraction:
 
 
 # -- SORT ---------------------------------------------------------------------------
-
-class _Item:
-    """One element of the sort vector: the element, its score or compare string."""
-
-    __slots__ = ("element", "score", "compare")
-
-    def __init__(self, element: bytes) -> None:
-        self.element = element
-        self.score = 0.0
-        self.compare: bytes | None = None
-
 
 def _bounds(opts: _Options, size: int) -> tuple[int, int]:
     """LIMIT as Redis clamps it: inclusive [start, end] (end < start: nothing)."""
@@ -281,36 +274,36 @@ def _load(value: Any, opts: _Options, start: int, end: int) -> tuple[list[bytes]
     return [member for member, _score in pairs], 0, end - start
 
 
-def _compare(opts: _Options):
-    """sortCompare as a cmp function (for the partial sort of BY ... LIMIT)."""
-    def cmp(a: _Item, b: _Item) -> int:
-        if not opts.alpha:
-            if a.score != b.score:
-                result = 1 if a.score > b.score else -1
-            else:
-                result = (a.element > b.element) - (a.element < b.element)
-        elif a.compare is None or b.compare is None:
-            result = 0 if a.compare is b.compare else (-1 if a.compare is None else 1)
-        else:
-            x, y = a.compare, b.compare
-            if opts.store is None:
-                x, y = c_string(x), c_string(y)
-            result = (x > y) - (x < y)
-        return -result if opts.desc else result
-    return cmp
+def _keys(db, elements: list[bytes], opts: _Options) -> list[Any]:
+    """What each element is compared by (sortCompare as keys); NOT_DOUBLE when a
+    score is not a number.
 
-
-def _sort_key(opts: _Options):
-    """sortCompare as a key, for Python's sort (stable, as glibc's qsort)."""
-    if not opts.alpha:
-        return lambda item: (item.score, item.element)
-    if opts.by is None:
-        if opts.store is None:
-            return lambda item: c_string(item.element)
-        return lambda item: item.element
-    if opts.store is None:
-        return lambda item: (0, b"") if item.compare is None else (1, c_string(item.compare))
-    return lambda item: (0, b"") if item.compare is None else (1, item.compare)
+    Numbers: (score, element) -- ties by the element's bytes. ALPHA: the
+    element, or what BY names with missing values first; compared as C
+    strings (strcoll in the C locale) without STORE, as bytes with it.
+    """
+    as_text = (lambda raw: raw) if opts.store is not None else c_string
+    by = opts.by
+    if opts.alpha:
+        if by is None:
+            return [as_text(element) for element in elements]
+        keys = []
+        for element in elements:
+            value = _lookup_pattern(db, by, element)
+            keys.append((0, b"") if value is None else (1, as_text(value)))
+        return keys
+    keys = []
+    bad = False
+    for element in elements:
+        value = element if by is None else _lookup_pattern(db, by, element)
+        score = 0.0 if value is None else _score(value)
+        if score is None:
+            # Redis sorts on and answers the error after.
+            bad, score = True, 0.0
+        keys.append((score, element))
+    if bad:
+        raise CommandError(NOT_DOUBLE)
+    return keys
 
 
 def _sort(ctx, key: bytes, args: Sequence[bytes], readonly: bool) -> Any:
@@ -329,54 +322,34 @@ def _sort(ctx, key: bytes, args: Sequence[bytes], readonly: bool) -> Any:
         value.listpack = False
     start, end = _bounds(opts, len(value))
     elements, start, end = _load(value, opts, start, end)
-    items = [_Item(element) for element in elements]
     if not opts.dontsort:
-        if _score_items(db, items, opts):
-            raise CommandError(NOT_DOUBLE)
-        if opts.by is not None and (start != 0 or end != len(items) - 1):
-            partial_sort(items, _compare(opts), start, end)
+        pairs = list(zip(_keys(db, elements, opts), elements, strict=True))
+        if opts.by is not None and (start != 0 or end != len(pairs) - 1):
+            # Redis's pqsort, whose order of equal keys the result shows.
+            sign = -1 if opts.desc else 1
+            partial_sort(pairs, lambda a, b: sign * ((a[0] > b[0]) - (a[0] < b[0])), start, end)
         else:
-            items.sort(key=_sort_key(opts), reverse=opts.desc)
-    chosen = items[start:end + 1] if end >= start else []
+            # Stable, as glibc's qsort (a merge sort): equal keys keep their order.
+            pairs.sort(key=itemgetter(0), reverse=opts.desc)
+        elements = [element for _key, element in pairs]
+    chosen = elements[start:end + 1] if end >= start else []
     if opts.store is None:
         return _reply(db, chosen, opts.gets)
     return _store(db, opts.store, chosen, opts.gets)
 
 
-def _score_items(db, items: list[_Item], opts: _Options) -> bool:
-    """Give each item what it is sorted by; True when a score is not a number."""
-    bad = False
-    for item in items:
-        if opts.by is not None:
-            by = _lookup_pattern(db, opts.by, item.element)
-            if by is None:
-                continue
-        else:
-            by = item.element
-        if opts.alpha:
-            if opts.by is not None:
-                item.compare = by
-        else:
-            score = _score(by)
-            if score is None:
-                bad = True
-            else:
-                item.score = score
-    return bad
-
-
-def _reply(db, chosen: list[_Item], gets: list[bytes]) -> list[bytes | None]:
+def _reply(db, chosen: list[bytes], gets: list[bytes]) -> list[bytes | None]:
     if not gets:
-        return [item.element for item in chosen]
-    return [_lookup_pattern(db, pattern, item.element) for item in chosen for pattern in gets]
+        return chosen
+    return [_lookup_pattern(db, pattern, element) for element in chosen for pattern in gets]
 
 
-def _store(db, destination: bytes, chosen: list[_Item], gets: list[bytes]) -> int:
+def _store(db, destination: bytes, chosen: list[bytes], gets: list[bytes]) -> int:
     if gets:
-        values = [_lookup_pattern(db, pattern, item.element) or b""
-                  for item in chosen for pattern in gets]
+        values = [_lookup_pattern(db, pattern, element) or b""
+                  for element in chosen for pattern in gets]
     else:
-        values = [item.element for item in chosen]
+        values = chosen
     if values:
         db.set(destination, deque(values))
     else:
