@@ -6,11 +6,14 @@ Each family lives in its own module and registers its commands with
 
 from hush.commands import (  # noqa: F401  (imported for their registrations)
     acl,
+    bitmaps,
     clock,
     config,
     connection,
     diagnostics,
+    geo,
     hashes,
+    hyperloglog,
     keys,
     lists,
     modules,
@@ -19,6 +22,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     scripting,
     server,
     sets,
+    sort,
     stream_groups,
     streams,
     strings,

@@ -36,6 +36,7 @@ from hush.commands.table import COMMANDS, Command, lookup
 from hush.core import errors
 from hush.core.errors import (
     CommandError,
+    NamesCommand,
     SubcommandSyntax,
     c_string,
     c_text,
@@ -391,6 +392,8 @@ class Session:
         except CommandError as error:
             if error.__class__ is SubcommandSyntax:
                 error = subcommand_syntax(argv)
+            elif error.__class__ is NamesCommand:
+                error = error.for_request(argv)
             reply = error
             self._commandstats.failed_call(cmd)
             self._commandstats.count_error(error)

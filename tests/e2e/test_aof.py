@@ -47,6 +47,15 @@ def fill(client: redis.Redis) -> None:
         pipe.execute()
     client.lpush("queue", "job")
     client.blpop(["queue"], 1)
+    # Bitmaps (kept as bytearrays), HyperLogLogs, geo sets and SORT ... STORE.
+    client.setbit("bits", 100, 1)
+    client.execute_command("BITFIELD", "bits", "INCRBY", "u8", "0", "7")
+    client.execute_command("BITOP", "NOT", "notbits", "bits")
+    client.pfadd("hll", *[f"e{i}" for i in range(500)])
+    client.pfcount("hll")
+    client.geoadd("geo", (13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania"))
+    client.execute_command("GEORADIUS", "geo", "15", "37", "100", "km", "STOREDIST", "near")
+    client.execute_command("SORT", "set", "ALPHA", "LIMIT", "0", "10", "STORE", "sorted")
     other = redis.Redis(port=client.connection_pool.connection_kwargs["port"], db=3)
     other.set("in-db-3", "yes")
     other.close()
@@ -426,6 +435,22 @@ SCRIPT = [
     ["BZPOPMIN", "z", "0"],
     ["BZPOPMAX", "z", "0"],
     ["BZMPOP", "0", "1", "z", "MAX", "COUNT", "3"],
+    ["SETBIT", "bits", "7", "1"],
+    ["SETBIT", "bits", "7", "1"],
+    ["BITFIELD", "bits", "GET", "u8", "0"],
+    ["BITFIELD", "bits", "INCRBY", "u8", "8", "3"],
+    ["BITOP", "NOT", "nbits", "bits"],
+    ["PFADD", "hll", "a", "b"],
+    ["PFCOUNT", "hll"],
+    ["PFCOUNT", "hll"],
+    ["PFMERGE", "hll2", "hll"],
+    ["GEOADD", "geo", "CH", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669",
+     "Catania"],
+    ["GEOADD", "geo", "NX", "13.361389", "38.115556", "Palermo"],
+    ["GEORADIUS", "geo", "15", "37", "200", "km", "STORE", "near"],
+    ["GEOSEARCHSTORE", "near2", "geo", "FROMMEMBER", "Palermo", "BYRADIUS", "100", "km",
+     "STOREDIST"],
+    ["GEORADIUS_RO", "geo", "15", "37", "200", "km"],
     ["SET", "t", "v", "PX", "10"],
     ["SLEEP"],
     ["GET", "t"],
