@@ -9,6 +9,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     config,
     connection,
     diagnostics,
+    functions,
     hashes,
     keys,
     lists,

@@ -47,9 +47,6 @@ from hush.data.blocking import Block
 from hush.ops import monitor
 from hush.wire.resp import NO_REPLY, QUEUED
 
-#: The reply to commands other clients send while a script is busy.
-BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-
 _SUBSCRIBED_OK = frozenset(
     ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
      "ping", "quit", "reset"]
@@ -484,7 +481,7 @@ class Session:
         # A script running past busy-reply-threshold (hush.scripting.engine) lets
         # only allow-busy commands (SCRIPT KILL) through.
         if server.scripts.busy and "allow-busy" not in cmd.flags:
-            return self._reject(CommandError(BUSY), cmd)
+            return self._reject(CommandError(server.scripts.busy_message), cmd)
         pause = server.pause
         if pause.end is not None and pause.holds(self, cmd):
             return pause.postpone(self, argv)

@@ -146,11 +146,31 @@ class Scripts(Protocol):
 
     #: True while a script runs past busy-reply-threshold.
     busy: bool
+    #: The BUSY error commands get meanwhile (naming SCRIPT KILL or FUNCTION KILL).
+    busy_message: str
     #: SHA1 -> cached script (INFO's number_of_cached_scripts).
     scripts: dict[str, Any]
 
     def denies_oom(self, argv: list[bytes]) -> bool:
-        """True if this EVAL's script makes it a denyoom command."""
+        """True if this EVAL's script (or FCALL's function) makes it a denyoom command."""
+
+
+class Functions(Protocol):
+    """The FUNCTION libraries (:class:`hush.scripting.functions.FunctionLibraries`),
+    as persistence sees them: their code."""
+
+    def dump_sources(self) -> list[bytes]:
+        """Every library's code, in load order (AOF rewrites, RDB files, FUNCTION DUMP)."""
+
+    def load_sources(self, sources: Any) -> None:
+        """Load libraries from saved code, without FUNCTION LOAD's time limit."""
+
+    def find(self, name: bytes) -> Any:
+        """The function FCALL names, or None."""
+
+    @property
+    def function_count(self) -> int:
+        """How many functions are registered (INFO)."""
 
 
 class Server(Protocol):
@@ -171,6 +191,7 @@ class Server(Protocol):
     #: :class:`hush.data.pubsub.PubSub`.
     pubsub: Any
     scripts: Scripts
+    functions: Functions
     memory: Admission
     pause: Pause
     #: :class:`hush.ops.slowlog.SlowLog`.

@@ -216,6 +216,7 @@ def memory_section(server: Server) -> Fields:
         ("mem_allocator", "pymalloc"),
         # Scripts cached by EVAL / SCRIPT LOAD (monitoring tools export it).
         ("number_of_cached_scripts", len(server.scripts.scripts)),
+        ("number_of_functions", server.functions.function_count),
     ]
 
 

@@ -33,6 +33,7 @@ from hush.ops.monitor import stop_monitoring
 from hush.ops.slowlog import SlowLog
 from hush.persistence.manager import Persistence
 from hush.scripting.engine import ScriptEngine
+from hush.scripting.functions import FunctionLibraries
 from hush.server import auth, limits
 from hush.server.keepalive import apply_keepalive
 from hush.server.listeners import FirstTCPPort, listener_service
@@ -69,6 +70,8 @@ class StoreService(service.Service):
         self.blocking = BlockingManager(self.store, clock)
         self.pubsub = PubSub()
         self.scripts = ScriptEngine(self)
+        #: FUNCTION libraries (persistence reads and restores their code through it).
+        self.functions = FunctionLibraries(self.scripts)
         self.clients: dict[int, Session] = {}
         self._ids = itertools.count(1)
         self.started_at = clock.seconds()
