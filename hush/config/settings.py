@@ -57,6 +57,14 @@ class Settings:
     enable_debug_command: str = "no"            # no | yes | local (Redis 7.0's default: no)
     listen: list[str] = field(default_factory=list)
     requirepass: str = ""                       # "" = no password
+    aclfile: str = ""                           # "" = no ACL file
+    acllog_max_len: int = 128
+    acl_pubsub_default: str = "resetchannels"
+    #: The config file's ``user`` lines (loaded into hush.commands.acl_users at start):
+    #: (file, line number, line, its words).
+    user_lines: list[tuple[str, int, str, list[bytes]]] = field(default_factory=list)
+    #: CONFIG REWRITE's ``user`` lines, from the server's ACL (set when it is wired).
+    rewrite_users: Callable[[], list[str]] | None = None
     protected_mode: bool = True
     appendfsync: str = "everysec"               # always | everysec | no
     appendfilename: str = "appendonly.aof"

@@ -71,6 +71,8 @@ class Client(Protocol):
     """
 
     client_id: int
+    #: The ACL user (:class:`hush.commands.acl_users.User`), None for the AOF loader.
+    user: Any
     #: The selected :class:`hush.data.store.Database`.
     db: Any
     name: bytes
@@ -192,6 +194,8 @@ class Server(Protocol):
     pubsub: Any
     scripts: Scripts
     functions: Functions
+    #: :class:`hush.commands.acl_users.AccessControl`: the ACL users.
+    acl: Any
     memory: Admission
     pause: Pause
     #: :class:`hush.ops.slowlog.SlowLog`.

@@ -252,12 +252,11 @@ def stats_section(server: Server) -> Fields:
          stats.client_query_buffer_limit_disconnections),
         ("client_output_buffer_limit_disconnections",
          stats.client_output_buffer_limit_disconnections),
-        # Redis 7.2's ACL counters; Hush has no ACL rules to deny commands,
-        # keys or channels, so only failed authentications can count.
+        # Redis 7.2's ACL counters (7.0 has none).
         ("acl_access_denied_auth", stats.acl_access_denied_auth),
-        ("acl_access_denied_cmd", 0),
-        ("acl_access_denied_key", 0),
-        ("acl_access_denied_channel", 0),
+        ("acl_access_denied_cmd", stats.acl_access_denied_cmd),
+        ("acl_access_denied_key", stats.acl_access_denied_key),
+        ("acl_access_denied_channel", stats.acl_access_denied_channel),
     ]
 
 

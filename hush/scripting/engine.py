@@ -179,7 +179,7 @@ class ScriptEngine:
             b"log": self._guarded(self._log, None),
             b"setresp": self._guarded(self._setresp, None),
             b"set_repl": self._guarded(self._set_repl, None),
-            b"known_command": self._guarded(lambda name: lookup(name) is not None, False),
+            b"acl_check": self._guarded(self._acl_check, None),
             b"version": REDIS_VERSION.encode(),
             b"version_num": _version_num(REDIS_VERSION),
         }
@@ -474,6 +474,19 @@ class ScriptEngine:
         except Exception:
             log.failure("Unexpected error in redis.call")
             return True, convert.error_table("ERR internal error in redis.call")
+
+    def _acl_check(self, args: Any, count: int) -> bool | None:
+        """redis.acl_check_cmd: may the caller's user run this command? None: no such command."""
+        argv = [args[index] for index in range(1, count + 1)]
+        cmd = lookup(argv[0])
+        if cmd is not None and cmd.subcommands and len(argv) > 1:
+            # Redis's lookupCommand: a container's subcommand, without arity checks.
+            cmd = cmd.subcommands.get(argv[1].lower())
+        if cmd is None:
+            return None
+        run = self.running
+        user = run.caller.user if run is not None else None
+        return user is None or user.unrestricted or not user.check(cmd, argv)[0]
 
     def _interrupt(self) -> bool:
         """The count hook: True when the script must stop (SCRIPT KILL)."""

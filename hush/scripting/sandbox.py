@@ -509,13 +509,19 @@ if not functions_mode then
   redis.breakpoint = function() return false end
   redis.debug = function() end
 end
+local py_acl_check = py.acl_check
 redis.acl_check_cmd = function(...)
-  if select_("#", ...) < 1 then
+  local args, n = command_args(...)
+  if n < 1 then
     error_(error_table("Please specify at least one argument for this redis lib call"))
   end
-  local known = py.known_command(tostring_((...)))
-  if not known then error_(error_table("Invalid command passed to redis.acl_check_cmd()")) end
-  return true
+  if args == nil then
+    error_(error_table("Lua redis lib command arguments must be strings or integers"))
+  end
+  -- Whether the caller's ACL user may run it: true, false, or nil for no such command.
+  local allowed = py_acl_check(args, n)
+  if allowed == nil then error_(error_table("Invalid command passed to redis.acl_check_cmd()")) end
+  return allowed
 end
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
