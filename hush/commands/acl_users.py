@@ -549,20 +549,46 @@ def _spec_permissions(flags: Iterable[str]) -> int:
     return needed
 
 
-def command_keys(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]]:
-    """(index, permissions needed) of each key a command names, from its key specs."""
-    specs = introspect.key_specs(cmd)
-    if not specs:
-        return []
+#: Command number -> how its keys are found: the key specs with the permissions
+#: each needs; for keys at the table's positions, the permissions (an int) or
+#: a function of the arguments giving them (VARIABLE_KEY_FLAGS), or None for a
+#: spec Redis cannot follow. Worked out once per command.
+_KEY_PLANS: dict[int, Any] = {}
+
+
+def _key_plan(cmd: Command) -> Any:
     variable = VARIABLE_KEY_FLAGS.get(cmd.full_name)
     if variable is not None:
-        return [(index, variable(argv)) for index in cmd.key_positions(argv)]
-    refs = []
+        return variable
+    specs = introspect.key_specs(cmd)
+    if len(specs) == 1 and cmd.key_specs is None and "movablekeys" not in cmd.flags:
+        # Keys at first..last by step (GET, MSET, ...): the table's positions.
+        return _spec_permissions(specs[0]["flags"])
+    plan = []
     for spec in specs:
-        needed = _spec_permissions(spec["flags"])
         if spec["begin_search"]["type"] not in ("index", "keyword"):
             # A spec Redis cannot follow (SORT's STORE): every key, both ways.
-            return [(index, READ | WRITE) for index in cmd.key_positions(argv)]
+            return None
+        plan.append((spec, _spec_permissions(spec["flags"])))
+    return plan
+
+
+def command_keys(cmd: Command, argv: list[bytes]) -> list[tuple[int, int]]:
+    """(index, permissions needed) of each key a command names, from its key specs."""
+    try:
+        plan = _KEY_PLANS[cmd.number]
+    except KeyError:
+        plan = _KEY_PLANS[cmd.number] = _key_plan(cmd)
+    if plan.__class__ is not list:
+        if plan is None:
+            needed = READ | WRITE
+        elif plan.__class__ is int:
+            needed = plan
+        else:
+            needed = plan(argv)
+        return [(index, needed) for index in cmd.key_positions(argv)]
+    refs = []
+    for spec, needed in plan:
         positions = _spec_keys(spec, argv)
         if positions is None:
             return []

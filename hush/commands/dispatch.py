@@ -514,7 +514,7 @@ class Session:
         if server.scripts.busy and "allow-busy" not in cmd.flags:
             return self._reject(CommandError(server.scripts.busy_message), cmd)
         pause = server.pause
-        if pause.end is not None and pause.holds(self, cmd):
+        if pause.end is not None and pause.holds(self, cmd, argv):
             return pause.postpone(self, argv)
         if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
             if "no-multi" in cmd.flags:

@@ -132,8 +132,8 @@ class Pause(Protocol):
     #: When the pause ends (unix seconds), or None when there is none.
     end: float | None
 
-    def holds(self, client: Client, cmd: Any) -> bool:
-        """True if ``cmd`` from ``client`` must wait for the pause to end."""
+    def holds(self, client: Client, cmd: Any, argv: list[bytes] | None = None) -> bool:
+        """True if ``cmd`` (as ``argv``) from ``client`` must wait for the pause to end."""
 
     def postpone(self, client: Client, argv: list[bytes]) -> Any:
         """The :class:`hush.data.blocking.Block` that holds ``argv`` until then."""
@@ -155,6 +155,9 @@ class Scripts(Protocol):
 
     def denies_oom(self, argv: list[bytes]) -> bool:
         """True if this EVAL's script (or FCALL's function) makes it a denyoom command."""
+
+    def writes(self, argv: list[bytes]) -> bool:
+        """True if this EVAL's script (or FCALL's function) declares that it may write."""
 
 
 class Functions(Protocol):

@@ -303,6 +303,24 @@ class ScriptEngine:
             allow_oom = _allows_oom(argv[1])
         return shebang and not (no_writes or allow_oom)
 
+    def writes(self, argv: list[bytes]) -> bool:
+        """True if this EVAL/EVALSHA/FCALL call declares it may write: a function or
+        a script with a shebang, without no-writes (Redis then flags it ``write``)."""
+        if len(argv) < 2:
+            return False
+        name = argv[0].lower()
+        if name.startswith(b"fcall"):
+            function = self.service.functions.find(argv[1])
+            return function is not None and not function.script.no_writes
+        if name.startswith(b"evalsha"):
+            script = self.scripts.get(argv[1].lower().decode("latin-1"))
+            return script is not None and script.shebang and not script.no_writes
+        try:
+            shebang, no_writes, _skip = _shebang(argv[1])
+        except CommandError:
+            return False
+        return shebang and not no_writes
+
     def _compile(self, sha: str, body: bytes) -> Script:
         shebang, no_writes, skip = _shebang(body)
         helpers = self._runtime()
