@@ -10,6 +10,7 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from hush import __version__
+from hush.commands.acl_users import check_config_users
 from hush.commands.modules import ModuleError
 from hush.config.endpoints import listen_endpoints
 from hush.config.files import ConfigFileError, load_file, split_args
@@ -169,6 +170,12 @@ class Options(usage.Options):
                 # Redis's way: the report on stderr and a failed exit, no usage text.
                 print(error, file=sys.stderr)
                 raise SystemExit(1) from None
+            refused = check_config_users([line[3] for line in settings.user_lines])
+            if refused is not None:
+                index, reason = refused
+                path, number, line, _words = settings.user_lines[index]
+                print(ConfigFileError.at_line(path, number, line, reason), file=sys.stderr)
+                raise SystemExit(1)
         for name in self.given:
             setattr(settings, name.replace("-", "_"), self[name])
         settings.loadmodule.extend(self["loadmodule"])

@@ -11,6 +11,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     config,
     connection,
     diagnostics,
+    functions,
     geo,
     hashes,
     hyperloglog,

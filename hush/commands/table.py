@@ -129,6 +129,11 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
     return positions
 
 
+def spec_key_positions(spec: dict[str, Any], argv: list[bytes]) -> list[int]:
+    """The key indexes one key spec finds in ``argv`` (none for a key count that is not one)."""
+    return _spec_positions((spec,), argv)
+
+
 def _after_keyword(argv: list[bytes], keyword: str, startfrom: int) -> int | None:
     """The index after ``keyword`` (searched from ``startfrom``; negative: from the end)."""
     wanted = keyword.encode().lower()

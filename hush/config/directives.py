@@ -61,8 +61,6 @@ NOTES: dict[str, str] = {
                "Python and the operating system.",
     "shutdown": "On SIGTERM or SIGINT Hush stops as SHUTDOWN does by default: the AOF "
                 "is flushed and fsynced, then the process exits.",
-    "acl": "Hush has one user, default (requirepass): no ACL file, ACL LOG or "
-           "channel permissions.",
     "latency": "Hush has no LATENCY monitor and no latency percentiles in INFO.",
     "tracking": "Hush has no client-side caching (CLIENT TRACKING).",
     "lfu": "Hush keeps no access frequencies (the LFU policies are refused).",
@@ -167,7 +165,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("aof-disable-auto-gc", False, "aof"),
     _bool("replica-ignore-disk-write-errors", False, "replication"),
 
-    _string("aclfile", "", "acl", mutable=False),
     _string("replica-announce-ip", "", "replication", aliases=("slave-announce-ip",)),
     _string("masteruser", "", "replication"),
     _string("cluster-announce-ip", "", "cluster"),
@@ -192,7 +189,6 @@ ACCEPTED: tuple[Setting, ...] = (
           "replication"),
     _enum("oom-score-adj", ("no", "yes", "relative", "absolute"), "no", "process",
           synonyms={"relative": "yes"}),
-    _enum("acl-pubsub-default", ("allchannels", "resetchannels"), "resetchannels", "acl"),
     _enum("sanitize-dump-payload", ("no", "yes", "clients"), "no", "debugging"),
     _enum("enable-protected-configs", _PROTECTED_ACTION, "no", "modules", mutable=False),
     _enum("cluster-preferred-endpoint-type", ("ip", "hostname", "unknown-endpoint"), "ip",
@@ -240,7 +236,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _int("repl-diskless-sync-max-replicas", 0, INT_MAX, 0, "replication"),
     _int("socket-mark-id", 0, UINT_MAX, 0, "process", mutable=False),
     _int("active-defrag-max-scan-fields", 1, _LONG_MAX, 1000, "allocator"),
-    _int("acllog-max-len", 0, _LONG_MAX, 128, "acl"),
     _int("cluster-node-timeout", 0, LLONG_MAX, 15000, "cluster"),
     _int("latency-monitor-threshold", 0, LLONG_MAX, 0, "latency"),
     _int("stream-node-max-entries", 0, LLONG_MAX, 100, "encodings"),
@@ -290,10 +285,9 @@ DEPRECATED = frozenset(("list-max-ziplist-entries", "list-max-ziplist-value",
 
 #: Redis's directives outside its table that Hush cannot honour and will not
 #: pretend to: (fewest words on the line, why the server does not start).
-#: Ignoring them would leave a renamed command callable, a user's password
-#: unchecked or a module's data type missing.
+#: Ignoring them would leave a renamed command callable or a module's data type
+#: missing.
 REFUSED: dict[str, tuple[int, str]] = {
     "rename-command": (3, "Hush cannot rename or remove commands (rename-command)"),
-    "user": (2, "Hush has only the default user: set requirepass instead of user lines"),
     "sentinel": (2, "sentinel directive while not in sentinel mode"),
 }

@@ -59,6 +59,14 @@ class Settings:
     enable_time_control: bool = False           # Hush's own: HUSH.CLOCK ADVANCE (test servers)
     listen: list[str] = field(default_factory=list)
     requirepass: str = ""                       # "" = no password
+    aclfile: str = ""                           # "" = no ACL file
+    acllog_max_len: int = 128
+    acl_pubsub_default: str = "resetchannels"
+    #: The config file's ``user`` lines (loaded into hush.commands.acl_users at start):
+    #: (file, line number, line, its words).
+    user_lines: list[tuple[str, int, str, list[bytes]]] = field(default_factory=list)
+    #: CONFIG REWRITE's ``user`` lines, from the server's ACL (set when it is wired).
+    rewrite_users: Callable[[], list[str]] | None = None
     protected_mode: bool = True
     appendfsync: str = "everysec"               # always | everysec | no
     appendfilename: str = "appendonly.aof"

@@ -216,6 +216,7 @@ def memory_section(server: Server) -> Fields:
         ("mem_allocator", "pymalloc"),
         # Scripts cached by EVAL / SCRIPT LOAD (monitoring tools export it).
         ("number_of_cached_scripts", len(server.scripts.scripts)),
+        ("number_of_functions", server.functions.function_count),
     ]
 
 
@@ -251,12 +252,11 @@ def stats_section(server: Server) -> Fields:
          stats.client_query_buffer_limit_disconnections),
         ("client_output_buffer_limit_disconnections",
          stats.client_output_buffer_limit_disconnections),
-        # Redis 7.2's ACL counters; Hush has no ACL rules to deny commands,
-        # keys or channels, so only failed authentications can count.
+        # Redis 7.2's ACL counters (7.0 has none).
         ("acl_access_denied_auth", stats.acl_access_denied_auth),
-        ("acl_access_denied_cmd", 0),
-        ("acl_access_denied_key", 0),
-        ("acl_access_denied_channel", 0),
+        ("acl_access_denied_cmd", stats.acl_access_denied_cmd),
+        ("acl_access_denied_key", stats.acl_access_denied_key),
+        ("acl_access_denied_channel", stats.acl_access_denied_channel),
     ]
 
 

@@ -19,7 +19,7 @@ written meanwhile.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -125,14 +125,18 @@ def _header(data: bytes, pos: int, start: int) -> tuple[int, int]:
 
 
 
-def snapshot_commands(store: Any, now_ms: int) -> Iterator[bytes]:
+def snapshot_commands(store: Any, now_ms: int,
+                      libraries: Iterable[bytes] = ()) -> Iterator[bytes]:
     """The whole dataset as encoded commands: per db a SELECT, per key one or more commands.
 
-    Each value is written as its type's record says
-    (:func:`hush.data.types.registry.rewrite_commands`). Reads the dictionaries
-    directly (no lookups that could expire keys and propagate from a forked
-    child).
+    Function libraries come first, a ``FUNCTION LOAD`` of each one's code, as
+    Redis 7.0's rewrite writes them. Each value is written as its type's
+    record says (:func:`hush.data.types.registry.rewrite_commands`). Reads the
+    dictionaries directly (no lookups that could expire keys and propagate
+    from a forked child).
     """
+    for code in libraries:
+        yield encode([b"FUNCTION", b"LOAD", code])
     for db in store.dbs:
         if not db.data:
             continue
@@ -153,14 +157,15 @@ class Orphaned(Exception):
 
 
 def write_snapshot(store: Any, path: str, now_ms: int,
-                   alive: Callable[[], bool] | None = None) -> int:
-    """Write the dataset to ``path`` and fsync it; return its size.
+                   alive: Callable[[], bool] | None = None, libraries: Iterable[bytes] = ()) -> int:
+    """Write the dataset (and the function ``libraries``' code) to ``path`` and fsync it;
+    return its size.
 
     ``alive`` (a forked child's check on its parent) is asked every few
     commands; when it answers False the write stops with :class:`Orphaned`.
     """
     with open(path, "wb", buffering=1 << 20) as handle:
-        for count, chunk in enumerate(snapshot_commands(store, now_ms)):
+        for count, chunk in enumerate(snapshot_commands(store, now_ms, libraries)):
             if alive is not None and count % PARENT_CHECK_EVERY == 0 and not alive():
                 raise Orphaned(path)
             handle.write(chunk)
@@ -169,8 +174,10 @@ def write_snapshot(store: Any, path: str, now_ms: int,
         return handle.tell()
 
 
-def replace_with_snapshot(store: Any, path: str, temp_name: str) -> None:
-    """Write the dataset to ``temp_name`` (beside ``path``), then move it over ``path``.
+def replace_with_snapshot(store: Any, path: str, temp_name: str,
+                          libraries: Iterable[bytes] = ()) -> None:
+    """Write the dataset (and the ``libraries``) to ``temp_name`` (beside ``path``),
+    then move it over ``path``.
 
     A failed write removes the temporary file and leaves ``path`` as it was.
     """
@@ -178,7 +185,7 @@ def replace_with_snapshot(store: Any, path: str, temp_name: str) -> None:
     os.makedirs(directory, exist_ok=True)
     temp = os.path.join(directory, temp_name)
     try:
-        write_snapshot(store, temp, store.now_ms())
+        write_snapshot(store, temp, store.now_ms(), libraries=libraries)
         os.replace(temp, path)
     except BaseException:
         _unlink(temp)
@@ -195,7 +202,8 @@ def temp_files(pid: int) -> tuple[str, str]:
     return f"temp-rewriteaof-{pid}.aof", f"temp-rewriteaof-bg-{pid}.aof"
 
 
-def rewrite_child(store: Any, directory: str, now_ms: int, parent: int) -> int:
+def rewrite_child(store: Any, directory: str, now_ms: int, parent: int,
+                  libraries: Iterable[bytes] = ()) -> int:
     """The body of a forked rewrite child; its exit status.
 
     It writes the dataset to its temporary file, then renames it for the
@@ -209,7 +217,7 @@ def rewrite_child(store: Any, directory: str, now_ms: int, parent: int) -> int:
         return os.getppid() == parent
 
     try:
-        write_snapshot(store, writing, now_ms, alive)
+        write_snapshot(store, writing, now_ms, alive, libraries)
         os.replace(writing, written)
         if not alive():
             _unlink(written)
@@ -254,6 +262,8 @@ class AppendOnlyFile:
         self.on_growth: Callable[[], None] = _nothing
         #: Called with the error text when writes start failing, None when they work again.
         self.on_write_status: Callable[[str | None], None] = _ignore
+        #: The function libraries' code a rewrite writes first (FunctionLibraries.dump_sources).
+        self.library_sources: Callable[[], list[bytes]] = list
 
     # -- writing ------------------------------------------------------------
 
@@ -364,12 +374,13 @@ class AppendOnlyFile:
             raise CommandError("ERR Background append only file rewriting already in progress")
         self.flush()
         now_ms = self.store.now_ms()
+        libraries = self.library_sources()
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child
             code = 1
             try:
-                code = rewrite_child(self.store, self.settings.dir, now_ms, parent)
+                code = rewrite_child(self.store, self.settings.dir, now_ms, parent, libraries)
             finally:
                 os._exit(code)
         self.child_pid = pid
@@ -457,7 +468,8 @@ class AppendOnlyFile:
         later, its snapshot plus the writes buffered since its fork.
         """
         self.flush()
-        replace_with_snapshot(self.store, self.path, temp_files(os.getpid())[0])
+        replace_with_snapshot(self.store, self.path, temp_files(os.getpid())[0],
+                              self.library_sources())
         old, self.fd = self.fd, os.open(self.path, os.O_WRONLY | os.O_APPEND)
         if old >= 0:
             os.close(old)

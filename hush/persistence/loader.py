@@ -39,6 +39,9 @@ class LoaderSession(Session):
     def __init__(self, server: Server) -> None:
         super().__init__(server)
         self._watchers = []
+        # As Redis's AOF client: no ACL user, every command allowed.
+        self.user = None
+        self.update_gate()
 
     def _unresolved(self, argv: list[bytes], why: Unresolved) -> Any:
         if why.kind is UNKNOWN_COMMAND:

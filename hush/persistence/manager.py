@@ -106,6 +106,7 @@ class Persistence:
         service = self.service
         aof = AppendOnlyFile(service.store, service.settings, service.clock)
         aof.on_child_exit = self._child_exited
+        aof.library_sources = service.functions.dump_sources
         return aof
 
     def set_appendonly(self, on: bool) -> None:
@@ -127,7 +128,8 @@ class Persistence:
             started = self.service.clock.seconds()
             replace_with_snapshot(self.service.store,
                                   os.path.join(settings.dir, settings.appendfilename),
-                                  temp_files(os.getpid())[0])
+                                  temp_files(os.getpid())[0],
+                                  self.service.functions.dump_sources())
             self.aof_rewrites += 1
             self.last_rewrite_ok = True
             self.last_rewrite_seconds = int(self.service.clock.seconds() - started)
@@ -275,7 +277,8 @@ class Persistence:
             try:
                 replace_with_snapshot(self.service.store,
                                       os.path.join(settings.dir, settings.appendfilename),
-                                      temp_files(os.getpid())[0])
+                                      temp_files(os.getpid())[0],
+                                      self.service.functions.dump_sources())
             finally:
                 if restart:
                     self._start_child(save=False, counted=False)

@@ -20,6 +20,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 
+from hush.commands.acl_users import AccessControl
 from hush.commands.dispatch import Session
 from hush.commands.modules import load_at_start
 from hush.commands.table import every_command
@@ -35,6 +36,7 @@ from hush.ops.monitor import stop_monitoring
 from hush.ops.slowlog import SlowLog
 from hush.persistence.manager import Persistence
 from hush.scripting.engine import ScriptEngine
+from hush.scripting.functions import FunctionLibraries
 from hush.server import auth, limits
 from hush.server.keepalive import apply_keepalive
 from hush.server.listeners import FirstTCPPort, listener_service
@@ -74,8 +76,16 @@ class StoreService(service.Service):
         self.blocking = BlockingManager(self.store, clock)
         self.pubsub = PubSub()
         self.scripts = ScriptEngine(self)
+        #: FUNCTION libraries (persistence reads and restores their code through it).
+        self.functions = FunctionLibraries(self.scripts)
         self.clients: dict[int, Session] = {}
         self._ids = itertools.count(1)
+        #: The ACL users; requirepass is the default user's password.
+        self.acl = AccessControl(self)
+        if settings.requirepass:
+            self.acl.set_default_password(settings.requirepass)
+        settings.on_change("requirepass", self.acl.set_default_password)
+        settings.rewrite_users = self.acl.config_lines
         self.started_at = clock.seconds()
         self.run_id = os.urandom(20).hex()
         self.memory = MemoryManager(self)
@@ -115,7 +125,8 @@ class StoreService(service.Service):
         if len(self.clients) >= self.settings.maxclients:
             self.store.stats.rejected_connections += 1
             return limits.MAX_CLIENTS_REPLY
-        if auth.denied_by_protected_mode(self.settings, transport.getPeer()):
+        if auth.denied_by_protected_mode(self.settings, transport.getPeer(),
+                                         self.acl.default.nopass):
             self.store.stats.rejected_connections += 1
             return auth.DENIED_REPLY
         return None
@@ -147,11 +158,40 @@ class StoreService(service.Service):
         for warning in warnings:
             emit("{message}", message=warning)
         self.settings.maxclients = maxclients
+        self.load_users()
         # Before any listener's privilegedStartService: the data is back
         # before the first client can connect.
         if self.load_first:
             self.persistence.start()
         super().privilegedStartService()
+
+    def load_users(self) -> None:
+        """The config file's ``user`` lines, then the ACL file, as Redis loads them at start.
+
+        A rule that does not apply, a bad ACL file, or both kinds of users
+        given stop the start with Redis's lines.
+        """
+        settings = self.settings
+        if settings.aclfile and settings.user_lines:
+            message = ("Configuring Redis with users defined in redis.conf and at the same "
+                       "setting an ACL file path is invalid. This setup is very likely to lead "
+                       "to configuration errors and security holes, please define either an "
+                       "ACL file or declare users directly in your redis.conf, but not both.")
+            log.critical("{message}", message=message)
+            raise StartupFailure(message)
+        error, notices = self.acl.load_config_users([line[3] for line in settings.user_lines])
+        for notice in notices:
+            log.info("{notice}", notice=notice)
+        if error is not None:
+            log.critical("{error}", error=error)
+            log.critical("Critical error while loading ACLs. Exiting.")
+            raise StartupFailure(error)
+        if settings.aclfile:
+            errors = self.acl.load_file(settings.aclfile)
+            if errors is not None:
+                message = f"Aborting Redis startup because of ACL errors: {errors}"
+                log.critical("{message}", message=message)
+                raise StartupFailure(message)
 
     def stopService(self) -> None:
         self.persistence.stop()

@@ -56,14 +56,22 @@ def fill(client: redis.Redis) -> None:
     client.geoadd("geo", (13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania"))
     client.execute_command("GEORADIUS", "geo", "15", "37", "100", "km", "STOREDIST", "near")
     client.execute_command("SORT", "set", "ALPHA", "LIMIT", "0", "10", "STORE", "sorted")
+    # A function library, and a write made by one of its functions.
+    client.function_load(LIBRARY)
+    client.fcall("bump", 1, "bumped")
     other = redis.Redis(port=client.connection_pool.connection_kwargs["port"], db=3)
     other.set("in-db-3", "yes")
     other.close()
 
 
+LIBRARY = ("#!lua name=counters\n"
+           "redis.register_function('bump', function(keys) return redis.call('incr', keys[1]) end)")
+
+
 def snapshot(client: redis.Redis, databases=(0, 3)) -> dict:
-    """Keys, types, values and TTLs of the given databases."""
-    out = {}
+    """Keys, types, values and TTLs of the given databases, and the function libraries."""
+    libraries = client.function_list(withcode=True)
+    out: dict = {("functions",): ("libraries", sorted(map(repr, libraries)), -1)}
     for index in databases:
         conn = redis.Redis(port=client.connection_pool.connection_kwargs["port"], db=index)
         for key in sorted(conn.keys()):
@@ -457,6 +465,13 @@ SCRIPT = [
     ["MULTI"], ["SET", "m", "1"], ["GET", "m"], ["SELECT", "1"], ["INCR", "n"], ["EXEC"],
     ["MULTI"], ["SET", "only", "1"], ["EXEC"],
     ["MULTI"], ["GET", "only"], ["EXEC"],
+    ["FUNCTION", "LOAD", "#!lua name=logged\nredis.register_function('two', function(keys) "
+                         "redis.call('set', keys[1], 1) return redis.call('incr', keys[2]) end)"],
+    ["FUNCTION", "LOAD", "#!lua name=broken\n"],
+    ["FCALL", "two", "2", "x1", "x2"],
+    ["FCALL", "nosuch", "0"],
+    ["FUNCTION", "DELETE", "logged"],
+    ["FUNCTION", "FLUSH"],
     ["EXPIRE", "a", "-1"],
     ["DEL", "nothing"],
     ["SELECT", "2"],
@@ -492,7 +507,10 @@ def _run_script(port: int) -> None:
             waiter.close()
         else:
             conn.send_command(*command)
-            conn.read_response()
+            try:
+                conn.read_response()
+            except redis.ResponseError:
+                pass  # refused commands are part of the script: nothing is logged for them
     client.connection_pool.release(conn)
     client.close()
 

@@ -700,11 +700,11 @@ def gate(tmp_path, monkeypatch):
     real = aof_module.write_snapshot
     parent = os.getpid()
 
-    def held(store, path, now_ms, alive=None):
+    def held(store, path, now_ms, alive=None, libraries=()):
         deadline = time.monotonic() + 30
         while os.getpid() != parent and not gate_file.exists() and time.monotonic() < deadline:
             time.sleep(0.005)
-        return real(store, path, now_ms, alive)
+        return real(store, path, now_ms, alive, libraries)
 
     monkeypatch.setattr(aof_module, "write_snapshot", held)
     yield lambda: gate_file.write_bytes(b"")
@@ -1276,3 +1276,64 @@ def test_data_commands_survive_replay_and_rewrite(tmp_path, seed):
     wait_for_rewrite(again)
     third = restart(again, tmp_path)
     assert dataset(third) == expected
+
+
+# -- function libraries ------------------------------------------------------------
+
+LIBRARY = (b"#!lua name=counter\n"
+           b"redis.register_function('bump', function(keys) return redis.call('incr', keys[1]) end)")
+
+
+def test_function_commands_are_logged_as_sent(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    assert client.call("FUNCTION", "LOAD", LIBRARY) == b"counter"
+    assert str(client.call("FUNCTION", "LOAD", LIBRARY)) == "ERR Library 'counter' already exists"
+    assert client.call("FCALL", "bump", 1, "n") == 1
+    payload = client.call("FUNCTION", "DUMP")
+    assert client.call("FUNCTION", "DELETE", "counter") == b"OK"
+    assert client.call("FUNCTION", "RESTORE", payload) == b"OK"
+    assert client.call("FUNCTION", "FLUSH") == b"OK"
+    assert effects(tmp_path) == [
+        [b"FUNCTION", b"LOAD", LIBRARY],
+        # A function's writes, as a script's: the commands it ran.
+        [b"INCR", b"n"],
+        [b"FUNCTION", b"DELETE", b"counter"],
+        [b"FUNCTION", b"RESTORE", payload],
+        [b"FUNCTION", b"FLUSH"],
+    ]
+
+
+def test_functions_survive_a_restart_and_a_rewrite(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    client.call("FUNCTION", "LOAD", LIBRARY)
+    client.call("FCALL", "bump", 1, "n")
+    again = restart(server, tmp_path)
+    assert again.client().call("FCALL", "bump", 1, "n") == 2
+    assert again.client().call("BGREWRITEAOF") == b"Background append only file rewriting started"
+    wait_for_rewrite(again)
+    # Redis 7.0's rewrite writes each library as a FUNCTION LOAD, before the data.
+    assert effects(tmp_path) == [[b"FUNCTION", b"LOAD", LIBRARY], [b"SET", b"n", b"2"]]
+    assert restart(again, tmp_path).client().call("FCALL", "bump", 1, "n") == 3
+
+
+def test_save_writes_the_libraries(tmp_path):
+    server = FakeServer(dir=str(tmp_path))
+    client = server.client()
+    client.call("FUNCTION", "LOAD", LIBRARY)
+    assert client.call("SAVE") == b"OK"
+    assert effects(tmp_path) == [[b"FUNCTION", b"LOAD", LIBRARY]]
+    assert start(tmp_path).client().call("FCALL", "bump", 1, "n") == 1
+
+
+def test_a_library_slower_than_the_load_limit_loads_from_the_aof(tmp_path):
+    """The AOF is replayed without FUNCTION LOAD's time limit, as Redis loads it."""
+    (tmp_path / "appendonly.aof").write_bytes(aof_module.encode(
+        [b"FUNCTION", b"LOAD", b"#!lua name=slow\nfor i = 1, 300000 do end\n"
+                               b"redis.register_function('f', function() return 1 end)"]))
+    server = FakeServer(appendonly=True, dir=str(tmp_path), maxkeys=0)
+    ticks = iter(range(10**6))
+    server.service.scripts.load_clock = lambda: next(ticks) * 10.0
+    server.service.persistence.start()
+    assert server.client().call("FCALL", "f", 0) == 1
