@@ -56,22 +56,22 @@ def _error(offset: int, why: str) -> str:
     return f"0x{offset:16x}: {why}"
 
 
-def check(data: bytes, name: str, start: int = 0) -> Report:
-    """Check the AOF contents ``data`` from ``start`` on (after an RDB preamble).
+def check(data: bytes, name: str, begin: int = 0) -> Report:
+    """Check the AOF contents ``data`` from ``begin`` on (after an RDB preamble).
 
     ``name`` is used in the messages.
     """
     size = len(data)
-    ok_up_to = start  # where the file may be cut: not inside a MULTI
+    ok_up_to = begin  # where the file may be cut: not inside a MULTI
     multi = False
-    last_read = start  # where the last argument read starts (redis-check-aof's epos)
-    previous_end = start
+    last_read = begin  # where the last argument read starts (redis-check-aof's epos)
+    previous_end = begin
     # redis-check-aof counts the lines of commands, not those of annotations
     # ("#TS:..." lines, which hush.persistence.aof.parse skips).
     annotation_lines = 0
 
     def line(offset: int) -> int:
-        return data.count(b"\n", start, offset) + 1 - annotation_lines
+        return data.count(b"\n", begin, offset) + 1 - annotation_lines
 
     def past_annotations(limit: int) -> int:
         # The end of the annotation lines after the last command, up to limit.
@@ -81,7 +81,7 @@ def check(data: bytes, name: str, start: int = 0) -> Report:
         return end
 
     try:
-        for argv, end in parse(data, start):
+        for argv, end in parse(data, begin):
             start = end - len(encode(argv))
             if not multi:
                 ok_up_to = past_annotations(start)
