@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
+from hush.data.types.registry import to_neutral
+from hush.data.types.stream import Stream
 from hush.formats import rdb as rdb_format
 from hush.formats.rdb_file import FunctionRecord, KeyRecord, RdbFileReader
 from hush.persistence import rdb
 from hush.persistence.aof import parse
 from hush.persistence.check_aof import run as check_aof
 from tests.support import FakeServer
-from hush.data.types.registry import to_neutral
-from hush.data.types.stream import Stream
 from tests.unit.persistence.test_aof import dataset as aof_dataset
 from tests.unit.persistence.test_aof import encode
 
