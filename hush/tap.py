@@ -89,7 +89,7 @@ class Options(usage.Options):
         ["enable-debug-command", None, "no",
          "Allow DEBUG: no (Redis 7.0's default), yes, or local (loopback and Unix "
          "socket connections only)."],
-        ["dir", None, ".", "Directory of the append-only file (it must exist)."],
+        ["dir", None, ".", "Directory of the append-only and dump files (it must exist)."],
         ["appendfilename", None, "appendonly.aof", "Name of the append-only file in --dir."],
         ["appendfsync", None, "everysec", "always, everysec or no: when the AOF is fsynced."],
     ]
