@@ -478,7 +478,23 @@ class Persistence:
         rdb.save_file(self.service.store, self.service.settings, path, temp,
                       now_s=int(self.service.clock.seconds()), functions=self.library_codes())
         log.info("DB saved on disk")
+        # Redis's rdbSave: any successful save clears an earlier BGSAVE failure.
+        self.last_bgsave_ok = True
         self._saved()
+
+    def flushed_all(self) -> None:
+        """After FLUSHALL: stop a running BGSAVE and, with save points set, save the empty set.
+
+        Redis's flushAllDataAndResetRDB: otherwise a restart would bring the
+        flushed keys back from the last dump file.
+        """
+        if self.saving:
+            self._kill_save_child()
+        if self.service.settings.save.split():
+            try:
+                self._save_now()
+            except OSError as error:
+                log.error("Error saving the DB after FLUSHALL: {error}", error=error)
 
     def _saved(self, dirty: int | None = None) -> None:
         # Writes made while a BGSAVE child ran are not in its file: they

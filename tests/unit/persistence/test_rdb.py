@@ -186,6 +186,21 @@ def test_a_stop_by_signal_saves_when_save_points_are_set(tmp_path):
     assert not (tmp_path / "quiet" / "dump.rdb").exists()
 
 
+def test_flushall_with_save_points_saves_the_empty_set(tmp_path):
+    server = server_in(tmp_path, save="3600 1")
+    client = server.client()
+    client.call("SET", "a", "1")
+    client.call("SAVE")
+    client.call("FLUSHALL")
+    assert info(client)["rdb_changes_since_last_save"] == "1", "FLUSHALL counts after its save"
+    assert restarted(server, tmp_path).client().call("DBSIZE") == 0
+    plain = server_in(tmp_path / "plain")
+    plain.client().call("SET", "a", "1")
+    plain.client().call("SAVE")
+    plain.client().call("FLUSHALL")
+    assert restarted(plain, tmp_path / "plain").client().call("DBSIZE") == 1
+
+
 def test_debug_reload(tmp_path):
     server = server_in(tmp_path, enable_debug_command="yes")
     client = server.client()
