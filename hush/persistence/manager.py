@@ -62,6 +62,7 @@ class Persistence:
         self.unclaimed_functions: list[bytes] = []
         self.last_save = int(service.clock.seconds())
         self.loading = False
+        self._started = False
         self.loaded_commands = 0
         self.shutting_down = False
         self.dirty_at_save = 0
@@ -100,8 +101,9 @@ class Persistence:
         naming the byte offset, rather than starting with missing data.
         """
         settings = self.service.settings
-        if self.aof is not None:
+        if self._started:
             return
+        self._started = True
         if settings.appendonly:
             self._load_aof()
             self.enable()

@@ -83,6 +83,7 @@ def test_save_and_load_keep_every_type_ttl_and_database(tmp_path):
     expected = dataset(server)
     assert client.call("SAVE") == b"OK"
     again = restarted(server, tmp_path)
+    again.service.persistence.start()  # a second start loads nothing again
     assert dataset(again) == expected
     other = again.client()
     assert other.call("XPENDING", "stream", "g") == [2, b"1-1", b"2-2", [[b"alice", b"2"]]]
