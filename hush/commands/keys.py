@@ -727,6 +727,14 @@ def restore(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
     return OK
 
 
+def _migrate_keys(argv: list[bytes]) -> list[int]:
+    """Redis's migrateGetKeys: the key at 3, or what follows KEYS when that key is ""."""
+    for index in range(6, len(argv)):
+        if argv[index].lower() == b"keys":
+            return list(range(index + 1, len(argv))) if not argv[3] else []
+    return [3]
+
+
 @command("migrate", arity=-6, flags=("write", "movablekeys"), keys=(3, 3, 1), group=GROUP,
          since="2.6.0", summary="Atomically transfer a key from a Redis instance to another one.",
          acl=("keyspace", "write", "slow", "dangerous"), tips=("nondeterministic_output",),
@@ -735,7 +743,8 @@ def restore(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
                      "begin_search": {"type": "keyword",
                                       "spec": {"keyword": "KEYS", "startfrom": -2}},
                      "find_keys": {"type": "range",
-                                   "spec": {"lastkey": -1, "keystep": 1, "limit": 0}}}))
+                                   "spec": {"lastkey": -1, "keystep": 1, "limit": 0}}}),
+         get_keys=_migrate_keys)
 def migrate(ctx, host: bytes, port: bytes, key: bytes, raw_db: bytes, raw_timeout: bytes,
             *options: bytes):
     """Move ``key`` (or the KEYS) to another server's database, in a blocking exchange.

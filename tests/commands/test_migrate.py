@@ -177,3 +177,11 @@ def test_idle_connections_are_closed_after_ten_seconds(world):
     server.clock.advance(2)
     assert target.closed
     assert server.service.migrate_connections.connections == {}
+
+
+def test_command_getkeys_finds_migrates_keys(world):
+    server, _targets, _connects = world
+    client = server.client()
+    assert client.call("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5") == [b"k"]
+    assert client.call("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "COPY", "KEYS",
+                       "a", "b") == [b"a", b"b"]
