@@ -16,7 +16,8 @@ nothing here knows Twisted.
 1. resolution: the command, its arity, its subcommand (:func:`resolve`; the
    commonest case, a top-level command of the right arity, is checked inline);
 2. the gates, only while :meth:`Session.update_gate` says some may apply:
-   CLIENT REPLY, authentication, maxmemory/maxkeys admission, subscribed
+   CLIENT REPLY, authentication, maxmemory/maxkeys admission, writes
+   refused after a failed BGSAVE (stop-writes-on-bgsave-error), subscribed
    mode, a busy script, CLIENT PAUSE, MULTI queueing;
 3. the handler -- through the AOF's propagator while the AOF is on -- timed
    for INFO commandstats, the slow log and the watchers (MONITOR, --metrics).
@@ -35,6 +36,7 @@ from hush.commands.acl import NOAUTH, WRONGPASS, check_credentials
 from hush.commands.table import COMMANDS, Command, lookup
 from hush.core import errors
 from hush.core.errors import (
+    MISCONF_RDB,
     CommandError,
     SubcommandSyntax,
     c_string,
@@ -311,7 +313,7 @@ class Session:
             self.in_multi or bool(self.channels or self.patterns)
             or not self.authenticated or server.memory.limited
             or self.reply_mode is not None or server.pause.end is not None
-            or server.scripts.busy
+            or server.scripts.busy or server.persistence.refusing_writes
         )
 
     # -- transactions ------------------------------------------------------------
@@ -476,6 +478,12 @@ class Session:
             if refused is not None:
                 return self._reject(refused, cmd)
         top = cmd.parent or cmd
+        if server.persistence.refusing_writes and not self.exec_running and (
+                cmd.is_write or top.name == "ping" or (
+                    top.name == "exec" and self.in_multi
+                    and any(queued.is_write for queued, _argv in self.queued()))):
+            # stop-writes-on-bgsave-error: the last BGSAVE failed.
+            return self._reject(CommandError(MISCONF_RDB), cmd)
         if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
             return self._reject(CommandError(
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "

@@ -11,8 +11,9 @@ log gives for every one a config file sets (one line per note).
 
 The directives Hush acts on are in :data:`hush.config.table.TABLE`; a few of
 these are read where they matter without a place there (the dump file's
-``dbfilename``, ``rdbcompression``, ``rdbchecksum``, ``aof-use-rdb-preamble``
-and the encoding settings the RDB writer follows), and their note says so.
+``dbfilename``, ``rdbcompression``, ``rdbchecksum``, ``aof-use-rdb-preamble``,
+``stop-writes-on-bgsave-error`` and the encoding settings the RDB writer
+follows), and their note says so.
 """
 
 from __future__ import annotations
@@ -47,11 +48,10 @@ NOTES: dict[str, str] = {
     "supervised": "Hush sends no readiness notification: use a simple systemd service "
                   "or socket activation (contrib/systemd).",
     "rdb": "Hush acts on these as Redis does: dump.rdb is written (SAVE, BGSAVE, save "
-           "points, shutdown) and loaded at start without an AOF, and an AOF rewrite starts "
-           "with an RDB preamble.",
+           "points, shutdown) and loaded at start without an AOF, writes are refused after "
+           "a failed BGSAVE, and an AOF rewrite starts with an RDB preamble.",
     "rdb-ignored": "Hush does not act on these: it has no replication sync files to delete, "
-                   "writes go on after a failed BGSAVE, and a dump file is fsynced once, "
-                   "when written.",
+                   "and a dump file is fsynced once, when written.",
     "aof": "Hush's AOF is a single file (its rewrites start with an RDB preamble) without "
            "timestamps or an append-only directory; it is rewritten and fsynced by Hush's "
            "own rules.",
@@ -139,7 +139,7 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("rdbcompression", True, "rdb"),
     _bool("rdb-del-sync-files", False, "rdb-ignored"),
     _bool("activerehashing", True, "allocator"),
-    _bool("stop-writes-on-bgsave-error", True, "rdb-ignored"),
+    _bool("stop-writes-on-bgsave-error", True, "rdb"),
     _bool("set-proc-title", True, "process", mutable=False),
     _bool("dynamic-hz", True, "expiry"),
     _bool("lazyfree-lazy-eviction", False, "lazyfree"),

@@ -35,7 +35,6 @@ CHILD_POLL = 0.05
 #: Seconds a failed automatic BGSAVE waits before the next try (CONFIG_BGSAVE_RETRY_DELAY).
 BGSAVE_RETRY_DELAY = 5
 
-
 class Persistence:
     """The AOF and the dump file of one server, and what SAVE/SHUTDOWN do.
 
@@ -51,6 +50,9 @@ class Persistence:
         time by the functions code; None until then.
     @ivar unclaimed_functions: libraries a loaded file held while no
         registry was set; written back to the next files.
+    @ivar refusing_writes: True while writes get :data:`hush.core.errors.MISCONF_RDB`: the
+        last BGSAVE failed, save points are set and stop-writes-on-bgsave-error
+        is on (the dispatcher's gate reads it).
     """
 
     def __init__(self, service: Server) -> None:
@@ -85,6 +87,23 @@ class Persistence:
         self.last_rewrite_seconds = -1
         self.keys_loaded = 0
         self.keys_expired = 0
+        self.refusing_writes = False
+        settings = service.settings
+        settings.on_change("save", self._saving_settings_changed)
+        settings.on_change("stop-writes-on-bgsave-error", self._saving_settings_changed)
+
+    def _saving_settings_changed(self, _value: Any) -> None:
+        self._update_refusal()
+
+    def _update_refusal(self) -> None:
+        """Recompute :attr:`refusing_writes`; on a change every client's gate follows."""
+        settings = self.service.settings
+        refusing = (not self.last_bgsave_ok and bool(settings.save.split())
+                    and bool(rdb.setting(settings, "stop-writes-on-bgsave-error")))
+        if refusing != self.refusing_writes:
+            self.refusing_writes = refusing
+            for client in self.service.clients.values():
+                client.update_gate()
 
     @property
     def rdb_path(self) -> str:
@@ -347,6 +366,7 @@ class Persistence:
         self.last_bgsave_seconds = seconds
         if ok:
             self._saved(self._dirty_at_fork)
+        self._update_refusal()
         self._start_scheduled()
 
     def _kill_save_child(self) -> None:
@@ -426,6 +446,7 @@ class Persistence:
                 except OSError as error:
                     log.error("Can't save in background: fork: {error}", error=error)
                     self.last_bgsave_ok = False
+                    self._update_refusal()
                 return
 
     # -- commands --------------------------------------------------------------
@@ -483,6 +504,7 @@ class Persistence:
         # Redis's rdbSave: any successful save clears an earlier BGSAVE failure.
         self.last_bgsave_ok = True
         self._saved()
+        self._update_refusal()
 
     def flushed_all(self) -> None:
         """After FLUSHALL: stop a running BGSAVE and, with save points set, save the empty set.

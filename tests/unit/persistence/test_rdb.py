@@ -174,6 +174,36 @@ def test_save_points_start_a_bgsave(tmp_path):
     assert not server.service.persistence.saving, "no save points left"
 
 
+def test_writes_are_refused_after_a_failed_bgsave_until_a_save_works(tmp_path, monkeypatch):
+    from hush.core.errors import MISCONF_RDB
+
+    server = server_in(tmp_path, save="3600 1")
+    client, other = server.client(), server.client(40001)
+    client.call("SET", "a", "1")
+
+    def failing(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rdb, "write_dataset", failing)  # the child inherits it
+    assert client.call("BGSAVE") == b"Background saving started"
+    wait_for_children(server)
+    assert info(client)["rdb_last_bgsave_status"] == "err"
+    assert str(client.call("SET", "b", "1")) == MISCONF_RDB
+    assert str(other.call("PING")) == MISCONF_RDB
+    assert client.call("GET", "a") == b"1", "reads go on"
+    client.call("MULTI")
+    assert str(client.call("SET", "b", "1")) == MISCONF_RDB
+    assert str(client.call("EXEC")).startswith("EXECABORT")
+    client.call("CONFIG", "SET", "stop-writes-on-bgsave-error", "no")
+    assert client.call("SET", "b", "1") == b"OK"
+    client.call("CONFIG", "SET", "stop-writes-on-bgsave-error", "yes")
+    assert str(client.call("SET", "b", "1")) == MISCONF_RDB
+    monkeypatch.undo()
+    assert client.call("SAVE") == b"OK"
+    assert client.call("SET", "b", "2") == b"OK"
+    assert info(client)["rdb_last_bgsave_status"] == "ok"
+
+
 def test_a_stop_by_signal_saves_when_save_points_are_set(tmp_path):
     server = server_in(tmp_path, save="3600 1")
     server.client().call("SET", "a", "1")
