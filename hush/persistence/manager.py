@@ -182,7 +182,15 @@ class Persistence:
         self.keys_loaded = result.keys_loaded
         self.keys_expired = result.keys_expired
         self.install_functions(result.functions)
-        self.service.store.enforce_maxkeys()
+        store = self.service.store
+        if store.maxkeys:
+            for db in store.dbs:
+                if len(db.data) > store.maxkeys:
+                    log.warn("Database {db} holds {count} keys, more than maxkeys {maxkeys}: "
+                             "keys are evicted by {policy} (start with --maxkeys 0 to keep "
+                             "them all)", db=db.index, count=len(db.data),
+                             maxkeys=store.maxkeys, policy=store.maxkeys_policy)
+        store.enforce_maxkeys()
 
     def install_functions(self, codes: list[bytes]) -> None:
         """Hand a loaded file's function libraries to their registry (or keep them aside)."""

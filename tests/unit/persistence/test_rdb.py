@@ -65,7 +65,8 @@ def fill(client) -> None:
 
 def restarted(server: FakeServer, tmp_path: Path, **settings: Any) -> FakeServer:
     """A new server on ``tmp_path`` at ``server``'s time, loaded as at start."""
-    again = FakeServer(dir=str(tmp_path), maxkeys=0, **settings)
+    settings.setdefault("maxkeys", 0)
+    again = FakeServer(dir=str(tmp_path), **settings)
     again.clock.advance(server.clock.seconds() - again.clock.seconds())
     again.service.persistence.start()
     return again
@@ -103,6 +104,18 @@ def test_expired_keys_are_dropped_at_load_and_counted(tmp_path):
     fields = info(again.client())
     assert (fields["rdb_last_load_keys_loaded"], fields["rdb_last_load_keys_expired"]) == (
         "1", "1")
+
+
+def test_maxkeys_applies_to_a_loaded_file_with_a_warning(tmp_path, logged):
+    server = server_in(tmp_path)
+    client = server.client()
+    for index in range(30):
+        client.call("SET", f"k{index}", "v")
+    client.call("SAVE")
+    small = restarted(server, tmp_path, maxkeys=10)
+    assert small.client().call("DBSIZE") == 10
+    assert any("more than maxkeys 10" in str(event.get("log_format", "")).format(**event)
+               for event in logged if "log_format" in event)
 
 
 def test_the_aof_wins_over_the_dump_file_at_start(tmp_path):
