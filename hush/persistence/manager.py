@@ -228,8 +228,16 @@ class Persistence:
         service = self.service
         aof = AppendOnlyFile(service.store, service.settings, service.clock)
         aof.on_child_exit = self._rewrite_exited
-        aof.library_codes = self.library_codes
+        aof.library_codes = self._rewrite_library_codes
         return aof
+
+    def _rewrite_library_codes(self) -> list[bytes]:
+        # Without a functions engine a rewrite without preamble could only
+        # write FUNCTION LOAD commands that no load could replay.
+        if self.functions is None and not rdb.setting(self.service.settings,
+                                                      "aof-use-rdb-preamble"):
+            return []
+        return self.library_codes()
 
     def set_appendonly(self, on: bool) -> None:
         """Switch the AOF at run time (CONFIG SET appendonly).
@@ -249,7 +257,8 @@ class Persistence:
             started = self.service.clock.seconds()
             replace_with_snapshot(self.service.store,
                                   os.path.join(settings.dir, settings.appendfilename),
-                                  temp_files(os.getpid())[0], settings, self.library_codes())
+                                  temp_files(os.getpid())[0], settings,
+                                  self._rewrite_library_codes())
             self.aof_rewrites += 1
             self.last_rewrite_ok = True
             self.last_rewrite_seconds = int(self.service.clock.seconds() - started)
