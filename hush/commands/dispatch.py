@@ -36,7 +36,6 @@ from hush.commands.acl import NOAUTH, WRONGPASS, check_credentials
 from hush.commands.table import COMMANDS, Command, lookup
 from hush.core import errors
 from hush.core.errors import (
-    MISCONF_RDB,
     CommandError,
     SubcommandSyntax,
     c_string,
@@ -48,6 +47,15 @@ from hush.core.interfaces import Connection, Server
 from hush.data.blocking import Block
 from hush.ops import monitor
 from hush.wire.resp import NO_REPLY, QUEUED
+
+#: Writes refused after a failed BGSAVE (stop-writes-on-bgsave-error), Redis's text.
+MISCONF_RDB = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error."
+)
 
 #: The reply to commands other clients send while a script is busy.
 BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."

@@ -44,14 +44,6 @@ INVALID_EXPIRE = "ERR invalid expire time in '{}' command"
 TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
 TIMEOUT_NEGATIVE = "ERR timeout is negative"
 NOT_POSITIVE = "ERR value is out of range, must be positive"
-#: Writes refused while saving fails (stop-writes-on-bgsave-error).
-MISCONF_RDB = (
-    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
-    "to disk. Commands that may modify the data set are disabled, because this instance is "
-    "configured to report errors during writes if RDB snapshotting fails "
-    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
-    "RDB error."
-)
 
 
 class WrongType(CommandError):

@@ -50,7 +50,7 @@ class Persistence:
         time by the functions code; None until then.
     @ivar unclaimed_functions: libraries a loaded file held while no
         registry was set; written back to the next files.
-    @ivar refusing_writes: True while writes get :data:`hush.core.errors.MISCONF_RDB`: the
+    @ivar refusing_writes: True while writes get :data:`hush.commands.dispatch.MISCONF_RDB`: the
         last BGSAVE failed, save points are set and stop-writes-on-bgsave-error
         is on (the dispatcher's gate reads it).
     """

@@ -188,7 +188,7 @@ def test_save_points_start_a_bgsave(tmp_path):
 
 
 def test_writes_are_refused_after_a_failed_bgsave_until_a_save_works(tmp_path, monkeypatch):
-    from hush.core.errors import MISCONF_RDB
+    from hush.commands.dispatch import MISCONF_RDB
 
     server = server_in(tmp_path, save="3600 1")
     client, other = server.client(), server.client(40001)
