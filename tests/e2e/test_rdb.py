@@ -201,3 +201,33 @@ def test_migrate_in_every_direction(three):
     with pytest.raises(redis.ResponseError, match="^IOERR error or timeout connecting"):
         hush.execute_command("MIGRATE", "127.0.0.1", free_port(), "str", 0, 1000)
     assert hush.exists("str")
+
+
+def test_redis_cli_cluster_import_moves_hushs_keys_into_a_redis_cluster(tmp_path):
+    """``redis-cli --cluster import`` SCANs the source and MIGRATEs each key to its node."""
+    from tests.differential.redis_cluster import RedisCluster
+    from tests.support import REDIS_CLI
+
+    cluster = RedisCluster(tmp_path / "cluster", masters=3)
+    (tmp_path / "cluster").mkdir()
+    cluster.start()
+    hush = hush_in(tmp_path)
+    try:
+        source = redis.Redis(port=hush.port)
+        for index in range(100):
+            source.set(f"k{index}", index)
+        source.rpush("list", "a", "b")
+        source.hset("hash", "f", "v")
+        done = subprocess.run([REDIS_CLI, "--cluster", "import", f"127.0.0.1:{cluster.ports[0]}",
+                               "--cluster-from", f"127.0.0.1:{hush.port}"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert source.dbsize() == 0, "moved, not copied"
+        nodes = [redis.Redis(port=port) for port in cluster.ports]
+        assert sum(node.dbsize() for node in nodes) == 102
+        # KEYS is not redirected: it finds the node holding the key's slot.
+        holder = next(node for node in nodes if node.keys("list"))
+        assert holder.lrange("list", 0, -1) == [b"a", b"b"]
+    finally:
+        hush.stop()
+        cluster.stop()
