@@ -744,7 +744,7 @@ def _migrate_keys(argv: list[bytes]) -> list[int]:
                                       "spec": {"keyword": "KEYS", "startfrom": -2}},
                      "find_keys": {"type": "range",
                                    "spec": {"lastkey": -1, "keystep": 1, "limit": 0}}}),
-         get_keys=_migrate_keys)
+         getkeys=_migrate_keys)
 def migrate(ctx, host: bytes, port: bytes, key: bytes, raw_db: bytes, raw_timeout: bytes,
             *options: bytes):
     """Move ``key`` (or the KEYS) to another server's database, in a blocking exchange.

@@ -57,7 +57,7 @@ class Command:
     parent: Command | None = None
     #: Redis's getkeys_proc: the key indexes of a whole argv, for a command
     #: whose key specs are "incomplete" (MIGRATE); None: from the specs.
-    get_keys: Callable[[list[bytes]], list[int]] | None = None
+    getkeys: Callable[[list[bytes]], list[int]] | None = None
     #: Unique per command object: its index in each server's counters (hush.ops.commandstats).
     number: int = field(default_factory=lambda: next(_numbers))
 
@@ -73,8 +73,8 @@ class Command:
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Indexes into ``argv`` (command name at 0) of the key arguments."""
-        if self.get_keys is not None:
-            return self.get_keys(argv)
+        if self.getkeys is not None:
+            return self.getkeys(argv)
         if "movablekeys" in self.flags and self.key_specs:
             return _spec_positions(self.key_specs, argv)
         if not self.first_key:
@@ -227,7 +227,7 @@ def command(
     acl: Iterable[str] = (),
     tips: Iterable[str] = (),
     key_specs: Iterable[dict[str, Any]] | None = None,
-    get_keys: Callable[[list[bytes]], list[int]] | None = None,
+    getkeys: Callable[[list[bytes]], list[int]] | None = None,
 ) -> Callable[[Handler | None], Handler | None]:
     """Register the decorated function as the handler of ``name``.
 
@@ -252,7 +252,7 @@ def command(
             acl_categories=tuple(acl),
             tips=tuple(tips),
             key_specs=None if key_specs is None else tuple(key_specs),
-            get_keys=get_keys,
+            getkeys=getkeys,
         )
         if sub:
             parent = COMMANDS[container.encode()]

@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from hush.core.errors import CommandError
@@ -75,7 +76,7 @@ class Persistence:
         self.save_child = 0
         self.save_started_at = 0.0
         self._save_poll: IDelayedCall | None = None
-        self._cron: IDelayedCall | None = None
+        self._cron: LoopingCall | None = None
         self._last_bgsave_try = 0.0
         # INFO persistence.
         self.rdb_saves = 0
@@ -283,9 +284,7 @@ class Persistence:
 
     def service_stopped(self) -> None:
         """The server stops without SHUTDOWN (a signal): save as ``shutdown-on-sigterm`` says."""
-        if self._cron is not None and self._cron.active():
-            self._cron.cancel()
-        self._cron = None
+        self._stop_cron()
         if not self.shutting_down:
             flags = str(rdb.setting(self.service.settings, "shutdown-on-sigterm")).split()
             save = True if "save" in flags else False if "nosave" in flags else None
@@ -437,13 +436,19 @@ class Persistence:
     # -- save points -------------------------------------------------------------
 
     def _arm_cron(self) -> None:
+        # A LoopingCall: after a jump of the clock it runs once, not once per second missed.
         if self._cron is None and not self.shutting_down:
-            self._cron = self.service.clock.callLater(1.0, self._save_points)
+            self._cron = LoopingCall(self._save_points)
+            self._cron.clock = self.service.clock
+            self._cron.start(1.0, now=False)
+
+    def _stop_cron(self) -> None:
+        if self._cron is not None and self._cron.running:
+            self._cron.stop()
+        self._cron = None
 
     def _save_points(self) -> None:
         """Redis's serverCron check: start a BGSAVE when a save point is reached."""
-        self._cron = None
-        self._arm_cron()
         if self.rewriting or self.shutting_down:
             return
         words = self.service.settings.save.split()
@@ -601,9 +606,7 @@ class Persistence:
             if not force:
                 raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.") from None
         self.shutting_down = True
-        if self._cron is not None and self._cron.active():
-            self._cron.cancel()
-        self._cron = None
+        self._stop_cron()
         # Stop accepting now: the listeners are the store service's siblings.
         parent = self.service.parent
         if parent is not None:
