@@ -125,8 +125,8 @@ def _header(data: bytes, pos: int, start: int) -> tuple[int, int]:
 
 
 
-def snapshot_commands(store: Any, now_ms: int, functions: Iterable[bytes] = ()
-                      ) -> Iterator[bytes]:
+def snapshot_commands(store: Any, now_ms: int,
+                      libraries: Iterable[bytes] = ()) -> Iterator[bytes]:
     """The whole dataset as encoded commands: per db a SELECT, per key one or more commands.
 
     Function libraries come first, as FUNCTION LOAD (Redis's rewriteFunctions).
@@ -135,7 +135,7 @@ def snapshot_commands(store: Any, now_ms: int, functions: Iterable[bytes] = ()
     directly (no lookups that could expire keys and propagate from a forked
     child).
     """
-    for code in functions:
+    for code in libraries:
         yield encode([b"FUNCTION", b"LOAD", code])
     for db in store.dbs:
         if not db.data:
@@ -156,8 +156,8 @@ Orphaned = rdb.Orphaned
 
 
 def write_snapshot(store: Any, path: str, now_ms: int,
-                   alive: Callable[[], bool] | None = None, settings: Any = None,
-                   functions: Iterable[bytes] = ()) -> int:
+                   alive: Callable[[], bool] | None = None, libraries: Iterable[bytes] = (),
+                   settings: Any = None) -> int:
     """Write the dataset to ``path`` and fsync it; return its size.
 
     With ``settings`` whose ``aof-use-rdb-preamble`` is on, the dataset is
@@ -168,9 +168,9 @@ def write_snapshot(store: Any, path: str, now_ms: int,
     with open(path, "wb", buffering=1 << 20) as handle:
         if settings is not None and rdb.setting(settings, "aof-use-rdb-preamble"):
             rdb.write_dataset(store, settings, handle, now_s=now_ms // 1000,
-                              functions=functions, aof_base=True, alive=alive)
+                              functions=libraries, aof_base=True, alive=alive)
         else:
-            for count, chunk in enumerate(snapshot_commands(store, now_ms, functions)):
+            for count, chunk in enumerate(snapshot_commands(store, now_ms, libraries)):
                 if alive is not None and count % PARENT_CHECK_EVERY == 0 and not alive():
                     raise Orphaned(path)
                 handle.write(chunk)
@@ -179,8 +179,8 @@ def write_snapshot(store: Any, path: str, now_ms: int,
         return handle.tell()
 
 
-def replace_with_snapshot(store: Any, path: str, temp_name: str, settings: Any = None,
-                          functions: Iterable[bytes] = ()) -> None:
+def replace_with_snapshot(store: Any, path: str, temp_name: str,
+                          libraries: Iterable[bytes] = (), settings: Any = None) -> None:
     """Write the dataset to ``temp_name`` (beside ``path``), then move it over ``path``.
 
     A failed write removes the temporary file and leaves ``path`` as it was.
@@ -189,7 +189,7 @@ def replace_with_snapshot(store: Any, path: str, temp_name: str, settings: Any =
     os.makedirs(directory, exist_ok=True)
     temp = os.path.join(directory, temp_name)
     try:
-        write_snapshot(store, temp, store.now_ms(), settings=settings, functions=functions)
+        write_snapshot(store, temp, store.now_ms(), libraries=libraries, settings=settings)
         os.replace(temp, path)
     except BaseException:
         rdb.unlink(temp)
@@ -207,7 +207,7 @@ def temp_files(pid: int) -> tuple[str, str]:
 
 
 def rewrite_child(store: Any, settings: Any, now_ms: int, parent: int,
-                  functions: Iterable[bytes] = ()) -> int:
+                  libraries: Iterable[bytes] = ()) -> int:
     """The body of a forked rewrite child; its exit status.
 
     It writes the dataset to its temporary file, then renames it for the
@@ -221,7 +221,7 @@ def rewrite_child(store: Any, settings: Any, now_ms: int, parent: int,
         return os.getppid() == parent
 
     try:
-        write_snapshot(store, writing, now_ms, alive, settings, functions)
+        write_snapshot(store, writing, now_ms, alive, libraries, settings)
         os.replace(writing, written)
         if not alive():
             rdb.unlink(written)
@@ -266,8 +266,8 @@ class AppendOnlyFile:
         self.on_growth: Callable[[], None] = _nothing
         #: Called with the error text when writes start failing, None when they work again.
         self.on_write_status: Callable[[str | None], None] = _ignore
-        #: The function libraries a rewrite writes (set by the persistence manager).
-        self.library_codes: Callable[[], list[bytes]] = list
+        #: The function libraries' code a rewrite writes first (set by the persistence manager).
+        self.library_sources: Callable[[], list[bytes]] = list
 
     # -- writing ------------------------------------------------------------
 
@@ -378,13 +378,13 @@ class AppendOnlyFile:
             raise CommandError("ERR Background append only file rewriting already in progress")
         self.flush()
         now_ms = self.store.now_ms()
-        codes = self.library_codes()
+        libraries = self.library_sources()
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child
             code = 1
             try:
-                code = rewrite_child(self.store, self.settings, now_ms, parent, codes)
+                code = rewrite_child(self.store, self.settings, now_ms, parent, libraries)
             finally:
                 os._exit(code)
         self.child_pid = pid

@@ -127,5 +127,9 @@ def _load_preamble(service: Server, path: str, data: bytes) -> int:
         raise AOFError(f"Error reading the RDB preamble of the AOF file {path}, "
                        f"AOF loading aborted: {error}") from None
     log.info("Reading RDB preamble from AOF file...")
-    service.persistence.install_functions(result.functions)
+    try:
+        service.persistence.install_functions(result.functions)
+    except CommandError as error:
+        raise AOFError(f"Error reading the RDB preamble of the AOF file {path}, AOF loading "
+                       f"aborted: its function libraries do not load: {error}") from None
     return result.end_offset

@@ -46,11 +46,9 @@ class Persistence:
 
     @ivar aof: the open append-only file while ``appendonly`` is on, else None.
     @ivar last_save: unix second of the last successful save (LASTSAVE).
-    @ivar functions: the function libraries' registry
-        (:class:`hush.persistence.rdb.FunctionLibraries`), set at wiring
-        time by the functions code; None until then.
-    @ivar unclaimed_functions: libraries a loaded file held while no
-        registry was set; written back to the next files.
+    @ivar unclaimed_functions: libraries a loaded file held on a server
+        without FUNCTION libraries (``service.functions``); written back to
+        the next files.
     @ivar refusing_writes: True while writes get :data:`hush.commands.dispatch.MISCONF_RDB`: the
         last BGSAVE failed, save points are set and stop-writes-on-bgsave-error
         is on (the dispatcher's gate reads it).
@@ -61,7 +59,6 @@ class Persistence:
         self.aof: AppendOnlyFile | None = None
         # A rewrite started while the AOF is off (BGREWRITEAOF).
         self._detached: AppendOnlyFile | None = None
-        self.functions: rdb.FunctionLibraries | None = None
         self.unclaimed_functions: list[bytes] = []
         self.last_save = int(service.clock.seconds())
         self.loading = False
@@ -172,17 +169,25 @@ class Persistence:
         finally:
             self.loading = False
             self.service.store.loading = False
-        self._loaded(result)
+        try:
+            self._loaded(result)
+        except CommandError as error:
+            self._refuse_start(f"Failed loading the RDB file's function libraries: {error}. "
+                               "Terminating server after rdb file reading failure.")
+            return
         log.info("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.",
                  loaded=result.keys_loaded, expired=result.keys_expired)
         log.info("DB loaded from disk: {seconds:.3f} seconds",
                  seconds=clock.seconds() - started)
 
-    def _loaded(self, result: rdb.LoadResult) -> None:
-        """After a load: INFO's counts, the libraries to their registry, maxkeys."""
+    def _loaded(self, result: rdb.LoadResult, replace_functions: bool = False) -> None:
+        """After a load: INFO's counts, the libraries loaded, maxkeys applied.
+
+        Raises CommandError when a library does not load.
+        """
         self.keys_loaded = result.keys_loaded
         self.keys_expired = result.keys_expired
-        self.install_functions(result.functions)
+        self.install_functions(result.functions, replace_functions)
         store = self.service.store
         if store.maxkeys:
             for db in store.dbs:
@@ -193,20 +198,32 @@ class Persistence:
                              maxkeys=store.maxkeys, policy=store.maxkeys_policy)
         store.enforce_maxkeys()
 
-    def install_functions(self, codes: list[bytes]) -> None:
-        """Hand a loaded file's function libraries to their registry (or keep them aside)."""
-        if self.functions is not None:
-            self.functions.replace_libraries(codes)
-        else:
+    @property
+    def functions(self) -> Any:
+        """The server's FUNCTION libraries (``dump_sources``, ``load_sources``), or None."""
+        return getattr(self.service, "functions", None)
+
+    def install_functions(self, codes: list[bytes], replace: bool = False) -> None:
+        """Load a file's function libraries (``replace``: dropping those there first).
+
+        Raises CommandError naming the library that failed to load.
+        """
+        functions = self.functions
+        if functions is None:
             if codes:
                 log.warn("{count} function libraries loaded are kept but not served: "
-                         "Hush has no functions engine yet", count=len(codes))
+                         "this server has no FUNCTION libraries", count=len(codes))
             self.unclaimed_functions = list(codes)
+            return
+        if replace:
+            functions.flush()
+        functions.load_sources(codes)
 
     def library_codes(self) -> list[bytes]:
-        """The function libraries a file written now holds."""
-        if self.functions is not None:
-            return self.functions.library_codes()
+        """The function libraries' code a file written now holds."""
+        functions = self.functions
+        if functions is not None:
+            return functions.dump_sources()
         return list(self.unclaimed_functions)
 
     def enable(self) -> None:
@@ -229,7 +246,7 @@ class Persistence:
         service = self.service
         aof = AppendOnlyFile(service.store, service.settings, service.clock)
         aof.on_child_exit = self._rewrite_exited
-        aof.library_codes = self._rewrite_library_codes
+        aof.library_sources = self._rewrite_library_codes
         return aof
 
     def _rewrite_library_codes(self) -> list[bytes]:
@@ -258,8 +275,8 @@ class Persistence:
             started = self.service.clock.seconds()
             replace_with_snapshot(self.service.store,
                                   os.path.join(settings.dir, settings.appendfilename),
-                                  temp_files(os.getpid())[0], settings,
-                                  self._rewrite_library_codes())
+                                  temp_files(os.getpid())[0],
+                                  self._rewrite_library_codes(), settings)
             self.aof_rewrites += 1
             self.last_rewrite_ok = True
             self.last_rewrite_seconds = int(self.service.clock.seconds() - started)
@@ -565,10 +582,11 @@ class Persistence:
         try:
             with open(self.rdb_path, "rb") as handle:
                 result = rdb.load_dataset(store, handle, now_ms=store.now_ms(), merge=merge)
-        except (OSError, RdbError) as error:
+            # Emptying the data empties the libraries too (Redis's emptyData).
+            self._loaded(result, replace_functions=flush)
+        except (OSError, RdbError, CommandError) as error:
             log.error("Error trying to load the RDB dump: {error}", error=error)
             raise CommandError("ERR Error trying to load the RDB dump") from None
-        self._loaded(result)
         log.warn("DB reloaded by DEBUG RELOAD")
 
     def reset_stats(self) -> None:

@@ -16,9 +16,10 @@ AOF preamble, whose later commands may still refer to them. The garbage
 collector is off while loading: a million new containers would otherwise
 trigger full collections over everything loaded so far.
 
-Function libraries have no home below the scripting floor: the writer takes
-their code from, and the loader hands it to, a :class:`FunctionLibraries`
-registered on :class:`hush.persistence.manager.Persistence` at wiring time.
+Function libraries are code here: the writer takes each library's code
+(FUNCTION2 records), the loader returns the code it read
+(:attr:`LoadResult.functions`); :class:`hush.persistence.manager.Persistence`
+hands them to and from the server's FUNCTION libraries.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import os
 import resource
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 from hush.config.encodings import rdb_thresholds
 from hush.config.table import BY_NAME
@@ -48,21 +49,6 @@ PARENT_CHECK_EVERY = 1024
 
 #: The maxmemory policies for which Redis saves each key's idle time.
 _LRU_POLICIES = frozenset({"allkeys-lru", "volatile-lru"})
-
-
-class FunctionLibraries(Protocol):
-    """What RDB needs of the function libraries (FUNCTION LOAD's registry).
-
-    The functions code registers one as ``Persistence.functions``; until
-    then files are written without libraries and libraries read are kept
-    aside (``Persistence.unclaimed_functions``).
-    """
-
-    def library_codes(self) -> list[bytes]:
-        """Each library's whole code, ``#!<engine> name=<name>`` line first."""
-
-    def replace_libraries(self, codes: list[bytes]) -> None:
-        """Drop every library and load these (a file's libraries, at start or DEBUG RELOAD)."""
 
 
 class Orphaned(Exception):

@@ -275,35 +275,49 @@ def test_thresholds_come_from_the_settings(tmp_path):
 
 
 class Libraries:
-    """A stand-in for the functions registry."""
+    """A stand-in for the server's FUNCTION libraries (hush.scripting.functions)."""
 
     def __init__(self, codes: list[bytes]) -> None:
         self.codes = codes
 
-    def library_codes(self) -> list[bytes]:
+    def dump_sources(self) -> list[bytes]:
         return list(self.codes)
 
-    def replace_libraries(self, codes: list[bytes]) -> None:
-        self.codes = list(codes)
+    def load_sources(self, sources) -> None:
+        self.codes += list(sources)
+
+    def flush(self) -> None:
+        self.codes = []
 
 
 CODE = b"#!lua name=mylib\nredis.register_function('f', function() return 1 end)"
 
 
-def test_function_libraries_go_through_the_registered_registry(tmp_path):
-    server = server_in(tmp_path)
-    server.service.persistence.functions = Libraries([CODE])
+def test_function_libraries_are_saved_and_loaded_through_the_servers_libraries(tmp_path):
+    server = server_in(tmp_path, enable_debug_command="yes")
+    server.service.functions = Libraries([CODE])
     server.client().call("SAVE")
     with open(tmp_path / "dump.rdb", "rb") as handle:
         assert [r.code for r in RdbFileReader(handle) if isinstance(r, FunctionRecord)] == [CODE]
-    # Without a registry the libraries are kept and written back.
-    unclaimed = restarted(server, tmp_path)
-    assert unclaimed.service.persistence.unclaimed_functions == [CODE]
-    unclaimed.client().call("SAVE")
-    claimed = FakeServer(dir=str(tmp_path), maxkeys=0)
-    claimed.service.persistence.functions = registry = Libraries([])
-    claimed.service.persistence.start()
-    assert registry.codes == [CODE]
+    assert server.client().call("DEBUG", "RELOAD") == b"OK"
+    assert server.service.functions.codes == [CODE], "emptied, then loaded back"
+    loaded = FakeServer(dir=str(tmp_path), maxkeys=0)
+    loaded.service.functions = Libraries([])
+    loaded.service.persistence.start()
+    assert loaded.service.functions.codes == [CODE]
+
+
+def test_without_function_libraries_a_files_libraries_are_kept_and_written_back(tmp_path):
+    server = server_in(tmp_path)
+    server.service.functions = Libraries([CODE])
+    server.client().call("SAVE")
+    bare = FakeServer(dir=str(tmp_path), maxkeys=0)
+    bare.service.functions = None
+    bare.service.persistence.start()
+    assert bare.service.persistence.unclaimed_functions == [CODE]
+    bare.client().call("SAVE")
+    with open(tmp_path / "dump.rdb", "rb") as handle:
+        assert [r.code for r in RdbFileReader(handle) if isinstance(r, FunctionRecord)] == [CODE]
 
 
 # -- the AOF's RDB preamble ----------------------------------------------------------------
