@@ -94,7 +94,7 @@ class Options(usage.Options):
         ["enable-time-control", None, "no",
          "yes: a server for tests, whose clock HUSH.CLOCK ADVANCE moves forward "
          "(TTLs, timeouts, idle times). Default: no."],
-        ["dir", None, ".", "Directory of the append-only file (it must exist)."],
+        ["dir", None, ".", "Directory of the append-only and dump files (it must exist)."],
         ["appendfilename", None, "appendonly.aof", "Name of the append-only file in --dir."],
         ["appendfsync", None, "everysec", "always, everysec or no: when the AOF is fsynced."],
     ]

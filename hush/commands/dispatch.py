@@ -18,7 +18,8 @@ nothing here knows Twisted.
 2. the gates, only while :meth:`Session.update_gate` says some may apply:
    CLIENT REPLY, authentication, the user's ACL permissions (checked only
    for a restricted user: the default user with every permission costs
-   nothing), maxmemory/maxkeys admission, subscribed mode, a busy script,
+   nothing), maxmemory/maxkeys admission, writes refused after a failed
+   BGSAVE (stop-writes-on-bgsave-error), subscribed mode, a busy script,
    CLIENT PAUSE, MULTI queueing;
 3. the handler -- through the AOF's propagator while the AOF is on -- timed
    for INFO commandstats, the slow log and the watchers (MONITOR, --metrics).
@@ -61,6 +62,15 @@ from hush.core.interfaces import Connection, Server
 from hush.data.blocking import Block
 from hush.ops import monitor
 from hush.wire.resp import NO_REPLY, QUEUED
+
+#: Writes refused after a failed BGSAVE (stop-writes-on-bgsave-error), Redis's text.
+MISCONF_RDB = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error."
+)
 
 _SUBSCRIBED_OK = frozenset(
     ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
@@ -339,7 +349,8 @@ class Session:
             self.in_multi or bool(self.channels or self.patterns)
             or not self.authenticated or server.memory.limited
             or self.reply_mode is not None or server.pause.end is not None
-            or server.scripts.busy or (user is not None and not user.unrestricted)
+            or server.scripts.busy or server.persistence.refusing_writes
+            or (user is not None and not user.unrestricted)
         )
 
     # -- transactions ------------------------------------------------------------
@@ -507,6 +518,12 @@ class Session:
             if refused is not None:
                 return self._reject(refused, cmd)
         top = cmd.parent or cmd
+        if server.persistence.refusing_writes and not self.exec_running and (
+                cmd.is_write or top.name == "ping" or (
+                    top.name == "exec" and self.in_multi
+                    and any(queued.is_write for queued, _argv in self.queued()))):
+            # stop-writes-on-bgsave-error: the last BGSAVE failed.
+            return self._reject(CommandError(MISCONF_RDB), cmd)
         if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
             return self._reject(CommandError(
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "

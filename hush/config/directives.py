@@ -9,7 +9,11 @@ shows what redis-server shows, CONFIG SET and CONFIG REWRITE treat it as
 Redis does -- and with a note of what Hush does instead, which the startup
 log gives for every one a config file sets (one line per note).
 
-The directives Hush acts on are in :data:`hush.config.table.TABLE`.
+The directives Hush acts on are in :data:`hush.config.table.TABLE`; a few of
+these are read where they matter without a place there (the dump file's
+``dbfilename``, ``rdbcompression``, ``rdbchecksum``, ``aof-use-rdb-preamble``,
+``stop-writes-on-bgsave-error`` and the encoding settings the RDB writer
+follows), and their note says so.
 """
 
 from __future__ import annotations
@@ -43,10 +47,14 @@ NOTES: dict[str, str] = {
                  "background, or let systemd supervise it (contrib/systemd).",
     "supervised": "Hush sends no readiness notification: use a simple systemd service "
                   "or socket activation (contrib/systemd).",
-    "rdb": "Hush persists with the append-only file (appendonly yes) until it has RDB: "
-           "no snapshots are taken and no dump file is written or read.",
-    "aof": "Hush's AOF is a single file without an RDB preamble, timestamps or an "
-           "append-only directory; it is rewritten and fsynced by Hush's own rules.",
+    "rdb": "Hush acts on these as Redis does: dump.rdb is written (SAVE, BGSAVE, save "
+           "points, shutdown) and loaded at start without an AOF, writes are refused after "
+           "a failed BGSAVE, and an AOF rewrite starts with an RDB preamble.",
+    "rdb-ignored": "Hush does not act on these: it has no replication sync files to delete, "
+                   "and a dump file is fsynced once, when written.",
+    "aof": "Hush's AOF is a single file (its rewrites start with an RDB preamble) without "
+           "timestamps or an append-only directory; it is rewritten and fsynced by Hush's "
+           "own rules.",
     "replication": "Hush has no replication: it is always a master and serves no replicas.",
     "cluster": "Hush has no cluster mode.",
     "tls": "Hush serves TLS on ssl: endpoints "
@@ -56,7 +64,8 @@ NOTES: dict[str, str] = {
     "allocator": "Hush uses CPython's memory allocator: no jemalloc, no active "
                  "defragmentation, no rehashing steps, no transparent huge pages setting.",
     "encodings": "Hush shows these limits in CONFIG GET; OBJECT ENCODING and XINFO "
-                 "answer by Redis's defaults whatever they are set to.",
+                 "answer by Redis's defaults whatever they are set to (DUMP and dump "
+                 "files follow them).",
     "process": "Hush leaves the process title, OOM score, logo and crash reports to "
                "Python and the operating system.",
     "shutdown": "On SIGTERM or SIGINT Hush stops as SHUTDOWN does by default: the AOF "
@@ -126,7 +135,7 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("io-threads-do-reads", False, "threads", mutable=False),
     _bool("always-show-logo", False, "process", mutable=False),
     _bool("rdbcompression", True, "rdb"),
-    _bool("rdb-del-sync-files", False, "rdb"),
+    _bool("rdb-del-sync-files", False, "rdb-ignored"),
     _bool("activerehashing", True, "allocator"),
     _bool("stop-writes-on-bgsave-error", True, "rdb"),
     _bool("set-proc-title", True, "process", mutable=False),
@@ -141,8 +150,8 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("aof-rewrite-incremental-fsync", True, "aof"),
     _bool("no-appendfsync-on-rewrite", False, "aof"),
     _bool("cluster-require-full-coverage", True, "cluster"),
-    _bool("rdb-save-incremental-fsync", True, "rdb"),
-    _bool("aof-use-rdb-preamble", True, "aof"),
+    _bool("rdb-save-incremental-fsync", True, "rdb-ignored"),
+    _bool("aof-use-rdb-preamble", True, "rdb"),
     _bool("aof-timestamp-enabled", False, "aof"),
     _bool("cluster-replica-no-failover", False, "cluster",
           aliases=("cluster-slave-no-failover",)),

@@ -207,6 +207,8 @@ class Server(Protocol):
     commandstats: Any
     #: :class:`hush.persistence.manager.Persistence`.
     persistence: Any
+    #: MIGRATE's :class:`hush.wire.sync_client.ConnectionCache`.
+    migrate_connections: Any
     #: :class:`hush.core.faults.FailureLog` for unexpected exceptions.
     failures: Any
     #: Called after every command as ``watcher(client, cmd, argv, seconds)``.

@@ -221,7 +221,7 @@ def memory_section(server: Server) -> Fields:
 
 
 def persistence_section(server: Server) -> Fields:
-    """# Persistence: no RDB snapshots; the AOF as configured (hush.persistence.manager)."""
+    """# Persistence: saves, rewrites and loads (hush.persistence.manager)."""
     return server.persistence.info_fields()
 
 

@@ -44,6 +44,7 @@ from hush.server.memory import MemoryManager
 from hush.server.pause import ClientPause
 from hush.server.protocol import RedisFactory
 from hush.server.startup import PidFile, StartupFailure
+from hush.wire.sync_client import ConnectionCache
 
 log = Logger()
 
@@ -96,6 +97,8 @@ class StoreService(service.Service):
         settings.on_change("timeout", lambda _timeout: self.idle.arm())
         self.persistence = Persistence(self)
         settings.on_change("appendonly", self.persistence.set_appendonly)
+        #: MIGRATE's connections to other servers, kept for reuse.
+        self.migrate_connections = ConnectionCache(clock)
         #: False when hush.server.startup loads the AOF itself, after the startup
         #: banner (as Redis logs it); that is still before the reactor runs.
         self.load_first = True
@@ -194,7 +197,8 @@ class StoreService(service.Service):
                 raise StartupFailure(message)
 
     def stopService(self) -> None:
-        self.persistence.stop()
+        self.persistence.service_stopped()
+        self.migrate_connections.close_all()
         self.store.stop()
         self.idle.stop()
         return super().stopService()

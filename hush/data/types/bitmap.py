@@ -50,6 +50,8 @@ BITMAP = BY_CLASS[bytearray] = replace(
     copy=bytearray,
     size=getsizeof,
     rewrite=_rewrite,
+    # RDB writers and DUMP see a string, whatever buffer the bit commands keep.
+    to_neutral=bytes,
 )
 
 
