@@ -74,7 +74,7 @@ def test_active_expiry_without_access(store, db):
     set_with_ttl(db, b"a", 1000)
     set_with_ttl(db, b"b", 2000)
     store.clock.advance(1.0)
-    assert list(db.data) == [b"b"]
+    assert db.key_list() == [b"b"]
     assert store.stats.expired_keys == 1
     store.clock.advance(1.0)
     assert len(db) == 0
@@ -104,7 +104,7 @@ def test_timer_moves_to_an_earlier_deadline(store, db):
     (timer,) = timers(store)
     assert timer.getTime() == pytest.approx(store.clock.seconds() + 0.5)
     store.clock.advance(0.5)
-    assert list(db.data) == [b"late"]
+    assert db.key_list() == [b"late"]
     (timer,) = timers(store)
     assert timer.getTime() == pytest.approx(store.clock.seconds() + 9.5)
 
