@@ -6,6 +6,7 @@ Each family lives in its own module and registers its commands with
 
 from hush.commands import (  # noqa: F401  (imported for their registrations)
     acl,
+    cluster,
     config,
     connection,
     diagnostics,

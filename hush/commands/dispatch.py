@@ -32,6 +32,7 @@ from time import perf_counter
 from typing import Any
 
 from hush.commands.acl import NOAUTH, WRONGPASS, check_credentials
+from hush.commands.routing import route
 from hush.commands.table import COMMANDS, Command, lookup
 from hush.core import errors
 from hush.core.errors import (
@@ -194,6 +195,7 @@ class Session:
         "channels", "patterns", "reply_mode", "_muting", "mute_unblock", "monitoring",
         "no_evict", "propagator", "_stats", "_settings", "_watchers", "_failures",
         "_commandstats", "_calls", "_spent", "_gated",
+        "cluster", "asking", "readonly",
     )
 
     def __init__(self, server: Server, connection: Connection = DETACHED) -> None:
@@ -239,8 +241,14 @@ class Session:
         self._commandstats = commandstats = server.commandstats
         self._calls = commandstats.calls
         self._spent = commandstats.seconds
-        # True while unauthenticated, in MULTI, subscribed, muted, paused or
-        # under maxmemory: execute's slow path.
+        # Cluster mode (hush.commands.routing): the node's map for a client's
+        # requests; None outside cluster mode and for the AOF loader, which
+        # Redis never redirects. ASKING and READONLY are the client's flags.
+        self.cluster = server.cluster if connection is not DETACHED else None
+        self.asking = False
+        self.readonly = False
+        # True while unauthenticated, in MULTI, subscribed, muted, paused,
+        # under maxmemory or in cluster mode: execute's slow path.
         self._gated = False
         self.update_gate()
 
@@ -311,7 +319,7 @@ class Session:
             self.in_multi or bool(self.channels or self.patterns)
             or not self.authenticated or server.memory.limited
             or self.reply_mode is not None or server.pause.end is not None
-            or server.scripts.busy
+            or server.scripts.busy or self.cluster is not None
         )
 
     # -- transactions ------------------------------------------------------------
@@ -321,6 +329,8 @@ class Session:
         self.in_multi = False
         self.multi_queue = []
         self.multi_error = False
+        # An ASKING before MULTI covered the transaction; it ends with it.
+        self.asking = False
         self.unwatch_all()
         self.update_gate()
 
@@ -426,6 +436,9 @@ class Session:
 
     def _unresolved(self, argv: list[bytes], why: Unresolved) -> Any:
         """The reply to an argv :func:`resolve` found no command for, in Redis's words."""
+        # Any request, even one that names no command, uses up an ASKING.
+        if not self.in_multi:
+            self.asking = False
         if why.kind is UNKNOWN_COMMAND:
             return self._reject(unknown_command(argv))
         cmd = why.cmd
@@ -437,6 +450,9 @@ class Session:
 
     def _reject(self, error: CommandError, cmd: Command | None = None) -> CommandError:
         """Refuse a command before it runs: counted, and poisoning an open transaction."""
+        if not self.in_multi:
+            # A refused command uses up an ASKING as a served one does.
+            self.asking = False
         if cmd is not None:
             self._commandstats.rejected_call(cmd)
             if cmd.name == "exec" and not error.message.startswith("EXECABORT"):
@@ -460,6 +476,13 @@ class Session:
         to send instead, or None to run."""
         if self.reply_mode is not None and not self._muting:
             return self._run_muted(argv)
+        cluster = self.cluster
+        if cluster is not None and self.asking and not self.in_multi:
+            # ASKING holds for the command after it (or the transaction it
+            # precedes): Redis drops it after any other command.
+            last = self._last_cmd
+            if last is None or last.name != "asking":
+                self.asking = False
         server = self.server
         if not self.authenticated:
             if self._settings.requirepass:
@@ -470,6 +493,10 @@ class Session:
                 # default user needs none now, as in Redis.
                 self.authenticated = True
                 self.update_gate()
+        if cluster is not None:
+            redirected = self._route(cluster, cmd, argv, self.asking)
+            if redirected is not None:
+                return redirected
         memory = server.memory
         if memory.limited and not self.exec_running:
             refused = memory.admit(self, cmd, argv)
@@ -502,6 +529,23 @@ class Session:
             self.multi_queue.append(argv)
             return QUEUED
         return None
+
+    def _route(self, cluster: Any, cmd: Command, argv: list[bytes], asking: bool) -> Any:
+        """Cluster mode: the redirection or refusal a command gets instead of running here."""
+        if cmd.name == "exec" and cmd.parent is None:
+            if not self.in_multi:
+                return None
+            error, _slot = route(cluster, self.db, self.queued(), command=cmd, asking=asking)
+            if error is None:
+                return None
+            # Redis discards the transaction and answers with the redirection itself.
+            self.end_transaction()
+            refused = CommandError(error)
+            self._commandstats.rejected_call(cmd)
+            self._commandstats.count_error(refused)
+            return refused
+        error, _slot = route(cluster, self.db, ((cmd, argv),), command=cmd, asking=asking)
+        return None if error is None else self._reject(CommandError(error), cmd)
 
     def _run_muted(self, argv: list[bytes]) -> Any:
         """Run one command under CLIENT REPLY OFF/SKIP: its reply is not sent."""

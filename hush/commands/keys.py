@@ -504,6 +504,8 @@ def copy_(ctx, source: bytes, target: bytes, *options: bytes) -> int:
         else:
             raise CommandError(SYNTAX)
         index += 1
+    if ctx.server.cluster is not None and (db.index or destination.index):
+        raise CommandError("ERR Copying to another database is not allowed in cluster mode")
     if destination is db and source == target:
         raise CommandError(SAME_OBJECT)
     value = read_key(db, source)
@@ -527,6 +529,8 @@ def copy_(ctx, source: bytes, target: bytes, *options: bytes) -> int:
          key_specs=(_spec("RW", "access", "update"),))
 def move(ctx, key: bytes, raw_db: bytes) -> int:
     """Move ``key`` (with its deadline) to another database unless it exists there."""
+    if ctx.server.cluster is not None:
+        raise CommandError("ERR MOVE is not allowed in cluster mode")
     db = ctx.db
     destination = _db_index(ctx, raw_db)
     if destination is db:

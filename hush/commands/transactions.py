@@ -120,6 +120,8 @@ def reset(ctx):
     ctx.select(0)
     ctx.resp3 = False
     ctx.name = b""
+    # Cluster mode's client flags.
+    ctx.asking = ctx.readonly = False
     # Back to the default user's state: unauthenticated if it has a password.
     if ctx.server.settings.requirepass:
         ctx.require_auth()

@@ -79,6 +79,8 @@ class Client(Protocol):
     channels: set[bytes]
     patterns: set[bytes]
     monitoring: bool
+    #: READONLY was sent (cluster mode; CLIENT LIST flag ``r``).
+    readonly: bool
     last_interaction: float
     connection: Connection
     #: The AOF's :class:`hush.persistence.propagation.Propagator`, or None.
@@ -179,6 +181,8 @@ class Server(Protocol):
     commandstats: Any
     #: :class:`hush.persistence.manager.Persistence`.
     persistence: Any
+    #: In cluster mode the node's :class:`hush.data.cluster.ClusterState`, else None.
+    cluster: Any
     #: :class:`hush.core.faults.FailureLog` for unexpected exceptions.
     failures: Any
     #: Called after every command as ``watcher(client, cmd, argv, seconds)``.
