@@ -41,7 +41,7 @@ from hush.scripting.libs import bit as lua_bit
 from hush.scripting.libs import cmsgpack as msgpack
 from hush.scripting.libs import struct as lua_struct
 from hush.scripting.libs.args import LuaArgError, check_int, check_string
-from hush.scripting.run import Script, ScriptRun
+from hush.scripting.run import Script, ScriptRun, shebang_flag
 from hush.scripting.sandbox import SANDBOX
 from hush.wire.parser import ProtocolReject, split_inline
 
@@ -293,6 +293,8 @@ class ScriptEngine:
                 raise CommandError(NOSCRIPT)
         else:
             script = self.load(script_arg)
+        if ctx.server.cluster is not None and shebang_flag(script.body, b"no-cluster"):
+            raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
         if readonly and script.shebang and not script.no_writes:
             raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         return self._run(ctx, script, rest[:count], rest[count:], readonly or script.no_writes)
@@ -302,7 +304,7 @@ class ScriptEngine:
         helpers = self._runtime()
         lua = self._lua
         run = ScriptRun(script, ctx, readonly, self.now())
-        run.client = ScriptSession(ctx, run)
+        run.client = ScriptSession(ctx, run, keys)
         self.running = run
         store = self.service.store
         # As in Redis 7.0, time stands still for a script: a key alive when

@@ -23,6 +23,14 @@ class Script:
         self.allow_oom = allow_oom
 
 
+def shebang_flag(body: bytes, flag: bytes) -> bool:
+    """True if the script's (valid) shebang line declares ``flag`` (no-cluster, ...)."""
+    if not body.startswith(b"#!"):
+        return False
+    line = body[:body.find(b"\n")]
+    return any(flag in part[len(b"flags="):].split(b",") for part in line.split()[1:])
+
+
 class ScriptRun:
     """One execution of a script: its state as ``redis.*`` and the hook change it."""
 
