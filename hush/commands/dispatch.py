@@ -32,7 +32,7 @@ from time import perf_counter
 from typing import Any
 
 from hush.commands.acl import NOAUTH, WRONGPASS, check_credentials
-from hush.commands.routing import route
+from hush.commands.routing import route, serves_here
 from hush.commands.table import COMMANDS, Command, lookup
 from hush.core import errors
 from hush.core.errors import (
@@ -195,7 +195,7 @@ class Session:
         "channels", "patterns", "reply_mode", "_muting", "mute_unblock", "monitoring",
         "no_evict", "propagator", "_stats", "_settings", "_watchers", "_failures",
         "_commandstats", "_calls", "_spent", "_gated",
-        "cluster", "asking", "readonly",
+        "cluster", "asking", "readonly", "_routed_only",
     )
 
     def __init__(self, server: Server, connection: Connection = DETACHED) -> None:
@@ -247,6 +247,8 @@ class Session:
         self.cluster = server.cluster if connection is not DETACHED else None
         self.asking = False
         self.readonly = False
+        # True when cluster routing is the only gate: _gate's short way.
+        self._routed_only = False
         # True while unauthenticated, in MULTI, subscribed, muted, paused,
         # under maxmemory or in cluster mode: execute's slow path.
         self._gated = False
@@ -297,6 +299,7 @@ class Session:
         """Be the default user before AUTH: NOAUTH replies and Redis's small request limits."""
         self.authenticated = False
         self._gated = True
+        self._routed_only = False
         self.connection.limit_unauthenticated()
 
     def authenticate(self, user: bytes, password: bytes) -> None:
@@ -315,12 +318,15 @@ class Session:
         """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
         maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks."""
         server = self.server
-        self._gated = (
+        others = (
             self.in_multi or bool(self.channels or self.patterns)
             or not self.authenticated or server.memory.limited
             or self.reply_mode is not None or server.pause.end is not None
-            or server.scripts.busy or self.cluster is not None
+            or server.scripts.busy
         )
+        routed = self.cluster is not None
+        self._gated = others or routed
+        self._routed_only = routed and not others
 
     # -- transactions ------------------------------------------------------------
 
@@ -472,17 +478,19 @@ class Session:
         return CommandError(f"EXECABORT Transaction discarded because of: {reason}")
 
     def _gate(self, cmd: Command, argv: list[bytes]) -> Any:
-        """CLIENT REPLY, auth, maxmemory, subscribed-mode and MULTI checks: a reply
-        to send instead, or None to run."""
+        """CLIENT REPLY, auth, cluster routing, maxmemory, subscribed-mode and MULTI
+        checks: a reply to send instead, or None to run."""
+        if self._routed_only:
+            # Cluster mode and nothing else to check: a key of this node's runs at once.
+            if serves_here(self.cluster, cmd, argv):
+                if self.asking:
+                    self._drop_asking()
+                return None
         if self.reply_mode is not None and not self._muting:
             return self._run_muted(argv)
         cluster = self.cluster
-        if cluster is not None and self.asking and not self.in_multi:
-            # ASKING holds for the command after it (or the transaction it
-            # precedes): Redis drops it after any other command.
-            last = self._last_cmd
-            if last is None or last.name != "asking":
-                self.asking = False
+        if cluster is not None and self.asking:
+            self._drop_asking()
         server = self.server
         if not self.authenticated:
             if self._settings.requirepass:
@@ -529,6 +537,14 @@ class Session:
             self.multi_queue.append(argv)
             return QUEUED
         return None
+
+    def _drop_asking(self) -> None:
+        """ASKING holds for the command after it (or the transaction it precedes):
+        Redis drops it after any other command."""
+        if not self.in_multi:
+            last = self._last_cmd
+            if last is None or last.name != "asking":
+                self.asking = False
 
     def _route(self, cluster: Any, cmd: Command, argv: list[bytes], asking: bool) -> Any:
         """Cluster mode: the redirection or refusal a command gets instead of running here."""

@@ -52,6 +52,25 @@ def _present(db: Any, key: bytes, now_ms: int) -> bool:
     return deadline is None or deadline > now_ms
 
 
+#: Command -> True if its one key is argv[1] (GET, SET, INCR, LPUSH ...), by the table.
+_SINGLE_KEY: dict[Command, bool] = {}
+
+
+def serves_here(cluster: Any, cmd: Command, argv: list[bytes]) -> bool:
+    """True if this node surely serves a one-key command now: its slot is this node's,
+    not moving away, and the cluster is up. The common case, decided without
+    :func:`route`'s loop; False means: ask :func:`route`."""
+    single = _SINGLE_KEY.get(cmd)
+    if single is None:
+        single = _SINGLE_KEY[cmd] = (cmd.first_key == cmd.last_key == 1
+                                     and "movablekeys" not in cmd.flags)
+    if not single or len(argv) < 2:
+        return False
+    slot = key_slot(argv[1])
+    return (cluster.slots[slot] == cluster.myself.id and cluster.ok
+            and slot not in cluster.migrating)
+
+
 def route(cluster: Any, db: Any, requests: Iterable[tuple[Command, list[bytes]]], *,
           command: Command, asking: bool) -> tuple[str | None, int]:
     """Where ``requests`` (one command, or EXEC's queue) may run: (error text, slot).

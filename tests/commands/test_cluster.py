@@ -72,6 +72,42 @@ def test_in_cluster_mode_every_client_passes_the_gate(node, conn):
     assert conn.protocol.session.cluster is node.service.cluster
 
 
+def test_the_short_way_is_taken_only_when_routing_is_the_only_gate(tmp_path):
+    (tmp_path / "nodes.conf").write_bytes(THREE)
+    node = FakeServer(cluster_enabled=True, dir=str(tmp_path), port=7000, requirepass="pw")
+    try:
+        conn = node.client()
+        session = conn.protocol.session
+        assert not session._routed_only
+        assert error_of(conn.call("GET", MINE)).startswith("NOAUTH")
+        assert conn.call("AUTH", "pw") == b"OK" and session._routed_only
+        assert conn.call("GET", MINE) is None
+        conn.call("MULTI")
+        assert not session._routed_only
+        assert error_of(conn.call("GET", THEIRS)).startswith("MOVED")
+        assert error_of(conn.call("EXEC")).startswith("EXECABORT")
+        assert session._routed_only
+        conn.call("RESET")
+        assert not session._routed_only
+    finally:
+        node.service.cluster.close()
+
+
+def test_the_short_way_leaves_moving_slots_and_a_down_cluster_to_route(node, conn):
+    cluster = node.service.cluster
+    conn.call("SET", MINE, "1")
+    cluster.migrating[MINE_SLOT] = B
+    assert conn.call("GET", MINE) == b"1"
+    assert error_of(conn.call("GET", "{" + MINE + "}gone")).startswith("ASK")
+    cluster.migrating.clear()
+    conn.call("CLUSTER", "DELSLOTS", 16383)
+    assert error_of(conn.call("GET", MINE)) == "CLUSTERDOWN The cluster is down"
+    conn.call("CLUSTER", "ADDSLOTS", 16383)
+    assert conn.call("ASKING") == b"OK"
+    assert conn.call("GET", MINE) == b"1" and conn.protocol.session.asking
+    assert conn.call("GET", MINE) == b"1" and not conn.protocol.session.asking
+
+
 # -- routing --------------------------------------------------------------------------------
 
 
