@@ -148,12 +148,14 @@ class ClusterState:
     def changed(self) -> None:
         """The map changed: recompute the state and write the file (Redis saves before replying).
 
-        Raises OSError when the file cannot be written; the change stays in memory.
+        Like Redis after SETSLOT, ADDSLOTS and the like, the file is written
+        but not fsynced. Raises OSError when it cannot be written; the change
+        stays in memory.
         """
         self.update_state()
-        self.save()
+        self.save(fsync=False)
 
-    def save(self) -> None:
+    def save(self, fsync: bool = True) -> None:
         """Write nodes.conf as Redis does: one write over the old content, fsync, truncate.
 
         The file is rewritten in place (not replaced) so that the lock taken
@@ -167,7 +169,8 @@ class ClusterState:
             size = os.fstat(fd).st_size
             padded = content + b"\n" * (size - len(content)) if size > len(content) else content
             os.write(fd, padded)
-            os.fsync(fd)
+            if fsync:
+                os.fsync(fd)
             if len(padded) != len(content):
                 os.ftruncate(fd, len(content))
         finally:
