@@ -163,6 +163,16 @@ def test_the_aof_loader_is_never_redirected(tmp_path, node):
     assert saved(node).importing == {THEIRS_SLOT: B}
 
 
+def test_the_slot_index_is_rebuilt_after_loading(node):
+    service = node.service
+    db = service.store.dbs[0]
+    # What a bulk loader might do: fill the keyspace without Database.set.
+    db.data[MINE.encode()] = b"v"
+    service.check_cluster_data()
+    assert service.cluster.index.count(MINE_SLOT) == 1
+    assert db.slots is service.cluster.index
+
+
 def test_keys_outside_db_zero_stop_the_start(node, logged):
     node.service.store.dbs[3].set(b"k", b"v")
     with pytest.raises(StartupFailure):
