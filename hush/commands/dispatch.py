@@ -316,7 +316,7 @@ class Session:
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
-        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks."""
+        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script / cluster routing checks."""
         server = self.server
         others = (
             self.in_multi or bool(self.channels or self.patterns)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hiredis
 import pytest
 
+from hush.commands import routing
 from hush.commands.table import COMMANDS
 from hush.formats import nodes_conf
 from hush.formats.keyslot import key_slot
@@ -309,3 +310,15 @@ def test_scripts_run_as_the_caller_asked(node, conn):
     assert reply == b"x"
     assert isinstance(conn.call("EVAL", f"return redis.call('get', '{THEIRS}')", "0"),
                       hiredis.ReplyError)
+
+
+@pytest.mark.parametrize("key", [b"plain", b"{tag}a", b"a{tag}", b"{}x", b"x{", b"}{", b"a}{b}",
+                                 b"{{x}}", b"", b"\xff{\x00}"])
+def test_the_short_way_hashes_keys_as_key_slot(node, key):
+    cluster = node.service.cluster
+    get = COMMANDS[b"get"]
+    slot = key_slot(key)
+    cluster.slots[slot] = A
+    assert routing.serves_here(cluster, get, [b"GET", key])
+    cluster.slots[slot] = B
+    assert not routing.serves_here(cluster, get, [b"GET", key])
