@@ -18,12 +18,11 @@ from hush.core.glob import compile_glob
 from hush.wire.resp import RespSet, SimpleString
 
 #: COMMAND INFO lists flags in this order (Redis's flag bits); flags Redis
-#: never reports (sentinel, only-sentinel) are absent and dropped.
+#: never reports (may_replicate, sentinel, only-sentinel) are absent and dropped.
 FLAG_ORDER = (
     "write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
     "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
-    "may_replicate", "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys",
-    "allow_busy",
+    "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy",
 )
 _FLAG_RANK = {name: rank for rank, name in enumerate(FLAG_ORDER)}
 
@@ -147,6 +146,8 @@ def docs_entry(cmd: Command) -> dict[bytes, Any]:
         b"since": cmd.since.encode(),
         b"group": cmd.group.encode(),
     }
+    if cmd.module:
+        doc[b"module"] = cmd.module.encode()
     subs = unique_subcommands(cmd)
     if subs:
         doc[b"complexity"] = b"Depends on subcommand."
@@ -163,8 +164,8 @@ def list_filter(args: Iterable[bytes]) -> Callable[[Command], bool]:
         raise CommandError(SYNTAX)
     kind, value = args[1].lower(), args[2]
     if kind == b"module":
-        # Hush has no modules, so no command comes from one.
-        return lambda cmd: False
+        name = value.decode("utf-8", "surrogateescape")
+        return lambda cmd: bool(cmd.module) and (cmd.parent or cmd).module == name
     if kind == b"aclcat":
         category = value.decode("utf-8", "replace").lower()
         return lambda cmd: category in acl_categories(cmd)

@@ -53,8 +53,13 @@ class Command:
     effects: Effects | None = None
     #: Key specs as COMMAND INFO reports them; None: derived from first/last/step.
     key_specs: tuple[dict[str, Any], ...] | None = None
+    #: The key positions of an argv where no key spec can say them (SORT's
+    #: STORE): Redis's getkeys_proc. None: from the key specs or first/last/step.
+    getkeys: Callable[[list[bytes]], list[int]] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
+    #: The name of the module that declared it (hush.commands.modules); "" for Hush's own.
+    module: str = ""
     #: Unique per command object: its index in each server's counters (hush.ops.commandstats).
     number: int = field(default_factory=lambda: next(_numbers))
 
@@ -70,6 +75,8 @@ class Command:
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Indexes into ``argv`` (command name at 0) of the key arguments."""
+        if self.getkeys is not None:
+            return self.getkeys(argv)
         if "movablekeys" in self.flags and self.key_specs:
             return _spec_positions(self.key_specs, argv)
         if not self.first_key:
@@ -83,7 +90,8 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
     """Key indexes from index/range and index/keynum key specs (EVAL, LMPOP, ZUNIONSTORE ...).
 
     A key count that is not a number, negative or beyond the arguments gives
-    no keys at all, as Redis's key-spec search does.
+    no keys at all, as Redis's key-spec search does; a keyword that is not
+    there (GEORADIUS without STORE) only skips its spec.
     """
     positions: list[int] = []
     for spec in specs:
@@ -93,7 +101,7 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
         elif begin["type"] == "keyword":
             start = _after_keyword(argv, begin["spec"]["keyword"], begin["spec"]["startfrom"])
             if start is None:
-                return []
+                continue
         else:
             return []
         params = find["spec"]
@@ -119,6 +127,11 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
                 return []
             positions.extend(range(first, first + count * step, step))
     return positions
+
+
+def spec_key_positions(spec: dict[str, Any], argv: list[bytes]) -> list[int]:
+    """The key indexes one key spec finds in ``argv`` (none for a key count that is not one)."""
+    return _spec_positions((spec,), argv)
 
 
 def _after_keyword(argv: list[bytes], keyword: str, startfrom: int) -> int | None:
@@ -222,11 +235,14 @@ def command(
     acl: Iterable[str] = (),
     tips: Iterable[str] = (),
     key_specs: Iterable[dict[str, Any]] | None = None,
+    getkeys: Callable[[list[bytes]], list[int]] | None = None,
 ) -> Callable[[Handler | None], Handler | None]:
     """Register the decorated function as the handler of ``name``.
 
     ``name`` may be ``container|sub`` for a subcommand. The handler is called
     as ``handler(ctx, *argv[1:])`` (subcommands: ``handler(ctx, *argv[2:])``).
+    ``getkeys(argv)`` gives the key positions of commands whose key specs
+    cannot (see :attr:`Command.getkeys`).
     """
 
     def register(handler: Handler | None) -> Handler | None:
@@ -246,6 +262,7 @@ def command(
             acl_categories=tuple(acl),
             tips=tuple(tips),
             key_specs=None if key_specs is None else tuple(key_specs),
+            getkeys=getkeys,
         )
         if sub:
             parent = COMMANDS[container.encode()]

@@ -122,8 +122,6 @@ def reset(ctx):
     ctx.name = b""
     # Cluster mode's client flags.
     ctx.asking = ctx.readonly = False
-    # Back to the default user's state: unauthenticated if it has a password.
-    if ctx.server.settings.requirepass:
-        ctx.require_auth()
-    ctx.update_gate()
+    # Back to the default user: unauthenticated if it needs a password.
+    ctx.set_default_auth()
     return SimpleString(b"RESET")

@@ -151,7 +151,7 @@ def client_line(client: Any, now: float) -> bytes:
         *_memory_fields(client),
         b"events=r",
         b"cmd=" + client.last_command.encode(),
-        b"user=default",
+        b"user=" + (client.user.name if client.user is not None else b"default"),
         b"redir=-1",
         b"resp=%d" % (3 if client.resp3 else 2),
         b"lib-name=" + client.lib_name,

@@ -19,6 +19,7 @@ dict / RespMap      flat array              map ``%``
 Push                array                   push ``>``
 Verbatim            bulk string             verbatim ``=``
 BigNumber           bulk string             big number ``(``
+DoubleText          bulk string             double ``,`` (its text)
 CommandError        ``-message``            ``-message``
 ==================  ======================  ==========================
 """
@@ -69,6 +70,13 @@ class Verbatim(bytes):
 
 class BigNumber(bytes):
     """A big number (Lua scripts' ``{big_number=...}``): ``(`` in RESP3, a bulk string in RESP2."""
+
+    __slots__ = ()
+
+
+class DoubleText(bytes):
+    """A double as Redis prints it itself (addReplyHumanLongDouble: GEOPOS,
+    WITHCOORD): this text as a bulk string in RESP2, a ``,`` double in RESP3."""
 
     __slots__ = ()
 
@@ -211,6 +219,11 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
     elif kind is BigNumber:
         if resp3:
             out.append(b"(%s\r\n" % value)
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(value), value))
+    elif kind is DoubleText:
+        if resp3:
+            out.append(b",%s\r\n" % value)
         else:
             out.append(b"$%d\r\n%s\r\n" % (len(value), value))
     elif kind is str:

@@ -10,7 +10,8 @@ from tests.support import FakeServer, raw_reply
 
 #: Every container with a HELP subcommand registered by help_command (DEBUG's
 #: HELP is an argument of DEBUG, not a subcommand, as in Redis).
-CONTAINERS = ["acl", "client", "cluster", "command", "config", "object", "script", "slowlog",
+CONTAINERS = ["acl", "client", "cluster", "command", "config", "function", "hush.clock", "module",
+              "object", "script", "slowlog",
               "xgroup", "xinfo"]
 
 

@@ -70,4 +70,6 @@ HASH = register(ValueType(
     copy=_copy,
     size=_size,
     rewrite=_rewrite,
+    to_neutral=lambda value: value,
+    from_neutral=lambda value: value,
 ))

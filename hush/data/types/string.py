@@ -76,4 +76,6 @@ STRING = register(ValueType(
     copy=lambda value: value,
     size=getsizeof,
     rewrite=_rewrite,
+    to_neutral=lambda value: value,
+    from_neutral=lambda value: value,
 ))
