@@ -24,7 +24,7 @@ from hush.commands.table import Command
 from hush.core.errors import CommandError
 from hush.data.blocking import Block
 from hush.formats.keyslot import key_slot
-from hush.scripting.run import ScriptRun, shebang_flag
+from hush.scripting.run import ScriptRun
 
 _UNKNOWN = "ERR Unknown Redis command called from script"
 _WRONG_ARITY = "ERR Wrong number of args calling Redis command from script"
@@ -82,9 +82,7 @@ class ScriptSession(Session):
         self.slot = -1
         self.cross_slot = False
         if self.cluster is not None:
-            script = run.script
-            self.cross_slot = not script.shebang or shebang_flag(
-                script.body, b"allow-cross-slot-keys")
+            self.cross_slot = run.script.cross_slot
             if keys:
                 self.slot = key_slot(keys[0])
 

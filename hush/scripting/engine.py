@@ -42,7 +42,7 @@ from hush.scripting.libs import bit as lua_bit
 from hush.scripting.libs import cmsgpack as msgpack
 from hush.scripting.libs import struct as lua_struct
 from hush.scripting.libs.args import LuaArgError, check_int, check_string
-from hush.scripting.run import Script, ScriptRun, shebang_flag
+from hush.scripting.run import Script, ScriptRun
 from hush.scripting.sandbox import SANDBOX
 from hush.wire.parser import ProtocolReject, split_inline
 
@@ -380,7 +380,7 @@ class ScriptEngine:
                 raise CommandError(NOSCRIPT)
         else:
             script = self.load(script_arg)
-        if ctx.server.cluster is not None and shebang_flag(script.body, b"no-cluster"):
+        if ctx.server.cluster is not None and script.no_cluster:
             raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
         if readonly and script.shebang and not script.no_writes:
             raise CommandError("ERR Can not execute a script with write flag using *_ro command.")

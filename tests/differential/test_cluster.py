@@ -222,6 +222,43 @@ def test_the_client_flags(pair, nodes):
         check(pair, nodes, *args)
 
 
+_LIBRARY = """#!lua name=clusterlib
+redis.register_function('get1', function(keys, args) return redis.call('get', keys[1]) end)
+local function get_args(keys, args)
+  redis.call('get', args[1])
+  return redis.call('get', args[2])
+end
+redis.register_function('getargs', get_args)
+redis.register_function{function_name='cross', callback=get_args,
+                        flags={'allow-cross-slot-keys'}}
+redis.register_function{function_name='nocluster', callback=get_args, flags={'no-cluster'}}
+redis.register_function{function_name='ro', callback=get_args, flags={'no-writes'}}
+"""
+
+
+def test_functions(pair, nodes):
+    """FCALL routes by its keys; a function keeps to one slot unless it declares
+    allow-cross-slot-keys (no compatibility mode, unlike EVAL), no-cluster ones refused."""
+    check(pair, nodes, "FUNCTION", "FLUSH")
+    try:
+        script = [
+            ("FUNCTION", "LOAD", _LIBRARY), ("SET", MINE, "1"), ("SET", MINE2, "2"),
+            ("FCALL", "get1", "1", THEIRS_B), ("FCALL", "get1", "2", MINE, MINE2),
+            ("FCALL", "get1", "1", MINE), ("FCALL_RO", "get1", "1", MINE),
+            ("FCALL", "getargs", "0", MINE, MINE2), ("FCALL", "getargs", "0", MINE, MINE),
+            ("FCALL", "getargs", "1", MINE2, MINE, MINE),
+            ("FCALL", "getargs", "0", MINE, THEIRS_C),
+            ("FCALL", "cross", "0", MINE, MINE2), ("FCALL", "cross", "0", MINE, THEIRS_B),
+            ("FCALL", "nocluster", "0", MINE, MINE), ("FCALL_RO", "nocluster", "0", MINE, MINE),
+            ("FCALL", "nocluster", "1", THEIRS_B, MINE, MINE),
+            ("FCALL_RO", "ro", "0", MINE, MINE2), ("FCALL", "nosuch", "1", THEIRS_B),
+        ]
+        for args in script:
+            check(pair, nodes, *args)
+    finally:
+        check(pair, nodes, "FUNCTION", "FLUSH")
+
+
 # -- what the node knows -----------------------------------------------------------------
 
 
