@@ -259,6 +259,49 @@ def test_functions(pair, nodes):
         check(pair, nodes, "FUNCTION", "FLUSH")
 
 
+def test_sort_geo_hll_and_bitmaps(pair, nodes):
+    """SORT's patterns are refused in cluster mode; the store forms of SORT, GEO*,
+    PFMERGE and BITOP route by all their keys."""
+    tag = "{" + MINE + "}"
+    script = [
+        ("RPUSH", MINE, "3", "1", "2"),
+        ("SORT", MINE, "BY", "w_*"), ("SORT", MINE, "GET", "#"), ("SORT", MINE, "GET", "o_*"),
+        ("SORT_RO", MINE, "BY", "w_*"), ("SORT", MINE, "BY", "nosort"), ("SORT", MINE),
+        ("SORT", MINE, "STORE", MINE2), ("SORT", MINE, "STORE", tag + "dst"),
+        ("SORT", THEIRS_B, "BY", "w_*"), ("SORT", MINE, "STORE", THEIRS_C),
+        ("GEOADD", tag + "geo", "13.361389", "38.115556", "Palermo"),
+        ("GEOSEARCHSTORE", MINE2, tag + "geo", "FROMMEMBER", "Palermo", "BYRADIUS", "10",
+         "km"),
+        ("GEOSEARCHSTORE", tag + "near", tag + "geo", "FROMMEMBER", "Palermo", "BYRADIUS",
+         "10", "km"),
+        ("GEORADIUS", tag + "geo", "13", "38", "100", "km", "STORE", THEIRS_B),
+        ("GEORADIUS", tag + "geo", "13", "38", "100", "km", "STOREDIST", tag + "dist"),
+        ("GEORADIUSBYMEMBER", THEIRS_C, "Palermo", "1", "km"),
+        ("PFADD", tag + "hll", "a", "b"), ("PFMERGE", MINE2, tag + "hll"),
+        ("PFMERGE", tag + "merged", tag + "hll"), ("PFCOUNT", tag + "hll", MINE2),
+        ("PFCOUNT", THEIRS_B),
+        ("SETBIT", tag + "bits", "7", "1"), ("BITOP", "AND", MINE2, tag + "bits"),
+        ("BITOP", "NOT", tag + "inv", tag + "bits"), ("SETBIT", THEIRS_C, "1", "1"),
+        ("BITFIELD_RO", THEIRS_B, "GET", "u8", "0"),
+    ]
+    for args in script:
+        check(pair, nodes, *args)
+
+
+def test_acl_checks_come_before_routing(pair, nodes):
+    """A restricted user's NOPERM comes before -MOVED, as Redis checks ACLs first."""
+    rule = ("on", ">pw", f"~{{{MINE}}}*", f"~{{{THEIRS_B}}}*", "+get", "+acl|whoami")
+    check(pair, nodes, "ACL", "SETUSER", "limited", *rule)
+    try:
+        for args in (("AUTH", "limited", "pw"), ("ACL", "WHOAMI"),
+                     ("GET", "{" + MINE + "}a"), ("GET", "{" + THEIRS_B + "}a"),
+                     ("GET", THEIRS_C), ("SET", THEIRS_C, "1"), ("SET", MINE, "1")):
+            check(pair, nodes, *args)
+    finally:
+        for port in (nodes.hush_port, nodes.redis_port):
+            call(port, "ACL", "DELUSER", "limited")
+
+
 # -- what the node knows -----------------------------------------------------------------
 
 
@@ -328,7 +371,7 @@ def test_command_info(pair, nodes):
                    "slaves", "slots", "help")
     for name in subcommands:
         check(pair, nodes, "COMMAND", "INFO", f"cluster|{name}")
-    for name in ("asking", "readonly", "readwrite"):
+    for name in ("asking", "readonly", "readwrite", "restore-asking", "migrate"):
         check(pair, nodes, "COMMAND", "INFO", name)
 
 
@@ -392,6 +435,49 @@ def test_importing_slot_serves_after_asking(pair, nodes, restore):
     ]
     for args in script:
         check(pair, nodes, *args)
+
+
+def test_migrate_in_open_slots(pair, nodes, restore, redis_process):
+    """MIGRATE runs where a slot is open (migrating or importing) whatever its keys;
+    RESTORE-ASKING is served by an importing node without ASKING, RESTORE is not.
+
+    Both nodes migrate to the same standalone redis-server (with REPLACE);
+    MIGRATE calls that are refused or find no key never connect (node B's
+    port, where nothing listens).
+    """
+    mine, theirs = key_slot(MINE.encode()), key_slot(THEIRS_B.encode())
+    restore.extend([mine, theirs])
+    here, gone = "{" + MINE + "}here", "{" + MINE + "}gone"
+    arriving = "{" + THEIRS_B + "}2"
+    closed, target = nodes.b, redis_process.port
+    call(target, "SET", "payload", "v")
+    payload = value(call(target, "DUMP", "payload"))
+    script = [
+        ("SET", here, "1"),
+        ("MIGRATE", "127.0.0.1", closed, THEIRS_B, "0", "100"),
+        ("MIGRATE", "127.0.0.1", closed, "", "0", "100", "KEYS", MINE, MINE2),
+        ("MIGRATE", "127.0.0.1", closed, gone, "0", "100"),
+        ("CLUSTER", "SETSLOT", mine, "MIGRATING", B),
+        ("GET", gone), ("MGET", here, gone),
+        ("MIGRATE", "127.0.0.1", closed, gone, "0", "100"),
+        ("MIGRATE", "127.0.0.1", closed, "", "0", "100", "KEYS", gone, gone),
+        ("MIGRATE", "127.0.0.1", target, "", "0", "5000", "REPLACE", "KEYS", here, gone),
+        ("GET", here), ("CLUSTER", "COUNTKEYSINSLOT", mine),
+        ("CLUSTER", "SETSLOT", theirs, "IMPORTING", C),
+        ("MIGRATE", "127.0.0.1", closed, THEIRS_B, "0", "100"),
+        ("RESTORE", THEIRS_B, "0", payload),
+        ("RESTORE-ASKING", THEIRS_B, "0", payload), ("GET", THEIRS_B),
+        ("ASKING",), ("RESTORE", arriving, "0", payload), ("ASKING",), ("GET", arriving),
+        ("RESTORE-ASKING", THEIRS_B, "0", payload),
+        ("RESTORE-ASKING", THEIRS_C, "0", payload),
+        ("RESTORE-ASKING", MINE2, "0", payload, "REPLACE"),
+    ]
+    try:
+        for args in script:
+            check(pair, nodes, *args)
+        assert value(call(target, "GET", here)) == b"1"
+    finally:
+        call(target, "DEL", here, "payload")
 
 
 def test_setslot_errors(pair, nodes, restore):
