@@ -52,6 +52,12 @@ class SlotIndex:
         """Every key left (FLUSHDB, FLUSHALL)."""
         self.by_slot.clear()
 
+    def rebuild(self, keys: Iterable[bytes]) -> None:
+        """Index ``keys`` anew, in place: a loader filled the database without telling."""
+        self.by_slot.clear()
+        for key in keys:
+            self.add(key)
+
     def count(self, slot: int) -> int:
         """How many keys hash to ``slot``."""
         members = self.by_slot.get(slot)

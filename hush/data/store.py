@@ -483,6 +483,13 @@ class Store:
         db.slots = SlotIndex(db.data)
         return db.slots
 
+    def reindex_slots(self) -> None:
+        """After a loader filled database 0 without :meth:`Database.set` (RDB, AOF
+        preamble), its slot index anew, if it keeps one."""
+        db = self.dbs[0]
+        if db.slots is not None:
+            db.slots.rebuild(db.data)
+
     # -- maxkeys -------------------------------------------------------------
 
     def capacity_reached(self, db: Database, key: bytes) -> None:

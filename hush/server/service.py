@@ -189,7 +189,7 @@ class StoreService(service.Service):
         if self.cluster is None:
             return
         # Indexed anew: a loader may fill database 0 without Database.set.
-        self.cluster.index = self.store.index_slots()
+        self.store.reindex_slots()
         try:
             warnings = self.cluster.verify_data(self.store.dbs)
         except ClusterStartError as error:

@@ -174,6 +174,23 @@ def test_the_slot_index_is_rebuilt_after_loading(node):
     assert db.slots is service.cluster.index
 
 
+def test_debug_reload_keeps_the_slot_index(tmp_path):
+    (tmp_path / "nodes.conf").write_bytes(THREE)
+    node = FakeServer(cluster_enabled=True, dir=str(tmp_path), port=7000, maxkeys=0,
+                      enable_debug_command="yes")
+    try:
+        conn = node.client()
+        tagged = ["{%s}%d" % (MINE, n) for n in range(3)]
+        for key in tagged:
+            conn.call("SET", key, "v")
+        assert conn.call("DEBUG", "RELOAD") == b"OK"
+        assert conn.call("CLUSTER", "COUNTKEYSINSLOT", MINE_SLOT) == 3
+        assert sorted(conn.call("CLUSTER", "GETKEYSINSLOT", MINE_SLOT, 10)) == [
+            key.encode() for key in tagged]
+    finally:
+        node.service.cluster.close()
+
+
 def test_keys_outside_db_zero_stop_the_start(node, logged):
     node.service.store.dbs[3].set(b"k", b"v")
     with pytest.raises(StartupFailure):
