@@ -7,10 +7,11 @@ ports made free ones: what README.rst's "Cluster mode" section shows.
 ``redis-cli --cluster check`` must find the cluster whole; redis-py's
 ``RedisCluster`` spreads thousands of keys over the nodes, keeps hash-tagged
 keys together, runs pipelines and a script on one slot, and meets CROSSSLOT;
-a slot range moves from one node to another (CLUSTER SETSLOT, the keys
-moved one by one, SETSLOT NODE on every node) while client threads keep
-writing and reading through the redirections, and nothing is lost; a
-restarted node comes back with the new map and its data.
+``redis-cli --cluster reshard`` moves a slot range from one node to another
+(CLUSTER SETSLOT, MIGRATE ... KEYS sent on as RESTORE-ASKING, SETSLOT NODE on
+every node) while client threads keep writing and reading through the
+redirections, and nothing is lost; a restarted node comes back with the new
+map and its data.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from redis.exceptions import ClusterCrossSlotError, MovedError
 
 from hush.formats import nodes_conf
 from hush.formats.keyslot import key_slot
-from tests.differential.redis_cluster import call, free_cluster_port
+from tests.differential.redis_cluster import free_cluster_port
 from tests.support import REDIS_CLI, REPO, ServerProcess, checkout_env
 
 pytestmark = pytest.mark.e2e
@@ -184,65 +185,23 @@ def test_hash_tags_pipelines_a_script_and_crossslot(cluster):
 # -- moving slots while clients work ----------------------------------------------------------
 
 
-def migrate_available(port: int) -> bool:
-    """True once Hush has MIGRATE (it comes with DUMP/RESTORE)."""
-    return call(port, "COMMAND", "INFO", "migrate") != b"*1\r\n$-1\r\n"
+def reshard(nodes: HushCluster, source: int, target: int, count: int) -> str:
+    """``redis-cli --cluster reshard``: ``count`` slots from one node to another.
 
-
-_READ = "return {redis.call('get', KEYS[1]), redis.call('pttl', KEYS[1])}"
-_DELETE_IF = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
-
-
-def move_key(source: redis.Redis, target: redis.Redis, key: bytes) -> None:
-    """Move one string key out of a migrating slot without MIGRATE, losing no write.
-
-    Copy it to the importing target (after ASKING), then delete it from the
-    source only if it still holds what was copied; else copy again. While
-    the key is on the source, clients are served there; once it is gone they
-    are sent on with -ASK to the target, which already has its last value.
+    For each slot redis-cli sends CLUSTER SETSLOT IMPORTING to the target and
+    MIGRATING to the source, then CLUSTER GETKEYSINSLOT and MIGRATE ... KEYS
+    (which the source sends on as RESTORE-ASKING) until the slot is empty,
+    then SETSLOT NODE to the target, the source and every other master.
     """
-    while True:
-        try:
-            value, pttl = source.eval(_READ, 1, key)
-        except redis.ResponseError as error:
-            if str(error).startswith("ASK "):
-                return  # a client deleted it meanwhile
-            raise
-        if value is None:
-            return
-        pipe = target.pipeline(transaction=False)
-        pipe.execute_command("ASKING")
-        if pttl > 0:
-            pipe.execute_command("SET", key, value, "PX", pttl)
-        else:
-            pipe.execute_command("SET", key, value)
-        pipe.execute()
-        try:
-            if source.eval(_DELETE_IF, 1, key, value) == 1:
-                return
-        except redis.ResponseError as error:
-            if str(error).startswith("ASK "):
-                return
-            raise
-
-
-def move_slot(nodes: HushCluster, conns: list[redis.Redis], source: int, target: int,
-              slot: int, with_migrate: bool) -> None:
-    """What ``redis-cli --cluster reshard`` does for one slot, with every node told."""
-    src, dst = conns[source], conns[target]
-    src_id, dst_id = nodes.ids[source], nodes.ids[target]
-    assert dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", src_id)
-    assert src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", dst_id)
-    while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 50):
-        if with_migrate:
-            src.execute_command("MIGRATE", "127.0.0.1", nodes.ports[target], "", 0, 5000,
-                                "REPLACE", "KEYS", *keys)
-        else:
-            for key in keys:
-                move_key(src, dst, key)
-    # The target first, then the source, then the others (redis-cli's order).
-    for index in (target, source, *(i for i in range(3) if i not in (source, target))):
-        assert conns[index].execute_command("CLUSTER", "SETSLOT", slot, "NODE", dst_id)
+    if REDIS_CLI is None:
+        pytest.skip("redis-cli is not installed (apt-get install redis-tools)")
+    result = subprocess.run(
+        [REDIS_CLI, "--cluster", "reshard", f"127.0.0.1:{nodes.ports[source]}",
+         "--cluster-from", nodes.ids[source].decode(), "--cluster-to", nodes.ids[target].decode(),
+         "--cluster-slots", str(count), "--cluster-yes"],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    return result.stdout
 
 
 class Worker(threading.Thread):
@@ -291,19 +250,20 @@ def test_a_slot_range_moves_while_clients_read_and_write(cluster):
     workers = [Worker(cluster, number, stop) for number in range(4)]
     for worker in workers:
         worker.start()
-    conns = [cluster.node(index) for index in range(3)]
-    with_migrate = migrate_available(cluster.ports[0])
     try:
         time.sleep(0.2)
-        for slot in MOVED:
-            move_slot(cluster, conns, 0, 1, slot, with_migrate)
+        report = reshard(cluster, 0, 1, len(MOVED))
         time.sleep(0.2)
     finally:
         stop.set()
         for worker in workers:
             worker.join(60)
+    # redis-cli takes the source's lowest slots, in order.
+    assert f"Moving slot {MOVED[0]} from 127.0.0.1:{cluster.ports[0]}" in report
+    assert f"Moving slot {MOVED[-1]} from" in report and f"Moving slot {MOVED[-1] + 1} " not in report
     for worker in workers:
         assert not worker.errors, worker.errors
+        assert worker.increments, "the worker wrote nothing"
         assert not worker.misses, worker.misses[:10]
         expected.update(worker.last)
     # Nothing lost: every key holds its last write, every counter every increment.
