@@ -56,7 +56,9 @@ NOTES: dict[str, str] = {
            "timestamps or an append-only directory; it is rewritten and fsynced by Hush's "
            "own rules.",
     "replication": "Hush has no replication: it is always a master and serves no replicas.",
-    "cluster": "Hush has no cluster mode.",
+    "cluster": "Hush's cluster nodes have no cluster bus: no gossip, failure detection, "
+               "failover or replicas; addresses and slots come from nodes.conf and CLUSTER "
+               "SETSLOT (README: Cluster mode).",
     "tls": "Hush serves TLS on ssl: endpoints "
            "(--port ssl:6380:privateKey=key.pem:certKey=cert.pem), not from tls-* directives.",
     "threads": "Hush runs one thread: no I/O threads and no CPU pinning.",
@@ -149,7 +151,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("repl-diskless-sync", True, "replication"),
     _bool("aof-rewrite-incremental-fsync", True, "aof"),
     _bool("no-appendfsync-on-rewrite", False, "aof"),
-    _bool("cluster-require-full-coverage", True, "cluster"),
     _bool("rdb-save-incremental-fsync", True, "rdb-ignored"),
     _bool("aof-use-rdb-preamble", True, "rdb"),
     _bool("aof-timestamp-enabled", False, "aof"),
@@ -161,8 +162,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("replica-ignore-maxmemory", True, "replication", aliases=("slave-ignore-maxmemory",)),
     _bool("jemalloc-bg-thread", True, "allocator"),
     _bool("activedefrag", False, "allocator", kind=Bool(refuse_yes=_DEFRAG)),
-    _bool("cluster-enabled", False, "cluster", mutable=False),
-    _bool("cluster-allow-reads-when-down", False, "cluster"),
     _bool("cluster-allow-pubsubshard-when-down", True, "cluster"),
     _bool("crash-log-enabled", True, "process"),
     _bool("crash-memcheck-enabled", True, "process"),
@@ -177,7 +176,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _string("replica-announce-ip", "", "replication", aliases=("slave-announce-ip",)),
     _string("masteruser", "", "replication"),
     _string("cluster-announce-ip", "", "cluster"),
-    _string("cluster-config-file", "nodes.conf", "cluster", mutable=False),
     _string("cluster-announce-hostname", "", "cluster", kind=Hostname()),
     _string("dbfilename", "dump.rdb", "rdb", kind=BaseName("dbfilename"), protected=True),
     _string("appenddirname", "appendonlydir", "aof", mutable=False,
@@ -200,8 +198,6 @@ ACCEPTED: tuple[Setting, ...] = (
           synonyms={"relative": "yes"}),
     _enum("sanitize-dump-payload", ("no", "yes", "clients"), "no", "debugging"),
     _enum("enable-protected-configs", _PROTECTED_ACTION, "no", "modules", mutable=False),
-    _enum("cluster-preferred-endpoint-type", ("ip", "hostname", "unknown-endpoint"), "ip",
-          "cluster"),
     _enum("propagation-error-behavior", ("ignore", "panic", "panic-on-replicas"), "ignore",
           "replication"),
     *(Setting(name, Flags("default", "save", "nosave", "now", "force", exclusive=(

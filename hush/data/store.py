@@ -39,6 +39,7 @@ from hush.data.eviction import ALLKEYS, EvictionLog, choose_victim
 from hush.data.expiry import ExpiryScheduler
 from hush.data.recency import Recency
 from hush.data.sizes import SizeTracker
+from hush.data.slots import SlotIndex
 
 
 class Stats:
@@ -89,10 +90,12 @@ class Database:
         the key forgets it.
     @ivar tracker: the store's :class:`SizeTracker` while maxmemory is set,
         else None; every write reports to it.
+    @ivar slots: in cluster mode, database 0's :class:`SlotIndex` (keys by
+        hash slot); else None. Keys added and removed are reported to it.
     """
 
     __slots__ = ("index", "store", "data", "recency", "noting", "expires", "encodings",
-                 "tracker")
+                 "tracker", "slots")
 
     def __init__(self, store: Store, index: int) -> None:
         self.store = store
@@ -103,6 +106,7 @@ class Database:
         self.expires: dict[bytes, int] = {}
         self.encodings: dict[bytes, bytes] = {}
         self.tracker: SizeTracker | None = store.tracker
+        self.slots: SlotIndex | None = None
 
     def __len__(self) -> int:
         return len(self.data) - len(self.recency.ticks)
@@ -227,6 +231,8 @@ class Database:
                 self.expires.pop(key, None)
         else:
             data[key] = value
+            if self.slots is not None:
+                self.slots.add(key)
             # len(data) counts the ticks too: a cheap first test.
             if store.maxkeys and len(data) >= store.maxkeys:
                 store.capacity_reached(self, key)
@@ -274,6 +280,8 @@ class Database:
 
     def _remove(self, key: bytes) -> None:
         del self.data[key]
+        if self.slots is not None:
+            self.slots.remove(key)
         if self.noting:
             self.recency.removed(key)
         if self.encodings:
@@ -313,6 +321,8 @@ class Database:
         self.noting = False
         self.expires = {}
         self.encodings = {}
+        if self.slots is not None:
+            self.slots.clear()
         if self.tracker:
             self.tracker.clear(self.index)
 
@@ -329,6 +339,8 @@ class Database:
             key = head[1]
             self.recency.taken(key)
         value = self.data.pop(key)
+        if self.slots is not None:
+            self.slots.remove(key)
         if self.noting:
             self.recency.removed(key)
         if self.encodings:
@@ -376,6 +388,8 @@ class Database:
             return False
         del self.data[key]
         del self.expires[key]
+        if self.slots is not None:
+            self.slots.remove(key)
         if self.noting:
             self.recency.removed(key)
         if self.encodings:
@@ -525,6 +539,21 @@ class Store:
         self.tracker = None
         for db in self.dbs:
             db.tracker = None
+
+    # -- cluster mode ----------------------------------------------------------
+
+    def index_slots(self) -> SlotIndex:
+        """Keep database 0's keys by hash slot from now on (Redis Cluster's only database)."""
+        db = self.dbs[0]
+        db.slots = SlotIndex(db.key_list())
+        return db.slots
+
+    def reindex_slots(self) -> None:
+        """After a loader filled database 0 without :meth:`Database.set` (RDB, AOF
+        preamble), its slot index anew, if it keeps one."""
+        db = self.dbs[0]
+        if db.slots is not None:
+            db.slots.rebuild(db.key_list())
 
     # -- maxkeys -------------------------------------------------------------
 
