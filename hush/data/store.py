@@ -365,9 +365,16 @@ class Database:
 
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         """Give the live ``key`` an absolute deadline in milliseconds."""
+        expiry = self.store.expiry
+        # Keys written together with one TTL share their deadline's int
+        # object (32 bytes each otherwise).
+        if deadline_ms == expiry.last_deadline:
+            deadline_ms = expiry.last_deadline
+        else:
+            expiry.last_deadline = deadline_ms
         self.expires[key] = deadline_ms
         self.store.dirty += 1
-        self.store.expiry.add(deadline_ms, self.index, key)
+        expiry.add(deadline_ms, self.index, key)
 
     def get_expire(self, key: bytes) -> int | None:
         """The deadline of ``key`` in ms, or None if it has none."""
@@ -481,7 +488,8 @@ class Store:
         self.on_full: Callable[[], None] | None = None
         self.evictions = EvictionLog(clock)
         self.stats = Stats()
-        self.expiry = ExpiryScheduler(clock, self._expire_due, self._deadline_is_current)
+        self.expiry = ExpiryScheduler(clock, self._expire_due, self._deadline_is_current,
+                                      databases)
         self.tracker: SizeTracker | None = None
         #: The unix second keys are stamped with when used (OBJECT IDLETIME).
         #: Like Redis's cached LRU clock it is refreshed per read from a
