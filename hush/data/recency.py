@@ -38,7 +38,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterator
-from itertools import count
+from itertools import count, islice
 from typing import Any
 
 #: Most ticks per database before the older half is thinned.
@@ -48,9 +48,9 @@ TICKS_MAX = 8192
 WALK_LIMIT = 1 << 16
 #: Seconds the per-key index survives without a lookup.
 INDEX_KEEP = 300
-#: Fewest keys taken per batch of eviction candidates; a large database takes
-#: 1/64 of its keys, so the walk over deleted slots is paid once per batch.
-BATCH_MIN = 16
+#: Fewest entries taken per batch of eviction candidates; a large database
+#: takes 1/64 of them, so the walk over deleted slots is paid once per batch.
+BATCH_MIN = 64
 
 #: Tick serial numbers: unique across databases, as SWAPDB exchanges dicts.
 _serials = count(1)
@@ -63,11 +63,14 @@ class Recency:
     @ivar index: key -> second of last use, while kept (else None).
     @ivar index_used: the second of the index's last lookup.
     @ivar pins: key -> second, for keys whose place does not tell it.
-    @ivar victims: (second, key) of the least recently used keys, oldest first.
-    @ivar live: the keys of ``victims`` not used or removed since they were taken.
+    @ivar victims: the eviction candidates: the first entries of the dict
+        (keys and ticks) when they were taken, oldest first.
+    @ivar live: the entries of ``victims`` not used or removed since they were taken.
+    @ivar head: the tick the first candidate counts from, and its second.
     """
 
-    __slots__ = ("ticks", "index", "index_used", "pins", "victims", "live")
+    __slots__ = ("ticks", "index", "index_used", "pins", "victims", "live", "head",
+                 "head_second")
 
     def __init__(self, data: dict[Any, Any], second: int) -> None:
         """Start recording for the empty ``data``: its first tick, at ``second``."""
@@ -77,8 +80,10 @@ class Recency:
         self.index: dict[bytes, int] | None = None
         self.index_used = 0
         self.pins: dict[bytes, int] = {}
-        self.victims: deque[tuple[int, bytes]] = deque()
-        self.live: set[bytes] = set()
+        self.victims: deque[Any] = deque()
+        self.live: set[Any] = set()
+        self.head = serial
+        self.head_second = second
 
     @property
     def active(self) -> bool:
@@ -225,42 +230,57 @@ class Recency:
 
     def lru_head(self, data: dict[Any, Any]) -> tuple[int, bytes] | None:
         """(second, key) of the least recently used key, or None if there is none."""
+        key = self._front(data)
+        return None if key is None else (self.head_second, key)
+
+    def pop_lru(self, data: dict[Any, Any]) -> bytes | None:
+        """The least recently used key, taken off the candidates (the caller
+        removes it from ``data``), or None if there is none."""
         victims = self.victims
         live = self.live
-        while victims:
-            head = victims[0]
-            if head[1] in live:
-                return head
+        # The common case inlined (once per eviction): the next candidate is live.
+        if victims:
+            key = victims[0]
+            if key.__class__ is not int and key in live:
+                victims.popleft()
+                live.discard(key)
+                return key
+        key = self._front(data)
+        if key is not None:
             victims.popleft()
-        self._take_victims(data)
-        return victims[0] if victims else None
+            self.live.discard(key)
+        return key
 
-    def _take_victims(self, data: dict[Any, Any]) -> None:
-        # One walk from the start of the dict (over the slots of every key
-        # removed from the front since the dict was last resized) takes a
-        # batch; the ticks before the first key, but the last, are empty.
-        wanted = max(BATCH_MIN, len(data) >> 6)
+    def _front(self, data: dict[Any, Any]) -> bytes | None:
+        # The candidates are a prefix of the dict, ticks included: a key
+        # used or removed since left ``live``; passing a tick means every
+        # key of the segment before it is gone, and so is its tick.
         victims = self.victims
-        live = self.live
-        leading: list[int] = []
-        second = 0
-        for key, value in data.items():
-            if key.__class__ is int:
-                second = value
-                if not victims:
-                    leading.append(key)
-                continue
-            victims.append((second, key))
-            live.add(key)
-            if len(victims) >= wanted:
-                break
         ticks = self.ticks
-        for serial in leading[:-1]:
-            del data[serial]
-            if ticks[0] is serial:
-                ticks.popleft()
-
-    def taken(self, key: bytes) -> None:
-        """The head ``key`` of :meth:`lru_head` is being evicted."""
-        self.victims.popleft()
-        self.live.discard(key)
+        while True:
+            live = self.live
+            while victims:
+                entry = victims[0]
+                if entry.__class__ is int:
+                    victims.popleft()
+                    if entry not in data:
+                        continue   # thinned: its keys count from the head's second
+                    head = self.head
+                    if head is not entry and ticks[0] is head:
+                        del data[head]
+                        ticks.popleft()
+                    self.head = entry
+                    self.head_second = data.get(entry, self.head_second)
+                elif entry in live:
+                    return entry
+                else:
+                    victims.popleft()
+            if len(data) == len(ticks):
+                self.live = set()
+                return None
+            # One walk from the start of the dict, over the slots of every key
+            # removed from the front since the dict was last resized, takes
+            # the batch.
+            batch = list(islice(data, max(BATCH_MIN, len(data) >> 6)))
+            victims.extend(batch)
+            self.live = set(batch)

@@ -134,7 +134,12 @@ class Database:
         if self.expires and key in self.expires and self._expire_if_due(key):
             return None
         if self.noting:
-            self.recency.touched(key, self.store.lru_second)
+            recency = self.recency
+            if recency.index is None and not recency.pins:
+                # Only eviction candidates are kept (a full database): inlined.
+                recency.live.discard(key)
+            else:
+                recency.touched(key, self.store.lru_second)
         return value
 
     def get_typed(self, key: bytes, cls: type) -> Any:
@@ -237,7 +242,12 @@ class Database:
             if store.maxkeys and len(data) >= store.maxkeys:
                 store.capacity_reached(self, key)
         if self.noting:
-            self.recency.touched(key, store.lru_second)
+            recency = self.recency
+            if recency.index is None and not recency.pins:
+                # Only eviction candidates are kept (a full database): inlined.
+                recency.live.discard(key)
+            else:
+                recency.touched(key, store.lru_second)
         if store.blocking_keys:
             # A new value may serve waiters; an overwritten stream wakes its
             # XREADGROUP waiters with an error (Redis 7).
@@ -334,15 +344,20 @@ class Database:
         the command that caused it did not write it.
         """
         if key is None:
-            head = self.lru_head()
-            assert head is not None, "evicting from an empty database"
-            key = head[1]
-            self.recency.taken(key)
-        value = self.data.pop(key)
+            recency = self.recency
+            key = recency.pop_lru(self.data)
+            assert key is not None, "evicting from an empty database"
+            # The candidates it took must hear of uses.
+            self.noting = True
+            if recency.index is not None or recency.pins:
+                recency.removed(key)
+            value = self.data.pop(key)
+        else:
+            value = self.data.pop(key)
+            if self.noting:
+                self.recency.removed(key)
         if self.slots is not None:
             self.slots.remove(key)
-        if self.noting:
-            self.recency.removed(key)
         if self.encodings:
             self.encodings.pop(key, None)
         if self.expires:
@@ -572,7 +587,7 @@ class Store:
         if self.maxkeys_policy == "allkeys-lru":
             # The default, inlined (once per new key at the limit): the head is
             # the least recently used key, never the one just added.
-            while len(db) > maxkeys:
+            for _ in range(len(db.data) - len(db.recency.ticks) - maxkeys):
                 evicted, value = db._evict()
                 self.evictions.evicted(self, db, evicted, value)
             return

@@ -217,6 +217,27 @@ def test_empty_leading_ticks_go_with_the_keys_after_them(store, monkeypatch):
     assert list(db.recency.ticks) == ticks(db) and len(ticks(db)) == 1
 
 
+def test_a_tick_thinned_among_the_candidates_keeps_its_keys_seconds():
+    store = make_store(maxkeys=6)
+    db = store.dbs[0]
+    for second in range(3):
+        db.set(b"a%d" % second, b"v")
+        db.set(b"b%d" % second, b"v")
+        advance(store, 1)
+    assert db.lru_head() == (START, b"a0")   # the candidates: the whole dict
+    # Thinning drops the tick of the second second, as it would at TICKS_MAX.
+    middle = db.recency.ticks[1]
+    del db.data[middle]
+    db.recency.ticks.remove(middle)
+    db.set(b"new", b"v")
+    db.set(b"newer", b"v")
+    # a0 and b0 went; a1 and b1 now count from the first tick, which stays.
+    assert keyspace(db).keys() == {b"a1", b"b1", b"a2", b"b2", b"new", b"newer"}
+    assert db.lru_head() == (START, b"a1")
+    assert db.last_used(b"a1") == db.last_used(b"b1") == START
+    assert db.last_used(b"a2") == START + 2
+
+
 def test_lru_head_across_seconds_picks_the_oldest_database():
     store = make_store(databases=2)
     first, second = store.dbs
