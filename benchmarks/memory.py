@@ -14,6 +14,8 @@ Scenarios (``--scenarios``, comma-separated):
 - ``plain``: no eviction (Hush with ``--maxkeys 0``);
 - ``maxkeys``: Hush with ``--maxkeys N`` (N = the keys loaded: LRU order is
   kept, nothing is evicted); Redis has no such setting and runs plain;
+- ``evict``: Hush with ``--maxkeys N`` loaded with 1.25 N keys, so that the
+  last quarter each evicts one (bytes per key held); Redis loads N keys;
 - ``ttl``: every other key set with ``EX 100000`` (Hush with ``--maxkeys 0``);
 - ``read``: ``plain``, then every key read once with GET (a read moves a
   key in the LRU order), and the RSS read again: the size after use, not
@@ -61,7 +63,7 @@ from run_benchmarks import (  # noqa: E402
     wait_ready,
 )
 
-SCENARIOS = ("plain", "maxkeys", "ttl", "read")
+SCENARIOS = ("plain", "maxkeys", "evict", "ttl", "read")
 
 #: Commands per write to the socket: large enough that the loader is not the
 #: bottleneck, small enough that the server's input buffer stays small.
@@ -157,11 +159,15 @@ def settled_rss(pid: int) -> int:
     return last
 
 
-def run_scenario(server: Server, scenario: str, keys: int, value_size: int) -> dict[str, float]:
-    """Load ``server`` for ``scenario``; bytes per key after load (and after reads)."""
+def run_scenario(server: Server, scenario: str, keys: int, value_size: int,
+                 sent: int | None = None) -> dict[str, float]:
+    """Load ``server`` for ``scenario``; bytes per key after load (and after reads).
+
+    ``sent`` keys are written (default ``keys``), ``keys`` are held after.
+    """
     pid = server.process.pid
     empty = settled_rss(pid)
-    drive(server.port, load_commands(keys, value_size, 2 if scenario == "ttl" else 0))
+    drive(server.port, load_commands(sent or keys, value_size, 2 if scenario == "ttl" else 0))
     loaded = settled_rss(pid)
     result = {"empty_mb": empty / 1e6, "per_key": (loaded - empty) / keys}
     if scenario == "read":
@@ -172,7 +178,7 @@ def run_scenario(server: Server, scenario: str, keys: int, value_size: int) -> d
 
 def hush_options(scenario: str, keys: int) -> list[str]:
     """The options Hush runs with in ``scenario``."""
-    if scenario == "maxkeys":
+    if scenario in ("maxkeys", "evict"):
         return ["--maxkeys", str(keys)]
     return ["--maxkeys", "0"]
 
@@ -192,9 +198,10 @@ def side_by_side(args: argparse.Namespace) -> str:
                 for label, repo in hushes:
                     server = start_hush(workdir, args.server_cpu, repo, label,
                                         hush_options(scenario, args.keys))
+                    sent = args.keys * 5 // 4 if scenario == "evict" else None
                     try:
                         figures[label] = run_scenario(server, scenario, args.keys,
-                                                      args.value_size)
+                                                      args.value_size, sent)
                     finally:
                         stop(server)
                     print(f"{scenario} {label}: {figures[label]}", file=sys.stderr, flush=True)
