@@ -79,7 +79,8 @@ def escape(text: str) -> str:
 
 def literal(text: str) -> str:
     """``text`` as an inline literal (rst has no escape inside literals)."""
-    return f"``{text}``" if text.strip() else f"``{text!r}``"
+    # An empty value is shown as the empty string CONFIG GET answers.
+    return f"``{text}``" if text.strip() else '``""``'
 
 
 def markdown_text(text: str) -> str:
