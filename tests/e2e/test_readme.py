@@ -90,7 +90,7 @@ def test_every_registered_command_is_listed():
 
 def test_readme_test_command_is_what_ci_runs():
     readme = README_PATH.read_text(encoding="utf-8")
-    command = "python3 -m venv .venv && .venv/bin/pip install '.[tests]' && .venv/bin/python -m pytest"
+    command = "python3 -m venv .venv && .venv/bin/pip install '.[tests,docs]' && .venv/bin/python -m pytest"
     assert f"    {command}\n" in readme
     ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
     assert any(line.startswith(command + " ") or line == command for line in ci_lines)
