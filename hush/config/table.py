@@ -32,7 +32,7 @@ from hush.config.kinds import (
     Words,
 )
 
-#: Redis's eviction policies; LFU is not among them (see README).
+#: Redis's eviction policies; LFU is not among them (see docs/compatibility.rst).
 POLICIES = ("volatile-lru", "volatile-random", "volatile-ttl", "allkeys-lru",
             "allkeys-random", "noeviction")
 
