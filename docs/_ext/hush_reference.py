@@ -77,6 +77,18 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
+_OPTION = re.compile(r"(?<![\w-])(--?[a-z][\w-]*)")
+
+
+def prose(text: str) -> str:
+    """A table's plain description as rst: escaped, command-line options as literals.
+
+    Without the literal, docutils would typeset ``--port`` with an en dash.
+    """
+    return "".join(literal(part) if index % 2 else escape(part)
+                   for index, part in enumerate(_OPTION.split(text)))
+
+
 def literal(text: str) -> str:
     """``text`` as an inline literal (rst has no escape inside literals)."""
     # An empty value is shown as the empty string CONFIG GET answers.
@@ -233,6 +245,11 @@ def command_section(cmd: Command, underline: str) -> list[str]:
     return lines
 
 
+def runnable_commands() -> list[Command]:
+    """Every command and subcommand a client can run (CLIENT only dispatches to CLIENT LIST ...)."""
+    return [cmd for cmd in every_command() if cmd.handler is not None or not cmd.subcommands]
+
+
 def command_groups() -> dict[str, list[Command]]:
     """Group -> its top-level commands, groups in the reference's order."""
     groups: dict[str, list[Command]] = {}
@@ -264,7 +281,7 @@ def group_page(group: str, commands: Iterable[Command]) -> str:
 def commands_index() -> str:
     """The index of the command reference: every group, every command with its summary."""
     groups = command_groups()
-    total = len(every_command())
+    total = len(runnable_commands())
     lines = [".. This page is generated from the command table by docs/_ext/hush_reference.py.",
              ""]
     lines += heading("Command reference", "=")
@@ -337,7 +354,7 @@ def _setting_entry(setting: Setting, settings: Settings, notes: bool) -> list[st
     if setting.aliases:
         name += " (alias " + ", ".join(literal(a) for a in setting.aliases) + ")"
     lines = [f".. _setting-{setting.name}:", "", name]
-    text = escape(setting.doc)
+    text = prose(setting.doc)
     if setting.name in MORE:
         text = (text + " " if text else "") + MORE[setting.name]
     if text:
@@ -346,7 +363,7 @@ def _setting_entry(setting: Setting, settings: Settings, notes: bool) -> list[st
     lines.append(f"    :Default: {literal(default_text(setting, settings))}")
     lines.append(f"    :CONFIG SET: {config_set_text(setting)}")
     if notes and setting.note:
-        lines.append(f"    :In Hush: {escape(setting.note)}")
+        lines.append(f"    :In Hush: {prose(setting.note)}")
     if setting.hidden:
         lines.append("    :Hidden: ``CONFIG GET`` finds it by its exact name only, "
                      "as in Redis.")
@@ -380,7 +397,7 @@ def settings_page() -> str:
     titles = {text: key for key, text in NOTES.items()}
     for note, members in topics.items():
         lines += heading(_topic_title(titles.get(note, "")), "~")
-        lines += [escape(note), ""]
+        lines += [prose(note), ""]
         for setting in members:
             lines += _setting_entry(setting, settings, notes=False)
     return "\n".join(lines).rstrip("\n") + "\n"
