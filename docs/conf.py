@@ -28,8 +28,6 @@ extensions = [
 ]
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
-# Links to sections: `Key limit`_ style within a page, :ref: across pages.
-nitpicky = False
 html_theme = "furo"
 html_title = f"Hush {release}"
 
