@@ -191,7 +191,7 @@ class Session:
         "server", "store", "connection", "push", "db", "resp3", "name", "lib_name", "lib_ver",
         "client_id", "authenticated", "created_at", "last_interaction", "_last_cmd",
         "in_multi", "multi_queue", "multi_error", "exec_running", "watched", "dirty_cas",
-        "channels", "patterns", "reply_mode", "_muting", "mute_unblock", "monitoring",
+        "channels", "patterns", "shard_channels", "reply_mode", "_muting", "mute_unblock", "monitoring",
         "no_evict", "propagator", "_stats", "_settings", "_watchers", "_failures",
         "_commandstats", "_calls", "_spent", "_gated",
     )
@@ -223,6 +223,7 @@ class Session:
         # Pub/Sub (hush.data.pubsub).
         self.channels: set[bytes] = set()
         self.patterns: set[bytes] = set()
+        self.shard_channels: set[bytes] = set()
         # CLIENT REPLY: None (on), "off", "skip" or "skip_next".
         self.reply_mode: str | None = None
         self._muting = False
@@ -258,8 +259,8 @@ class Session:
 
     @property
     def subscriptions(self) -> int:
-        """Channels plus patterns this client is subscribed to."""
-        return len(self.channels) + len(self.patterns)
+        """Channels, patterns and shard channels this client is subscribed to."""
+        return len(self.channels) + len(self.patterns) + len(self.shard_channels)
 
     @property
     def last_command(self) -> str:
@@ -308,7 +309,7 @@ class Session:
         maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks."""
         server = self.server
         self._gated = (
-            self.in_multi or bool(self.channels or self.patterns)
+            self.in_multi or bool(self.channels or self.patterns or self.shard_channels)
             or not self.authenticated or server.memory.limited
             or self.reply_mode is not None or server.pause.end is not None
             or server.scripts.busy
@@ -476,7 +477,8 @@ class Session:
             if refused is not None:
                 return self._reject(refused, cmd)
         top = cmd.parent or cmd
-        if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
+        if (self.channels or self.patterns or self.shard_channels) and not self.resp3 and (
+                top.name not in _SUBSCRIBED_OK):
             return self._reject(CommandError(
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"

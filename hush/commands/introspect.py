@@ -18,12 +18,12 @@ from hush.core.glob import compile_glob
 from hush.wire.resp import RespSet, SimpleString
 
 #: COMMAND INFO lists flags in this order (Redis's flag bits); flags Redis
-#: never reports (sentinel, only-sentinel) are absent and dropped.
+#: never reports (sentinel, only-sentinel, and may_replicate, which Redis 7.0
+#: hides on purpose) are absent and dropped.
 FLAG_ORDER = (
     "write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
     "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
-    "may_replicate", "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys",
-    "allow_busy",
+    "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy",
 )
 _FLAG_RANK = {name: rank for rank, name in enumerate(FLAG_ORDER)}
 

@@ -69,14 +69,23 @@ class Command:
         return "write" in self.flags
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
-        """Indexes into ``argv`` (command name at 0) of the key arguments."""
-        if "movablekeys" in self.flags and self.key_specs:
-            return _spec_positions(self.key_specs, argv)
+        """Indexes into ``argv`` (command name at 0) of the key arguments.
+
+        Arguments a ``not_key`` spec locates (SPUBLISH's shard channel) are
+        no keys: Redis declares them for cluster routing only.
+        """
+        specs = self.key_specs
+        if specs and ("movablekeys" in self.flags or _has_not_key(specs)):
+            return _spec_positions(specs, argv)
         if not self.first_key:
             return []
         last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
         step = self.key_step or 1
         return list(range(self.first_key, min(last, len(argv) - 1) + 1, step))
+
+
+def _has_not_key(specs: tuple[dict[str, Any], ...]) -> bool:
+    return any("not_key" in spec["flags"] for spec in specs)
 
 
 def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> list[int]:
@@ -87,6 +96,8 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
     """
     positions: list[int] = []
     for spec in specs:
+        if "not_key" in spec["flags"]:
+            continue
         begin, find = spec["begin_search"], spec["find_keys"]
         if begin["type"] == "index":
             start = begin["spec"]["index"]

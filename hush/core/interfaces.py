@@ -78,6 +78,7 @@ class Client(Protocol):
     multi_queue: list[list[bytes]]
     channels: set[bytes]
     patterns: set[bytes]
+    shard_channels: set[bytes]
     monitoring: bool
     last_interaction: float
     connection: Connection
@@ -91,6 +92,10 @@ class Client(Protocol):
     @property
     def blocked(self) -> bool:
         """True while the client waits in a blocking command."""
+
+    @property
+    def subscriptions(self) -> int:
+        """Channels, patterns and shard channels subscribed to (pub/sub mode when any)."""
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the admission gates."""

@@ -15,8 +15,10 @@ from hush.core.errors import CommandError, c_text
 
 
 def subscriptions(client: Any) -> int:
-    """Channels plus patterns ``client`` is subscribed to (0 for a client without pub/sub state)."""
-    return len(getattr(client, "channels", ())) + len(getattr(client, "patterns", ()))
+    """Channels, patterns and shard channels ``client`` is subscribed to (0 for a
+    client without pub/sub state): a client with any is in pub/sub mode."""
+    return (len(getattr(client, "channels", ())) + len(getattr(client, "patterns", ()))
+            + len(getattr(client, "shard_channels", ())))
 
 
 def is_local(address: Any) -> bool:
@@ -144,7 +146,7 @@ def client_line(client: Any, now: float) -> bytes:
         b"db=%d" % client.db.index,
         b"sub=%d" % len(client.channels),
         b"psub=%d" % len(client.patterns),
-        b"ssub=0",
+        b"ssub=%d" % len(client.shard_channels),
         b"multi=%d" % multi,
         *_memory_fields(client),
         b"events=r",

@@ -245,6 +245,7 @@ def stats_section(server: Server) -> Fields:
         ("keyspace_misses", stats.keyspace_misses),
         ("pubsub_channels", len(server.pubsub.channels)),
         ("pubsub_patterns", len(server.pubsub.patterns)),
+        ("pubsubshard_channels", len(server.pubsub.shard_channels)),
         ("total_error_replies", server.commandstats.total_error_replies),
         # Redis 7.2's counters (7.0 has none): clients closed by the limits.
         ("client_query_buffer_limit_disconnections",
