@@ -44,8 +44,9 @@ from hush.core.errors import (
 )
 from hush.core.interfaces import Connection, Server
 from hush.data.blocking import Block
+from hush.data.tracking import ClientTracking
 from hush.ops import monitor
-from hush.wire.resp import NO_REPLY, QUEUED
+from hush.wire.resp import NO_REPLY, QUEUED, Replies
 
 #: The reply to commands other clients send while a script is busy.
 BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
@@ -55,6 +56,9 @@ _SUBSCRIBED_OK = frozenset(
      "ping", "quit", "reset"]
 )
 _MULTI_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
+#: Read-only commands whose keys a tracking client does not cache: a read-only
+#: script's own reads are remembered one by one, as in Redis.
+_UNTRACKED_READS = frozenset(["eval_ro", "evalsha_ro", "fcall_ro"])
 
 
 # -- resolution -------------------------------------------------------------------
@@ -192,7 +196,7 @@ class Session:
         "client_id", "authenticated", "created_at", "last_interaction", "_last_cmd",
         "in_multi", "multi_queue", "multi_error", "exec_running", "watched", "dirty_cas",
         "channels", "patterns", "shard_channels", "reply_mode", "_muting", "mute_unblock", "monitoring",
-        "no_evict", "propagator", "_stats", "_settings", "_watchers", "_failures",
+        "no_evict", "tracking", "propagator", "_stats", "_settings", "_watchers", "_failures",
         "_commandstats", "_calls", "_spent", "_gated",
     )
 
@@ -231,6 +235,8 @@ class Session:
         self.mute_unblock = False
         self.monitoring = False
         self.no_evict = False
+        #: CLIENT TRACKING's state while it is on (:mod:`hush.data.tracking`), else None.
+        self.tracking: ClientTracking | None = None
         self.propagator: Any = store.propagator
         # Looked up once: the per-command path uses them.
         self._stats = store.stats
@@ -306,13 +312,15 @@ class Session:
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
-        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks."""
+        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks, or client
+        tracking's (this client's, or the tracking table's size limit)."""
         server = self.server
         self._gated = (
             self.in_multi or bool(self.channels or self.patterns or self.shard_channels)
             or not self.authenticated or server.memory.limited
             or self.reply_mode is not None or server.pause.end is not None
-            or server.scripts.busy
+            or server.scripts.busy or self.tracking is not None
+            or self.store.tracking.over_limit
         )
 
     # -- transactions ------------------------------------------------------------
@@ -327,6 +335,9 @@ class Session:
 
     def unwatch_all(self) -> None:
         """Drop every WATCH of this client and clear its dirty flag."""
+        if not self.watched:
+            self.dirty_cas = False
+            return
         watched = self.store.watched_keys
         for entry in self.watched:
             clients = watched.get(entry)
@@ -336,6 +347,8 @@ class Session:
                     del watched[entry]
         self.watched = {}
         self.dirty_cas = False
+        if not watched:
+            self.store.update_signalling()
 
     def queued(self) -> Iterator[tuple[Command, list[bytes]]]:
         """(command, argv) of each command queued in MULTI, in order."""
@@ -367,6 +380,13 @@ class Session:
             gated = self._gate(cmd, argv)
             if gated is not None:
                 return gated
+            tracking = self.tracking
+            if tracking is not None and not self.is_script:
+                # What a script's reads make it track: this command's keys.
+                tracking.running = (cmd, argv)
+                if not self.exec_running:
+                    # A change to a key this client tracks is told after its reply.
+                    self.store.tracking.current = self
         self._stats.total_commands_processed += 1
         # The name is built only when CLIENT LIST asks (see last_command).
         self._last_cmd = cmd
@@ -413,7 +433,52 @@ class Session:
         # threshold (log disabled) also takes this branch, which re-checks.
         if self._watchers or elapsed * 1e6 >= self._settings.slowlog_log_slower_than:
             self._after_command(cmd, argv, elapsed)
+        # Client-side caching: one test for clients that do not track.
+        if self.tracking is not None:
+            reply = self._tracked(cmd, argv, reply)
         return reply
+
+    def _tracked(self, cmd: Command, argv: list[bytes], reply: Any) -> Any:
+        """After a tracking client's command: remember the keys it read (Redis's
+        trackingRememberKeys), end a CLIENT CACHING, and add the invalidations
+        its own command caused after its reply."""
+        state = self.tracking
+        assert state is not None
+        registry = self.store.tracking
+        if "readonly" in cmd.flags and not state.bcast and state.remembers():
+            if self.is_script:
+                # A script's read makes its caller track the keys the script
+                # declared (KEYS), not those of the read, as in Redis 7.0.
+                cmd, argv = state.running
+                remember = True
+            else:
+                remember = cmd.name not in _UNTRACKED_READS
+            if remember and "pubsub" not in cmd.flags:
+                positions = cmd.key_positions(argv)
+                if positions:
+                    registry.remember(self.client_id, [argv[index] for index in positions])
+        if self.exec_running:
+            # A command of EXEC or of a script: the outer command finishes.
+            return reply
+        if not self.in_multi and (cmd.parent or cmd).name != "client":
+            state.caching = False
+        messages = registry.take_pending(self)
+        if not messages:
+            return reply
+        own = []
+        for receiver, message in messages:
+            if receiver is self:
+                own.append(message)
+            else:
+                receiver.push(message)
+        if not own:
+            return reply
+        if reply.__class__ is Block:
+            # Its reply comes when it is served: the invalidations go now.
+            for message in own:
+                self.push(message)
+            return reply
+        return Replies(own if reply is NO_REPLY else [reply, *own])
 
     def _after_command(self, cmd: Command, argv: list[bytes], elapsed: float) -> None:
         """Slow log entry and watchers (MONITOR, metrics) for a command that ran."""
@@ -438,6 +503,11 @@ class Session:
 
     def _reject(self, error: CommandError, cmd: Command | None = None) -> CommandError:
         """Refuse a command before it runs: counted, and poisoning an open transaction."""
+        tracking = self.tracking
+        if tracking is not None and not self.in_multi and (
+                cmd is None or (cmd.parent or cmd).name != "client"):
+            # Any command but CLIENT's ends a CLIENT CACHING, even a refused one.
+            tracking.caching = False
         if cmd is not None:
             self._commandstats.rejected_call(cmd)
             if cmd.name == "exec" and not error.message.startswith("EXECABORT"):
@@ -476,6 +546,10 @@ class Session:
             refused = memory.admit(self, cmd, argv)
             if refused is not None:
                 return self._reject(refused, cmd)
+        tracking = self.store.tracking
+        if tracking.over_limit:
+            # Redis trims the tracking table before each command while it is too large.
+            tracking.enforce_limit()
         top = cmd.parent or cmd
         if (self.channels or self.patterns or self.shard_channels) and not self.resp3 and (
                 top.name not in _SUBSCRIBED_OK):

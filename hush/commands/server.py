@@ -37,6 +37,8 @@ def flushdb(ctx, *args: bytes):
     """Empty the selected database."""
     _check_flush_mode(args)
     ctx.db.clear()
+    # Redis flushes the whole tracking table even for one database.
+    ctx.store.tracking.flushed()
     ctx.store.dirty += 1
     return OK
 

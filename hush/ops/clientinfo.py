@@ -93,6 +93,13 @@ def _flags(client: Any) -> str:
         flags += "x"
     if client.blocked:
         flags += "b"
+    tracking = client.tracking
+    if tracking is not None:
+        flags += "t"
+        if tracking.broken_redirect:
+            flags += "R"
+        if tracking.bcast:
+            flags += "B"
     if client.dirty_cas:
         flags += "d"
     if client.connection.closing:
@@ -152,7 +159,7 @@ def client_line(client: Any, now: float) -> bytes:
         b"events=r",
         b"cmd=" + client.last_command.encode(),
         b"user=default",
-        b"redir=-1",
+        b"redir=%d" % (-1 if client.tracking is None else client.tracking.redirect),
         b"resp=%d" % (3 if client.resp3 else 2),
         b"lib-name=" + client.lib_name,
         b"lib-ver=" + client.lib_ver,

@@ -187,7 +187,7 @@ def clients_section(server: Server) -> Fields:
         ("client_recent_max_output_buffer", max_output),
         # Clients held by CLIENT PAUSE are not counted, as in Redis.
         ("blocked_clients", server.blocking.blocked_clients - postponed),
-        ("tracking_clients", 0),
+        ("tracking_clients", server.store.tracking.tracking_clients),
         ("clients_in_timeout_table", timed),
     ]
 
@@ -246,6 +246,9 @@ def stats_section(server: Server) -> Fields:
         ("pubsub_channels", len(server.pubsub.channels)),
         ("pubsub_patterns", len(server.pubsub.patterns)),
         ("pubsubshard_channels", len(server.pubsub.shard_channels)),
+        ("tracking_total_keys", server.store.tracking.total_keys),
+        ("tracking_total_items", server.store.tracking.items),
+        ("tracking_total_prefixes", server.store.tracking.total_prefixes),
         ("total_error_replies", server.commandstats.total_error_replies),
         # Redis 7.2's counters (7.0 has none): clients closed by the limits.
         ("client_query_buffer_limit_disconnections",

@@ -70,6 +70,12 @@ class StoreService(service.Service):
         self.pubsub = PubSub()
         self.scripts = ScriptEngine(self)
         self.clients: dict[int, Session] = {}
+        # Client-side caching finds the clients to invalidate by id.
+        tracking = self.store.tracking
+        tracking.clients = self.clients
+        tracking.max_keys = settings.tracking_table_max_keys
+        tracking.on_limit_change = self._regate_all
+        settings.on_change("tracking-table-max-keys", tracking.set_max_keys)
         self._ids = itertools.count(1)
         self.started_at = clock.seconds()
         self.started_monotonic = time.monotonic()
@@ -94,6 +100,11 @@ class StoreService(service.Service):
         self.watchers: list = []
         #: Clients in MONITOR mode (hush.ops.monitor).
         self.monitors: list[Session] = []
+
+    def _regate_all(self) -> None:
+        # Every client passes the dispatcher's checks while they may apply to it.
+        for client in self.clients.values():
+            client.update_gate()
 
     def _set_maxkeys(self, maxkeys: int) -> None:
         self.store.maxkeys = maxkeys
@@ -128,6 +139,7 @@ class StoreService(service.Service):
     def unregister_client(self, client: Session) -> None:
         """Forget a closed connection's session."""
         self.clients.pop(client.client_id, None)
+        self.store.tracking.disable(client)
         if client.monitoring:
             stop_monitoring(self, client)
 
