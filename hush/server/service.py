@@ -28,6 +28,7 @@ from hush.core.faults import FailureLog
 from hush.data.blocking import BlockingManager
 from hush.data.pubsub import PubSub
 from hush.data.store import Store
+from hush.data.types import registry
 from hush.ops.commandstats import CommandStats
 from hush.ops.monitor import stop_monitoring
 from hush.ops.slowlog import SlowLog
@@ -66,6 +67,8 @@ class StoreService(service.Service):
         #: Unexpected exceptions, logged at most once a minute per place.
         self.failures = FailureLog(clock)
         self.store = Store(clock, settings.databases, settings.maxkeys)
+        # OBJECT ENCODING, HSCAN, SSCAN and stream nodes follow the thresholds.
+        registry.follow_settings(settings, self.store.dbs)
         self.blocking = BlockingManager(self.store, clock)
         self.pubsub = PubSub()
         self.scripts = ScriptEngine(self)

@@ -2,7 +2,9 @@
 """The list value type: a ``collections.deque`` of bytes, head on the left.
 
 Redis 7.0 keeps every list in a quicklist (listpack lists came in 7.2), so
-that is its OBJECT ENCODING whatever the list holds. A list that becomes
+that is its OBJECT ENCODING whatever the list holds and whatever
+``list-max-listpack-size`` and ``list-compress-depth`` say (they shape the
+quicklist's nodes, which only MEMORY USAGE sees). A list that becomes
 empty is deleted by the commands that empty it (:mod:`hush.commands.lists`).
 """
 
@@ -39,7 +41,7 @@ def _rewrite(key: bytes, value: deque) -> Iterator[list[bytes]]:
 LIST = register(ValueType(
     name=b"list",
     cls=deque,
-    encoding=lambda _value: b"quicklist",
+    encoding=lambda _value, _limits: b"quicklist",
     copy=_copy,
     size=_size,
     rewrite=_rewrite,

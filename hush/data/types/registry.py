@@ -8,7 +8,9 @@ the registry instead of keeping a table of its own:
 
 - TYPE and SCAN's TYPE filter: :func:`type_name`;
 - COPY: :func:`copy_value`;
-- OBJECT ENCODING and DEBUG OBJECT: :func:`object_encoding`;
+- OBJECT ENCODING and DEBUG OBJECT: :func:`object_encoding`, under the
+  encoding thresholds in effect (:data:`LIMITS`, Redis's ``*-max-*``
+  settings: :func:`follow_settings`);
 - the maxmemory estimate (:mod:`hush.data.sizes`): :func:`value_size`;
 - BGREWRITEAOF (:mod:`hush.persistence.aof`): :func:`rewrite_commands`.
 
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from sys import getsizeof
 from typing import Any
 
@@ -52,13 +54,46 @@ IMMUTABLE: frozenset[type] = frozenset(
     {bytes, str, int, float, bool, type(None), frozenset})
 
 
+@dataclass(slots=True)
+class EncodingLimits:
+    """Redis's encoding thresholds: where a value leaves its compact encoding.
+
+    The attributes are the settings of the same names (``-`` for ``_``).
+    A stream node holds at most ``stream_node_max_bytes`` bytes and
+    ``stream_node_max_entries`` entries, 0 meaning no limit.
+    """
+
+    hash_max_listpack_entries: int = 512
+    hash_max_listpack_value: int = 64
+    set_max_intset_entries: int = 512
+    zset_max_listpack_entries: int = 128
+    zset_max_listpack_value: int = 64
+    stream_node_max_bytes: int = 4096
+    stream_node_max_entries: int = 100
+    list_max_listpack_size: int = -2
+    list_compress_depth: int = 0
+
+
+#: The thresholds in effect: one server's settings, followed at run time
+#: (:func:`follow_settings`). A process serves one server; in tests, the
+#: server made last sets them.
+LIMITS = EncodingLimits()
+
+#: The settings that are encoding thresholds, by their Redis names.
+LIMIT_SETTINGS = tuple(f.name.replace("_", "-") for f in fields(EncodingLimits))
+
+
 @dataclass(frozen=True, slots=True)
 class ValueType:
     """Everything Hush knows about one Redis value type.
 
     @ivar name: what TYPE answers (and SCAN's TYPE option matches).
     @ivar cls: the Python class of the stored values (exactly: no subclasses).
-    @ivar encoding: OBJECT ENCODING of a value, judged by its content.
+    @ivar encoding: OBJECT ENCODING of a value no command noted an encoding
+        for, judged by its content under the given :class:`EncodingLimits`.
+        Where Redis converts a value for good (a hash that outgrew its
+        listpack stays a hashtable), the type's commands note the
+        conversion in ``Database.encodings`` (:func:`note`).
     @ivar copy: a copy of a value that shares nothing mutable with it (COPY).
     @ivar size: the bytes CPython holds for a value, estimated from a sample
         of at most :data:`SAMPLE` elements so that a write to a large
@@ -69,7 +104,7 @@ class ValueType:
 
     name: bytes
     cls: type
-    encoding: Callable[[Any], bytes]
+    encoding: Callable[[Any, EncodingLimits], bytes]
     copy: Callable[[Any], Any]
     size: Callable[[Any], int]
     rewrite: Callable[[bytes, Any], Iterable[list[bytes]]]
@@ -114,7 +149,65 @@ def object_encoding(value: Any, noted: bytes | None = None) -> bytes:
     if noted is not None:
         return noted
     record = BY_CLASS.get(value.__class__)
-    return record.encoding(value) if record is not None else b"unknown"
+    return record.encoding(value, LIMITS) if record is not None else b"unknown"
+
+
+def note(db: Any, key: bytes, encoding: bytes) -> None:
+    """Record that the value at ``key`` now has ``encoding`` whatever its content."""
+    db.encodings[key] = encoding
+
+
+def stored(db: Any, key: bytes, value: Any) -> None:
+    """A whole value was stored at ``key`` (a load, RESTORE): fix its encoding now.
+
+    Redis builds such a value under the thresholds in effect; noting its
+    encoding keeps it when the thresholds or the value change later.
+    """
+    record = BY_CLASS.get(value.__class__)
+    if record is not None:
+        db.encodings[key] = record.encoding(value, LIMITS)
+
+
+# -- the thresholds -----------------------------------------------------------------
+
+
+def set_limit(dbs: Iterable[Any], name: str, value: int) -> None:
+    """Change one threshold (CONFIG SET ``name``), as Redis does: no value converts.
+
+    A value keeps its encoding until a command changes it; one whose
+    encoding, judged by its content, the new threshold would change gets
+    that encoding noted first (a walk over the keys, only when a threshold
+    is lowered).
+    """
+    attr = name.replace("-", "_")
+    old = replace(LIMITS)
+    setattr(LIMITS, attr, value)
+    if value >= getattr(old, attr):
+        return
+    for db in dbs:
+        noted = db.encodings
+        for key, stored_value in db.data.items():
+            if key in noted:
+                continue
+            record = BY_CLASS.get(stored_value.__class__)
+            if record is None:
+                continue
+            before = record.encoding(stored_value, old)
+            if before != record.encoding(stored_value, LIMITS):
+                noted[key] = before
+
+
+def follow_settings(settings: Any, dbs: Iterable[Any]) -> None:
+    """Take the thresholds from ``settings`` and follow their CONFIG SETs.
+
+    ``settings`` is a :class:`hush.config.settings.Settings`; ``dbs`` the
+    databases whose values keep their encodings when a threshold changes.
+    """
+    databases = list(dbs)
+    for name in LIMIT_SETTINGS:
+        attr = name.replace("-", "_")
+        setattr(LIMITS, attr, getattr(settings, attr))
+        settings.on_change(name, lambda value, name=name: set_limit(databases, name, value))
 
 
 def value_size(value: Any) -> int:

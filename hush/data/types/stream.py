@@ -20,7 +20,7 @@ from sys import getsizeof
 
 from sortedcontainers import SortedDict
 
-from hush.data.types.registry import SAMPLE, ValueType, register, sampled_size
+from hush.data.types.registry import LIMITS, SAMPLE, ValueType, register, sampled_size
 
 StreamID = tuple[int, int]
 
@@ -28,9 +28,9 @@ UINT64_MAX = 2**64 - 1
 MIN_ID: StreamID = (0, 0)
 MAX_ID: StreamID = (UINT64_MAX, UINT64_MAX)
 
-#: Redis's defaults for stream-node-max-entries and stream-node-max-bytes.
-NODE_MAX_ENTRIES = 100
-NODE_MAX_BYTES = 4096
+#: The largest a stream node may grow, whatever stream-node-max-bytes says
+#: (Redis's STREAM_LISTPACK_MAX_SIZE; also what 0 means).
+NODE_BYTES_CEILING = 1 << 30
 
 #: Redis's SCG_INVALID_ENTRIES_READ: a group's read counter is unknown.
 INVALID_ENTRIES_READ = -1
@@ -261,8 +261,15 @@ class Stream:
         self.entries_added += 1
         nodes = self._nodes
         node = nodes.values()[-1] if nodes else None
-        if (node is None or node.nbytes + sum(len(f) for f in fields) >= NODE_MAX_BYTES
-                or node.total >= NODE_MAX_ENTRIES):
+        # Redis's streamAppendItem: a new node when this entry would take the
+        # last one to stream-node-max-bytes, or it holds stream-node-max-entries
+        # (deleted ones included); 0 is no limit.
+        max_bytes = LIMITS.stream_node_max_bytes
+        if not max_bytes or max_bytes > NODE_BYTES_CEILING:
+            max_bytes = NODE_BYTES_CEILING
+        max_entries = LIMITS.stream_node_max_entries
+        if (node is None or node.nbytes + sum(len(f) for f in fields) >= max_bytes
+                or (max_entries and node.total >= max_entries)):
             node = nodes[sid] = _Node(sid, fields)
         node.nbytes += node.entry_bytes(sid, fields)
         node.last_id = sid
@@ -509,7 +516,7 @@ def _rewrite(key: bytes, value: Stream) -> Iterator[list[bytes]]:
 STREAM = register(ValueType(
     name=b"stream",
     cls=Stream,
-    encoding=lambda _value: b"stream",
+    encoding=lambda _value, _limits: b"stream",
     copy=Stream.copy,
     size=_size,
     rewrite=_rewrite,

@@ -72,7 +72,7 @@ def _rewrite(key: bytes, value: bytes) -> Iterator[list[bytes]]:
 STRING = register(ValueType(
     name=b"string",
     cls=bytes,
-    encoding=encoding,
+    encoding=lambda value, _limits: encoding(value),
     copy=lambda value: value,
     size=getsizeof,
     rewrite=_rewrite,

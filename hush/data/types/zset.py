@@ -25,11 +25,7 @@ from sys import getsizeof
 
 from sortedcontainers import SortedList
 
-from hush.data.types.registry import SAMPLE, ValueType, chunked, register
-
-#: Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
-MAX_LISTPACK_ENTRIES = 128
-MAX_LISTPACK_VALUE = 64
+from hush.data.types.registry import LIMITS, SAMPLE, ValueType, chunked, register
 
 
 class _Above:
@@ -83,9 +79,9 @@ class ZSet:
     def add(self, member: bytes, score: float) -> bool:
         """Set ``member``'s score; True if the member is new."""
         if self.listpack:
-            if len(member) > MAX_LISTPACK_VALUE or len(self.scores) + (
+            if len(member) > LIMITS.zset_max_listpack_value or len(self.scores) + (
                 member not in self.scores
-            ) > MAX_LISTPACK_ENTRIES:
+            ) > LIMITS.zset_max_listpack_entries:
                 self.listpack = False
             elif score == 0:
                 # A listpack stores integral scores as integers, so -0 reads back as 0.
@@ -261,8 +257,9 @@ class ZSet:
         A set small enough becomes a listpack, which keeps integral scores as
         integers: its -0 scores read back as 0 from then on.
         """
-        if self.listpack or len(self.scores) > MAX_LISTPACK_ENTRIES or any(
-                len(member) > MAX_LISTPACK_VALUE for member in self.scores):
+        limits = LIMITS
+        if self.listpack or len(self.scores) > limits.zset_max_listpack_entries or any(
+                len(member) > limits.zset_max_listpack_value for member in self.scores):
             return
         self.listpack = True
         for member in [m for m, score in self.scores.items() if score == 0]:
@@ -557,7 +554,7 @@ def _rewrite(key: bytes, value: ZSet) -> Iterator[list[bytes]]:
 ZSET = register(ValueType(
     name=b"zset",
     cls=ZSet,
-    encoding=ZSet.encoding,
+    encoding=lambda value, _limits: value.encoding(),
     copy=ZSet.copy,
     size=_size,
     rewrite=_rewrite,
