@@ -197,7 +197,7 @@ class Session:
         "in_multi", "multi_queue", "multi_error", "exec_running", "watched", "dirty_cas",
         "channels", "patterns", "shard_channels", "reply_mode", "_muting", "mute_unblock", "monitoring",
         "no_evict", "tracking", "propagator", "_stats", "_settings", "_watchers", "_failures",
-        "_commandstats", "_calls", "_spent", "_gated",
+        "_commandstats", "_calls", "_spent", "_histograms", "_gated",
     )
 
     def __init__(self, server: Server, connection: Connection = DETACHED) -> None:
@@ -246,6 +246,7 @@ class Session:
         self._commandstats = commandstats = server.commandstats
         self._calls = commandstats.calls
         self._spent = commandstats.seconds
+        self._histograms = commandstats.histograms
         # True while unauthenticated, in MULTI, subscribed, muted, paused or
         # under maxmemory: execute's slow path.
         self._gated = False
@@ -315,6 +316,8 @@ class Session:
         maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks, or client
         tracking's (this client's, or the tracking table's size limit)."""
         server = self.server
+        # latency-tracking may have been switched (the server regates everyone then).
+        self._histograms = self._commandstats.histograms
         self._gated = (
             self.in_multi or bool(self.channels or self.patterns or self.shard_channels)
             or not self.authenticated or server.memory.limited
@@ -429,9 +432,13 @@ class Session:
             self._commandstats.make_room(number)
             self._calls[number] += 1
         self._spent[number] += elapsed
-        # One test covers the slow log, MONITOR and --metrics: a negative
-        # threshold (log disabled) also takes this branch, which re-checks.
-        if self._watchers or elapsed * 1e6 >= self._settings.slowlog_log_slower_than:
+        histograms = self._histograms
+        if histograms is not None:
+            # LATENCY HISTOGRAM's buckets (hush.ops.latency.bucket_of, inlined).
+            histograms[number][min(int(elapsed * 976562.5).bit_length(), 20)] += 1
+        # One test covers the slow log, the latency monitor, MONITOR and
+        # --metrics (server.after_us is the lower of their thresholds).
+        if self._watchers or elapsed * 1e6 >= self.server.after_us:
             self._after_command(cmd, argv, elapsed)
         # Client-side caching: one test for clients that do not track.
         if self.tracking is not None:
@@ -487,6 +494,10 @@ class Session:
         threshold = settings.slowlog_log_slower_than
         if threshold >= 0 and usec >= threshold and "skip-slowlog" not in cmd.flags:
             self.server.slowlog.add(self, argv, usec, settings.slowlog_max_len)
+        monitor_ms = settings.latency_monitor_threshold
+        if monitor_ms and usec >= monitor_ms * 1000:
+            self.server.latency.add(b"fast-command" if "fast" in cmd.flags else b"command",
+                                    usec // 1000, int(self.server.clock.seconds()))
         for watcher in list(self._watchers):
             watcher(self, cmd, argv, elapsed)
 

@@ -53,6 +53,9 @@ class Command:
     effects: Effects | None = None
     #: Key specs as COMMAND INFO reports them; None: derived from first/last/step.
     key_specs: tuple[dict[str, Any], ...] | None = None
+    #: How a command with ``variable_flags`` key specs flags its keys for an
+    #: argv (:func:`key_flags`); None: each key gets its spec's flags.
+    key_flags: KeyFlags | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
     #: Unique per command object: its index in each server's counters (hush.ops.commandstats).
@@ -76,7 +79,7 @@ class Command:
         """
         specs = self.key_specs
         if specs and ("movablekeys" in self.flags or _has_not_key(specs)):
-            return _spec_positions(specs, argv)
+            return spec_positions(specs, argv)
         if not self.first_key:
             return []
         last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
@@ -88,7 +91,7 @@ def _has_not_key(specs: tuple[dict[str, Any], ...]) -> bool:
     return any("not_key" in spec["flags"] for spec in specs)
 
 
-def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> list[int]:
+def spec_positions(specs: Iterable[dict[str, Any]], argv: list[bytes]) -> list[int]:
     """Key indexes from index/range and index/keynum key specs (EVAL, LMPOP, ZUNIONSTORE ...).
 
     A key count that is not a number, negative or beyond the arguments gives
@@ -208,6 +211,30 @@ def effects(*names: str) -> Callable[[Effects], Effects]:
             if sub:
                 cmd = cmd.subcommands[sub.encode()]
             cmd.effects = function
+        return function
+
+    return declare
+
+
+#: ``key_flags(argv)``: (position, flags) of each key of a command line.
+KeyFlags = Callable[[list[bytes]], list[tuple[int, list[str]]]]
+
+
+def key_flags(*names: str) -> Callable[[KeyFlags], KeyFlags]:
+    """Declare the decorated function as how the named commands flag their keys.
+
+    For commands whose key specs say ``variable_flags`` (Redis's getkeys
+    procedures that flag keys by the arguments): COMMAND GETKEYSANDFLAGS
+    calls it with the whole command line, the command name at 0.
+    """
+
+    def declare(function: KeyFlags) -> KeyFlags:
+        for name in names:
+            top, _, sub = name.lower().partition("|")
+            cmd = COMMANDS[top.encode()]
+            if sub:
+                cmd = cmd.subcommands[sub.encode()]
+            cmd.key_flags = function
         return function
 
     return declare

@@ -63,7 +63,7 @@ NOTES: dict[str, str] = {
                 "is flushed and fsynced, then the process exits.",
     "acl": "Hush has one user, default (requirepass): no ACL file, ACL LOG or "
            "channel permissions.",
-    "latency": "Hush has no per-command latency histograms: no latency percentiles in INFO.",
+    "latency": "Hush shows no latency percentiles in INFO (no latencystats section).",
     "lfu": "Hush keeps no access frequencies (the LFU policies are refused).",
     "eviction": "Hush evicts before each command until it is under maxmemory, and does "
                 "not evict clients for the memory they use.",
@@ -162,7 +162,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("disable-thp", True, "allocator", mutable=False),
     _bool("cluster-allow-replica-migration", True, "cluster"),
     _bool("replica-announced", True, "replication"),
-    _bool("latency-tracking", True, "latency"),
     _bool("aof-disable-auto-gc", False, "aof"),
     _bool("replica-ignore-disk-write-errors", False, "replication"),
 

@@ -87,6 +87,7 @@ class Settings:
     stream_node_max_bytes: int = 4096
     stream_node_max_entries: int = 100
     latency_monitor_threshold: int = 0          # milliseconds (0: the monitor is off)
+    latency_tracking: bool = True
     tracking_table_max_keys: int = 1_000_000
     #: The values of the Redis directives Hush keeps without acting on them
     #: (hush.config.directives), by name; absent ones have their table default.

@@ -122,6 +122,8 @@ TABLE: tuple[Setting, ...] = (
             doc="Most entries of a stream node (0: no limit)."),
     Setting("latency-monitor-threshold", Int(0, LLONG_MAX),
             doc="Record events of at least this many milliseconds for LATENCY (0: off)."),
+    Setting("latency-tracking", Bool(),
+            doc="Count each command's durations for LATENCY HISTOGRAM."),
     Setting("tracking-table-max-keys", Int(0, LLONG_MAX),
             doc="Most keys client-side caching tracks; past it, random ones are invalidated."),
 )

@@ -76,6 +76,8 @@ class Client(Protocol):
     name: bytes
     in_multi: bool
     multi_queue: list[list[bytes]]
+    #: (db, key) -> whether it had a deadline, for each key WATCHed.
+    watched: dict[tuple[int, bytes], bool]
     channels: set[bytes]
     patterns: set[bytes]
     shard_channels: set[bytes]
@@ -182,6 +184,10 @@ class Server(Protocol):
     slowlog: Any
     #: :class:`hush.ops.commandstats.CommandStats`.
     commandstats: Any
+    #: :class:`hush.ops.latency.LatencyMonitor` (LATENCY's events).
+    latency: Any
+    #: Microseconds from which a command's time is looked at (slow log, latency monitor).
+    after_us: float
     #: :class:`hush.persistence.manager.Persistence`.
     persistence: Any
     #: :class:`hush.core.faults.FailureLog` for unexpected exceptions.

@@ -30,6 +30,7 @@ from hush.data.pubsub import PubSub
 from hush.data.store import Store
 from hush.data.types import registry
 from hush.ops.commandstats import CommandStats
+from hush.ops.latency import LatencyMonitor
 from hush.ops.monitor import stop_monitoring
 from hush.ops.slowlog import SlowLog
 from hush.persistence.manager import Persistence
@@ -95,14 +96,30 @@ class StoreService(service.Service):
         #: banner (as Redis logs it); that is still before the reactor runs.
         self.load_first = True
         self.slowlog = SlowLog()
+        #: LATENCY's events (latency-monitor-threshold).
+        self.latency = LatencyMonitor()
         #: INFO commandstats and errorstats, from zero for each server.
         self.commandstats = CommandStats(every_command)
+        self.commandstats.track_latency(settings.latency_tracking)
+        settings.on_change("latency-tracking", self._track_latency)
+        #: Microseconds from which a command goes to the slow log or the latency
+        #: monitor: the dispatcher tests each command's time against this only.
+        self.after_us = _after_us(settings)
+        for name in ("slowlog-log-slower-than", "latency-monitor-threshold"):
+            settings.on_change(name, self._update_after_us)
         self.pause = ClientPause(self)
         #: Called after every command as watcher(client, cmd, argv, seconds)
         #: (MONITOR, --metrics); the dispatcher skips them when empty.
         self.watchers: list = []
         #: Clients in MONITOR mode (hush.ops.monitor).
         self.monitors: list[Session] = []
+
+    def _update_after_us(self, _value: int) -> None:
+        self.after_us = _after_us(self.settings)
+
+    def _track_latency(self, enabled: bool) -> None:
+        self.commandstats.track_latency(enabled)
+        self._regate_all()
 
     def _regate_all(self) -> None:
         # Every client passes the dispatcher's checks while they may apply to it.
@@ -169,6 +186,20 @@ class StoreService(service.Service):
         self.store.stop()
         self.idle.stop()
         return super().stopService()
+
+
+def _after_us(settings: Settings) -> float:
+    """The lower of the slow log's and the latency monitor's thresholds, in microseconds.
+
+    A negative slowlog-log-slower-than disables the slow log and a zero
+    latency-monitor-threshold the monitor; with both off, nothing is slow.
+    """
+    thresholds = []
+    if settings.slowlog_log_slower_than >= 0:
+        thresholds.append(settings.slowlog_log_slower_than)
+    if settings.latency_monitor_threshold > 0:
+        thresholds.append(settings.latency_monitor_threshold * 1000)
+    return min(thresholds, default=float("inf"))
 
 
 class BadEndpoint(ValueError):

@@ -284,7 +284,7 @@ def test_command_info_resp3_uses_sets(client):
 def test_command_docs(client):
     reply = client.call("COMMAND", "DOCS", "dbsize", "nosuch")
     assert reply == [b"dbsize", [b"summary", b"Return the number of keys in the selected database",
-                                 b"since", b"1.0.0", b"group", b"server"]]
+                                 b"since", b"1.0.0", b"group", b"server", b"complexity", b"O(1)"]]
     assert client.call("COMMAND", "DOCS", "nosuch") == []
 
 

@@ -16,6 +16,7 @@ from itertools import islice
 from sys import getsizeof
 from typing import Any
 
+from hush.data.types import alloc
 from hush.data.types.registry import (
     IMMUTABLE,
     LIMITS,
@@ -83,6 +84,16 @@ def _size(value: dict) -> int:
     return sampled_size(value, list(islice(value.items(), SAMPLE)), _pair_size)
 
 
+def _usage(value: dict, encoding: bytes, samples: int) -> int:
+    if encoding == LISTPACK:
+        return alloc.ROBJ + alloc.jemalloc_size(alloc.listpack_bytes(
+            part for pair in value.items() for part in pair))
+    sample = list(islice(value.items(), samples))
+    each = alloc.sampled_average(
+        sample, lambda pair: alloc.sds_size(pair[0]) + alloc.sds_size(pair[1]) + alloc.DICT_ENTRY)
+    return alloc.ROBJ + alloc.dict_overhead(len(value)) + int(each * len(value))
+
+
 def _rewrite(key: bytes, value: dict) -> Iterator[list[bytes]]:
     return chunked(b"HSET", key, [part for pair in value.items() for part in pair], 2)
 
@@ -94,4 +105,5 @@ HASH = register(ValueType(
     copy=_copy,
     size=_size,
     rewrite=_rewrite,
+    usage=_usage,
 ))

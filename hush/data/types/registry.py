@@ -12,6 +12,7 @@ the registry instead of keeping a table of its own:
   encoding thresholds in effect (:data:`LIMITS`, Redis's ``*-max-*``
   settings: :func:`follow_settings`);
 - the maxmemory estimate (:mod:`hush.data.sizes`): :func:`value_size`;
+- MEMORY USAGE, Redis's own figure: :func:`memory_usage`;
 - BGREWRITEAOF (:mod:`hush.persistence.aof`): :func:`rewrite_commands`.
 
 Adding a field is one place: declare it on :class:`ValueType` (with a default
@@ -41,6 +42,8 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, fields, replace
 from sys import getsizeof
 from typing import Any
+
+from hush.data.types import alloc
 
 #: Elements per command when a rewrite writes a large container (Redis's
 #: AOF_REWRITE_ITEMS_PER_CMD).
@@ -100,6 +103,9 @@ class ValueType:
         container is not a walk over it (maxmemory's used_memory).
     @ivar rewrite: the commands (argv lists) that rebuild ``value`` at
         ``key``, given (key, value): what BGREWRITEAOF writes for the key.
+    @ivar usage: the bytes Redis 7.0 would hold for a value of this type,
+        given (value, its OBJECT ENCODING, how many elements to sample):
+        MEMORY USAGE (:mod:`hush.data.types.alloc`); None: a bare object.
     """
 
     name: bytes
@@ -108,6 +114,7 @@ class ValueType:
     copy: Callable[[Any], Any]
     size: Callable[[Any], int]
     rewrite: Callable[[bytes, Any], Iterable[list[bytes]]]
+    usage: Callable[[Any, bytes, int], int] | None = None
 
 
 #: The record of each value class.
@@ -150,6 +157,24 @@ def object_encoding(value: Any, noted: bytes | None = None) -> bytes:
         return noted
     record = BY_CLASS.get(value.__class__)
     return record.encoding(value, LIMITS) if record is not None else b"unknown"
+
+
+def memory_usage(key: bytes, value: Any, noted: bytes | None = None,
+                 samples: int = alloc.DEFAULT_SAMPLES) -> int:
+    """MEMORY USAGE: what Redis 7.0 would hold for ``key`` and its ``value``.
+
+    Containers are sized from ``samples`` of their elements (0: all), as
+    Redis's objectComputeSize does; the key adds its string and its entry
+    in the database's table.
+    """
+    record = BY_CLASS.get(value.__class__)
+    if samples <= 0:
+        samples = 1 << 62
+    if record is None or record.usage is None:
+        size = alloc.ROBJ
+    else:
+        size = record.usage(value, object_encoding(value, noted), samples)
+    return size + alloc.sds_size(key) + alloc.DICT_ENTRY
 
 
 def note(db: Any, key: bytes, encoding: bytes) -> None:

@@ -18,6 +18,7 @@ from itertools import islice
 from sys import getsizeof
 from typing import Any
 
+from hush.data.types import alloc
 from hush.data.types.registry import (
     LIMITS,
     SAMPLE,
@@ -104,6 +105,22 @@ def _size(value: set) -> int:
     return sampled_size(value, list(islice(value, SAMPLE)), getsizeof)
 
 
+def _usage(value: set, encoding: bytes, samples: int) -> int:
+    if encoding == INTSET:
+        numbers = [int(member) for member in value]
+        width = 2
+        if numbers:
+            low, high = min(numbers), max(numbers)
+            if low < -(1 << 31) or high >= 1 << 31:
+                width = 8
+            elif low < -(1 << 15) or high >= 1 << 15:
+                width = 4
+        return alloc.ROBJ + alloc.jemalloc_size(alloc.INTSET_HEADER + width * len(numbers))
+    each = alloc.sampled_average(list(islice(value, samples)),
+                                 lambda member: alloc.DICT_ENTRY + alloc.sds_size(member))
+    return alloc.ROBJ + alloc.dict_overhead(len(value)) + int(each * len(value))
+
+
 def _rewrite(key: bytes, value: set) -> Iterator[list[bytes]]:
     return chunked(b"SADD", key, list(value), 1)
 
@@ -115,4 +132,5 @@ SET = register(ValueType(
     copy=_copy,
     size=_size,
     rewrite=_rewrite,
+    usage=_usage,
 ))

@@ -25,6 +25,7 @@ from sys import getsizeof
 
 from sortedcontainers import SortedList
 
+from hush.data.types import alloc
 from hush.data.types.registry import LIMITS, SAMPLE, ValueType, chunked, register
 
 
@@ -529,6 +530,20 @@ def scan_score(score: float, listpack: bool) -> bytes:
 
 # -- the registry's record: COPY, memory estimate, AOF rewrite -----------------------
 
+
+def _usage(value: ZSet, encoding: bytes, samples: int) -> int:
+    if encoding == b"listpack":
+        return alloc.ROBJ + alloc.jemalloc_size(alloc.listpack_bytes(
+            part for score, member in value.order for part in (member, scan_score(score, True))))
+    # A node's levels are random in Redis: the mean stands for them.
+    header = alloc.ZSKIPLIST_NODE + alloc.ZSKIPLIST_MAXLEVEL * alloc.ZSKIPLIST_LEVEL
+    node = alloc.SKIPLIST_NODE_AVERAGE
+    sample = [member for _score, member in value.order.islice(0, samples)]
+    each = alloc.sampled_average(
+        sample, lambda member: alloc.sds_size(member) + alloc.DICT_ENTRY + node)
+    return (alloc.ROBJ + alloc.ZSET + alloc.ZSKIPLIST + alloc.dict_overhead(len(value))
+            + alloc.jemalloc_size(header) + int(each * len(value)))
+
 _FLOAT_SIZE = getsizeof(0.0)
 _PAIR_SIZE = getsizeof((0.0, b""))
 
@@ -555,6 +570,7 @@ ZSET = register(ValueType(
     name=b"zset",
     cls=ZSet,
     encoding=lambda value, _limits: value.encoding(),
+    usage=_usage,
     copy=ZSet.copy,
     size=_size,
     rewrite=_rewrite,
