@@ -338,3 +338,16 @@ def test_settings_port_follows_the_tcp_endpoint(listen, port):
     from hush.config.settings import Settings
 
     assert Settings(listen=listen).port == port
+
+
+def test_info_counts_watching_clients_and_watched_keys(client, a, b):
+    a.call("WATCH", "x", "y")
+    b.call("WATCH", "y", "z")
+    info = client.call("INFO", "clients")
+    assert b"watching_clients:2\r\n" in info and b"total_watched_keys:3\r\n" in info
+    # Redis 7.4's order: watching_clients after tracking_clients, the keys after the timeouts.
+    assert info.index(b"tracking_clients") < info.index(b"watching_clients") < info.index(
+        b"clients_in_timeout_table") < info.index(b"total_watched_keys")
+    a.call("UNWATCH")
+    info = client.call("INFO", "clients")
+    assert b"watching_clients:1\r\n" in info and b"total_watched_keys:2\r\n" in info
