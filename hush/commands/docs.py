@@ -7,8 +7,10 @@ The documentation is data, kept in two files beside this module:
   DOCS answers it, written by ``tools/generate_command_docs.py`` from a real
   redis-server (Redis's data, under its BSD license: see the file's notice);
   never edited by hand;
-- ``hush_command_docs.json``: commands Hush has and Redis 7.0.15 has not,
-  written by hand in the same structure.
+- ``hush_command_docs.json``: commands Hush has and Redis 7.0.15 has not
+  (later Redis versions', Hush's own), written by hand in the same
+  structure; the differential tests leave exactly these out when they
+  compare COMMAND INFO and DOCS with redis-server.
 
 Giving a new command its documentation is therefore nothing when Redis 7.0
 has the command (the generated file has it already), else one entry in
