@@ -15,7 +15,13 @@ Steps:
    - *decode*: iterate every record of the file and drop it (streaming);
    - *load + save*: keep every key in a dict (as a store would), then write
      them all back with RdbFileWriter; time both halves, peak RSS of the whole.
-4. Check the file Hush wrote with redis-check-rdb.
+   - *store load*: the server's loader (hush.persistence.rdb.load_dataset)
+     into a real Store, with the garbage collector paused as the server
+     pauses it, and once with it left running (to measure what pausing buys).
+4. Start Hush (twistd, this checkout) on the file: its "DB loaded from disk"
+   log line and peak RSS (VmHWM); then SAVE (foreground, timed by the
+   client) and BGSAVE (rdb_last_bgsave_time_sec), with rdbcompression yes.
+5. Check the files Hush wrote with redis-check-rdb.
 
 Every process is stopped by its PID. The script is not part of the pytest suite.
 """
@@ -173,6 +179,73 @@ def child_load_save(path: str, out_path: str) -> dict:
             "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
+def child_store_load(path: str, gc_mode: str) -> dict:
+    """The server's loader into a real Store; ``gc_mode`` "paused" (as the server) or "running"."""
+    sys.path.insert(0, str(REPO))
+    import gc
+
+    from twisted.internet.task import Clock
+
+    from hush.data.store import Store
+    from hush.persistence import rdb
+
+    if gc_mode == "running":
+        gc.disable = lambda: None  # the loader's pause becomes a no-op
+    clock = Clock()
+    clock.advance(time.time())
+    store = Store(clock, 16, 0)
+    start = time.perf_counter()
+    with open(path, "rb") as source:
+        result = rdb.load_dataset(store, source, now_ms=int(clock.seconds() * 1000))
+    return {"seconds": time.perf_counter() - start, "keys": result.keys_loaded,
+            "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def hush_server(directory: Path) -> dict:
+    """Start Hush on ``directory``/dump.rdb; its load time, peak RSS, SAVE and BGSAVE times."""
+    import redis
+
+    port = _free_port()
+    twistd = Path(sys.executable).with_name("twistd")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    log = directory / "hush.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(twistd), "-n", "--pidfile=", "hush", "--port",
+                                 f"tcp:{port}:interface=127.0.0.1", "--maxkeys", "0",
+                                 "--dir", str(directory)], stdout=out, stderr=subprocess.STDOUT,
+                                env=env, cwd=str(directory))
+    try:
+        deadline = time.monotonic() + 900
+        match = None
+        while match is None and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("hush exited: " + log.read_text()[-2000:])
+            time.sleep(0.2)
+            match = re.search(r"DB loaded from disk: ([0-9.]+) seconds", log.read_text())
+        load = float(match.group(1)) if match else float("nan")
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        rss = _peak_rss_kib(proc.pid)
+        client = redis.Redis(port=port, socket_timeout=900)
+        keys = client.dbsize()
+        start = time.perf_counter()
+        client.save()
+        save = time.perf_counter() - start
+        shutil.copy(directory / "dump.rdb", directory / "hush-save.rdb")
+        client.bgsave()
+        while client.info("persistence")["rdb_bgsave_in_progress"]:
+            time.sleep(0.2)
+        bgsave = client.info("persistence")["rdb_last_bgsave_time_sec"]
+        return {"load_seconds": load, "maxrss_kib": rss, "save_seconds": save,
+                "bgsave_seconds": bgsave, "keys": keys}
+    finally:
+        _stop(proc)
+
+
 def _run_child(*args: str) -> dict:
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
                          check=True)
@@ -184,7 +257,11 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=1_000_000)
     parser.add_argument("--child-decode")
     parser.add_argument("--child-load-save", nargs=2)
+    parser.add_argument("--child-store-load", nargs=2)
     args = parser.parse_args()
+    if args.child_store_load:
+        print(json.dumps(child_store_load(*args.child_store_load)))
+        return
     if args.child_decode:
         print(json.dumps(child_decode(args.child_decode)))
         return
@@ -229,6 +306,15 @@ def main() -> None:
         check = subprocess.run([shutil.which("redis-check-rdb"), str(ours_path)],
                                capture_output=True, text=True)
         ok = "RDB looks OK" in check.stdout
+        paused = _run_child("--child-store-load", str(rdb_path), "paused")
+        running = _run_child("--child-store-load", str(rdb_path), "running")
+        served = work / "hush"
+        served.mkdir()
+        shutil.copy(rdb_path, served / "dump.rdb")
+        server = hush_server(served)
+        check = subprocess.run([shutil.which("redis-check-rdb"), str(served / "hush-save.rdb")],
+                               capture_output=True, text=True)
+        server_ok = "RDB looks OK" in check.stdout
 
         print(f"- dataset: {args.keys:,} keys ({', '.join(f'{n:,} {t}' for t, n in counts.items())}); "
               f"dump.rdb {size / 1e6:.1f} MB written by redis-server 7.0.15")
@@ -246,6 +332,16 @@ def main() -> None:
         print(f"| Hush writer: write them back (rdbcompression yes) | {load_save['save_seconds']:.2f} | |")
         print(f"| Hush writer: write them back (rdbcompression no) | "
               f"{load_save['save_plain_seconds']:.2f} | |")
+        print(f"| Hush loader into a Store, collector paused (as the server) | "
+              f"{paused['seconds']:.2f} | {paused['maxrss_kib'] / 1024:.0f} |")
+        print(f"| Hush loader into a Store, collector running | "
+              f"{running['seconds']:.2f} | {running['maxrss_kib'] / 1024:.0f} |")
+        print(f"| Hush server: load at startup | {server['load_seconds']:.2f} | "
+              f"{server['maxrss_kib'] / 1024:.0f} |")
+        print(f"| Hush server: SAVE | {server['save_seconds']:.2f} | |")
+        print(f"| Hush server: BGSAVE (rdb_last_bgsave_time_sec) | {server['bgsave_seconds']} | |")
+        print(f"- Hush server's SAVE ({server['keys']:,} keys) checked by redis-check-rdb: "
+              f"{'OK' if server_ok else 'FAILED'}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

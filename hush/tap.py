@@ -10,8 +10,10 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from hush import __version__
+from hush.commands.acl_users import check_config_users
+from hush.commands.modules import ModuleError
 from hush.config.endpoints import listen_endpoints
-from hush.config.files import ConfigFileError, load_file
+from hush.config.files import ConfigFileError, load_file, split_args
 from hush.config.kinds import ConfigError
 from hush.config.settings import Settings
 from hush.config.table import BY_NAME
@@ -89,7 +91,10 @@ class Options(usage.Options):
         ["enable-debug-command", None, "no",
          "Allow DEBUG: no (Redis 7.0's default), yes, or local (loopback and Unix "
          "socket connections only)."],
-        ["dir", None, ".", "Directory of the append-only file (it must exist)."],
+        ["enable-time-control", None, "no",
+         "yes: a server for tests, whose clock HUSH.CLOCK ADVANCE moves forward "
+         "(TTLs, timeouts, idle times). Default: no."],
+        ["dir", None, ".", "Directory of the append-only and dump files (it must exist)."],
         ["appendfilename", None, "appendonly.aof", "Name of the append-only file in --dir."],
         ["appendfsync", None, "everysec", "always, everysec or no: when the AOF is fsynced."],
     ]
@@ -100,6 +105,7 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["ports"] = []
+        self["loadmodule"] = []
         # Options given on the command line override the config file; twistd's
         # defaults must not.
         self.given: set[str] = set()
@@ -132,6 +138,18 @@ class Options(usage.Options):
 
     opt_p = opt_port
 
+    def opt_loadmodule(self, spec: str) -> None:
+        """Load a module of commands written in Python at start: a .py file or an import
+        path, then its arguments ("contrib/modules/leaderboard.py 100"). May be given
+        several times; loaded after the config file's loadmodule lines."""
+        try:
+            words = split_args(spec)
+        except ValueError:
+            raise SystemExit(f"Invalid --loadmodule {spec!r}: unbalanced quotes") from None
+        if not words:
+            raise SystemExit("Invalid --loadmodule '': a path is needed")
+        self["loadmodule"].append((words[0], words[1:]))
+
     def opt_version(self) -> None:
         """Print Hush's version and exit."""
         print(f"hush {__version__}")
@@ -152,8 +170,15 @@ class Options(usage.Options):
                 # Redis's way: the report on stderr and a failed exit, no usage text.
                 print(error, file=sys.stderr)
                 raise SystemExit(1) from None
+            refused = check_config_users([line[3] for line in settings.user_lines])
+            if refused is not None:
+                index, reason = refused
+                path, number, line, _words = settings.user_lines[index]
+                print(ConfigFileError.at_line(path, number, line, reason), file=sys.stderr)
+                raise SystemExit(1)
         for name in self.given:
             setattr(settings, name.replace("-", "_"), self[name])
+        settings.loadmodule.extend(self["loadmodule"])
         if self["config"] and not ports_given:
             # --port replaces the file's port/bind/unixsocket.
             settings.listen = listen_endpoints(settings)
@@ -203,6 +228,8 @@ def makeService(options: Options) -> IService:
         top = make_service(settings)
     except BadEndpoint as error:
         raise SystemExit(f"Invalid --port {error}") from None
+    except ModuleError as error:
+        raise SystemExit(str(error)) from None
     quiet_startup_failures()
     twistd = getattr(options, "parent", None)
     if twistd is not None:

@@ -1,6 +1,8 @@
 """Fixtures of several test directories: fake servers, real Hush and redis-server processes.
 
-A fixture of one directory lives in that directory's conftest.py.
+A fixture of one directory lives in that directory's conftest.py. Hush's own
+pytest plugin (hush.testing) provides the real server processes, as it does
+for any project that tests against Hush.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ import pytest
 from twisted.logger import globalLogPublisher
 
 from tests.differential.harness import Pair
-from tests.support import REDIS_SERVER, FakeServer, start_hush, start_redis
+from tests.support import REDIS_SERVER, FakeServer, start_redis
+
+pytest_plugins = ["hush.testing"]
 
 
 @pytest.fixture
@@ -25,11 +29,9 @@ def client(server: FakeServer):
 
 
 @pytest.fixture(scope="session")
-def hush_process():
-    """A real ``twistd -n hush`` process (this checkout), shared by the session."""
-    proc = start_hush("--maxkeys", "0")
-    yield proc
-    proc.stop()
+def hush_process(hush_server):
+    """The session's real Hush server (hush.testing's ``hush_server``: this checkout)."""
+    return hush_server
 
 
 @pytest.fixture(scope="session")

@@ -1,104 +1,103 @@
-# -*- test-case-name: tests.unit.server.test_auth -*-
-"""ACL: what Hush can say truthfully about its one user, ``default``.
+# -*- test-case-name: tests.commands.test_acl -*-
+"""ACL: SETUSER, GETUSER, DELUSER, LIST, USERS, WHOAMI, CAT, LOG, DRYRUN, GENPASS, LOAD, SAVE.
 
-Hush has no ACL rules: the default user may run every command on every key and
-channel, with the ``requirepass`` password or none. WHOAMI, USERS, LIST and CAT
-describe exactly that; the commands that would create users or rules are not
-offered rather than answered with a pretence.
-
-Without ``requirepass`` the default user needs no password (Redis's
-``nopass``) and every connection starts authenticated; with one, AUTH and
-HELLO ... AUTH check it here (:func:`check_credentials`), in constant time,
-never logging it.
+The users, their rules and the checks live in :mod:`hush.commands.acl_users`
+(``ctx.server.acl``); these handlers read and change them with Redis 7.0's
+replies and texts. AUTH and HELLO (:mod:`hush.commands.connection`)
+authenticate against the same users; the dispatcher checks each command of
+a restricted user (:meth:`hush.commands.dispatch.Session.update_gate`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from typing import Any
 
 from hush.commands import introspect
-from hush.commands.table import all_commands, command, container, help_command
-from hush.core.errors import CommandError, SubcommandSyntax, c_text
-
-DEFAULT_USER = b"default"
-
-NOAUTH = "NOAUTH Authentication required."
-WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
-NO_PASSWORD_CONFIGURED = (
-    "ERR AUTH <password> called without any password configured for the default user. "
-    "Are you sure your configuration is correct?"
+from hush.commands.acl_users import (
+    DENIED_CHANNEL,
+    DENIED_CMD,
+    DENIED_KEY,
+    NO_ACL_FILE,
+    catalogue,
+    has_spaces,
 )
-HELLO_NOAUTH = (
-    "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-    "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
-    "the RESP protocol version at the same time"
-)
-
-
-def password_required(settings: Any) -> bool:
-    """True when the default user has a password (connections start unauthenticated)."""
-    return bool(settings.requirepass)
-
-
-def check_credentials(settings: Any, user: bytes, password: bytes) -> bool:
-    """Whether ``user``/``password`` authenticate, as Redis's ACLCheckUserCredentials.
-
-    A default user without a password accepts any password. The comparison
-    takes the same time wherever the first wrong byte is.
-    """
-    required = settings.requirepass
-    if not required:
-        # Still compare, so that the unknown-user path costs what the other does.
-        return hmac.compare_digest(user, DEFAULT_USER)
-    # fsencode undoes the surrogateescape decoding of command-line arguments,
-    # so a non-UTF-8 password given to --requirepass means the same bytes.
-    expected = os.fsencode(required)
-    good_user = hmac.compare_digest(user, DEFAULT_USER)
-    good_password = hmac.compare_digest(password, expected)
-    return good_user and good_password
-
+from hush.commands.args import parse_int
+from hush.commands.dispatch import WRONG_ARITY, Unresolved, resolve
+from hush.commands.table import command, container, help_command
+from hush.core.errors import CommandError, SubcommandSyntax, c_text, wrong_arity
+from hush.wire.resp import OK, RespSet
 
 GROUP = "server"
 _FLAGS = ("noscript", "loading", "stale")
 _ADMIN_FLAGS = ("admin", "noscript", "loading", "stale")
+_SINCE = "6.0.0"
+#: ACL GENPASS's most bits.
+GENPASS_MAX_BITS = 4096
 
-container("acl", group=GROUP, since="6.0.0",
+container("acl", group=GROUP, since=_SINCE,
           summary="A container for Access List Control commands ")  # sic: Redis has the space
 
 
-@command("acl|whoami", arity=2, flags=_FLAGS, group=GROUP, acl=("slow",), since="6.0.0",
+@command("acl|whoami", arity=2, flags=_FLAGS, group=GROUP, acl=("slow",), since=_SINCE,
          summary="Return the name of the user associated to the current connection")
 def acl_whoami(ctx) -> bytes:
-    """The connection's user: always ``default``."""
-    return DEFAULT_USER
+    """The connection's user."""
+    return ctx.user.name
 
 
-@command("acl|users", arity=2, flags=_ADMIN_FLAGS, group=GROUP, since="6.0.0",
+@command("acl|users", arity=2, flags=_ADMIN_FLAGS, group=GROUP, since=_SINCE,
          summary="List the username of all the configured ACL rules")
 def acl_users(ctx) -> list[bytes]:
-    """Every user name: only ``default``."""
-    return [DEFAULT_USER]
+    """Every user name, sorted."""
+    return [user.name for user in ctx.server.acl.sorted_users()]
 
 
-@command("acl|list", arity=2, flags=_ADMIN_FLAGS, group=GROUP, since="6.0.0",
+@command("acl|list", arity=2, flags=_ADMIN_FLAGS, group=GROUP, since=_SINCE,
          summary="List the current ACL rules in ACL config file format")
 def acl_list(ctx) -> list[bytes]:
-    """The default user's rule, with its password as a SHA-256 digest (as Redis shows it)."""
-    password = ctx.server.settings.requirepass
-    if password:
-        secret = b"#" + hashlib.sha256(os.fsencode(password)).hexdigest().encode()
-    else:
-        secret = b"nopass"
-    return [b"user default on " + secret + b" ~* &* +@all"]
+    """Every user as an ACL file line (passwords as their SHA-256)."""
+    return [b"user " + user.name + b" " + user.describe()
+            for user in ctx.server.acl.sorted_users()]
 
 
-@command("acl|cat", arity=-2, flags=_FLAGS, group=GROUP, acl=("slow",), since="6.0.0",
+@command("acl|setuser", arity=-3, flags=_ADMIN_FLAGS, group=GROUP, since=_SINCE,
+         summary="Modify or create the rules for a specific ACL user")
+def acl_setuser(ctx, name: bytes, *rules: bytes) -> Any:
+    """Create or change a user: every rule applies, or none."""
+    if has_spaces(name):
+        raise CommandError("ERR Usernames can't contain spaces or null characters")
+    ctx.server.acl.set_user(name, list(rules))
+    return OK
+
+
+@command("acl|getuser", arity=3, flags=_ADMIN_FLAGS, group=GROUP, since=_SINCE,
+         summary="Get the rules for a specific ACL user")
+def acl_getuser(ctx, name: bytes) -> Any:
+    """A user's flags, password hashes, root permissions and selectors; null if unknown."""
+    user = ctx.server.acl.get(name)
+    if user is None:
+        return None
+    reply: dict[bytes, Any] = {
+        b"flags": RespSet(flag.encode() for flag in user.flags()),
+        b"passwords": list(user.passwords),
+    }
+    reply.update(user.root.reply())
+    reply[b"selectors"] = [selector.reply() for selector in user.selectors[1:]]
+    return reply
+
+
+@command("acl|deluser", arity=-3, flags=_ADMIN_FLAGS, group=GROUP, since=_SINCE,
+         summary="Remove the specified ACL users and the associated rules")
+def acl_deluser(ctx, *names: bytes) -> int:
+    """Remove users (their connections close); how many existed."""
+    return ctx.server.acl.delete_users(list(names), ctx)
+
+
+@command("acl|cat", arity=-2, flags=_FLAGS, group=GROUP, acl=("slow",), since=_SINCE,
          summary="List the ACL categories or the commands inside a category")
 def acl_cat(ctx, *args: bytes) -> list[bytes]:
-    """Every category, or every command (and subcommand) in one."""
+    """Every category, or every command (containers and subcommands too) in one."""
     if not args:
         return [name.encode() for name in introspect.ACL_ORDER]
     if len(args) > 1:
@@ -106,12 +105,89 @@ def acl_cat(ctx, *args: bytes) -> list[bytes]:
     category = args[0].decode("utf-8", "replace").lower()
     if category not in introspect.ACL_ORDER:
         raise CommandError(f"ERR Unknown category '{c_text(args[0], 128)}'")
-    names = []
-    for cmd in all_commands():
-        for each in (cmd, *introspect.unique_subcommands(cmd)):
-            if each.handler is not None and category in introspect.acl_categories(each):
-                names.append(each.full_name.encode())
-    return names
+    return [cmd.full_name.encode() for cmd in catalogue().members[category]]
+
+
+@command("acl|dryrun", arity=-4, flags=_ADMIN_FLAGS, group=GROUP, since="7.0.0",
+         summary="Returns whether the user can execute the given command without executing "
+                 "the command.")
+def acl_dryrun(ctx, name: bytes, *argv: bytes) -> Any:
+    """Whether ``name`` may run the command, without running it: OK or why not."""
+    user = ctx.server.acl.get(name)
+    if user is None:
+        raise CommandError(f"ERR User '{c_text(name)}' not found")
+    args = list(argv)
+    found = resolve(args)
+    if found.__class__ is Unresolved:
+        if found.cmd is None or found.kind is not WRONG_ARITY:
+            raise CommandError(f"ERR Command '{c_text(args[0])}' not found")
+        raise wrong_arity(found.cmd.full_name)
+    reason, index = user.check(found, args)
+    if reason == DENIED_CMD:
+        return (f"This user has no permissions to run the '{found.full_name}' "
+                "command").encode()
+    if reason in (DENIED_KEY, DENIED_CHANNEL):
+        what = "key" if reason == DENIED_KEY else "channel"
+        return (b"This user has no permissions to access the '" + args[index] + b"' "
+                + what.encode())
+    return OK
+
+
+@command("acl|genpass", arity=-2, flags=_FLAGS, group=GROUP, acl=("slow",), since=_SINCE,
+         summary="Generate a pseudorandom secure password to use for ACL users")
+def acl_genpass(ctx, *args: bytes) -> bytes:
+    """A random password in hex: 256 bits, or the bits asked for."""
+    if len(args) > 1:
+        raise SubcommandSyntax("ACL", "GENPASS")
+    bits = parse_int(args[0]) if args else 256
+    if bits <= 0 or bits > GENPASS_MAX_BITS:
+        raise CommandError(
+            "ERR ACL GENPASS argument must be the number of bits for the output password, a "
+            f"positive number up to {GENPASS_MAX_BITS}")
+    chars = (bits + 3) // 4
+    return os.urandom((chars + 1) // 2).hex()[:chars].encode()
+
+
+@command("acl|log", arity=-2, flags=_ADMIN_FLAGS, group=GROUP, since=_SINCE,
+         summary="List latest events denied because of ACLs in place")
+def acl_log(ctx, *args: bytes) -> Any:
+    """The latest refusals (10, or the count given), or RESET to forget them."""
+    if len(args) > 1:
+        raise SubcommandSyntax("ACL", "LOG")
+    count = 10
+    if args:
+        if args[0].lower() == b"reset":
+            ctx.server.acl.log.clear()
+            return OK
+        count = parse_int(args[0])
+    return ctx.server.acl.log_reply(count)
+
+
+def _acl_file(ctx) -> str:
+    path = ctx.server.settings.aclfile
+    if not path:
+        raise CommandError(NO_ACL_FILE)
+    return path
+
+
+@command("acl|load", arity=2, flags=_ADMIN_FLAGS, group=GROUP, since=_SINCE,
+         summary="Reload the ACLs from the configured ACL file")
+def acl_load(ctx) -> Any:
+    """Replace every user with those of the ACL file, or keep them all on any error."""
+    errors = ctx.server.acl.load_file(_acl_file(ctx), ctx)
+    if errors is not None:
+        raise CommandError(f"ERR {errors}")
+    return OK
+
+
+@command("acl|save", arity=2, flags=_ADMIN_FLAGS, group=GROUP, since=_SINCE,
+         summary="Save the current ACL rules in the configured ACL file")
+def acl_save(ctx) -> Any:
+    """Write every user to the ACL file."""
+    if not ctx.server.acl.save_file(_acl_file(ctx)):
+        raise CommandError("ERR There was an error trying to save the ACLs. Please check the "
+                           "server logs for more information")
+    return OK
 
 
 _HELP = [
@@ -119,8 +195,25 @@ _HELP = [
     "CAT [<category>]",
     "    List all commands that belong to <category>, or all command categories",
     "    when no category is specified.",
+    "DELUSER <username> [<username> ...]",
+    "    Delete a list of users.",
+    "DRYRUN <username> <command> [<arg> ...]",
+    "    Returns whether the user can execute the given command without executing the command.",
+    "GETUSER <username>",
+    "    Get the user's details.",
+    "GENPASS [<bits>]",
+    "    Generate a secure 256-bit user password. The optional `bits` argument can",
+    "    be used to specify a different size.",
     "LIST",
     "    Show users details in config file format.",
+    "LOAD",
+    "    Reload users from the ACL file.",
+    "LOG [<count> | RESET]",
+    "    Show the ACL log entries.",
+    "SAVE",
+    "    Save the current config to the ACL file.",
+    "SETUSER <username> <attribute> [<attribute> ...]",
+    "    Create or modify a user with the specified attributes.",
     "USERS",
     "    List all the registered usernames.",
     "WHOAMI",
@@ -130,4 +223,4 @@ _HELP = [
 ]
 
 
-help_command("acl", _HELP, group=GROUP, since="6.0.0", acl=("slow",))
+help_command("acl", _HELP, group=GROUP, since=_SINCE, acl=("slow",))

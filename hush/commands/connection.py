@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hush import REDIS_VERSION
-from hush.commands import acl
+from hush.commands.acl_users import DEFAULT_NAME, HELLO_NOAUTH, NO_PASSWORD_CONFIGURED
 from hush.commands.args import parse_int
 from hush.commands.table import command, container, help_command
 from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, SubcommandSyntax, c_text
@@ -69,12 +69,13 @@ def auth_(ctx, *args: bytes):
     if len(args) == 1:
         # Redis keeps the old one-argument form's error when there is no
         # password to check.
-        if not acl.password_required(ctx.server.settings):
-            raise CommandError(acl.NO_PASSWORD_CONFIGURED)
-        user, password = acl.DEFAULT_USER, args[0]
+        if ctx.server.acl.default.nopass:
+            raise CommandError(NO_PASSWORD_CONFIGURED)
+        user, password = DEFAULT_NAME, args[0]
     else:
         user, password = args
-    ctx.authenticate(user, password)
+    # ACL LOG names the command of a failure; clients send it in capitals.
+    ctx.authenticate(user, password, b"AUTH")
     return OK
 
 
@@ -96,7 +97,7 @@ def hello(ctx, *args: bytes):
         option = raw_option.upper()
         if option == b"AUTH" and len(rest) >= 2:
             user, password = rest.pop(0), rest.pop(0)
-            ctx.authenticate(user, password)
+            ctx.authenticate(user, password, b"HELLO")
         elif option == b"SETNAME" and rest:
             name = rest.pop(0)
             check_client_name(name)
@@ -104,8 +105,9 @@ def hello(ctx, *args: bytes):
         else:
             raise CommandError(
                 f"ERR Syntax error in HELLO option '{c_text(raw_option)}'")
-    if not ctx.authenticated and acl.password_required(ctx.server.settings):
-        raise CommandError(acl.HELLO_NOAUTH)
+    # Redis asks the connection, not whether a password is needed now.
+    if not ctx.authenticated:
+        raise CommandError(HELLO_NOAUTH)
     if protover is not None:
         ctx.resp3 = protover == 3
     return {
@@ -237,8 +239,10 @@ def client_kill(ctx, *args: bytes):
         elif option == b"laddr":
             tests.append(lambda c, value=value: address(c, peer=False) == value)
         elif option == b"user":
-            if value != b"default":
+            user = ctx.server.acl.get(value)
+            if user is None:
                 raise CommandError(f"ERR No such user '{c_text(value)}'")
+            tests.append(lambda c, user=user: c.user is user)
         elif option == b"skipme":
             if value.lower() not in (b"yes", b"no"):
                 raise CommandError(SYNTAX)

@@ -119,6 +119,19 @@ _DEBUG_HELP = [
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "OBJECT <key>",
     "    Show low level info about the `key` and associated value.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiry of volatile keys in the background,",
     "    leaving expiry to lookups only (lazy expiry).",
@@ -132,7 +145,7 @@ _DEBUG_HELP = [
 @command("debug", arity=-2, flags=("admin", "noscript", "loading", "stale"), group=GROUP,
          summary="A container for debugging commands", acl=_ADMIN_ACL)
 def debug(ctx, subcommand: bytes, *args: bytes):
-    """DEBUG SLEEP, OBJECT, SET-ACTIVE-EXPIRE and HELP (when enable-debug-command allows)."""
+    """DEBUG SLEEP, OBJECT, RELOAD, SET-ACTIVE-EXPIRE and HELP (when enable-debug-command allows)."""
     if not _debug_allowed(ctx):
         raise CommandError(_DEBUG_REFUSED)
     which = subcommand.lower()
@@ -146,10 +159,30 @@ def debug(ctx, subcommand: bytes, *args: bytes):
         return OK
     if which == b"object" and len(args) == 1:
         return SimpleString(_debug_object(ctx, args[0]))
+    if which == b"reload":
+        return _debug_reload(ctx, args)
     if which == b"set-active-expire" and len(args) == 1:
         ctx.store.expiry.set_enabled(parse_int(args[0]) != 0)
         return OK
     raise SubcommandSyntax("DEBUG", c_text(subcommand, 128))
+
+
+def _debug_reload(ctx, options: tuple[bytes, ...]):
+    flush = save = True
+    merge = False
+    for option in options:
+        word = option.lower()
+        if word == b"merge":
+            merge = True
+        elif word == b"noflush":
+            flush = False
+        elif word == b"nosave":
+            save = False
+        else:
+            raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
+                               "options.")
+    ctx.server.persistence.reload(save=save, flush=flush, merge=merge)
+    return OK
 
 
 def _debug_object(ctx, key: bytes) -> bytes:

@@ -16,8 +16,11 @@ nothing here knows Twisted.
 1. resolution: the command, its arity, its subcommand (:func:`resolve`; the
    commonest case, a top-level command of the right arity, is checked inline);
 2. the gates, only while :meth:`Session.update_gate` says some may apply:
-   CLIENT REPLY, authentication, maxmemory/maxkeys admission, subscribed
-   mode, a busy script, CLIENT PAUSE, MULTI queueing;
+   CLIENT REPLY, authentication, the user's ACL permissions (checked only
+   for a restricted user: the default user with every permission costs
+   nothing), maxmemory/maxkeys admission, writes refused after a failed
+   BGSAVE (stop-writes-on-bgsave-error), subscribed mode, a busy script,
+   CLIENT PAUSE, MULTI queueing;
 3. the handler -- through the AOF's propagator while the AOF is on -- timed
    for INFO commandstats, the slow log and the watchers (MONITOR, --metrics).
 
@@ -31,11 +34,24 @@ from collections.abc import Iterator
 from time import perf_counter
 from typing import Any
 
-from hush.commands.acl import NOAUTH, WRONGPASS, check_credentials
+from hush.commands.acl_users import (
+    DENIED_AUTH,
+    DENIED_CMD,
+    DENIED_KEY,
+    EXEC_REASONS,
+    MULTI,
+    NOAUTH,
+    NOPERM_CHANNEL,
+    NOPERM_COMMAND,
+    NOPERM_KEY,
+    TOPLEVEL,
+    WRONGPASS,
+)
 from hush.commands.table import COMMANDS, Command, lookup
 from hush.core import errors
 from hush.core.errors import (
     CommandError,
+    NamesCommand,
     SubcommandSyntax,
     c_string,
     c_text,
@@ -48,8 +64,14 @@ from hush.data.tracking import ClientTracking
 from hush.ops import monitor
 from hush.wire.resp import NO_REPLY, QUEUED, Replies
 
-#: The reply to commands other clients send while a script is busy.
-BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+#: Writes refused after a failed BGSAVE (stop-writes-on-bgsave-error), Redis's text.
+MISCONF_RDB = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error."
+)
 
 _SUBSCRIBED_OK = frozenset(
     ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
@@ -193,7 +215,7 @@ class Session:
     # is read faster than an entry of an instance dict this large.
     __slots__ = (
         "server", "store", "connection", "push", "db", "resp3", "name", "lib_name", "lib_ver",
-        "client_id", "authenticated", "created_at", "last_interaction", "_last_cmd",
+        "client_id", "user", "authenticated", "created_at", "last_interaction", "_last_cmd",
         "in_multi", "multi_queue", "multi_error", "exec_running", "watched", "dirty_cas",
         "channels", "patterns", "shard_channels", "reply_mode", "_muting", "mute_unblock", "monitoring",
         "no_evict", "tracking", "propagator", "_stats", "_settings", "_watchers", "_failures",
@@ -213,7 +235,9 @@ class Session:
         self.lib_name = b""
         self.lib_ver = b""
         self.client_id = 0
-        # False until AUTH when requirepass is set (require_auth).
+        #: The ACL user (hush.commands.acl_users.User); None runs anything (the AOF loader).
+        self.user = server.acl.default
+        # False until AUTH when the default user needs a password (set_default_auth).
         self.authenticated = True
         self.created_at = self.last_interaction = server.clock.seconds()
         self._last_cmd: Command | None = None
@@ -293,37 +317,52 @@ class Session:
         if self.propagator is not None:
             self.propagator.propagate_instead(self, *argvs)
 
-    def require_auth(self) -> None:
-        """Be the default user before AUTH: NOAUTH replies and Redis's small request limits."""
-        self.authenticated = False
-        self._gated = True
-        self.connection.limit_unauthenticated()
+    def set_default_auth(self) -> None:
+        """Be the default user, authenticated unless it needs a password (a new
+        connection, RESET); until AUTH, Redis's small request limits apply."""
+        acl = self.server.acl
+        self.user = acl.default
+        self.authenticated = not acl.auth_required()
+        if not self.authenticated:
+            self.connection.limit_unauthenticated()
+        self.update_gate()
 
-    def authenticate(self, user: bytes, password: bytes) -> None:
+    def authenticate(self, user: bytes, password: bytes, command: bytes) -> None:
         """Check credentials for AUTH / HELLO AUTH; raise WRONGPASS if they fail.
 
-        Failures are counted (``acl_access_denied_auth``); the password is
-        never logged.
+        A failure is counted (``acl_access_denied_auth``) and logged in ACL
+        LOG under ``command``; the password never is.
         """
-        if not check_credentials(self._settings, user, password):
+        acl = self.server.acl
+        found = acl.credentials(user, password)
+        if found is None:
             self._stats.acl_access_denied_auth += 1
+            acl.add_log(self, DENIED_AUTH, MULTI if self.in_multi else TOPLEVEL, command,
+                        username=user)
             raise CommandError(WRONGPASS)
+        self.user = found
         self.authenticated = True
         self.update_gate()
 
     def update_gate(self) -> None:
-        """Recompute whether commands must pass the auth / MULTI / subscribed-mode /
-        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks, or client
-        tracking's (this client's, or the tracking table's size limit)."""
+        """Recompute whether commands must pass the auth / ACL / MULTI / subscribed-mode /
+        maxmemory / MISCONF / CLIENT REPLY / CLIENT PAUSE / busy-script checks, or
+        client tracking's (this client's, or the tracking table's size limit).
+
+        A user allowed every command, key and channel adds nothing: its
+        ``unrestricted`` flag is worked out once, when its rules change.
+        """
         server = self.server
         # latency-tracking may have been switched (the server regates everyone then).
         self._histograms = self._commandstats.histograms
+        user = self.user
         self._gated = (
             self.in_multi or bool(self.channels or self.patterns or self.shard_channels)
             or not self.authenticated or server.memory.limited
             or self.reply_mode is not None or server.pause.end is not None
-            or server.scripts.busy or self.tracking is not None
-            or self.store.tracking.over_limit
+            or server.scripts.busy or server.persistence.refusing_writes
+            or (user is not None and not user.unrestricted)
+            or self.tracking is not None or self.store.tracking.over_limit
         )
 
     # -- transactions ------------------------------------------------------------
@@ -415,6 +454,8 @@ class Session:
         except CommandError as error:
             if error.__class__ is SubcommandSyntax:
                 error = subcommand_syntax(argv)
+            elif error.__class__ is NamesCommand:
+                error = error.for_request(argv)
             reply = error
             self._commandstats.failed_call(cmd)
             self._commandstats.count_error(error)
@@ -543,15 +584,16 @@ class Session:
         if self.reply_mode is not None and not self._muting:
             return self._run_muted(argv)
         server = self.server
-        if not self.authenticated:
-            if self._settings.requirepass:
-                if "no-auth" not in cmd.flags:
-                    return self._reject(CommandError(NOAUTH), cmd)
-            else:
-                # The password was removed (CONFIG SET requirepass ""): the
-                # default user needs none now, as in Redis.
-                self.authenticated = True
-                self.update_gate()
+        # Once the default user needs no password, an unauthenticated
+        # connection runs commands too (HELLO still asks for AUTH), as in Redis.
+        if not self.authenticated and server.acl.auth_required() and "no-auth" not in cmd.flags:
+            return self._reject(CommandError(NOAUTH), cmd)
+        user = self.user
+        if user is not None and not user.unrestricted and not (
+                self.in_multi and not self.exec_running and "no-multi" in cmd.flags):
+            refused = self._acl_refusal(user, cmd, argv)
+            if refused is not None:
+                return self._reject(refused, cmd)
         memory = server.memory
         if memory.limited and not self.exec_running:
             refused = memory.admit(self, cmd, argv)
@@ -562,6 +604,12 @@ class Session:
             # Redis trims the tracking table before each command while it is too large.
             tracking.enforce_limit()
         top = cmd.parent or cmd
+        if server.persistence.refusing_writes and not self.exec_running and (
+                cmd.is_write or top.name == "ping" or (
+                    top.name == "exec" and self.in_multi
+                    and any(queued.is_write for queued, _argv in self.queued()))):
+            # stop-writes-on-bgsave-error: the last BGSAVE failed.
+            return self._reject(CommandError(MISCONF_RDB), cmd)
         if (self.channels or self.patterns or self.shard_channels) and not self.resp3 and (
                 top.name not in _SUBSCRIBED_OK):
             return self._reject(CommandError(
@@ -571,9 +619,9 @@ class Session:
         # A script running past busy-reply-threshold (hush.scripting.engine) lets
         # only allow-busy commands (SCRIPT KILL) through.
         if server.scripts.busy and "allow-busy" not in cmd.flags:
-            return self._reject(CommandError(BUSY), cmd)
+            return self._reject(CommandError(server.scripts.busy_message), cmd)
         pause = server.pause
-        if pause.end is not None and pause.holds(self, cmd):
+        if pause.end is not None and pause.holds(self, cmd, argv):
             return pause.postpone(self, argv)
         if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
             if "no-multi" in cmd.flags:
@@ -589,6 +637,27 @@ class Session:
             self.multi_queue.append(argv)
             return QUEUED
         return None
+
+    def _acl_refusal(self, user: Any, cmd: Command, argv: list[bytes]) -> CommandError | None:
+        """The NOPERM error if ``user`` may not run this command (logged in ACL LOG), or None."""
+        reason, index = user.check(cmd, argv)
+        if not reason:
+            return None
+        if not self.exec_running:
+            # Redis names the refused command as the client's last one (CLIENT
+            # LIST, the log); inside EXEC that stays EXEC.
+            self._last_cmd = cmd
+        context = MULTI if self.in_multi else TOPLEVEL
+        obj = cmd.full_name.encode() if reason == DENIED_CMD else argv[index]
+        self.server.acl.add_log(self, reason, context, obj)
+        if self.exec_running:
+            return CommandError(
+                "NOPERM ACLs rules changed between the moment the transaction was accumulated "
+                "and the EXEC call. This command is no longer allowed for the following reason: "
+                + EXEC_REASONS[reason])
+        if reason == DENIED_CMD:
+            return CommandError(NOPERM_COMMAND.format(cmd.full_name))
+        return CommandError(NOPERM_KEY if reason == DENIED_KEY else NOPERM_CHANNEL)
 
     def _run_muted(self, argv: list[bytes]) -> Any:
         """Run one command under CLIENT REPLY OFF/SKIP: its reply is not sent."""

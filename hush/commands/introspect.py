@@ -144,13 +144,19 @@ def info_entry(cmd: Command) -> list[Any]:
 def docs_entry(cmd: Command) -> dict[bytes, Any]:
     """One COMMAND DOCS entry, from Redis's documentation (:mod:`hush.commands.docs`).
 
-    A container lists the docs of the subcommands Hush has. A command without
-    documentation (which tests/commands/test_docs.py does not let happen)
-    gets its summary, version and group from the table.
+    A container lists the docs of the subcommands Hush has. A module's
+    command is documented by its declaration, as Redis documents one by
+    RedisModule_SetCommandInfo: a summary and a version only where given.
+    A command without documentation (which tests/commands/test_docs.py does
+    not let happen) gets its summary, version and group from the table.
     """
-    doc = documentation(cmd.full_name)
+    doc = None if cmd.module else documentation(cmd.full_name)
     reply: dict[bytes, Any]
-    if doc is None:
+    if cmd.module:
+        given = ((b"summary", cmd.summary), (b"since", cmd.since), (b"group", cmd.group),
+                 (b"module", cmd.module))
+        reply = {key: value.encode() for key, value in given if value}
+    elif doc is None:
         reply = {b"summary": cmd.summary.encode(), b"since": cmd.since.encode(),
                  b"group": cmd.group.encode()}
     else:
@@ -208,8 +214,8 @@ def list_filter(args: Iterable[bytes]) -> Callable[[Command], bool]:
         raise CommandError(SYNTAX)
     kind, value = args[1].lower(), args[2]
     if kind == b"module":
-        # Hush has no modules, so no command comes from one.
-        return lambda cmd: False
+        name = value.decode("utf-8", "surrogateescape")
+        return lambda cmd: bool(cmd.module) and (cmd.parent or cmd).module == name
     if kind == b"aclcat":
         category = value.decode("utf-8", "replace").lower()
         return lambda cmd: category in acl_categories(cmd)

@@ -1,6 +1,7 @@
 # -*- test-case-name: tests.commands.test_keys -*-
 """Generic keyspace commands: DEL, EXISTS, TYPE, the EXPIRE/TTL family, KEYS,
-SCAN, RANDOMKEY, RENAME, COPY, MOVE and OBJECT, with Redis 7.0's semantics.
+SCAN, RANDOMKEY, RENAME, COPY, MOVE, OBJECT, DUMP, RESTORE and MIGRATE, with
+Redis 7.0's semantics.
 
 Lookups follow Redis's three kinds: a *read* lookup (TOUCH, COPY's source)
 counts a keyspace hit or miss and marks the key used; a *no-touch* read
@@ -27,6 +28,7 @@ Where Hush answers differently from Redis 7.0:
   Redis 7.0 only hides them until something else expires them.
 - SCAN's cursors are snapshot cursors (see :mod:`hush.data.cursors`); their
   numbers mean nothing to Redis, and keys come in least-recently-used order.
+- RESTORE's FREQ is checked and ignored (no access frequencies are kept).
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from __future__ import annotations
 from typing import Any
 
 from hush.commands.args import INT64_MAX, parse_int
+from hush.commands.migration import migrate_keys
 from hush.commands.table import command, container, effects, help_command, range_spec
+from hush.config.encodings import rdb_thresholds
 from hush.core.errors import (
     DB_INDEX_OUT_OF_RANGE,
     INVALID_EXPIRE,
@@ -47,7 +51,8 @@ from hush.core.glob import compile_glob
 from hush.data.cursors import parse_cursor
 from hush.data.store import Database
 from hush.data.types import registry, string
-from hush.data.types.registry import copy_value, type_name
+from hush.data.types.registry import copy_value, from_neutral, to_neutral, type_name
+from hush.formats.rdb_payload import dump_payload, load_payload
 from hush.wire.resp import OK, SimpleString
 
 GROUP = "generic"
@@ -637,3 +642,148 @@ def _shares_integers(ctx) -> bool:
     settings = ctx.server.settings
     policy = settings.maxmemory_policy
     return settings.maxmemory == 0 or not ("lru" in policy or "lfu" in policy)
+
+
+# -- DUMP, RESTORE, MIGRATE ------------------------------------------------------------
+
+BUSYKEY = "BUSYKEY Target key name already exists."
+INVALID_TTL = "ERR Invalid TTL value, must be >= 0"
+INVALID_IDLETIME = "ERR Invalid IDLETIME value, must be >= 0"
+INVALID_FREQ = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+MIGRATE_KEYS_NEEDS_EMPTY_KEY = ("ERR When using MIGRATE KEYS option, the key argument must be "
+                                "set to the empty string")
+
+
+@command("dump", arity=2, flags=("readonly",), keys=(1, 1, 1), group=GROUP, since="2.6.0",
+         summary="Return a serialized version of the value stored at the specified key.",
+         acl=("keyspace", "read", "slow"), tips=("nondeterministic_output",),
+         key_specs=(_spec("RO", "access"),))
+def dump(ctx, key: bytes) -> bytes | None:
+    """The value in Redis's DUMP format (RDB object, RDB version, CRC-64), or null."""
+    value = read_key(ctx.db, key)
+    if value is None:
+        return None
+    return dump_payload(*to_neutral(value), rdb_thresholds(ctx.server.settings))
+
+
+@command("restore", arity=-4, flags=("write", "denyoom"), keys=(1, 1, 1), group=GROUP,
+         since="2.6.0",
+         summary="Create a key using the provided serialized value, previously obtained "
+                 "using DUMP.",
+         acl=("keyspace", "write", "slow", "dangerous"), key_specs=(_spec("OW", "update"),))
+def restore(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
+    """Create ``key`` from a DUMP payload (REPLACE, ABSTTL, IDLETIME s, FREQ n).
+
+    A relative TTL is propagated as the absolute deadline it became (with
+    ABSTTL); a deadline already past creates nothing, as in Redis.
+    """
+    replace = absttl = False
+    idle: int | None = None
+    freq: int | None = None
+    index = 0
+    while index < len(options):
+        option = options[index].lower()
+        more = len(options) - index - 1
+        if option == b"replace":
+            replace = True
+        elif option == b"absttl":
+            absttl = True
+        elif option == b"idletime" and more and freq is None:
+            index += 1
+            idle = parse_int(options[index])
+            if idle < 0:
+                raise CommandError(INVALID_IDLETIME)
+        elif option == b"freq" and more and idle is None:
+            index += 1
+            freq = parse_int(options[index])
+            if not 0 <= freq <= 255:
+                raise CommandError(INVALID_FREQ)
+        else:
+            raise CommandError(SYNTAX)
+        index += 1
+    db = ctx.db
+    if not replace and db.exists(key):
+        raise CommandError(BUSYKEY)
+    ttl = parse_int(raw_ttl)
+    if ttl < 0:
+        raise CommandError(INVALID_TTL)
+    value = from_neutral(*load_payload(payload))
+    deleted = replace and db.delete(key)
+    store = ctx.store
+    now = store.now_ms()
+    if ttl and not absttl:
+        ttl += now
+    if ttl and ttl <= now and not store.loading:
+        if deleted:
+            ctx.propagate_instead([b"DEL", key])
+        return OK
+    db.set(key, value)
+    if ttl:
+        db.set_expire(key, ttl)
+        if not absttl:
+            ctx.propagate_instead([b"RESTORE", key, b"%d" % ttl, payload, *options, b"ABSTTL"])
+    if idle is not None:
+        db.atime[key] = now // 1000 - idle
+    return OK
+
+
+def _migrate_keys(argv: list[bytes]) -> list[int]:
+    """Redis's migrateGetKeys: the key at 3, or what follows KEYS when that key is ""."""
+    for index in range(6, len(argv)):
+        if argv[index].lower() == b"keys":
+            return list(range(index + 1, len(argv))) if not argv[3] else []
+    return [3]
+
+
+@command("migrate", arity=-6, flags=("write", "movablekeys"), keys=(3, 3, 1), group=GROUP,
+         since="2.6.0", summary="Atomically transfer a key from a Redis instance to another one.",
+         acl=("keyspace", "write", "slow", "dangerous"), tips=("nondeterministic_output",),
+         key_specs=(_spec("RW", "access", "delete", index=3),
+                    {"flags": ["RW", "access", "delete", "incomplete"],
+                     "begin_search": {"type": "keyword",
+                                      "spec": {"keyword": "KEYS", "startfrom": -2}},
+                     "find_keys": {"type": "range",
+                                   "spec": {"lastkey": -1, "keystep": 1, "limit": 0}}}),
+         getkeys=_migrate_keys)
+def migrate(ctx, host: bytes, port: bytes, key: bytes, raw_db: bytes, raw_timeout: bytes,
+            *options: bytes):
+    """Move ``key`` (or the KEYS) to another server's database, in a blocking exchange.
+
+    Like Redis, the server waits for the target (at most ``timeout`` ms per
+    step): the keys are deleted once the target has restored them.
+    """
+    copy = replace = False
+    username = password = None
+    keys = [key]
+    index = 0
+    while index < len(options):
+        option = options[index].lower()
+        more = len(options) - index - 1
+        if option == b"copy":
+            copy = True
+        elif option == b"replace":
+            replace = True
+        elif option == b"auth":
+            if not more:
+                raise CommandError(SYNTAX)
+            password = options[index + 1]
+            index += 1
+        elif option == b"auth2":
+            if more < 2:
+                raise CommandError(SYNTAX)
+            username, password = options[index + 1], options[index + 2]
+            index += 2
+        elif option == b"keys":
+            if key:
+                raise CommandError(MIGRATE_KEYS_NEEDS_EMPTY_KEY)
+            keys = list(options[index + 1:])
+            break
+        else:
+            raise CommandError(SYNTAX)
+        index += 1
+    timeout = parse_int(raw_timeout)
+    target_db = parse_int(raw_db)
+    if timeout <= 0:
+        timeout = 1000
+    return migrate_keys(ctx, host, port, keys, target_db, timeout, copy=copy, replace=replace,
+                        username=username, password=password)

@@ -1,9 +1,8 @@
 # -*- test-case-name: tests.unit.persistence.test_aof -*-
 """Persistence commands: BGREWRITEAOF, SAVE, BGSAVE, LASTSAVE, SHUTDOWN.
 
-Hush's only file is the append-only file (:mod:`hush.persistence.manager`): SAVE and
-BGSAVE write the compacted AOF that BGREWRITEAOF writes, answering with the
-texts Redis gives for its RDB saves.
+SAVE and BGSAVE write the RDB dump file (``<dir>/<dbfilename>``), BGREWRITEAOF
+the append-only file, as Redis does (:mod:`hush.persistence.manager`).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ def bgrewriteaof(ctx):
 @command("bgsave", arity=-1, flags=("admin", "noscript", "no-async-loading"), group=GROUP,
          summary="Asynchronously save the dataset to disk", acl=_ACL)
 def bgsave(ctx, *options: bytes):
-    """Write the compacted AOF in the background (Hush has no RDB)."""
+    """Write the dump file from a forked child while the server keeps serving."""
     schedule = False
     if options:
         if len(options) > 1 or options[0].lower() != b"schedule":
@@ -42,7 +41,7 @@ def bgsave(ctx, *options: bytes):
 @command("save", arity=1, flags=("admin", "noscript", "no-async-loading", "no-multi"),
          group=GROUP, summary="Synchronously save the dataset to disk", acl=_ACL)
 def save(ctx):
-    """Write the compacted AOF now; the server waits."""
+    """Write the dump file now; the server waits."""
     ctx.server.persistence.save()
     return OK
 
@@ -51,7 +50,7 @@ def save(ctx):
          summary="Get the UNIX time stamp of the last successful save to disk",
          acl=("admin", "fast", "dangerous"), tips=("nondeterministic_output",))
 def lastsave(ctx) -> int:
-    """Unix second of the last successful save or rewrite (the start time before any)."""
+    """Unix second of the last successful save (the start time before any)."""
     return ctx.server.persistence.last_save
 
 
@@ -60,7 +59,7 @@ def lastsave(ctx) -> int:
          group=GROUP, summary="Synchronously save the dataset to disk and then shut down the server",
          acl=_ACL)
 def shutdown(ctx, *options: bytes):
-    """Fsync the AOF (and write a compacted one with SAVE), close clients, stop the server.
+    """Fsync the AOF, save the dump file (SAVE, or save points set), close clients, stop.
 
     On success the connection closes without a reply, as in Redis.
     """

@@ -49,9 +49,10 @@ def flushdb(ctx, *args: bytes):
          summary="Remove all keys from all databases",
          acl=("keyspace", "write", "slow", "dangerous"), tips=_FLUSH_TIPS)
 def flushall(ctx, *args: bytes):
-    """Empty every database."""
+    """Empty every database (and, with save points set, the dump file, as Redis does)."""
     _check_flush_mode(args)
     ctx.store.flushall()
+    ctx.server.persistence.flushed_all()
     ctx.store.dirty += 1
     return OK
 

@@ -145,7 +145,7 @@ def get(ctx, key: bytes):
         return None
     stats.keyspace_hits += 1
     if value.__class__ is not bytes:
-        raise WrongType()
+        return db.frozen_string(key, value)
     return value
 
 
@@ -301,7 +301,7 @@ def mget(ctx, *keys: bytes):
         else:
             stats.keyspace_hits += 1
             if value.__class__ is not bytes:
-                value = None
+                value = db.frozen_string(key, value) if value.__class__ is bytearray else None
         replies.append(value)
     return replies
 
@@ -431,9 +431,9 @@ def _add(ctx, key: bytes, delta: int) -> int:
     value = db.get(key)
     if value is None:
         current = 0
-    elif value.__class__ is not bytes:
-        raise WrongType()
     else:
+        if value.__class__ is not bytes:
+            value = db.frozen_string(key, value)
         # INCR is on the benchmark path: int() plus a round trip is cheaper than
         # a regex, and the round trip refuses what Redis's string2ll refuses
         # ("+1", " 1", "01", "-0", "1_0").

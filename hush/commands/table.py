@@ -56,8 +56,13 @@ class Command:
     #: How a command with ``variable_flags`` key specs flags its keys for an
     #: argv (:func:`key_flags`); None: each key gets its spec's flags.
     key_flags: KeyFlags | None = None
+    #: The key positions of an argv where no key spec can say them (SORT's
+    #: STORE): Redis's getkeys_proc. None: from the key specs or first/last/step.
+    getkeys: Callable[[list[bytes]], list[int]] | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
+    #: The name of the module that declared it (hush.commands.modules); "" for Hush's own.
+    module: str = ""
     #: Unique per command object: its index in each server's counters (hush.ops.commandstats).
     number: int = field(default_factory=lambda: next(_numbers))
 
@@ -77,6 +82,8 @@ class Command:
         Arguments a ``not_key`` spec locates (SPUBLISH's shard channel) are
         no keys: Redis declares them for cluster routing only.
         """
+        if self.getkeys is not None:
+            return self.getkeys(argv)
         specs = self.key_specs
         if specs and ("movablekeys" in self.flags or _has_not_key(specs)):
             return spec_positions(specs, argv)
@@ -95,7 +102,8 @@ def spec_positions(specs: Iterable[dict[str, Any]], argv: list[bytes]) -> list[i
     """Key indexes from index/range and index/keynum key specs (EVAL, LMPOP, ZUNIONSTORE ...).
 
     A key count that is not a number, negative or beyond the arguments gives
-    no keys at all, as Redis's key-spec search does.
+    no keys at all, as Redis's key-spec search does; a keyword that is not
+    there (GEORADIUS without STORE) only skips its spec.
     """
     positions: list[int] = []
     for spec in specs:
@@ -107,7 +115,7 @@ def spec_positions(specs: Iterable[dict[str, Any]], argv: list[bytes]) -> list[i
         elif begin["type"] == "keyword":
             start = _after_keyword(argv, begin["spec"]["keyword"], begin["spec"]["startfrom"])
             if start is None:
-                return []
+                continue
         else:
             return []
         params = find["spec"]
@@ -133,6 +141,11 @@ def spec_positions(specs: Iterable[dict[str, Any]], argv: list[bytes]) -> list[i
                 return []
             positions.extend(range(first, first + count * step, step))
     return positions
+
+
+def spec_key_positions(spec: dict[str, Any], argv: list[bytes]) -> list[int]:
+    """The key indexes one key spec finds in ``argv`` (none for a key count that is not one)."""
+    return spec_positions((spec,), argv)
 
 
 def _after_keyword(argv: list[bytes], keyword: str, startfrom: int) -> int | None:
@@ -260,11 +273,14 @@ def command(
     acl: Iterable[str] = (),
     tips: Iterable[str] = (),
     key_specs: Iterable[dict[str, Any]] | None = None,
+    getkeys: Callable[[list[bytes]], list[int]] | None = None,
 ) -> Callable[[Handler | None], Handler | None]:
     """Register the decorated function as the handler of ``name``.
 
     ``name`` may be ``container|sub`` for a subcommand. The handler is called
     as ``handler(ctx, *argv[1:])`` (subcommands: ``handler(ctx, *argv[2:])``).
+    ``getkeys(argv)`` gives the key positions of commands whose key specs
+    cannot (see :attr:`Command.getkeys`).
     """
 
     def register(handler: Handler | None) -> Handler | None:
@@ -284,6 +300,7 @@ def command(
             acl_categories=tuple(acl),
             tips=tuple(tips),
             key_specs=None if key_specs is None else tuple(key_specs),
+            getkeys=getkeys,
         )
         if sub:
             parent = COMMANDS[container.encode()]

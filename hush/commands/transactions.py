@@ -123,8 +123,6 @@ def reset(ctx):
     ctx.select(0)
     ctx.resp3 = False
     ctx.name = b""
-    # Back to the default user's state: unauthenticated if it has a password.
-    if ctx.server.settings.requirepass:
-        ctx.require_auth()
-    ctx.update_gate()
+    # Back to the default user: unauthenticated if it needs a password.
+    ctx.set_default_auth()
     return SimpleString(b"RESET")

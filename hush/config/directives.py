@@ -9,7 +9,11 @@ shows what redis-server shows, CONFIG SET and CONFIG REWRITE treat it as
 Redis does -- and with a note of what Hush does instead, which the startup
 log gives for every one a config file sets (one line per note).
 
-The directives Hush acts on are in :data:`hush.config.table.TABLE`.
+The directives Hush acts on are in :data:`hush.config.table.TABLE`; a few of
+these are read where they matter without a place there (the dump file's
+``dbfilename``, ``rdbcompression``, ``rdbchecksum``, ``aof-use-rdb-preamble``,
+``stop-writes-on-bgsave-error`` and ``hll-sparse-max-bytes``), and their
+note says so.
 """
 
 from __future__ import annotations
@@ -43,10 +47,14 @@ NOTES: dict[str, str] = {
                  "background, or let systemd supervise it (contrib/systemd).",
     "supervised": "Hush sends no readiness notification: use a simple systemd service "
                   "or socket activation (contrib/systemd).",
-    "rdb": "Hush persists with the append-only file (appendonly yes) until it has RDB: "
-           "no snapshots are taken and no dump file is written or read.",
-    "aof": "Hush's AOF is a single file without an RDB preamble, timestamps or an "
-           "append-only directory; it is rewritten and fsynced by Hush's own rules.",
+    "rdb": "Hush acts on these as Redis does: dump.rdb is written (SAVE, BGSAVE, save "
+           "points, shutdown) and loaded at start without an AOF, writes are refused after "
+           "a failed BGSAVE, and an AOF rewrite starts with an RDB preamble.",
+    "rdb-ignored": "Hush does not act on these: it has no replication sync files to delete, "
+                   "and a dump file is fsynced once, when written.",
+    "aof": "Hush's AOF is a single file (its rewrites start with an RDB preamble) without "
+           "timestamps or an append-only directory; it is rewritten and fsynced by Hush's "
+           "own rules.",
     "replication": "Hush has no replication: it is always a master and serves no replicas.",
     "cluster": "Hush has no cluster mode.",
     "tls": "Hush serves TLS on ssl: endpoints "
@@ -55,21 +63,19 @@ NOTES: dict[str, str] = {
     "lazyfree": "Hush frees deleted values at once, in the command that deletes them.",
     "allocator": "Hush uses CPython's memory allocator: no jemalloc, no active "
                  "defragmentation, no rehashing steps, no transparent huge pages setting.",
-    "encodings": "Hush shows this limit in CONFIG GET; HyperLogLog encodings answer by "
-                 "Redis's default whatever it is set to.",
+    "encodings": "Hush acts on this as Redis does: a sparse HyperLogLog that grows past "
+                 "it turns dense.",
     "process": "Hush leaves the process title, OOM score, logo and crash reports to "
                "Python and the operating system.",
     "shutdown": "On SIGTERM or SIGINT Hush stops as SHUTDOWN does by default: the AOF "
                 "is flushed and fsynced, then the process exits.",
-    "acl": "Hush has one user, default (requirepass): no ACL file, ACL LOG or "
-           "channel permissions.",
     "latency": "Hush shows no latency percentiles in INFO (no latencystats section).",
     "lfu": "Hush keeps no access frequencies (the LFU policies are refused).",
     "eviction": "Hush evicts before each command until it is under maxmemory, and does "
                 "not evict clients for the memory they use.",
     "expiry": "Hush expires keys at their deadlines with one timer, not by sampling "
               "cycles whose rate depends on these settings.",
-    "modules": "Hush has no modules and no protected-config switch: CONFIG SET of dir "
+    "modules": "Hush has no protected-config switch: CONFIG SET of dir "
                "and dbfilename is always refused.",
     "debugging": "Hush has no such testing hooks.",
     "warnings": "Hush makes no such startup checks.",
@@ -127,7 +133,7 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("io-threads-do-reads", False, "threads", mutable=False),
     _bool("always-show-logo", False, "process", mutable=False),
     _bool("rdbcompression", True, "rdb"),
-    _bool("rdb-del-sync-files", False, "rdb"),
+    _bool("rdb-del-sync-files", False, "rdb-ignored"),
     _bool("activerehashing", True, "allocator"),
     _bool("stop-writes-on-bgsave-error", True, "rdb"),
     _bool("set-proc-title", True, "process", mutable=False),
@@ -142,8 +148,8 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("aof-rewrite-incremental-fsync", True, "aof"),
     _bool("no-appendfsync-on-rewrite", False, "aof"),
     _bool("cluster-require-full-coverage", True, "cluster"),
-    _bool("rdb-save-incremental-fsync", True, "rdb"),
-    _bool("aof-use-rdb-preamble", True, "aof"),
+    _bool("rdb-save-incremental-fsync", True, "rdb-ignored"),
+    _bool("aof-use-rdb-preamble", True, "rdb"),
     _bool("aof-timestamp-enabled", False, "aof"),
     _bool("cluster-replica-no-failover", False, "cluster",
           aliases=("cluster-slave-no-failover",)),
@@ -165,7 +171,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("aof-disable-auto-gc", False, "aof"),
     _bool("replica-ignore-disk-write-errors", False, "replication"),
 
-    _string("aclfile", "", "acl", mutable=False),
     _string("replica-announce-ip", "", "replication", aliases=("slave-announce-ip",)),
     _string("masteruser", "", "replication"),
     _string("cluster-announce-ip", "", "cluster"),
@@ -190,10 +195,8 @@ ACCEPTED: tuple[Setting, ...] = (
           "replication"),
     _enum("oom-score-adj", ("no", "yes", "relative", "absolute"), "no", "process",
           synonyms={"relative": "yes"}),
-    _enum("acl-pubsub-default", ("allchannels", "resetchannels"), "resetchannels", "acl"),
     _enum("sanitize-dump-payload", ("no", "yes", "clients"), "no", "debugging"),
     _enum("enable-protected-configs", _PROTECTED_ACTION, "no", "modules", mutable=False),
-    _enum("enable-module-command", _PROTECTED_ACTION, "no", "modules", mutable=False),
     _enum("cluster-preferred-endpoint-type", ("ip", "hostname", "unknown-endpoint"), "ip",
           "cluster"),
     _enum("propagation-error-behavior", ("ignore", "panic", "panic-on-replicas"), "ignore",
@@ -236,7 +239,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _int("repl-diskless-sync-max-replicas", 0, INT_MAX, 0, "replication"),
     _int("socket-mark-id", 0, UINT_MAX, 0, "process", mutable=False),
     _int("active-defrag-max-scan-fields", 1, _LONG_MAX, 1000, "allocator"),
-    _int("acllog-max-len", 0, _LONG_MAX, 128, "acl"),
     _int("cluster-node-timeout", 0, LLONG_MAX, 15000, "cluster"),
     _memory("repl-backlog-size", 1, LLONG_MAX, 1024 * 1024, "replication"),
     _memory("cluster-link-sendbuf-limit", 0, ULLONG_MAX, 0, "cluster"),
@@ -273,11 +275,9 @@ DEPRECATED = frozenset(("list-max-ziplist-entries", "list-max-ziplist-value",
 
 #: Redis's directives outside its table that Hush cannot honour and will not
 #: pretend to: (fewest words on the line, why the server does not start).
-#: Ignoring them would leave a renamed command callable, a user's password
-#: unchecked or a module's data type missing.
+#: Ignoring them would leave a renamed command callable or a module's data type
+#: missing.
 REFUSED: dict[str, tuple[int, str]] = {
     "rename-command": (3, "Hush cannot rename or remove commands (rename-command)"),
-    "user": (2, "Hush has only the default user: set requirepass instead of user lines"),
-    "loadmodule": (2, "Hush cannot load Redis modules (loadmodule)"),
     "sentinel": (2, "sentinel directive while not in sentinel mode"),
 }

@@ -86,8 +86,17 @@ def load_file(path: str, settings: Settings, keep: Iterable[str] = (),
         if not args:
             continue
         name = args[0].lower()
+        if name == "loadmodule" and len(args) >= 2:
+            # Not a setting: each line names a Python module to load at start.
+            settings.loadmodule.append((args[1], args[2:]))
+            continue
         if name == "include" and len(args) == 2:
             load_file(args[1], settings, keep, _seen | {real})
+            continue
+        if name == "user" and len(args) >= 2:
+            # ACL users: checked and loaded by the server (hush.commands.acl_users).
+            settings.user_lines.append(
+                (path, number, line, [arg.encode("utf-8", "surrogateescape") for arg in args]))
             continue
         setting = BY_NAME.get(name)
         if setting is None:
@@ -172,6 +181,7 @@ def rewrite_file(settings: Settings) -> None:
         lines.pop()
     has_tail = False
     positions: dict[str, list[int]] = {}
+    user_slots: list[int] = []
     for index, raw in enumerate(lines):
         line = raw.strip(" \t\r\n")
         if line == REWRITE_SIGNATURE:
@@ -182,6 +192,9 @@ def rewrite_file(settings: Settings) -> None:
         try:
             args = split_args(line)
         except ValueError:
+            continue
+        if args and args[0].lower() == "user":
+            user_slots.append(index)
             continue
         setting = BY_NAME.get(args[0].lower()) if args else None
         if setting is not None:
@@ -200,6 +213,18 @@ def rewrite_file(settings: Settings) -> None:
                     has_tail = True
                 out.append(text)
         for orphan in slots:
+            out[orphan] = None
+    if settings.rewrite_users is not None:
+        # Every user, over the file's user lines (as Redis: none with an ACL file).
+        for text in settings.rewrite_users():
+            if user_slots:
+                out[user_slots.pop(0)] = text
+            else:
+                if not has_tail:
+                    out.extend(["", REWRITE_SIGNATURE])
+                    has_tail = True
+                out.append(text)
+        for orphan in user_slots:
             out[orphan] = None
     content = "".join(f"{line}\n" for line in out if line is not None)
     temporary = f"{path}.tmp-{os.getpid()}"

@@ -55,8 +55,18 @@ class Settings:
     maxmemory_policy: str = "noeviction"
     client_output_buffer_limit: str = DEFAULT_OUTPUT_LIMITS
     enable_debug_command: str = "no"            # no | yes | local (Redis 7.0's default: no)
+    enable_module_command: str = "no"           # no | yes | local (MODULE LOAD/UNLOAD)
+    enable_time_control: bool = False           # Hush's own: HUSH.CLOCK ADVANCE (test servers)
     listen: list[str] = field(default_factory=list)
     requirepass: str = ""                       # "" = no password
+    aclfile: str = ""                           # "" = no ACL file
+    acllog_max_len: int = 128
+    acl_pubsub_default: str = "resetchannels"
+    #: The config file's ``user`` lines (loaded into hush.commands.acl_users at start):
+    #: (file, line number, line, its words).
+    user_lines: list[tuple[str, int, str, list[bytes]]] = field(default_factory=list)
+    #: CONFIG REWRITE's ``user`` lines, from the server's ACL (set when it is wired).
+    rewrite_users: Callable[[], list[str]] | None = None
     protected_mode: bool = True
     appendfsync: str = "everysec"               # always | everysec | no
     appendfilename: str = "appendonly.aof"
@@ -97,6 +107,8 @@ class Settings:
     unixsocket: str = ""
     unixsocketperm: int = 0
     config_file: str = ""                       # the --config file, for CONFIG REWRITE
+    #: ``loadmodule`` lines and ``--loadmodule`` options: (path, arguments), in order.
+    loadmodule: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def pubsub_output_limit(self) -> tuple[int, int, int]:

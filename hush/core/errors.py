@@ -68,6 +68,25 @@ class SubcommandSyntax(CommandError):
 _SUBCOMMAND_SYNTAX = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
 
 
+class NamesCommand(CommandError):
+    """An error whose text names the command as the client spelled it.
+
+    A few of Redis's messages print the request's ``argv[0]`` with ``%s``
+    (GEOSEARCH's "exactly one of FROMMEMBER or FROMLONLAT ... for geosearch").
+    The handler gives the text with ``%s`` where the name goes and the name
+    to use without a request; the dispatcher, which has the request, fills
+    it in with :meth:`for_request`.
+    """
+
+    def __init__(self, template: str, name: str) -> None:
+        super().__init__(template % name)
+        self.template = template
+
+    def for_request(self, argv: list[bytes]) -> CommandError:
+        """The error with the command's name as ``argv`` spells it (up to a NUL)."""
+        return CommandError(self.template % c_text(argv[0]))
+
+
 def subcommand_syntax(argv: list[bytes]) -> CommandError:
     """The SubcommandSyntax text for a request: ``%.128s`` of its subcommand as
     sent, and its command name in capitals (ASCII only, as C's toupper)."""

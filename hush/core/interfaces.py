@@ -71,6 +71,8 @@ class Client(Protocol):
     """
 
     client_id: int
+    #: The ACL user (:class:`hush.commands.acl_users.User`), None for the AOF loader.
+    user: Any
     #: The selected :class:`hush.data.store.Database`.
     db: Any
     name: bytes
@@ -137,8 +139,8 @@ class Pause(Protocol):
     #: When the pause ends (unix seconds), or None when there is none.
     end: float | None
 
-    def holds(self, client: Client, cmd: Any) -> bool:
-        """True if ``cmd`` from ``client`` must wait for the pause to end."""
+    def holds(self, client: Client, cmd: Any, argv: list[bytes] | None = None) -> bool:
+        """True if ``cmd`` (as ``argv``) from ``client`` must wait for the pause to end."""
 
     def postpone(self, client: Client, argv: list[bytes]) -> Any:
         """The :class:`hush.data.blocking.Block` that holds ``argv`` until then."""
@@ -153,11 +155,34 @@ class Scripts(Protocol):
 
     #: True while a script runs past busy-reply-threshold.
     busy: bool
+    #: The BUSY error commands get meanwhile (naming SCRIPT KILL or FUNCTION KILL).
+    busy_message: str
     #: SHA1 -> cached script (INFO's number_of_cached_scripts).
     scripts: dict[str, Any]
 
     def denies_oom(self, argv: list[bytes]) -> bool:
-        """True if this EVAL's script makes it a denyoom command."""
+        """True if this EVAL's script (or FCALL's function) makes it a denyoom command."""
+
+    def writes(self, argv: list[bytes]) -> bool:
+        """True if this EVAL's script (or FCALL's function) declares that it may write."""
+
+
+class Functions(Protocol):
+    """The FUNCTION libraries (:class:`hush.scripting.functions.FunctionLibraries`),
+    as persistence sees them: their code."""
+
+    def dump_sources(self) -> list[bytes]:
+        """Every library's code, in load order (AOF rewrites, RDB files, FUNCTION DUMP)."""
+
+    def load_sources(self, sources: Any) -> None:
+        """Load libraries from saved code, without FUNCTION LOAD's time limit."""
+
+    def find(self, name: bytes) -> Any:
+        """The function FCALL names, or None."""
+
+    @property
+    def function_count(self) -> int:
+        """How many functions are registered (INFO)."""
 
 
 class Server(Protocol):
@@ -178,6 +203,9 @@ class Server(Protocol):
     #: :class:`hush.data.pubsub.PubSub`.
     pubsub: Any
     scripts: Scripts
+    functions: Functions
+    #: :class:`hush.commands.acl_users.AccessControl`: the ACL users.
+    acl: Any
     memory: Admission
     pause: Pause
     #: :class:`hush.ops.slowlog.SlowLog`.
@@ -190,6 +218,8 @@ class Server(Protocol):
     after_us: float
     #: :class:`hush.persistence.manager.Persistence`.
     persistence: Any
+    #: MIGRATE's :class:`hush.wire.sync_client.ConnectionCache`.
+    migrate_connections: Any
     #: :class:`hush.core.faults.FailureLog` for unexpected exceptions.
     failures: Any
     #: Called after every command as ``watcher(client, cmd, argv, seconds)``.

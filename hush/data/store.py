@@ -50,6 +50,9 @@ class Stats:
         "rejected_connections",
         "client_output_buffer_limit_disconnections",
         "acl_access_denied_auth",
+        "acl_access_denied_cmd",
+        "acl_access_denied_key",
+        "acl_access_denied_channel",
         "total_net_input_bytes",
         "total_net_output_bytes",
         "client_query_buffer_limit_disconnections",
@@ -110,7 +113,7 @@ class Database:
         """Return the value of ``key`` if it is a ``cls``, None if absent, else WRONGTYPE."""
         value = self.get(key)
         if value is not None and value.__class__ is not cls:
-            raise WrongType()
+            return self._other_class(key, value, cls)
         return value
 
     def read_typed(self, key: bytes, cls: type) -> Any:
@@ -122,15 +125,34 @@ class Database:
             return None
         stats.keyspace_hits += 1
         if value.__class__ is not cls:
-            raise WrongType()
+            return self._other_class(key, value, cls)
         return value
 
     def get_string(self, key: bytes) -> bytes | None:
         """The string at ``key``, None if absent; WRONGTYPE for other types."""
         value = self.get(key)
         if value is not None and value.__class__ is not bytes:
-            raise WrongType()
+            return self.frozen_string(key, value)
         return value
+
+    def frozen_string(self, key: bytes, value: Any) -> bytes:
+        """The live ``key``'s ``value`` as bytes if it is a string, else WRONGTYPE.
+
+        The bit commands keep a string they change as a bytearray
+        (:mod:`hush.data.types.bitmap`); any other command reads it as bytes,
+        which the key holds from then on (the same data: not a write). So a
+        reply never holds a buffer a later command changes.
+        """
+        if value.__class__ is not bytearray:
+            raise WrongType()
+        frozen = bytes(value)
+        self.data[key] = frozen
+        return frozen
+
+    def _other_class(self, key: bytes, value: Any, cls: type) -> Any:
+        if cls is bytes:
+            return self.frozen_string(key, value)
+        raise WrongType()
 
     def get_list(self, key: bytes) -> deque | None:
         """The list at ``key``, None if absent; WRONGTYPE for other types."""

@@ -109,7 +109,7 @@ class Thresholds:
     """
 
     list_max_listpack_size: int = -2
-    hash_max_listpack_entries: int = 128
+    hash_max_listpack_entries: int = 512
     hash_max_listpack_value: int = 64
     set_max_intset_entries: int = 512
     zset_max_listpack_entries: int = 128

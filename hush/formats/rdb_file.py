@@ -121,6 +121,11 @@ class RdbFileReader:
         self._at_eof = False
         self._reader = Reader(b"")
 
+    @property
+    def offset(self) -> int:
+        """The file offset of the next byte to read (after the checksum once done)."""
+        return self._base + self._reader.pos
+
     def _refill(self, keep_from: int) -> None:
         """Drop what was read before ``keep_from`` and read at least a chunk more."""
         buf = self._buf

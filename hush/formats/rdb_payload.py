@@ -10,10 +10,14 @@ The DUMP handler will call ``dump_payload(kind, value, thresholds)`` with the
 key's neutral value (see :mod:`hush.formats.rdb_object`) and the server's
 encoding settings; RESTORE calls ``load_payload(payload)`` and gets
 ``(kind, value)`` or a :class:`~hush.core.errors.CommandError` with Redis's text.
+
+FUNCTION DUMP and FUNCTION RESTORE use the same footer around FUNCTION2
+records, one per library (:func:`dump_functions`, :func:`function_sources`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from struct import Struct
 from typing import Any
 
@@ -22,10 +26,13 @@ from hush.formats.crc64 import crc64
 from hush.formats.rdb import (
     DEFAULT_THRESHOLDS,
     OBJECT_TYPES,
+    OPCODE_FUNCTION,
+    OPCODE_FUNCTION2,
     RDB_VERSION,
     RdbError,
     Reader,
     Thresholds,
+    encode_string,
 )
 from hush.formats.rdb_object import decode_object, encode_object
 
@@ -70,3 +77,46 @@ def load_payload(payload: bytes, check_checksum: bool = True) -> tuple[str, Any]
         return decode_object(reader, rdb_type)
     except RdbError:
         raise CommandError(BAD_DATA_FORMAT) from None
+
+
+def dump_functions(sources: Iterable[bytes]) -> bytes:
+    """FUNCTION DUMP's payload: a FUNCTION2 record per library's code, the version, the CRC-64."""
+    body = b"".join(bytes((OPCODE_FUNCTION2,)) + encode_string(code) for code in sources)
+    head = body + RDB_VERSION.to_bytes(2, "little")
+    return head + crc64(head).to_bytes(8, "little")
+
+
+def function_sources(payload: bytes) -> Iterator[bytes]:
+    """The library codes of a FUNCTION RESTORE payload, one at a time.
+
+    The footer is checked first (Redis's ``DUMP payload version or checksum
+    are wrong``); a record that is not a library stops with Redis's text when
+    it is reached, so libraries before it are yielded first, as Redis loads
+    them one by one. Redis 7.0 rc1/rc2's FUNCTION records (name, engine,
+    description and code apart) come back as one code with its shebang line.
+    """
+    verify_payload(payload)
+    reader = Reader(payload)
+    while len(payload) - reader.pos > 10:
+        try:
+            opcode = reader.byte()
+        except RdbError:
+            raise CommandError("ERR can not read data type") from None
+        if opcode == OPCODE_FUNCTION2:
+            yield _read(reader.string, "ERR Failed loading library payload")
+        elif opcode == OPCODE_FUNCTION:
+            name = _read(reader.string, "ERR Failed loading library name")
+            engine = _read(reader.string, "ERR Failed loading engine name")
+            if _read(reader.length, "ERR Failed loading library description indicator"):
+                _read(reader.string, "ERR Failed loading library description")
+            code = _read(reader.string, "ERR Failed loading library blob")
+            yield b"#!%s name=%s\n%s" % (engine, name, code)
+        else:
+            raise CommandError("ERR given type is not a function")
+
+
+def _read(read: Callable[[], Any], failure: str) -> Any:
+    try:
+        return read()
+    except RdbError:
+        raise CommandError(failure) from None

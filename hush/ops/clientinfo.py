@@ -158,7 +158,7 @@ def client_line(client: Any, now: float) -> bytes:
         *_memory_fields(client),
         b"events=r",
         b"cmd=" + client.last_command.encode(),
-        b"user=default",
+        b"user=" + (client.user.name if client.user is not None else b"default"),
         b"redir=%d" % (-1 if client.tracking is None else client.tracking.redirect),
         b"resp=%d" % (3 if client.resp3 else 2),
         b"lib-name=" + client.lib_name,

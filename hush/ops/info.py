@@ -221,11 +221,12 @@ def memory_section(server: Server) -> Fields:
         ("mem_allocator", "pymalloc"),
         # Scripts cached by EVAL / SCRIPT LOAD (monitoring tools export it).
         ("number_of_cached_scripts", len(server.scripts.scripts)),
+        ("number_of_functions", server.functions.function_count),
     ]
 
 
 def persistence_section(server: Server) -> Fields:
-    """# Persistence: no RDB snapshots; the AOF as configured (hush.persistence.manager)."""
+    """# Persistence: saves, rewrites and loads (hush.persistence.manager)."""
     return server.persistence.info_fields()
 
 
@@ -260,12 +261,11 @@ def stats_section(server: Server) -> Fields:
          stats.client_query_buffer_limit_disconnections),
         ("client_output_buffer_limit_disconnections",
          stats.client_output_buffer_limit_disconnections),
-        # Redis 7.2's ACL counters; Hush has no ACL rules to deny commands,
-        # keys or channels, so only failed authentications can count.
+        # Redis 7.2's ACL counters (7.0 has none).
         ("acl_access_denied_auth", stats.acl_access_denied_auth),
-        ("acl_access_denied_cmd", 0),
-        ("acl_access_denied_key", 0),
-        ("acl_access_denied_channel", 0),
+        ("acl_access_denied_cmd", stats.acl_access_denied_cmd),
+        ("acl_access_denied_key", stats.acl_access_denied_key),
+        ("acl_access_denied_channel", stats.acl_access_denied_channel),
     ]
 
 
@@ -325,6 +325,9 @@ def keyspace_section(server: Server) -> Fields:
     return lines
 
 
+#: The ``module:`` lines of INFO modules; hush.commands.modules, a floor up, sets it.
+MODULE_LINES: Callable[[], Fields] = list
+
 #: Section name -> (header, builder); the order is Redis's.
 SECTIONS: dict[str, tuple[str, Callable[..., Fields]]] = {
     "server": ("Server", server_section),
@@ -334,7 +337,7 @@ SECTIONS: dict[str, tuple[str, Callable[..., Fields]]] = {
     "stats": ("Stats", stats_section),
     "replication": ("Replication", replication_section),
     "cpu": ("CPU", cpu_section),
-    "modules": ("Modules", lambda server: []),
+    "modules": ("Modules", lambda server: MODULE_LINES()),
     "commandstats": ("Commandstats", lambda server: server.commandstats.commandstats_lines()),
     "errorstats": ("Errorstats", lambda server: server.commandstats.errorstats_lines()),
     "cluster": ("Cluster", cluster_section),

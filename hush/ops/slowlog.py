@@ -26,12 +26,14 @@ REDACTED = b"(redacted)"
 def redacted_argv(argv: list[bytes]) -> list[bytes]:
     """``argv`` with secrets replaced, as Redis shows them to MONITOR and SLOWLOG.
 
-    AUTH's arguments and HELLO's ``AUTH username password`` are replaced by
-    ``(redacted)``.
+    AUTH's arguments, HELLO's ``AUTH username password`` and ACL SETUSER's
+    user and rules are replaced by ``(redacted)``.
     """
     name = argv[0].lower()
     if name == b"auth":
         return argv[:1] + [REDACTED] * (len(argv) - 1)
+    if name == b"acl" and len(argv) > 2 and argv[1].lower() == b"setuser":
+        return argv[:2] + [REDACTED] * (len(argv) - 2)
     if name == b"hello":
         shown = list(argv)
         index = 2

@@ -13,13 +13,15 @@ manifest.
 :mod:`hush.persistence.loader` replays a file before the server listens.
 :meth:`AppendOnlyFile.start_rewrite` compacts the file in a forked
 child (BGREWRITEAOF) while the parent keeps serving and buffers what is
-written meanwhile.
+written meanwhile. With ``aof-use-rdb-preamble yes`` (Redis's default) the
+compacted file is an RDB file (:mod:`hush.persistence.rdb`) followed by the
+commands written since; without it, commands only.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -27,6 +29,7 @@ from twisted.logger import Logger
 
 from hush.core.errors import CommandError
 from hush.data.types.registry import rewrite_commands
+from hush.persistence import rdb
 
 log = Logger()
 
@@ -70,9 +73,8 @@ class BadFormat(AOFError):
         self.offset = offset
 
 
-def parse(data: bytes) -> Iterator[tuple[list[bytes], int]]:
-    """Yield (argv, end offset) per command; raise Truncated or BadFormat."""
-    pos = 0
+def parse(data: bytes, pos: int = 0) -> Iterator[tuple[list[bytes], int]]:
+    """Yield (argv, end offset) per command from ``pos`` on; raise Truncated or BadFormat."""
     size = len(data)
     while pos < size:
         start = pos
@@ -83,8 +85,6 @@ def parse(data: bytes) -> Iterator[tuple[list[bytes], int]]:
             pos = eol + 1
             continue
         if data[pos] != 0x2A:  # '*'
-            if pos == 0 and data.startswith(b"REDIS"):
-                raise BadFormat(0, "the file starts with an RDB preamble, which Hush cannot read")
             raise BadFormat(pos)
         count, pos = _header(data, pos, start)
         if count < 1:
@@ -125,14 +125,18 @@ def _header(data: bytes, pos: int, start: int) -> tuple[int, int]:
 
 
 
-def snapshot_commands(store: Any, now_ms: int) -> Iterator[bytes]:
+def snapshot_commands(store: Any, now_ms: int,
+                      libraries: Iterable[bytes] = ()) -> Iterator[bytes]:
     """The whole dataset as encoded commands: per db a SELECT, per key one or more commands.
 
+    Function libraries come first, as FUNCTION LOAD (Redis's rewriteFunctions).
     Each value is written as its type's record says
     (:func:`hush.data.types.registry.rewrite_commands`). Reads the dictionaries
     directly (no lookups that could expire keys and propagate from a forked
     child).
     """
+    for code in libraries:
+        yield encode([b"FUNCTION", b"LOAD", code])
     for db in store.dbs:
         if not db.data:
             continue
@@ -148,28 +152,35 @@ def snapshot_commands(store: Any, now_ms: int) -> Iterator[bytes]:
                 yield encode([b"PEXPIREAT", key, b"%d" % deadline])
 
 
-class Orphaned(Exception):
-    """The server that forked a rewrite child is gone; the child gives up."""
+Orphaned = rdb.Orphaned
 
 
 def write_snapshot(store: Any, path: str, now_ms: int,
-                   alive: Callable[[], bool] | None = None) -> int:
+                   alive: Callable[[], bool] | None = None, libraries: Iterable[bytes] = (),
+                   settings: Any = None) -> int:
     """Write the dataset to ``path`` and fsync it; return its size.
 
-    ``alive`` (a forked child's check on its parent) is asked every few
-    commands; when it answers False the write stops with :class:`Orphaned`.
+    With ``settings`` whose ``aof-use-rdb-preamble`` is on, the dataset is
+    written as an RDB file (``aof-base`` 1), else as commands. ``alive`` (a
+    forked child's check on its parent) is asked every few commands; when it
+    answers False the write stops with :class:`Orphaned`.
     """
     with open(path, "wb", buffering=1 << 20) as handle:
-        for count, chunk in enumerate(snapshot_commands(store, now_ms)):
-            if alive is not None and count % PARENT_CHECK_EVERY == 0 and not alive():
-                raise Orphaned(path)
-            handle.write(chunk)
+        if settings is not None and rdb.setting(settings, "aof-use-rdb-preamble"):
+            rdb.write_dataset(store, settings, handle, now_s=now_ms // 1000,
+                              functions=libraries, aof_base=True, alive=alive)
+        else:
+            for count, chunk in enumerate(snapshot_commands(store, now_ms, libraries)):
+                if alive is not None and count % PARENT_CHECK_EVERY == 0 and not alive():
+                    raise Orphaned(path)
+                handle.write(chunk)
         handle.flush()
         os.fsync(handle.fileno())
         return handle.tell()
 
 
-def replace_with_snapshot(store: Any, path: str, temp_name: str) -> None:
+def replace_with_snapshot(store: Any, path: str, temp_name: str,
+                          libraries: Iterable[bytes] = (), settings: Any = None) -> None:
     """Write the dataset to ``temp_name`` (beside ``path``), then move it over ``path``.
 
     A failed write removes the temporary file and leaves ``path`` as it was.
@@ -178,12 +189,12 @@ def replace_with_snapshot(store: Any, path: str, temp_name: str) -> None:
     os.makedirs(directory, exist_ok=True)
     temp = os.path.join(directory, temp_name)
     try:
-        write_snapshot(store, temp, store.now_ms())
+        write_snapshot(store, temp, store.now_ms(), libraries=libraries, settings=settings)
         os.replace(temp, path)
     except BaseException:
-        _unlink(temp)
+        rdb.unlink(temp)
         raise
-    _fsync_dir(path)
+    rdb.fsync_dir(path)
 
 
 def temp_files(pid: int) -> tuple[str, str]:
@@ -195,7 +206,8 @@ def temp_files(pid: int) -> tuple[str, str]:
     return f"temp-rewriteaof-{pid}.aof", f"temp-rewriteaof-bg-{pid}.aof"
 
 
-def rewrite_child(store: Any, directory: str, now_ms: int, parent: int) -> int:
+def rewrite_child(store: Any, settings: Any, now_ms: int, parent: int,
+                  libraries: Iterable[bytes] = ()) -> int:
     """The body of a forked rewrite child; its exit status.
 
     It writes the dataset to its temporary file, then renames it for the
@@ -203,20 +215,20 @@ def rewrite_child(store: Any, directory: str, now_ms: int, parent: int) -> int:
     would otherwise write the whole dataset for nobody and leave its file
     behind: it stops within a few commands and removes what it wrote.
     """
-    writing, written = (os.path.join(directory, name) for name in temp_files(os.getpid()))
+    writing, written = (os.path.join(settings.dir, name) for name in temp_files(os.getpid()))
 
     def alive() -> bool:
         return os.getppid() == parent
 
     try:
-        write_snapshot(store, writing, now_ms, alive)
+        write_snapshot(store, writing, now_ms, alive, libraries, settings)
         os.replace(writing, written)
         if not alive():
-            _unlink(written)
+            rdb.unlink(written)
             return 1
         return 0
     except BaseException:
-        _unlink(writing)
+        rdb.unlink(writing)
         return 1
 
 
@@ -254,6 +266,8 @@ class AppendOnlyFile:
         self.on_growth: Callable[[], None] = _nothing
         #: Called with the error text when writes start failing, None when they work again.
         self.on_write_status: Callable[[str | None], None] = _ignore
+        #: The function libraries' code a rewrite writes first (set by the persistence manager).
+        self.library_sources: Callable[[], list[bytes]] = list
 
     # -- writing ------------------------------------------------------------
 
@@ -364,12 +378,13 @@ class AppendOnlyFile:
             raise CommandError("ERR Background append only file rewriting already in progress")
         self.flush()
         now_ms = self.store.now_ms()
+        libraries = self.library_sources()
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child
             code = 1
             try:
-                code = rewrite_child(self.store, self.settings.dir, now_ms, parent)
+                code = rewrite_child(self.store, self.settings, now_ms, parent, libraries)
             finally:
                 os._exit(code)
         self.child_pid = pid
@@ -419,7 +434,7 @@ class AppendOnlyFile:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, self.path)
-        _fsync_dir(self.path)
+        rdb.fsync_dir(self.path)
         if self.fd < 0:
             # A rewrite with the AOF off (BGSAVE): nothing appends to the file.
             return
@@ -431,7 +446,7 @@ class AppendOnlyFile:
     def _remove_temp_files(self, child: int) -> None:
         # Redis's aofRemoveTempFile: whatever the child left, in either stage.
         for name in temp_files(child):
-            _unlink(os.path.join(self.settings.dir, name))
+            rdb.unlink(os.path.join(self.settings.dir, name))
 
     def kill_rewrite(self) -> None:
         """Stop a running rewrite child and drop its temporary files."""
@@ -450,20 +465,6 @@ class AppendOnlyFile:
         self.rewrite_buf = None
         self._remove_temp_files(child)
 
-    def rewrite_now(self) -> None:
-        """Rewrite in the foreground (SAVE): the server waits for it.
-
-        A background rewrite may be running meanwhile: it still installs
-        later, its snapshot plus the writes buffered since its fork.
-        """
-        self.flush()
-        replace_with_snapshot(self.store, self.path, temp_files(os.getpid())[0])
-        old, self.fd = self.fd, os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        if old >= 0:
-            os.close(old)
-        self.selected_db = -1
-        self.current_size = self.base_size = os.fstat(self.fd).st_size
-
     def _maybe_auto_rewrite(self) -> None:
         percentage = self.settings.auto_aof_rewrite_percentage
         if not percentage or self.child_pid:
@@ -475,21 +476,6 @@ class AppendOnlyFile:
         if growth >= percentage:
             log.info("Starting automatic rewriting of AOF on {growth}% growth", growth=growth)
             self.on_growth()
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _nothing() -> None:

@@ -2,7 +2,8 @@
 """``hush-check-aof [--fix] FILE``: check an append-only file, cut a damaged tail.
 
 The job of Redis 7.0's ``redis-check-aof`` for the files Hush writes (one
-file of RESP commands), so that an operator needs no Redis installed: the
+file of RESP commands, maybe after an RDB preamble, which is checked by
+reading it whole), so that an operator needs no Redis installed: the
 same checks (every command well formed, MULTI/EXEC paired), the same report
 lines and exit statuses, and with ``--fix`` the same question before the file
 is cut back to its last good command. The commands are read by
@@ -14,11 +15,14 @@ Exit status 0: the file is valid, empty, or was fixed; 1: it is not valid
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from dataclasses import dataclass
 from typing import TextIO
 
+from hush.formats.rdb import RdbError
+from hush.formats.rdb_file import RdbFileReader
 from hush.persistence.aof import BadFormat, Truncated, encode, parse
 
 USAGE = "Usage: hush-check-aof [--fix] <file.aof>"
@@ -52,19 +56,22 @@ def _error(offset: int, why: str) -> str:
     return f"0x{offset:16x}: {why}"
 
 
-def check(data: bytes, name: str) -> Report:
-    """Check the AOF contents ``data`` (``name`` is used in the messages)."""
+def check(data: bytes, name: str, begin: int = 0) -> Report:
+    """Check the AOF contents ``data`` from ``begin`` on (after an RDB preamble).
+
+    ``name`` is used in the messages.
+    """
     size = len(data)
-    ok_up_to = 0  # where the file may be cut: not inside a MULTI
+    ok_up_to = begin  # where the file may be cut: not inside a MULTI
     multi = False
-    last_read = 0  # where the last argument read starts (redis-check-aof's epos)
-    previous_end = 0
+    last_read = begin  # where the last argument read starts (redis-check-aof's epos)
+    previous_end = begin
     # redis-check-aof counts the lines of commands, not those of annotations
     # ("#TS:..." lines, which hush.persistence.aof.parse skips).
     annotation_lines = 0
 
     def line(offset: int) -> int:
-        return data.count(b"\n", 0, offset) + 1 - annotation_lines
+        return data.count(b"\n", begin, offset) + 1 - annotation_lines
 
     def past_annotations(limit: int) -> int:
         # The end of the annotation lines after the last command, up to limit.
@@ -74,7 +81,7 @@ def check(data: bytes, name: str) -> Report:
         return end
 
     try:
-        for argv, end in parse(data):
+        for argv, end in parse(data, begin):
             start = end - len(encode(argv))
             if not multi:
                 ok_up_to = past_annotations(start)
@@ -151,17 +158,25 @@ def run(path: str, fix: bool, out: TextIO, answers: TextIO) -> int:
         print(f"{path} is a Multi Part AOF manifest (Redis 7): Hush writes a single "
               "file, and hush-check-aof checks only such files. Use redis-check-aof.", file=out)
         return 1
-    if kind == "rdb":
-        print(f"AOF {path} starts with an RDB preamble, which Hush cannot read. "
-              "Use redis-check-aof.", file=out)
-        return 1
     print("Start checking Old-Style AOF", file=out)
     with open(path, "rb") as handle:
         data = handle.read()
     if not data:
         print(f"AOF {path} is empty", file=out)
         return 0
-    report = check(data, path)
+    start = 0
+    if kind == "rdb":
+        reader = RdbFileReader(io.BytesIO(data))
+        try:
+            for _record in reader:
+                pass
+        except RdbError as error:
+            print(f"--- RDB ERROR DETECTED ---\n{error}", file=out)
+            print("RDB preamble of AOF file is not sane, aborting.", file=out)
+            return 1
+        print("RDB preamble is OK, proceeding with AOF tail...", file=out)
+        start = reader.offset
+    report = check(data, path, start)
     if report.format_error:
         print(f"AOF {path} format error", file=out)
     if report.error:

@@ -4,11 +4,15 @@
 Runs before the server listens (hush.persistence.manager calls :func:`load`).
 The commands run through a :class:`LoaderSession`, the dispatcher every
 client uses, without a connection; the store's ``loading`` flag keeps the
-admission checks and expiry out of the way meanwhile.
+admission checks and expiry out of the way meanwhile. A file that starts with
+an RDB preamble (``aof-use-rdb-preamble``) has it loaded first
+(:mod:`hush.persistence.rdb`), keeping keys whose deadline passed: the
+commands after it may still refer to them.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Any
 
@@ -17,6 +21,8 @@ from twisted.logger import Logger
 from hush.commands.dispatch import UNKNOWN_COMMAND, Session, Unresolved
 from hush.core.errors import CommandError
 from hush.core.interfaces import Server
+from hush.formats.rdb import RdbError
+from hush.persistence import rdb
 from hush.persistence.aof import AOFError, BadFormat, Truncated, parse
 
 log = Logger()
@@ -39,6 +45,9 @@ class LoaderSession(Session):
     def __init__(self, server: Server) -> None:
         super().__init__(server)
         self._watchers = []
+        # As Redis's AOF client: no ACL user, every command allowed.
+        self.user = None
+        self.update_gate()
 
     def _unresolved(self, argv: list[bytes], why: Unresolved) -> Any:
         if why.kind is UNKNOWN_COMMAND:
@@ -63,9 +72,11 @@ def load(service: Server, path: str, truncated_ok: bool = True) -> int:
     service.store.loading = True
     loaded = 0
     valid = 0  # offset after the last command outside an open MULTI
-    before_multi = 0
     try:
-        for argv, end in parse(data):
+        if data.startswith(b"REDIS"):
+            valid = _load_preamble(service, path, data)
+        before_multi = valid
+        for argv, end in parse(data, valid):
             if not client.in_multi and argv[0].lower() == b"multi":
                 before_multi = valid
             try:
@@ -108,3 +119,20 @@ def load(service: Server, path: str, truncated_ok: bool = True) -> int:
         service.store.loading = False
         service.store.stats.total_commands_processed = processed
     return loaded
+
+
+def _load_preamble(service: Server, path: str, data: bytes) -> int:
+    """Load the RDB part of an AOF; the offset where its commands start."""
+    try:
+        result = rdb.load_dataset(service.store, io.BytesIO(data),
+                                  now_ms=service.store.now_ms(), drop_expired=False)
+    except RdbError as error:
+        raise AOFError(f"Error reading the RDB preamble of the AOF file {path}, "
+                       f"AOF loading aborted: {error}") from None
+    log.info("Reading RDB preamble from AOF file...")
+    try:
+        service.persistence.install_functions(result.functions)
+    except CommandError as error:
+        raise AOFError(f"Error reading the RDB preamble of the AOF file {path}, AOF loading "
+                       f"aborted: its function libraries do not load: {error}") from None
+    return result.end_offset

@@ -6,7 +6,8 @@ a connection, so a script's commands go through the dispatcher every client
 uses: anything hooked into it -- statistics, AOF propagation of write
 commands, MONITOR -- sees them one by one, with the script's selected
 database. Its gates are the script's rules instead of a client's: commands
-flagged ``noscript`` are refused, so are writes from read-only scripts, and
+flagged ``noscript`` are refused, so are those the caller's ACL user may not
+run, writes from read-only scripts, and
 its first write may be stopped by the memory limits. It behaves as a client
 in MULTI for blocking commands, which therefore answer as if their timeout
 had expired.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hush.commands.acl_users import DENIED_CMD, LUA, SCRIPT_REASONS
 from hush.commands.dispatch import WRONG_ARITY, Session, Unresolved
 from hush.commands.table import Command
 from hush.core.errors import CommandError
@@ -51,6 +53,8 @@ class ScriptSession(Session):
         self.db = caller.db
         self.client_id = caller.client_id
         self.name = caller.name
+        # Its commands are checked against the caller's ACL user.
+        self.user = caller.user
         # The script's writes reach the AOF one by one (MULTI/EXEC around them).
         self.propagator = caller.propagator
         # Blocking commands check in_multi: in a script, as in MULTI, they
@@ -85,6 +89,13 @@ class ScriptSession(Session):
         parent = cmd.parent
         if "noscript" in flags or (parent is not None and "noscript" in parent.flags):
             return CommandError(_NOT_ALLOWED)
+        user = self.user
+        if user is not None and not user.unrestricted:
+            reason, index = user.check(cmd, argv)
+            if reason:
+                obj = cmd.full_name.encode() if reason == DENIED_CMD else argv[index]
+                self.server.acl.add_log(self.run.caller, reason, LUA, obj)
+                return CommandError("ERR The user executing the script " + SCRIPT_REASONS[reason])
         if "write" in flags or "may-replicate" in flags:
             run = self.run
             if run.readonly:

@@ -16,6 +16,7 @@ from hush.core.errors import CommandError, c_string, c_text, message_bytes
 from hush.wire.resp import (
     NULL_ARRAY,
     BigNumber,
+    DoubleText,
     Push,
     Replies,
     RespMap,
@@ -89,6 +90,8 @@ class Converter:
                 {b"format": b"txt", b"string": bytes(value)})})
         if kind is BigNumber:
             return lua.table_from({b"big_number": bytes(value)}) if resp3 else bytes(value)
+        if kind is DoubleText:
+            return lua.table_from({b"double": float(value)}) if resp3 else bytes(value)
         if kind is str:
             return value.encode()
         return None

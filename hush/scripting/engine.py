@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,10 @@ log = Logger()
 
 NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
 NOTBUSY = "NOTBUSY No scripts in execution right now."
+#: Other clients' reply while an EVAL script, or a function, is busy.
+BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+BUSY_FUNCTION = (
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
 UNKILLABLE = (
     "UNKILLABLE Sorry the script already executed write commands against the dataset. "
     "You can either wait the script termination or kill the server in a hard way using "
@@ -93,12 +98,37 @@ def _no_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
     raise AttributeError("not accessible from Lua")
 
 
+class LuaState:
+    """One Lua state with Redis's sandbox: EVAL's, or the one FUNCTION libraries live in.
+
+    Redis keeps the two apart (SCRIPT FLUSH does not touch functions), and so
+    does Hush; tables made for one state cannot be handed to the other, so
+    each has its own converter.
+
+    @ivar lua: the lupa runtime.
+    @ivar helpers: the sandbox's helper table (:data:`hush.scripting.sandbox.SANDBOX`).
+    @ivar convert: replies to Lua values and back, for this state.
+    @ivar lua_type: lupa's ``lua_type``.
+    """
+
+    __slots__ = ("lua", "helpers", "convert", "lua_type")
+
+    def __init__(self, lua: Any, helpers: Any, convert: Converter, lua_type: Any) -> None:
+        self.lua = lua
+        self.helpers = helpers
+        self.convert = convert
+        self.lua_type = lua_type
+
+
 class ScriptEngine:
-    """The script cache, the Lua state and the script running now.
+    """The script cache, the Lua states and the script or function running now.
 
     @ivar now: seconds, for the busy threshold (the service clock).
+    @ivar load_clock: monotonic seconds, for FUNCTION LOAD's time limit.
     @ivar process_events: handles pending network events while a script is
         busy; tests replace it.
+    @ivar busy_message: the BUSY error other clients get while the running
+        script is busy (its text names SCRIPT KILL or FUNCTION KILL).
     """
 
     def __init__(self, service: Server) -> None:
@@ -106,52 +136,79 @@ class ScriptEngine:
         self.scripts: dict[str, Script] = {}
         self.running: ScriptRun | None = None
         self.busy = False
+        self.busy_message = BUSY_EVAL
         self.now: Callable[[], float] = service.clock.seconds
-        self.process_events: Callable[[], None] = _reactor_events
-        self._lua: Any = None
-        self._helpers: Any = None
-        self._convert: Any = None
+        self.load_clock: Callable[[], float] = time.monotonic
+        iterate = getattr(service.clock, "doIteration", None)
+        # The server's own reactor (a test server may run one in a thread).
+        self.process_events: Callable[[], None] = (
+            _reactor_events if iterate is None else lambda: iterate(0))
+        self._eval_state: LuaState | None = None
+        self._function_state: LuaState | None = None
+        # While a library loads: when its time runs out (None: no limit).
+        self._load_deadline: float | None = None
         self._rand = int.from_bytes(os.urandom(6), "big")
 
-    # -- the Lua state ---------------------------------------------------
+    # -- the Lua states --------------------------------------------------
 
     def _runtime(self) -> Any:
-        if self._helpers is None:
-            lua51 = _lua51()
-            lua = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True,
-                                   register_eval=False, register_builtins=False,
-                                   attribute_filter=_no_attributes)
-            callbacks = {
-                b"call": self._lua_call,
-                b"interrupt": self._guarded(self._interrupt, False),
-                b"random": self._checked(self._random),
-                b"randomseed": self._checked(self._randomseed),
-                b"sha1hex": self._guarded(_sha1hex, b""),
-                b"log": self._guarded(self._log, None),
-                b"setresp": self._guarded(self._setresp, None),
-                b"set_repl": self._guarded(self._set_repl, None),
-                b"known_command": self._guarded(lambda name: lookup(name) is not None, False),
-                b"version": REDIS_VERSION.encode(),
-                b"version_num": _version_num(REDIS_VERSION),
-            }
-            callbacks[b"msgpack_pack"] = self._checked(
-                lambda *values: msgpack.pack(values, self._lua_type))
-            callbacks[b"msgpack_unpack"] = self._checked_multi(self._unpack_all)
-            callbacks[b"msgpack_unpack_one"] = self._checked_multi(self._unpack_one)
-            callbacks[b"msgpack_unpack_limit"] = self._checked_multi(self._unpack_limit)
-            callbacks[b"struct_pack"] = self._checked(lua_struct.pack)
-            callbacks[b"struct_unpack"] = self._checked_multi(lua_struct.unpack)
-            callbacks[b"struct_size"] = self._checked(lua_struct.size)
-            for name, function in lua_bit.FUNCTIONS.items():
-                callbacks[b"bit_" + name.encode()] = self._checked(function)
-            setup = lua.eval(b"loadstring")(SANDBOX.encode(), b"=hush")
-            if isinstance(setup, tuple):
-                raise RuntimeError(f"the Lua sandbox does not compile: {setup[1]!r}")
-            self._helpers = setup(lua.table_from(callbacks))
-            self._lua = lua
-            self._lua_type = lua51.lua_type
-            self._convert = Converter(lua, self._helpers.rawget, lua51.lua_type)
-        return self._helpers
+        """EVAL's sandbox helpers (the state is made on first use)."""
+        return self._eval().helpers
+
+    def _eval(self) -> LuaState:
+        if self._eval_state is None:
+            self._eval_state = self._make_state(functions=False)
+        return self._eval_state
+
+    def function_state(self) -> LuaState:
+        """The Lua state FUNCTION libraries are loaded into (made on first use)."""
+        if self._function_state is None:
+            self._function_state = self._make_state(functions=True)
+        return self._function_state
+
+    def _make_state(self, functions: bool) -> LuaState:
+        lua51 = _lua51()
+        lua = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True,
+                               register_eval=False, register_builtins=False,
+                               attribute_filter=_no_attributes)
+        callbacks: dict[bytes, Any] = {
+            b"functions": functions,
+            b"call": self._lua_call,
+            b"interrupt": self._guarded(self._interrupt, False),
+            b"load_interrupt": self._guarded(self._load_interrupt, False),
+            b"random": self._checked(self._random),
+            b"randomseed": self._checked(self._randomseed),
+            b"sha1hex": self._guarded(_sha1hex, b""),
+            b"log": self._guarded(self._log, None),
+            b"setresp": self._guarded(self._setresp, None),
+            b"set_repl": self._guarded(self._set_repl, None),
+            b"acl_check": self._guarded(self._acl_check, None),
+            b"version": REDIS_VERSION.encode(),
+            b"version_num": _version_num(REDIS_VERSION),
+        }
+
+        def table(*values: Any) -> Any:
+            return lua.table(*values)
+
+        callbacks[b"msgpack_pack"] = self._checked(
+            lambda *values: msgpack.pack(values, lua51.lua_type))
+        callbacks[b"msgpack_unpack"] = self._checked_multi(
+            table, lambda *args: self._unpack_all(table, *args))
+        callbacks[b"msgpack_unpack_one"] = self._checked_multi(
+            table, lambda *args: self._unpack_one(table, *args))
+        callbacks[b"msgpack_unpack_limit"] = self._checked_multi(
+            table, lambda *args: self._unpack_limit(table, *args))
+        callbacks[b"struct_pack"] = self._checked(lua_struct.pack)
+        callbacks[b"struct_unpack"] = self._checked_multi(table, lua_struct.unpack)
+        callbacks[b"struct_size"] = self._checked(lua_struct.size)
+        for name, function in lua_bit.FUNCTIONS.items():
+            callbacks[b"bit_" + name.encode()] = self._checked(function)
+        setup = lua.eval(b"loadstring")(SANDBOX.encode(), b"=hush")
+        if isinstance(setup, tuple):
+            raise RuntimeError(f"the Lua sandbox does not compile: {setup[1]!r}")
+        helpers = setup(lua.table_from(callbacks))
+        return LuaState(lua, helpers, Converter(lua, helpers.rawget, lua51.lua_type),
+                        lua51.lua_type)
 
     @staticmethod
     def _guarded(function: Callable[..., Any], failed: Any) -> Callable[..., Any]:
@@ -181,7 +238,8 @@ class ScriptEngine:
 
         return checked
 
-    def _checked_multi(self, function: Callable[..., list[Any]]) -> Callable[..., Any]:
+    def _checked_multi(self, table: Callable[[], Any],
+                       function: Callable[..., list[Any]]) -> Callable[..., Any]:
         """As :meth:`_checked`, for functions with several results: (True, table, count)."""
         checked = self._checked(function)
 
@@ -189,28 +247,31 @@ class ScriptEngine:
             ok, values = checked(*args)
             if not ok:
                 return ok, values, 0
-            table = self._lua.table()
+            result = table()
             for index, value in enumerate(values, 1):
                 if value is not None:
-                    table[index] = value
-            return True, table, len(values)
+                    result[index] = value
+            return True, result, len(values)
 
         return multi
 
-    def _unpack_all(self, *args: Any) -> list[Any]:
+    @staticmethod
+    def _unpack_all(table: Callable[[], Any], *args: Any) -> list[Any]:
         data = check_string(args, 0)
-        return msgpack.unpack(data, 0, 0, True, self._lua.table)
+        return msgpack.unpack(data, 0, 0, True, table)
 
-    def _unpack_one(self, *args: Any) -> list[Any]:
+    @staticmethod
+    def _unpack_one(table: Callable[[], Any], *args: Any) -> list[Any]:
         offset = check_int(args, 1) if len(args) > 1 and args[1] is not None else 0
         data = check_string(args, 0)
-        return msgpack.unpack(data, 1, offset, False, self._lua.table)
+        return msgpack.unpack(data, 1, offset, False, table)
 
-    def _unpack_limit(self, *args: Any) -> list[Any]:
+    @staticmethod
+    def _unpack_limit(table: Callable[[], Any], *args: Any) -> list[Any]:
         limit = check_int(args, 1)
         offset = check_int(args, 2) if len(args) > 2 and args[2] is not None else 0
         data = check_string(args, 0)
-        return msgpack.unpack(data, limit, offset, limit == 0 and offset == 0, self._lua.table)
+        return msgpack.unpack(data, limit, offset, limit == 0 and offset == 0, table)
 
     # -- cache -----------------------------------------------------------
 
@@ -224,9 +285,14 @@ class ScriptEngine:
 
     def denies_oom(self, argv: list[bytes]) -> bool:
         """True if the script of this EVAL/EVALSHA call declares flags without
-        allow-oom or no-writes: Redis then flags the call denyoom."""
+        allow-oom or no-writes (a function always declares its flags): Redis
+        then flags the call denyoom."""
         if len(argv) < 2:
             return False
+        if argv[0].lower().startswith(b"fcall"):
+            function = self.service.functions.find(argv[1])
+            return function is not None and not (
+                function.script.no_writes or function.script.allow_oom)
         if argv[0].lower().startswith(b"evalsha"):
             script = self.scripts.get(argv[1].lower().decode("latin-1"))
             if script is None:
@@ -239,6 +305,24 @@ class ScriptEngine:
                 return False
             allow_oom = _allows_oom(argv[1])
         return shebang and not (no_writes or allow_oom)
+
+    def writes(self, argv: list[bytes]) -> bool:
+        """True if this EVAL/EVALSHA/FCALL call declares it may write: a function or
+        a script with a shebang, without no-writes (Redis then flags it ``write``)."""
+        if len(argv) < 2:
+            return False
+        name = argv[0].lower()
+        if name.startswith(b"fcall"):
+            function = self.service.functions.find(argv[1])
+            return function is not None and not function.script.no_writes
+        if name.startswith(b"evalsha"):
+            script = self.scripts.get(argv[1].lower().decode("latin-1"))
+            return script is not None and script.shebang and not script.no_writes
+        try:
+            shebang, no_writes, _skip = _shebang(argv[1])
+        except CommandError:
+            return False
+        return shebang and not no_writes
 
     def _compile(self, sha: str, body: bytes) -> Script:
         shebang, no_writes, skip = _shebang(body)
@@ -260,19 +344,22 @@ class ScriptEngine:
         return sha.lower().decode("latin-1") in self.scripts
 
     def flush(self) -> None:
-        """SCRIPT FLUSH: forget every script and start a fresh Lua state."""
+        """SCRIPT FLUSH: forget every script and start a fresh Lua state (functions keep theirs)."""
         self.scripts.clear()
-        self._helpers = None
-        self._lua = None
-        self._convert = None
+        self._eval_state = None
 
-    def kill(self) -> None:
-        """SCRIPT KILL: stop the running script unless it already wrote."""
+    def kill(self, functions: bool = False) -> None:
+        """SCRIPT KILL (FUNCTION KILL with ``functions``): stop the running script
+        unless it already wrote; each kills only its own kind."""
         run = self.running
         if run is None:
             raise CommandError(NOTBUSY)
         if run.wrote:
             raise CommandError(UNKILLABLE)
+        if run.function_name is None and functions:
+            raise CommandError(BUSY_EVAL)
+        if run.function_name is not None and not functions:
+            raise CommandError(BUSY_FUNCTION)
         run.killed = True
 
     # -- running ---------------------------------------------------------
@@ -299,62 +386,128 @@ class ScriptEngine:
 
     def _run(self, ctx: Session, script: Script, keys: tuple[bytes, ...],
              args: tuple[bytes, ...], readonly: bool) -> Any:
-        helpers = self._runtime()
-        lua = self._lua
-        run = ScriptRun(script, ctx, readonly, self.now())
+        state = self._eval()
+        lua = state.lua
+        run = ScriptRun(script, ctx, readonly, self.now(), state)
         run.client = ScriptSession(ctx, run)
+        ok, value = self._running(run, lambda: state.helpers.run(
+            script.function, lua.table_from(keys), lua.table_from(args), HOOK_INSTRUCTIONS))
+        if ok:
+            return state.convert.from_lua(value, run.resp3)
+        return _script_error(state, value, script.sha, f"f_{script.sha}")
+
+    def call_function(self, ctx: Session, function: Any, keys: tuple[bytes, ...],
+                      args: tuple[bytes, ...], readonly: bool, command: list[bytes]) -> Any:
+        """FCALL / FCALL_RO of a registered function (:class:`hush.scripting.functions.Function`).
+
+        It runs as an EVAL script does -- its own session, time frozen, busy
+        mode, FUNCTION KILL -- with the keys and arguments as its two
+        arguments; ``command`` is what FUNCTION STATS shows meanwhile.
+        """
+        state = self.function_state()
+        lua = state.lua
+        run = ScriptRun(function.script, ctx, readonly, self.now(), state)
+        run.function_name = function.name
+        run.command = command
+        run.client = ScriptSession(ctx, run)
+        ok, value = self._running(run, lambda: state.helpers.call(
+            function.callback, lua.table_from(keys), lua.table_from(args), HOOK_INSTRUCTIONS))
+        if ok:
+            return state.convert.from_lua(value, run.resp3)
+        name = function.name.decode("utf-8", "surrogateescape")
+        return _script_error(state, value, name, name)
+
+    def _running(self, run: ScriptRun, body: Callable[[], Any]) -> Any:
+        """Run ``body`` as the running script ``run``: time frozen, busy mode undone after."""
         self.running = run
         store = self.service.store
         # As in Redis 7.0, time stands still for a script: a key alive when
         # it starts does not expire under it.
         store.frozen_ms = store.now_ms()
         try:
-            ok, value = helpers.run(script.function, lua.table_from(keys), lua.table_from(args),
-                                    HOOK_INSTRUCTIONS)
+            return body()
         finally:
             store.frozen_ms = None
             self.running = None
             if run.busy:
                 self._leave_busy(run)
-        if ok:
-            return self._convert.from_lua(value, run.resp3)
-        return self._script_error(value, script.sha)
 
-    def _script_error(self, error: Any, sha: str) -> CommandError:
-        if self._lua_type(error) != "table":
-            if error is None:
-                text = "execution failure"
-            else:
-                # Redis prints it with %.100s.
-                text = c_text(error, 100) if isinstance(error, bytes) else str(error)[:100]
-            return CommandError(f"ERR Error running script f_{sha}, {text}")
-        rawget = self._helpers.rawget
-        message = rawget(error, b"err")
-        source = rawget(error, b"source")
-        line = rawget(error, b"line")
-        text = _text(message) if message is not None else "(null)"
-        if source is not None and line is not None:
-            text += f" script: {sha}, on {_text(source)}:{_text(line)}."
-        return CommandError(text)
+    # -- function libraries ----------------------------------------------
+
+    def load_library(self, code: bytes, timeout: float) -> list[tuple[bytes, Any, Any, list[bytes]]]:
+        """Compile and run a library's code (without its shebang line, newline kept).
+
+        Returns what it registered: (name, callback, description or None,
+        flags) per function, in order. Raises CommandError with Redis's text
+        when it does not compile, fails, or runs longer than ``timeout``
+        seconds (0: no limit, as for the AOF being loaded).
+        """
+        state = self.function_state()
+        helpers = state.helpers
+        result = helpers.compile(code, b"@user_function")
+        function, error = (result[0], result[1]) if isinstance(result, tuple) else (result, None)
+        if function is None:
+            raise CommandError(f"ERR Error compiling function: {_text(error)}")
+        # As for EVAL scripts: tail calls kept as plain calls, for error positions.
+        function = helpers.load_compiled(untail(helpers.dump(function)), b"@user_function")
+        self._load_deadline = self.load_clock() + timeout if timeout > 0 else None
+        try:
+            ok, value = helpers.load_library(function, HOOK_INSTRUCTIONS)
+        finally:
+            self._load_deadline = None
+        if not ok:
+            raise CommandError(f"ERR Error registering functions: {_load_error(state, value)}")
+        rawget = helpers.rawget
+        registered = []
+        index = 1
+        while (entry := rawget(value, index)) is not None:
+            flags = rawget(entry, 4)
+            registered.append((rawget(entry, 1), rawget(entry, 2), rawget(entry, 3),
+                               [flag for _, flag in sorted(flags.items())]))
+            index += 1
+        return registered
+
+    def _load_interrupt(self) -> bool:
+        """FUNCTION LOAD's count hook: True once the library ran out of time."""
+        deadline = self._load_deadline
+        return deadline is not None and self.load_clock() > deadline
 
     # -- callbacks from Lua ----------------------------------------------
 
     def _lua_call(self, args: Any, count: int) -> tuple[bool, Any]:
         """redis.call / redis.pcall: (failed, reply converted for Lua)."""
+        run = self.running
+        if run is None:
+            # Only a library's top-level code runs with no script running,
+            # and redis.call is out of its reach.
+            return True, None
+        convert = run.state.convert
         try:
-            run = self.running
             if count == 0:
-                return True, self._convert.error_table(_NO_ARGS)
-            if args is None or run is None or run.client is None:
-                return True, self._convert.error_table(_BAD_ARG)
+                return True, convert.error_table(_NO_ARGS)
+            if args is None or run.client is None:
+                return True, convert.error_table(_BAD_ARG)
             argv = [args[index] for index in range(1, count + 1)]
             reply = run.client.call(argv)
             if isinstance(reply, CommandError):
-                return True, self._convert.error_table(reply.message)
-            return False, self._convert.to_lua(reply, run.resp3)
+                return True, convert.error_table(reply.message)
+            return False, convert.to_lua(reply, run.resp3)
         except Exception:
             log.failure("Unexpected error in redis.call")
-            return True, self._convert.error_table("ERR internal error in redis.call")
+            return True, convert.error_table("ERR internal error in redis.call")
+
+    def _acl_check(self, args: Any, count: int) -> bool | None:
+        """redis.acl_check_cmd: may the caller's user run this command? None: no such command."""
+        argv = [args[index] for index in range(1, count + 1)]
+        cmd = lookup(argv[0])
+        if cmd is not None and cmd.subcommands and len(argv) > 1:
+            # Redis's lookupCommand: a container's subcommand, without arity checks.
+            cmd = cmd.subcommands.get(argv[1].lower())
+        if cmd is None:
+            return None
+        run = self.running
+        user = run.caller.user if run is not None else None
+        return user is None or user.unrestricted or not user.check(cmd, argv)[0]
 
     def _interrupt(self) -> bool:
         """The count hook: True when the script must stop (SCRIPT KILL)."""
@@ -380,10 +533,14 @@ class ScriptEngine:
     def _enter_busy(self, run: ScriptRun) -> None:
         run.busy = True
         self.busy = True
+        function = run.function_name
+        self.busy_message = BUSY_EVAL if function is None else BUSY_FUNCTION
         log.warn("Slow script detected: still in execution after {ms} milliseconds. "
-                 "You can try killing the script using the SCRIPT KILL command. "
+                 "You can try killing the script using the {kill} command. "
                  "Script name is: {sha}.",
-                 ms=int((self.now() - run.started) * 1000), sha=run.script.sha)
+                 ms=int((self.now() - run.started) * 1000),
+                 kill="SCRIPT KILL" if function is None else "FUNCTION KILL",
+                 sha=run.script.sha if function is None else _text(function))
         for client in self.service.clients.values():
             client.update_gate()
         run.caller.connection.pause_reading()
@@ -442,6 +599,38 @@ class ScriptEngine:
         self._rand = (seed << 16) | 0x330E
 
     # -- conversions -----------------------------------------------------
+
+
+def _script_error(state: LuaState, error: Any, name: str, plain_name: str) -> CommandError:
+    """A script's error as its caller's reply: ``... script: <name>, on <source>:<line>.``
+
+    ``plain_name`` names it in the text for an error that is not a table.
+    """
+    if state.lua_type(error) != "table":
+        if error is None:
+            text = "execution failure"
+        else:
+            # Redis prints it with %.100s.
+            text = c_text(error, 100) if isinstance(error, bytes) else str(error)[:100]
+        return CommandError(f"ERR Error running script {plain_name}, {text}")
+    rawget = state.helpers.rawget
+    message = rawget(error, b"err")
+    source = rawget(error, b"source")
+    line = rawget(error, b"line")
+    text = _text(message) if message is not None else "(null)"
+    if source is not None and line is not None:
+        text += f" script: {name}, on {_text(source)}:{_text(line)}."
+    return CommandError(text)
+
+
+def _load_error(state: LuaState, error: Any) -> str:
+    """The message of an error a library's top-level code raised (luaExtractErrorInformation)."""
+    if state.lua_type(error) == "table":
+        message = state.helpers.rawget(error, b"err")
+        if isinstance(message, (bytes, int, float)):
+            return _text(message)
+        return "(null)"
+    return "ERR " + _text(error)
 
 
 def _reactor_events() -> None:

@@ -27,11 +27,18 @@ class ScriptRun:
     """One execution of a script: its state as ``redis.*`` and the hook change it."""
 
     __slots__ = ("script", "caller", "client", "started", "busy", "killed", "wrote",
-                 "readonly", "resp3")
+                 "readonly", "resp3", "state", "function_name", "command")
 
-    def __init__(self, script: Script, caller: Session, readonly: bool, started: float):
+    def __init__(self, script: Script, caller: Session, readonly: bool, started: float,
+                 state: Any = None):
         self.script = script
         self.caller = caller
+        #: The :class:`hush.scripting.engine.LuaState` it runs in.
+        self.state = state
+        #: FCALL's function name (bytes), None for an EVAL script.
+        self.function_name: bytes | None = None
+        #: The caller's command, for FUNCTION STATS.
+        self.command: list[bytes] = []
         #: The :class:`hush.scripting.client.ScriptSession` its commands run as.
         self.client: Session | None = None
         self.started = started

@@ -17,6 +17,9 @@ argument conversion of ``redis.call``, and error levels.
 SANDBOX = r"""
 local py = ...
 local G = _G
+-- A state for FUNCTION libraries rather than for EVAL scripts (Redis keeps
+-- one of each): no KEYS/ARGV, and the library API while a library loads.
+local functions_mode = py.functions
 local getinfo, sethook, gethook = debug.getinfo, debug.sethook, debug.gethook
 local setfenv_, newproxy_ = setfenv, newproxy
 local setmetatable_, rawget_, rawset_, next_, pairs_ = setmetatable, rawget, rawset, next, pairs
@@ -499,17 +502,26 @@ redis.set_repl = function(...)
   end
   py.set_repl(flags)
 end
-redis.replicate_commands = function() return true end
--- Outside the debugger (which Hush does not have) both do nothing.
-redis.breakpoint = function() return false end
-redis.debug = function() end
+if not functions_mode then
+  -- EVAL's alone: functions have neither (nor the debugger's pair).
+  redis.replicate_commands = function() return true end
+  -- Outside the debugger (which Hush does not have) both do nothing.
+  redis.breakpoint = function() return false end
+  redis.debug = function() end
+end
+local py_acl_check = py.acl_check
 redis.acl_check_cmd = function(...)
-  if select_("#", ...) < 1 then
+  local args, n = command_args(...)
+  if n < 1 then
     error_(error_table("Please specify at least one argument for this redis lib call"))
   end
-  local known = py.known_command(tostring_((...)))
-  if not known then error_(error_table("Invalid command passed to redis.acl_check_cmd()")) end
-  return true
+  if args == nil then
+    error_(error_table("Lua redis lib command arguments must be strings or integers"))
+  end
+  -- Whether the caller's ACL user may run it: true, false, or nil for no such command.
+  local allowed = py_acl_check(args, n)
+  if allowed == nil then error_(error_table("Invalid command passed to redis.acl_check_cmd()")) end
+  return allowed
 end
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
@@ -536,7 +548,9 @@ local function error_handler(err)
   end
   return err
 end
-G.__redis__err__handler = error_handler
+if not functions_mode then
+  G.__redis__err__handler = error_handler
+end
 
 -- The interrupt hook: Python decides (busy threshold, SCRIPT KILL). Once
 -- killed, a line hook raises again at every line so pcall cannot swallow it.
@@ -664,14 +678,14 @@ end
 
 local helpers = {}
 helpers.dump = string_dump
-function helpers.compile(body)
-  local f, err = loadstring_(as_text(body), "@user_script")
+function helpers.compile(body, chunkname)
+  local f, err = loadstring_(as_text(body), chunkname or "@user_script")
   if f then setfenv_(f, globals) end
   return f, err
 end
 -- Only for this sandbox's own rewrite of a compiled script (see untail).
-function helpers.load_compiled(chunk)
-  local f = loadstring_(chunk, "@user_script")
+function helpers.load_compiled(chunk, chunkname)
+  local f = loadstring_(chunk, chunkname or "@user_script")
   setfenv_(f, globals)
   return f
 end
@@ -683,6 +697,167 @@ function helpers.run(f, keys, argv, count)
   sethook()
   return ok, result
 end
+
+if functions_mode then
+  -- What a library's top-level code sees while FUNCTION LOAD runs it (Redis's
+  -- library API): only redis.register_function, redis.log and the constants;
+  -- everything else is a nonexistent global, read or written. Its functions
+  -- keep the library's environment, which reads the full globals once the
+  -- load is over.
+  local registered  -- while a library loads: its functions, in order
+  local FLAGS = {["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = true,
+                 ["no-cluster"] = true, ["allow-cross-slot-keys"] = true}
+  local lower = string.lower
+
+  local function load_error(text) error_({err = "ERR " .. text}) end
+  local function as_string(value)
+    -- lua_isstring: strings, and numbers as Lua prints them.
+    local kind = type_(value)
+    if kind == "string" then return value end
+    if kind == "number" then return tostring_(value) end
+    return nil
+  end
+  local function read_flags(list)
+    local flags, j = {}, 1
+    while true do
+      local value = list[j]
+      if value == nil then return flags end
+      local text = as_string(value)
+      if text == nil or not FLAGS[lower(text)] then return nil end
+      flags[#flags + 1] = lower(text)
+      j = j + 1
+    end
+  end
+  local function named_args(args)
+    if type_(args) ~= "table" then
+      load_error("calling redis.register_function with a single argument is only applicable " ..
+                 "to Lua table (representing named arguments).")
+    end
+    local name, description, callback, flags
+    for key, value in next_, args do
+      local word = as_string(key)
+      if word == nil then
+        load_error("named argument key given to redis.register_function is not a string")
+      end
+      word = lower(word)
+      if word == "function_name" then
+        name = as_string(value)
+        if name == nil then
+          load_error("function_name argument given to redis.register_function must be a string")
+        end
+      elseif word == "description" then
+        description = as_string(value)
+        if description == nil then
+          load_error("description argument given to redis.register_function must be a string")
+        end
+      elseif word == "callback" then
+        if type_(value) ~= "function" then
+          load_error("callback argument given to redis.register_function must be a function")
+        end
+        callback = value
+      elseif word == "flags" then
+        if type_(value) ~= "table" then
+          load_error("flags argument to redis.register_function must be a table " ..
+                     "representing function flags")
+        end
+        flags = read_flags(value)
+        if flags == nil then load_error("unknown flag given") end
+      else
+        load_error("unknown argument given to redis.register_function")
+      end
+    end
+    if name == nil then load_error("redis.register_function must get a function name argument") end
+    if callback == nil then load_error("redis.register_function must get a callback argument") end
+    return name, callback, description, flags or {}
+  end
+  local function register_function(...)
+    if registered == nil then
+      load_error("redis.register_function can only be called on FUNCTION LOAD command")
+    end
+    local count = select_("#", ...)
+    if count < 1 or count > 2 then
+      load_error("wrong number of arguments to redis.register_function")
+    end
+    local name, callback, description, flags
+    if count == 1 then
+      name, callback, description, flags = named_args((...))
+    else
+      local first, second = ...
+      name = as_string(first)
+      if name == nil then load_error("first argument to redis.register_function must be a string") end
+      if type_(second) ~= "function" then
+        load_error("second argument to redis.register_function must be a function")
+      end
+      callback, flags = second, {}
+    end
+    if name == "" or find(name, "[^A-Za-z0-9_]") then
+      load_error("Library names can only contain letters, numbers, or underscores(_) and must " ..
+                 "be at least one character long")
+    end
+    for _, entry in ipairs(registered) do
+      if entry[1] == name then load_error("Function already exists in the library") end
+    end
+    registered[#registered + 1] = {name, callback, description, flags}
+  end
+
+  local library_redis = {register_function = register_function, log = redis.log,
+                         LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
+                         LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING,
+                         REDIS_VERSION = redis.REDIS_VERSION,
+                         REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM}
+  local library_api = {redis = readonly_proxy(library_redis, true)}
+  local current = library_api
+  -- A library's environment: the library API while it loads, the globals after.
+  local environment = {}
+  setmetatable_(environment, {
+    __metatable = false,
+    __newindex = function() error_(READONLY, 2) end,
+    __index = function(_, key)
+      local value = rawget_(current, key)
+      if value == nil then
+        error_("Script attempted to access nonexistent global variable '" .. tostring_(key) .. "'", 2)
+      end
+      return value
+    end,
+  })
+
+  local LOAD_TIMEOUT = {err = "ERR FUNCTION LOAD timeout"}
+  local py_load_interrupt = py.load_interrupt
+  local function timeout_hook()
+    local info = getinfo(2, "S")
+    if info and info.source ~= INTERNAL then error_(LOAD_TIMEOUT) end
+  end
+  local function load_hook()
+    if py_load_interrupt() then
+      sethook(timeout_hook, "l")
+      error_(LOAD_TIMEOUT)
+    end
+  end
+
+  -- Run a compiled library: (true, {{name, callback, description, flags}, ...})
+  -- or (false, the error raised).
+  function helpers.load_library(f, count)
+    setfenv_(f, environment)
+    registered = {}
+    current = library_api
+    sethook(load_hook, "", count)
+    local ok, err = pcall_(f)
+    sethook()
+    current = G
+    local functions = registered
+    registered = nil
+    if ok then return true, functions end
+    return false, err
+  end
+
+  function helpers.call(f, keys, argv, count)
+    sethook(count_hook, "", count)
+    local ok, result = xpcall_(function() return f(keys, argv) end, error_handler)
+    sethook()
+    return ok, result
+  end
+end
+
 helpers.rawget = rawget_
 helpers.next = next_
 helpers.null = null

@@ -3,7 +3,7 @@
 
 With ``requirepass`` a connection must pass AUTH or HELLO ... AUTH before
 anything but the commands flagged ``no-auth`` (the session's gate answers
-NOAUTH; the credentials are checked in :mod:`hush.commands.acl`); until then
+NOAUTH; the credentials are checked in :mod:`hush.commands.acl_users`); until then
 :class:`AuthGuard` holds its requests to Redis's small unauthenticated limits.
 
 Protected mode refuses connections from other hosts while the default user
@@ -38,14 +38,15 @@ DENIED_REPLY = (
 )
 
 
-def denied_by_protected_mode(settings: Settings, peer: Any) -> bool:
+def denied_by_protected_mode(settings: Settings, peer: Any, default_nopass: bool) -> bool:
     """True when protected mode refuses a connection from ``peer``.
 
     As in Redis 7 the listening address does not matter (6.x also required
     that no ``bind`` was given): a non-local peer is refused whenever
-    protected mode is on and the default user has no password.
+    protected mode is on and the default user needs no password
+    (``default_nopass``: no requirepass, or ACL's ``nopass``).
     """
-    return bool(settings.protected_mode) and not settings.requirepass and not is_local(peer)
+    return bool(settings.protected_mode) and default_nopass and not is_local(peer)
 
 
 # -- requests from unauthenticated clients ----------------------------------------
@@ -131,7 +132,7 @@ class AuthGuard:
         buf = self.buffer + data
         self.buffer = b""
         while buf and not protocol._closing:
-            if protocol.session.authenticated or not protocol.factory.service.settings.requirepass:
+            if protocol.session.authenticated or not protocol.factory.service.acl.auth_required():
                 # Authenticated (or the password was removed): no more limits.
                 if protocol.__dict__.get("dataReceived") == self.data_received:
                     del protocol.dataReceived

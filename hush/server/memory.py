@@ -44,7 +44,7 @@ OOM = "OOM command not allowed when used memory > 'maxmemory'."
 OOM_KEYS = "OOM command not allowed when used keys > 'maxkeys'."
 
 #: Commands whose denyoom flag depends on the script they run (shebang flags).
-_SCRIPT_RUNNERS = frozenset(["eval", "evalsha", "eval_ro", "evalsha_ro"])
+_SCRIPT_RUNNERS = frozenset(["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"])
 
 
 class MemoryManager:

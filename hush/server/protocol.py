@@ -136,8 +136,7 @@ class RedisProtocol(LineReceiver):
             # Redis sets TCP_NODELAY too: a reply is one write, and Nagle would
             # hold back the tail of a large one until the client's ACK.
             self.transport.setTcpNoDelay(True)
-        if self._settings.requirepass:
-            session.require_auth()
+        session.set_default_auth()
         # Twisted checks the buffer inside transport.write, so back-pressure
         # adds nothing to the per-read path while replies are taken at once.
         self.transport.registerProducer(self, True)

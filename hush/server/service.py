@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
+from typing import Any
 
 from twisted.application import service
 from twisted.internet.error import CannotListenError
@@ -20,10 +20,13 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 
+from hush.commands.acl_users import AccessControl
 from hush.commands.dispatch import Session
+from hush.commands.modules import load_at_start
 from hush.commands.table import every_command
 from hush.config.endpoints import with_backlog
 from hush.config.settings import Settings
+from hush.core.clock import AdjustableClock
 from hush.core.faults import FailureLog
 from hush.data.blocking import BlockingManager
 from hush.data.pubsub import PubSub
@@ -35,6 +38,7 @@ from hush.ops.monitor import stop_monitoring
 from hush.ops.slowlog import SlowLog
 from hush.persistence.manager import Persistence
 from hush.scripting.engine import ScriptEngine
+from hush.scripting.functions import FunctionLibraries
 from hush.server import auth, limits
 from hush.server.keepalive import apply_keepalive
 from hush.server.listeners import FirstTCPPort, listener_service
@@ -42,6 +46,7 @@ from hush.server.memory import MemoryManager
 from hush.server.pause import ClientPause
 from hush.server.protocol import RedisFactory
 from hush.server.startup import PidFile, StartupFailure
+from hush.wire.sync_client import ConnectionCache
 
 log = Logger()
 
@@ -63,6 +68,9 @@ class StoreService(service.Service):
             from twisted.internet import reactor
 
             clock = reactor
+        if settings.enable_time_control:
+            # A test server: HUSH.CLOCK ADVANCE moves this clock (hush.core.clock).
+            clock = AdjustableClock(clock)
         self.clock = clock
         self.settings = settings
         #: Unexpected exceptions, logged at most once a minute per place.
@@ -73,6 +81,8 @@ class StoreService(service.Service):
         self.blocking = BlockingManager(self.store, clock)
         self.pubsub = PubSub()
         self.scripts = ScriptEngine(self)
+        #: FUNCTION libraries (persistence reads and restores their code through it).
+        self.functions = FunctionLibraries(self.scripts)
         self.clients: dict[int, Session] = {}
         # Client-side caching finds the clients to invalidate by id.
         tracking = self.store.tracking
@@ -81,8 +91,13 @@ class StoreService(service.Service):
         tracking.on_limit_change = self._regate_all
         settings.on_change("tracking-table-max-keys", tracking.set_max_keys)
         self._ids = itertools.count(1)
+        #: The ACL users; requirepass is the default user's password.
+        self.acl = AccessControl(self)
+        if settings.requirepass:
+            self.acl.set_default_password(settings.requirepass)
+        settings.on_change("requirepass", self.acl.set_default_password)
+        settings.rewrite_users = self.acl.config_lines
         self.started_at = clock.seconds()
-        self.started_monotonic = time.monotonic()
         self.run_id = os.urandom(20).hex()
         self.memory = MemoryManager(self)
         settings.on_change("maxkeys", self._set_maxkeys)
@@ -92,6 +107,8 @@ class StoreService(service.Service):
         settings.on_change("timeout", lambda _timeout: self.idle.arm())
         self.persistence = Persistence(self)
         settings.on_change("appendonly", self.persistence.set_appendonly)
+        #: MIGRATE's connections to other servers, kept for reuse.
+        self.migrate_connections = ConnectionCache(clock)
         #: False when hush.server.startup loads the AOF itself, after the startup
         #: banner (as Redis logs it); that is still before the reactor runs.
         self.load_first = True
@@ -142,7 +159,8 @@ class StoreService(service.Service):
         if len(self.clients) >= self.settings.maxclients:
             self.store.stats.rejected_connections += 1
             return limits.MAX_CLIENTS_REPLY
-        if auth.denied_by_protected_mode(self.settings, transport.getPeer()):
+        if auth.denied_by_protected_mode(self.settings, transport.getPeer(),
+                                         self.acl.default.nopass):
             self.store.stats.rejected_connections += 1
             return auth.DENIED_REPLY
         return None
@@ -175,14 +193,44 @@ class StoreService(service.Service):
         for warning in warnings:
             emit("{message}", message=warning)
         self.settings.maxclients = maxclients
+        self.load_users()
         # Before any listener's privilegedStartService: the data is back
         # before the first client can connect.
         if self.load_first:
             self.persistence.start()
         super().privilegedStartService()
 
+    def load_users(self) -> None:
+        """The config file's ``user`` lines, then the ACL file, as Redis loads them at start.
+
+        A rule that does not apply, a bad ACL file, or both kinds of users
+        given stop the start with Redis's lines.
+        """
+        settings = self.settings
+        if settings.aclfile and settings.user_lines:
+            message = ("Configuring Redis with users defined in redis.conf and at the same "
+                       "setting an ACL file path is invalid. This setup is very likely to lead "
+                       "to configuration errors and security holes, please define either an "
+                       "ACL file or declare users directly in your redis.conf, but not both.")
+            log.critical("{message}", message=message)
+            raise StartupFailure(message)
+        error, notices = self.acl.load_config_users([line[3] for line in settings.user_lines])
+        for notice in notices:
+            log.info("{notice}", notice=notice)
+        if error is not None:
+            log.critical("{error}", error=error)
+            log.critical("Critical error while loading ACLs. Exiting.")
+            raise StartupFailure(error)
+        if settings.aclfile:
+            errors = self.acl.load_file(settings.aclfile)
+            if errors is not None:
+                message = f"Aborting Redis startup because of ACL errors: {errors}"
+                log.critical("{message}", message=message)
+                raise StartupFailure(message)
+
     def stopService(self) -> None:
-        self.persistence.stop()
+        self.persistence.service_stopped()
+        self.migrate_connections.close_all()
         self.store.stop()
         self.idle.stop()
         return super().stopService()
@@ -284,24 +332,32 @@ class HushService(service.MultiService):
             parent.setComponent(ILogObserver, self.log_observer)
 
 
-def make_service(settings: Settings, clock: IReactorTime | None = None) -> HushService:
+def make_service(settings: Settings, clock: IReactorTime | None = None,
+                 reactor: Any = None) -> HushService:
     """The whole server: the store service plus a listener per endpoint.
 
-    Raises :class:`BadEndpoint` for an endpoint no listener can be made of.
-    Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
+    ``reactor`` (by default the global one) is what the listeners listen
+    with and, without a ``clock``, the clock.
+
+    Raises :class:`BadEndpoint` for an endpoint no listener can be made of,
+    :class:`hush.commands.modules.ModuleError` for a ``loadmodule`` that
+    fails. Each listener without a ``backlog=`` of its own gets ``tcp-backlog``.
     """
+    # Before anything else, as Redis loads them: the AOF may use their commands.
+    load_at_start(settings.loadmodule)
     top = HushService()
     if settings.pidfile:
         # First: written before anything listens, removed after everything stopped.
         PidFile(settings.pidfile).setServiceParent(top)
-    store_service = StoreService(settings, clock)
+    store_service = StoreService(settings, clock if clock is not None else reactor)
     store_service.setServiceParent(top)
     factory = RedisFactory(store_service)
     first_tcp_port = FirstTCPPort(settings)
     for description in settings.listen:
         try:
             listener = listener_service(
-                with_backlog(description, settings.tcp_backlog), factory, first_tcp_port)
+                with_backlog(description, settings.tcp_backlog), factory, first_tcp_port,
+                reactor)
         except Exception as error:  # noqa: BLE001 -- each endpoint parser fails its own way
             raise BadEndpoint(description, error) from None
         top.add_listener(listener, description)

@@ -20,6 +20,7 @@ Push                array                   push ``>``
 Verbatim            bulk string             verbatim ``=``
 BigNumber           bulk string             big number ``(``
 Raw                 as given                as given
+DoubleText          bulk string             double ``,`` (its text)
 CommandError        ``-message``            ``-message``
 ==================  ======================  ==========================
 """
@@ -77,6 +78,13 @@ class BigNumber(bytes):
 class Raw(bytes):
     """Bytes sent as they are, already encoded (the null of another protocol
     version that Redis puts in a tracking message)."""
+
+    __slots__ = ()
+
+
+class DoubleText(bytes):
+    """A double as Redis prints it itself (addReplyHumanLongDouble: GEOPOS,
+    WITHCOORD): this text as a bulk string in RESP2, a ``,`` double in RESP3."""
 
     __slots__ = ()
 
@@ -223,6 +231,11 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
             out.append(b"$%d\r\n%s\r\n" % (len(value), value))
     elif kind is Raw:
         out.append(value)
+    elif kind is DoubleText:
+        if resp3:
+            out.append(b",%s\r\n" % value)
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(value), value))
     elif kind is str:
         encoded = value.encode()
         out.append(b"$%d\r\n%s\r\n" % (len(encoded), encoded))

@@ -33,6 +33,25 @@ def test_pause_write_lets_reads_through_and_unpause_releases():
     assert other.replies() == [2]
 
 
+def test_pause_write_holds_writing_functions_and_scripts():
+    """A function, or a script with a shebang, writes unless it says no-writes (as in Redis)."""
+    server = FakeServer()
+    admin, other = server.client(), server.client(40001)
+    admin.call("FUNCTION", "LOAD", "#!lua name=p\n"
+               "redis.register_function('pw', function(keys) return redis.call('set', keys[1], 1) end)\n"
+               "redis.register_function{function_name='pr', callback=function(keys) "
+               "return redis.call('get', keys[1]) end, flags={'no-writes'}}")
+    assert admin.call("CLIENT", "PAUSE", "10000", "WRITE") == b"OK"
+    assert other.call("FCALL", "pr", "1", "k") is None
+    assert other.call("EVAL", "#!lua flags=no-writes\nreturn 1", "0") == 1
+    assert other.call("EVAL", "return 2", "0") == 2
+    other.send_raw(b"*4\r\n$5\r\nFCALL\r\n$2\r\npw\r\n$1\r\n1\r\n$1\r\nk\r\n")
+    other.send_raw(b"*3\r\n$4\r\nEVAL\r\n$14\r\n#!lua\nreturn 3\r\n$1\r\n0\r\n")
+    assert other.replies() == []
+    assert admin.call("CLIENT", "UNPAUSE") == b"OK"
+    assert other.replies() == [b"OK", 3]
+
+
 def test_pause_errors():
     client = FakeServer().client()
     assert str(client.call("CLIENT", "PAUSE", "x")) == "ERR timeout is not an integer or out of range"

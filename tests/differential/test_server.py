@@ -118,6 +118,16 @@ SCRIPT = [
     ("INFO", "keyspace"),
     ("SELECT", "0"),
     ("TIME", "x"),
+    # Both servers refuse MODULE LOAD/UNLOAD by default (enable-module-command no).
+    ("MODULE", "LIST"),
+    ("MODULE", "HELP"),
+    ("MODULE", "LOAD", "/nowhere/x.so"),
+    ("MODULE", "LOADEX", "/nowhere/x.so", "ARGS", "1"),
+    ("MODULE", "UNLOAD", "x"),
+    ("MODULE", "LIST", "x"),
+    ("MODULE", "LOAD"),
+    ("MODULE", "NOPE"),
+    ("COMMAND", "LIST", "FILTERBY", "MODULE", "x"),
 ]
 
 _HELLO_ID = re.compile(rb"(\$2\r\nid\r\n:)\d+")
@@ -153,7 +163,7 @@ def test_hello_keeps_earlier_setname_on_error(pair):
     pair.check("CLIENT", "GETNAME")
 
 
-@pytest.mark.parametrize("name", ["set", "lpush", "get", "echo", "client"])
+@pytest.mark.parametrize("name", ["set", "lpush", "get", "echo", "client", "module"])
 def test_command_info_metadata(pair, name):
     """Name, arity, flags, key positions, ACL categories and tips agree."""
     ours, theirs = (parse_reply(raw) for raw in pair.both("COMMAND", "INFO", name))

@@ -47,14 +47,31 @@ def fill(client: redis.Redis) -> None:
         pipe.execute()
     client.lpush("queue", "job")
     client.blpop(["queue"], 1)
+    # Bitmaps (kept as bytearrays), HyperLogLogs, geo sets and SORT ... STORE.
+    client.setbit("bits", 100, 1)
+    client.execute_command("BITFIELD", "bits", "INCRBY", "u8", "0", "7")
+    client.execute_command("BITOP", "NOT", "notbits", "bits")
+    client.pfadd("hll", *[f"e{i}" for i in range(500)])
+    client.pfcount("hll")
+    client.geoadd("geo", (13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania"))
+    client.execute_command("GEORADIUS", "geo", "15", "37", "100", "km", "STOREDIST", "near")
+    client.execute_command("SORT", "set", "ALPHA", "LIMIT", "0", "10", "STORE", "sorted")
+    # A function library, and a write made by one of its functions.
+    client.function_load(LIBRARY)
+    client.fcall("bump", 1, "bumped")
     other = redis.Redis(port=client.connection_pool.connection_kwargs["port"], db=3)
     other.set("in-db-3", "yes")
     other.close()
 
 
+LIBRARY = ("#!lua name=counters\n"
+           "redis.register_function('bump', function(keys) return redis.call('incr', keys[1]) end)")
+
+
 def snapshot(client: redis.Redis, databases=(0, 3)) -> dict:
-    """Keys, types, values and TTLs of the given databases."""
-    out = {}
+    """Keys, types, values and TTLs of the given databases, and the function libraries."""
+    libraries = client.function_list(withcode=True)
+    out: dict = {("functions",): ("libraries", sorted(map(repr, libraries)), -1)}
     for index in databases:
         conn = redis.Redis(port=client.connection_pool.connection_kwargs["port"], db=index)
         for key in sorted(conn.keys()):
@@ -426,12 +443,35 @@ SCRIPT = [
     ["BZPOPMIN", "z", "0"],
     ["BZPOPMAX", "z", "0"],
     ["BZMPOP", "0", "1", "z", "MAX", "COUNT", "3"],
+    ["SETBIT", "bits", "7", "1"],
+    ["SETBIT", "bits", "7", "1"],
+    ["BITFIELD", "bits", "GET", "u8", "0"],
+    ["BITFIELD", "bits", "INCRBY", "u8", "8", "3"],
+    ["BITOP", "NOT", "nbits", "bits"],
+    ["PFADD", "hll", "a", "b"],
+    ["PFCOUNT", "hll"],
+    ["PFCOUNT", "hll"],
+    ["PFMERGE", "hll2", "hll"],
+    ["GEOADD", "geo", "CH", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669",
+     "Catania"],
+    ["GEOADD", "geo", "NX", "13.361389", "38.115556", "Palermo"],
+    ["GEORADIUS", "geo", "15", "37", "200", "km", "STORE", "near"],
+    ["GEOSEARCHSTORE", "near2", "geo", "FROMMEMBER", "Palermo", "BYRADIUS", "100", "km",
+     "STOREDIST"],
+    ["GEORADIUS_RO", "geo", "15", "37", "200", "km"],
     ["SET", "t", "v", "PX", "10"],
     ["SLEEP"],
     ["GET", "t"],
     ["MULTI"], ["SET", "m", "1"], ["GET", "m"], ["SELECT", "1"], ["INCR", "n"], ["EXEC"],
     ["MULTI"], ["SET", "only", "1"], ["EXEC"],
     ["MULTI"], ["GET", "only"], ["EXEC"],
+    ["FUNCTION", "LOAD", "#!lua name=logged\nredis.register_function('two', function(keys) "
+                         "redis.call('set', keys[1], 1) return redis.call('incr', keys[2]) end)"],
+    ["FUNCTION", "LOAD", "#!lua name=broken\n"],
+    ["FCALL", "two", "2", "x1", "x2"],
+    ["FCALL", "nosuch", "0"],
+    ["FUNCTION", "DELETE", "logged"],
+    ["FUNCTION", "FLUSH"],
     ["EXPIRE", "a", "-1"],
     ["DEL", "nothing"],
     ["SELECT", "2"],
@@ -467,7 +507,10 @@ def _run_script(port: int) -> None:
             waiter.close()
         else:
             conn.send_command(*command)
-            conn.read_response()
+            try:
+                conn.read_response()
+            except redis.ResponseError:
+                pass  # refused commands are part of the script: nothing is logged for them
     client.connection_pool.release(conn)
     client.close()
 

@@ -28,6 +28,9 @@ GROUP_TITLES = {
     "set": "Sets",
     "sorted-set": "Sorted sets",
     "stream": "Streams",
+    "bitmap": "Bitmaps",
+    "hyperloglog": "HyperLogLog",
+    "geo": "Geo (sorted sets)",
     "generic": "Keys",
     "transactions": "Transactions",
     "pubsub": "Pub/sub",
@@ -75,7 +78,7 @@ def write() -> None:
 
 def test_every_registered_command_is_listed():
     section = current_section(README_PATH.read_text(encoding="utf-8"))
-    listed = set(re.findall(r"``([A-Z][A-Z0-9 _-]*)``", section))
+    listed = set(re.findall(r"``([A-Z][A-Z0-9 ._-]*)``", section))
     registered = {name for names in command_names().values() for name in names}
     missing = sorted(registered - listed)
     unknown = sorted(listed - registered)

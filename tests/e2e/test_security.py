@@ -411,3 +411,82 @@ def test_direct_socket_only_for_plain_tcp():
     on_unix.socket = object()
     assert _direct_socket(on_unix) is None
     assert _direct_socket(TLSMemoryBIOProtocol(None, None)) is None
+
+
+# -- ACL users -----------------------------------------------------------------------
+
+
+def test_acl_users_from_the_config_file_and_config_rewrite(tmp_path):
+    config = tmp_path / "hush.conf"
+    config.write_text(
+        "requirepass adminpass\n"
+        "user worker on >workpass ~jobs:* &events +@list +@connection -@dangerous +acl|whoami\n")
+    proc = start_hush("--config", str(config))
+    try:
+        worker = redis.Redis(port=proc.port, username="worker", password="workpass")
+        assert worker.acl_whoami() in (b"worker", "worker")
+        assert worker.rpush("jobs:1", "a") == 1
+        with pytest.raises(redis.exceptions.NoPermissionError, match="keys used as arguments"):
+            worker.rpush("other", "a")
+        with pytest.raises(redis.exceptions.NoPermissionError, match="'get' command"):
+            worker.get("jobs:1")
+        admin = redis.Redis(port=proc.port, password="adminpass", protocol=3)
+        assert admin.acl_setuser("reader", enabled=True, passwords=["+readpass"],
+                                 keys=["jobs:*"], commands=["+@read"])
+        assert admin.config_rewrite()
+        worker.close()
+        admin.close()
+    finally:
+        proc.stop()
+    text = config.read_text()
+    assert "user reader on #" in text and "user worker on #" in text
+    # The rewritten file brings every user back.
+    again = start_hush("--config", str(config))
+    try:
+        reader = redis.Redis(port=again.port, username="reader", password="readpass")
+        assert reader.lrange("jobs:1", 0, -1) == []
+        assert sorted(redis.Redis(port=again.port, password="adminpass").acl_users()) in (
+            [b"default", b"reader", b"worker"], ["default", "reader", "worker"])
+        reader.close()
+    finally:
+        again.stop()
+
+
+def test_acl_file_survives_a_restart(tmp_path):
+    users = tmp_path / "users.acl"
+    users.write_text("user default on nopass ~* &* +@all\n")
+    config = tmp_path / "hush.conf"
+    config.write_text(f"aclfile {users}\n")
+    proc = start_hush("--config", str(config))
+    try:
+        client = redis.Redis(port=proc.port)
+        client.acl_setuser("carol", enabled=True, passwords=["+pw"], keys=["c:*"],
+                           commands=["+get", "+set"])
+        assert client.execute_command("ACL", "SAVE") in (b"OK", "OK", True)
+        client.close()
+    finally:
+        proc.stop()
+    assert b"user carol on #" in users.read_bytes()
+    again = start_hush("--config", str(config))
+    try:
+        carol = redis.Redis(port=again.port, username="carol", password="pw")
+        assert carol.set("c:1", "v")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            carol.set("d:1", "v")
+        carol.close()
+    finally:
+        again.stop()
+
+
+def test_a_bad_acl_file_stops_the_start(tmp_path):
+    users = tmp_path / "users.acl"
+    users.write_text("user carol bogus\n")
+    config = tmp_path / "hush.conf"
+    config.write_text(f"aclfile {users}\n")
+    result = subprocess.run([*hush_argv("--config", str(config), "--port",
+                                        f"tcp:{free_port()}:interface=127.0.0.1")],
+                            env=checkout_env(), cwd=str(REPO), capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode != 0
+    assert (f"Aborting Redis startup because of ACL errors: {users}:1: Syntax error. "
+            "WARNING: ACL errors detected") in result.stdout + result.stderr

@@ -85,7 +85,9 @@ def test_debians_redis_conf_starts_serves_and_notes_what_hush_does_instead(tmp_p
         log = (tmp_path / "hush.log").read_text()
         assert re.search(r"\] daemonize: Hush does not fork itself", log)
         assert re.search(r"\] stop-writes-on-bgsave-error, rdbcompression, rdbchecksum, "
-                         r"dbfilename, .*: Hush persists with the append-only file", log)
+                         r"dbfilename, .*: Hush acts on these as Redis does", log)
+        assert re.search(r"\] rdb-del-sync-files, rdb-save-incremental-fsync: Hush does not "
+                         r"act on these", log)
         assert "Hush has no replication" in log
         # The logfile is the log: nothing goes to standard output.
         assert proc.output() == ""

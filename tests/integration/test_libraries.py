@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support import REDIS_SERVER, checkout_env, start_hush, start_redis
+from tests.support import REDIS_SERVER, checkout_env, start_redis
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -30,14 +30,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def target():
-    """The server under test: Hush, or redis-server when asked for."""
-    if os.environ.get("HUSH_INTEGRATION_REDIS"):
-        if REDIS_SERVER is None:
-            pytest.skip("redis-server is not installed")
-        proc = start_redis()
-    else:
-        proc = start_hush("--maxkeys", "0")
+def target(request):
+    """The server under test: the session's Hush server (hush.testing's hush_server), or
+    redis-server when asked for."""
+    if not os.environ.get("HUSH_INTEGRATION_REDIS"):
+        yield request.getfixturevalue("hush_server")
+        return
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed")
+    proc = start_redis()
     yield proc
     proc.stop()
 

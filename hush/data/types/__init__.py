@@ -7,4 +7,4 @@ consumers ask it and how a field or a type is added. Importing this package
 registers every type: a new type's module is named on the line below.
 """
 
-from hush.data.types import hash, list, set, stream, string, zset  # noqa: F401
+from hush.data.types import bitmap, hash, list, set, stream, string, zset  # noqa: F401

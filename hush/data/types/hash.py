@@ -105,5 +105,7 @@ HASH = register(ValueType(
     copy=_copy,
     size=_size,
     rewrite=_rewrite,
+    to_neutral=lambda value: value,
+    from_neutral=lambda value: value,
     usage=_usage,
 ))

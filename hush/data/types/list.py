@@ -87,5 +87,8 @@ LIST = register(ValueType(
     copy=_copy,
     size=_size,
     rewrite=_rewrite,
+    # The writer only iterates: the deque is its own neutral list.
+    to_neutral=lambda value: value,
+    from_neutral=deque,
     usage=_usage,
 ))

@@ -13,7 +13,9 @@ the registry instead of keeping a table of its own:
   settings: :func:`follow_settings`);
 - the maxmemory estimate (:mod:`hush.data.sizes`): :func:`value_size`;
 - MEMORY USAGE, Redis's own figure: :func:`memory_usage`;
-- BGREWRITEAOF (:mod:`hush.persistence.aof`): :func:`rewrite_commands`.
+- BGREWRITEAOF (:mod:`hush.persistence.aof`): :func:`rewrite_commands`;
+- DUMP, RESTORE and dump.rdb files (:mod:`hush.persistence.rdb`):
+  :func:`to_neutral` and :func:`from_neutral`.
 
 Adding a field is one place: declare it on :class:`ValueType` (with a default
 while not every type has it) and read it where it is used; each type module
@@ -21,13 +23,12 @@ fills it in. Adding a type is one module that registers its record, named in
 ``hush/data/types/__init__.py``; its commands are a family module in
 :mod:`hush.commands`.
 
-RDB comes next here: :mod:`hush.formats.rdb_object` reads and writes values in
-a neutral form, ``(kind, value)`` with kinds named as TYPE names them
-(``list`` as a list of bytes, ``zset`` as (member, score) pairs, ...). A type
-gains RDB by two fields on its record -- the neutral value of a stored one,
-and the stored value of a neutral one; the RDB writer finds a value's record
-by its class as the consumers above do, the loader a kind's record by its
-name.
+RDB: :mod:`hush.formats.rdb_object` reads and writes values in a neutral
+form, ``(kind, value)`` with kinds named as TYPE names them (``list`` as a
+list of bytes, ``zset`` as (member, score) pairs, ...). Each record converts
+both ways (``to_neutral``, ``from_neutral``); the RDB writer finds a value's
+record by its class as the consumers above do, the loader a kind's record by
+its name (:data:`BY_KIND`).
 
 Types Redis keeps inside another type -- bitmaps and HyperLogLog in strings,
 geo in sorted sets -- are no records of their own: TYPE calls them by their
@@ -103,6 +104,11 @@ class ValueType:
         container is not a walk over it (maxmemory's used_memory).
     @ivar rewrite: the commands (argv lists) that rebuild ``value`` at
         ``key``, given (key, value): what BGREWRITEAOF writes for the key.
+    @ivar to_neutral: the value in :mod:`hush.formats.rdb_object`'s neutral
+        form, for DUMP and the RDB writer (it may share the stored value's
+        parts: the writer only reads it).
+    @ivar from_neutral: a stored value made of a neutral one the RDB reader
+        returned (which it may take over).
     @ivar usage: the bytes Redis 7.0 would hold for a value of this type,
         given (value, its OBJECT ENCODING, how many elements to sample):
         MEMORY USAGE (:mod:`hush.data.types.alloc`); None: a bare object.
@@ -114,16 +120,22 @@ class ValueType:
     copy: Callable[[Any], Any]
     size: Callable[[Any], int]
     rewrite: Callable[[bytes, Any], Iterable[list[bytes]]]
+    to_neutral: Callable[[Any], Any]
+    from_neutral: Callable[[Any], Any]
     usage: Callable[[Any, bytes, int], int] | None = None
 
 
 #: The record of each value class.
 BY_CLASS: dict[type, ValueType] = {}
 
+#: The record of each neutral kind (``"string"``, ``"list"``, ...: the TYPE name).
+BY_KIND: dict[str, ValueType] = {}
+
 
 def register(record: ValueType) -> ValueType:
     """Make values of ``record.cls`` a Redis type described by ``record``."""
     BY_CLASS[record.cls] = record
+    BY_KIND[record.name.decode()] = record
     return record
 
 
@@ -250,6 +262,22 @@ def rewrite_commands(key: bytes, value: Any) -> Iterable[list[bytes]]:
     if record is None:
         raise TypeError(f"cannot write a {value.__class__.__name__} value to the AOF")
     return record.rewrite(key, value)
+
+
+def to_neutral(value: Any) -> tuple[str, Any]:
+    """``(kind, neutral value)`` of a stored value, for DUMP and the RDB writer.
+
+    @raise TypeError: no type registered the value's class.
+    """
+    record = BY_CLASS.get(value.__class__)
+    if record is None:
+        raise TypeError(f"cannot write a {value.__class__.__name__} value to RDB")
+    return record.name.decode(), record.to_neutral(value)
+
+
+def from_neutral(kind: str, value: Any) -> Any:
+    """The stored value of a neutral ``(kind, value)`` (RESTORE, the RDB loader)."""
+    return BY_KIND[kind].from_neutral(value)
 
 
 # -- helpers the type modules share ---------------------------------------------------

@@ -132,5 +132,7 @@ SET = register(ValueType(
     copy=_copy,
     size=_size,
     rewrite=_rewrite,
+    to_neutral=lambda value: value,
+    from_neutral=lambda value: value,
     usage=_usage,
 ))

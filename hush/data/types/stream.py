@@ -8,8 +8,9 @@ entries; approximate trimming (``~``) only drops whole nodes, so the node
 boundaries are modelled here (:class:`_Node`) to trim exactly what Redis trims.
 
 Its record (:data:`STREAM`) copies a stream with its groups, estimates its
-size from a sample of entries plus its pending entries, and rewrites it for
-the AOF as Redis's rewriteStreamObject does.
+size from a sample of entries plus its pending entries, rewrites it for the
+AOF as Redis's rewriteStreamObject does, and converts it to and from RDB's
+stream model (:mod:`hush.formats.rdb_stream`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sortedcontainers import SortedDict
 
 from hush.data.types import alloc
 from hush.data.types.registry import LIMITS, SAMPLE, ValueType, register, sampled_size
+from hush.formats import rdb_stream
 
 StreamID = tuple[int, int]
 
@@ -544,6 +546,49 @@ def _rax_nodes_of(pel: SortedDict) -> int:
     return _rax_nodes(keys, 0) if keys else 1
 
 
+def _to_neutral(value: Stream) -> rdb_stream.Stream:
+    out = rdb_stream.Stream(
+        entries={sid: list(zip(fields[0::2], fields[1::2], strict=True))
+                 for sid, fields in value.entries.items()},
+        last_id=value.last_id,
+        first_id=value.first_id,
+        max_deleted_entry_id=value.max_deleted_id,
+        entries_added=value.entries_added,
+    )
+    for group in value.groups.values():
+        neutral = rdb_stream.ConsumerGroup(group.name, group.last_id, group.entries_read)
+        # A pending entry whose consumer is gone cannot be written: Redis has none.
+        neutral.pel = {sid: rdb_stream.PendingEntry(nack.consumer.name, nack.delivery_time,
+                                                    nack.delivery_count)
+                       for sid, nack in group.pel.items() if nack.consumer is not None}
+        neutral.consumers = [rdb_stream.Consumer(consumer.name, consumer.seen_time,
+                                                 list(consumer.pel))
+                             for consumer in group.consumers.values()]
+        out.groups.append(neutral)
+    return out
+
+
+def _from_neutral(neutral: rdb_stream.Stream) -> Stream:
+    """A stream loaded from RDB; its nodes laid out as XADDs in order lay them."""
+    stream = Stream()
+    for sid, pairs in neutral.entries.items():
+        stream.add(sid, [item for pair in pairs for item in pair])
+    stream.last_id = neutral.last_id
+    stream.entries_added = neutral.entries_added
+    stream.max_deleted_id = neutral.max_deleted_entry_id
+    for loaded in neutral.groups:
+        group = stream.groups[loaded.name] = Group(loaded.name, loaded.last_id,
+                                                   loaded.entries_read)
+        for consumer in loaded.consumers:
+            group.consumers[consumer.name] = Consumer(consumer.name, consumer.seen_time)
+        for sid, pending in loaded.pel.items():
+            owner = group.consumers[pending.consumer]
+            nack = group.pel[sid] = Nack(owner, pending.delivery_time)
+            nack.delivery_count = pending.delivery_count
+            owner.pel[sid] = nack
+    return stream
+
+
 STREAM = register(ValueType(
     name=b"stream",
     cls=Stream,
@@ -551,5 +596,7 @@ STREAM = register(ValueType(
     copy=Stream.copy,
     size=_size,
     rewrite=_rewrite,
+    to_neutral=_to_neutral,
+    from_neutral=_from_neutral,
     usage=_usage,
 ))

@@ -87,5 +87,7 @@ STRING = register(ValueType(
     copy=lambda value: value,
     size=getsizeof,
     rewrite=_rewrite,
+    to_neutral=lambda value: value,
+    from_neutral=lambda value: value,
     usage=_usage,
 ))

@@ -559,6 +559,20 @@ def _size(value: ZSet) -> int:
     return getsizeof(scores) + int(len(scores) * each)
 
 
+def _to_neutral(value: ZSet) -> list[tuple[bytes, float]]:
+    return [(member, score) for score, member in value.order]
+
+
+def _from_neutral(pairs: list[tuple[bytes, float]]) -> ZSet:
+    """A loaded set, in the encoding Redis's loader gives it: by its size and members."""
+    zset = ZSet()
+    zset.listpack = False
+    zset.scores = {member: score for member, score in pairs}
+    zset.order = SortedList((score, member) for member, score in pairs)
+    zset.compact_if_small()
+    return zset
+
+
 def _rewrite(key: bytes, value: ZSet) -> Iterator[list[bytes]]:
     flat: list[bytes] = []
     for score, member in value.order:
@@ -574,4 +588,6 @@ ZSET = register(ValueType(
     copy=ZSet.copy,
     size=_size,
     rewrite=_rewrite,
+    to_neutral=_to_neutral,
+    from_neutral=_from_neutral,
 ))

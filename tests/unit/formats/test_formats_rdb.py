@@ -159,4 +159,4 @@ def test_threshold_defaults_are_redis_defaults():
     assert (th.list_max_listpack_size, th.hash_max_listpack_entries, th.hash_max_listpack_value,
             th.set_max_intset_entries, th.zset_max_listpack_entries, th.zset_max_listpack_value,
             th.stream_node_max_entries, th.stream_node_max_bytes, th.rdb_compression) == (
-        -2, 128, 64, 512, 128, 64, 100, 4096, True)
+        -2, 512, 64, 512, 128, 64, 100, 4096, True)

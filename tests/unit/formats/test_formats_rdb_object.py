@@ -49,9 +49,9 @@ def test_hashes():
     long_value = {b"f": b"x" * 65}
     assert round_trip("hash", long_value) == (rdb.TYPE_HASH, ("hash", long_value))
     assert encoding_of("hash", {b"f": b"x" * 64}) == rdb.TYPE_HASH_LISTPACK
-    many = {b"%d" % i: b"v" for i in range(129)}
+    many = {b"%d" % i: b"v" for i in range(513)}
     assert round_trip("hash", many) == (rdb.TYPE_HASH, ("hash", many))
-    assert encoding_of("hash", many, Thresholds(hash_max_listpack_entries=200)) == rdb.TYPE_HASH_LISTPACK
+    assert encoding_of("hash", many, Thresholds(hash_max_listpack_entries=600)) == rdb.TYPE_HASH_LISTPACK
     # pairs in a list are accepted too, in their order
     assert round_trip("hash", [(b"b", b"1"), (b"a", b"2")])[1] == ("hash", {b"b": b"1", b"a": b"2"})
 

@@ -14,7 +14,9 @@ from hush.formats.crc64 import crc64
 from hush.formats.rdb_payload import (
     BAD_DATA_FORMAT,
     PAYLOAD_VERSION_OR_CHECKSUM,
+    dump_functions,
     dump_payload,
+    function_sources,
     load_payload,
 )
 
@@ -150,3 +152,53 @@ def test_fuzz_arbitrary_bytes(body):
 def test_module_payload_is_refused_with_the_format_error():
     with pytest.raises(CommandError, match="Bad data format"):
         load_payload(seal(bytes((rdb.TYPE_MODULE_2,)) + rdb.encode_length(5 << 10)))
+
+
+# -- FUNCTION DUMP / RESTORE -------------------------------------------------------
+
+# FUNCTION DUMP in redis-server 7.0.15 of this one library: its code is LZF-compressed.
+LIBRARY = (b'#!lua name=mylib\nredis.register_function("myfunc", '
+           b'function(keys, args) return args[1] end)')
+REDIS_FUNCTION_DUMP = bytes.fromhex(
+    "f5c34056405b1f23216c7561206e616d653d6d796c69620a72656469732e72656769737465725f0b66756e63"
+    "74696f6e28226d79400b02222c2040066012116b6579732c2061726773292072657475726e600c075b315d20"
+    "656e64290a00639983bd8b38b843")
+
+
+def test_function_payload_is_redis_s():
+    assert dump_functions([LIBRARY]) == REDIS_FUNCTION_DUMP
+    assert list(function_sources(REDIS_FUNCTION_DUMP)) == [LIBRARY]
+    assert dump_functions([]) == seal(b"")
+    assert list(function_sources(seal(b""))) == []
+
+
+def test_function_payload_of_redis_7_0_release_candidates():
+    """FUNCTION records (rc1, rc2) hold name, engine, description and code apart."""
+    body = (bytes((rdb.OPCODE_FUNCTION,)) + rdb.encode_string(b"old")
+            + rdb.encode_string(b"LUA") + b"\x01" + rdb.encode_string(b"a description")
+            + rdb.encode_string(b"redis.register_function('f', function() end)"))
+    assert list(function_sources(seal(body))) == [
+        b"#!LUA name=old\nredis.register_function('f', function() end)"]
+
+
+@pytest.mark.parametrize("payload, text", [
+    (b"short", "ERR " + PAYLOAD_VERSION_OR_CHECKSUM[4:]),
+    (seal(b"", version=11), PAYLOAD_VERSION_OR_CHECKSUM),
+    (REDIS_FUNCTION_DUMP[:-1] + b"\x00", PAYLOAD_VERSION_OR_CHECKSUM),
+    (seal(b"\x00\x01a"), "ERR given type is not a function"),
+    (seal(bytes((rdb.OPCODE_FUNCTION2,)) + b"\x7f"), "ERR Failed loading library payload"),
+    (seal(bytes((rdb.OPCODE_FUNCTION,)) + b"\x7f"), "ERR Failed loading library name"),
+])
+def test_function_payload_errors(payload, text):
+    with pytest.raises(CommandError) as caught:
+        list(function_sources(payload))
+    assert caught.value.message == text
+
+
+def test_function_payload_yields_libraries_before_a_bad_record():
+    """Redis creates each library as it reads it: an error later comes after them."""
+    payload = seal(bytes((rdb.OPCODE_FUNCTION2,)) + rdb.encode_string(b"code") + b"\x00")
+    sources = function_sources(payload)
+    assert next(sources) == b"code"
+    with pytest.raises(CommandError, match="given type is not a function"):
+        next(sources)

@@ -14,15 +14,27 @@ import hiredis
 import pytest
 
 from hush.data.types.zset import ZSet
+from hush.formats import geohash
+from hush.formats.rdb_file import KeyRecord, RdbFileReader
 from hush.persistence import aof as aof_module
+from hush.persistence import rdb as rdb_module
 from hush.persistence.aof import AOFError, BadFormat, Truncated, encode, parse
 from hush.persistence.loader import load
 from tests.support import FakeServer
 
 
+def _server(**settings: Any) -> FakeServer:
+    """A FakeServer whose rewrites write commands only (aof-use-rdb-preamble no).
+
+    Most tests here read the rewritten file's commands; the preamble has its
+    own tests (tests/unit/persistence/test_rdb.py).
+    """
+    return FakeServer(accepted={"aof-use-rdb-preamble": False}, **settings)
+
+
 def start(tmp_path: Path, **settings: Any) -> FakeServer:
     """A FakeServer with the AOF on in ``tmp_path``, loaded as at start."""
-    server = FakeServer(appendonly=True, dir=str(tmp_path), maxkeys=0, **settings)
+    server = _server(appendonly=True, dir=str(tmp_path), maxkeys=0, **settings)
     server.service.persistence.start()
     return server
 
@@ -54,6 +66,9 @@ def dataset(server: FakeServer) -> dict[int, dict[bytes, Any]]:
                 value = sorted(value) if isinstance(value, set) else list(value)
             elif isinstance(value, dict):
                 value = sorted(value.items())
+            elif isinstance(value, bytearray):
+                # A bitmap the bit commands hold mutable is a string all the same.
+                value = bytes(value)
             keys[key] = (type(value).__name__, value, deadline)
         if keys:
             out[db.index] = keys
@@ -63,7 +78,7 @@ def dataset(server: FakeServer) -> dict[int, dict[bytes, Any]]:
 def restart(server: FakeServer, tmp_path: Path, **settings: Any) -> FakeServer:
     """Stop ``server`` as at shutdown and start a new one on the same file and time."""
     server.service.persistence.stop()
-    again = FakeServer(appendonly=True, dir=str(tmp_path), maxkeys=0, **settings)
+    again = _server(appendonly=True, dir=str(tmp_path), maxkeys=0, **settings)
     again.clock.advance(server.clock.seconds() - again.clock.seconds())
     again.service.persistence.start()
     return again
@@ -132,7 +147,7 @@ def test_the_rewritten_commands_declare_their_effects():
         "expire", "pexpire", "expireat", "pexpireat", "set", "setex", "psetex", "getex",
         "incrbyfloat", "hincrbyfloat", "spop", "blpop", "brpop", "blmove", "brpoplpush",
         "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "xadd", "xreadgroup", "xclaim",
-        "xautoclaim"}
+        "xautoclaim", "geoadd", "sort"}
 
 
 def test_spop_is_logged_as_srem(tmp_path):
@@ -446,7 +461,7 @@ def test_keys_past_their_deadline_at_load_are_gone(tmp_path):
     server = start(tmp_path)
     server.client().call("SET", "a", "1", "EX", "10")
     server.service.persistence.stop()
-    again = FakeServer(appendonly=True, dir=str(tmp_path))
+    again = _server(appendonly=True, dir=str(tmp_path))
     again.clock.advance(server.clock.seconds() - again.clock.seconds() + 11)
     again.service.persistence.start()
     assert again.client().call("EXISTS", "a") == 0
@@ -486,7 +501,7 @@ def test_an_unfinished_transaction_is_reverted(tmp_path):
 
 def test_truncated_files_refuse_to_load_without_aof_load_truncated(tmp_path):
     _write(tmp_path, GOOD + b"*3\r\n$3\r\nSET\r\n$1\r\nb")
-    server = FakeServer(appendonly=True, dir=str(tmp_path), aof_load_truncated=False)
+    server = _server(appendonly=True, dir=str(tmp_path), aof_load_truncated=False)
     with pytest.raises(AOFError, match=f"Unexpected end of file .* at offset {len(GOOD)}"):
         load(server.service, str(tmp_path / "appendonly.aof"), truncated_ok=False)
     with pytest.raises(SystemExit):
@@ -502,7 +517,7 @@ def test_truncated_files_refuse_to_load_without_aof_load_truncated(tmp_path):
 ])
 def test_corrupt_files_refuse_to_load_naming_the_offset(tmp_path, damage, offset):
     _write(tmp_path, GOOD + damage + GOOD)
-    server = FakeServer(appendonly=True, dir=str(tmp_path))
+    server = _server(appendonly=True, dir=str(tmp_path))
     expected = f"Bad file format reading the append only file at offset {len(GOOD) + offset}"
     with pytest.raises(AOFError, match=expected):
         load(server.service, str(tmp_path / "appendonly.aof"))
@@ -514,7 +529,7 @@ def test_corrupt_files_refuse_to_load_naming_the_offset(tmp_path, damage, offset
 
 def test_unknown_commands_refuse_to_load(tmp_path):
     _write(tmp_path, GOOD + encode([b"NOSUCHCOMMAND", b"x"]))
-    server = FakeServer(appendonly=True, dir=str(tmp_path))
+    server = _server(appendonly=True, dir=str(tmp_path))
     with pytest.raises(AOFError, match="Unknown command 'NOSUCHCOMMAND'"):
         load(server.service, str(tmp_path / "appendonly.aof"))
 
@@ -653,7 +668,14 @@ def test_automatic_rewrite_on_growth(tmp_path):
     assert _info(client)["aof_base_size"] == _info(client)["aof_current_size"]
 
 
-def test_save_and_bgsave_write_the_compacted_file(tmp_path):
+def saved(tmp_path: Path) -> dict[bytes, Any]:
+    """The keys of dump.rdb: key -> neutral value."""
+    with open(tmp_path / "dump.rdb", "rb") as handle:
+        return {record.key: record.value for record in RdbFileReader(handle)
+                if isinstance(record, KeyRecord)}
+
+
+def test_save_and_bgsave_write_the_dump_file(tmp_path):
     server = start(tmp_path)
     client = server.client()
     client.call("SET", "a", "1")
@@ -661,7 +683,8 @@ def test_save_and_bgsave_write_the_compacted_file(tmp_path):
     server.clock.advance(10)
     assert client.call("SAVE") == b"OK"
     assert client.call("LASTSAVE") == int(server.clock.seconds())
-    assert effects(tmp_path) == [[b"SET", b"a", b"2"]]
+    assert saved(tmp_path) == {b"a": b"2"}
+    assert effects(tmp_path) == [[b"SET", b"a", b"1"], [b"SET", b"a", b"2"]], "AOF untouched"
     assert _info(client)["rdb_changes_since_last_save"] == "0"
     client.call("SET", "a", "3")
     assert client.call("BGSAVE") == b"Background saving started"
@@ -669,19 +692,18 @@ def test_save_and_bgsave_write_the_compacted_file(tmp_path):
     assert str(client.call("BGSAVE", "SCHEDULE")) == "ERR Background save already in progress"
     assert str(client.call("SAVE")) == "ERR Background save already in progress"
     wait_for_rewrite(server)
-    assert effects(tmp_path) == [[b"SET", b"a", b"3"]]
+    assert saved(tmp_path) == {b"a": b"3"}
     assert str(client.call("BGSAVE", "NOW")) == "ERR syntax error"
 
 
 def test_save_with_the_aof_off_writes_a_file_a_restart_loads(tmp_path):
-    server = FakeServer(dir=str(tmp_path))
+    server = _server(dir=str(tmp_path))
     client = server.client()
     client.call("RPUSH", "l", "a", "b")
     assert client.call("SAVE") == b"OK"
-    assert client.call("BGREWRITEAOF") == b"Background append only file rewriting started"
-    wait_for_rewrite(server)
-    assert effects(tmp_path) == [[b"RPUSH", b"l", b"a", b"b"]]
-    again = start(tmp_path)
+    assert os.listdir(tmp_path) == ["dump.rdb"]
+    again = _server(dir=str(tmp_path))
+    again.service.persistence.start()
     assert again.client().call("LRANGE", "l", "0", "-1") == [b"a", b"b"]
 
 
@@ -689,27 +711,37 @@ def test_save_with_the_aof_off_writes_a_file_a_restart_loads(tmp_path):
 def gate(tmp_path, monkeypatch):
     """Rewrite children wait until the returned function opens the gate.
 
-    The forked child inherits the patched write_snapshot, so a test can look
-    at the server while a child is certainly still running.
+    The forked children inherit the patched write_snapshot (rewrites) and
+    write_dataset (saves), so a test can look at the server while a child is
+    certainly still running.
     """
     gate_file = tmp_path.parent / (tmp_path.name + ".gate")
-    real = aof_module.write_snapshot
+    real_snapshot = aof_module.write_snapshot
+    real_dataset = rdb_module.write_dataset
     parent = os.getpid()
 
-    def held(store, path, now_ms, alive=None):
+    def wait():
         deadline = time.monotonic() + 30
         while os.getpid() != parent and not gate_file.exists() and time.monotonic() < deadline:
             time.sleep(0.005)
-        return real(store, path, now_ms, alive)
 
-    monkeypatch.setattr(aof_module, "write_snapshot", held)
+    def held_snapshot(*args, **kwargs):
+        wait()
+        return real_snapshot(*args, **kwargs)
+
+    def held_dataset(*args, **kwargs):
+        wait()
+        return real_dataset(*args, **kwargs)
+
+    monkeypatch.setattr(aof_module, "write_snapshot", held_snapshot)
+    monkeypatch.setattr(rdb_module, "write_dataset", held_dataset)
     yield lambda: gate_file.write_bytes(b"")
     gate_file.unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("appendonly", [True, False], ids=["aof-on", "aof-off"])
 def test_bgrewriteaof_during_bgsave_is_scheduled_and_runs_after_it(tmp_path, gate, appendonly):
-    server = start(tmp_path) if appendonly else FakeServer(dir=str(tmp_path), maxkeys=0)
+    server = start(tmp_path) if appendonly else _server(dir=str(tmp_path), maxkeys=0)
     client = server.client()
     client.call("SET", "a", "1")
     assert client.call("BGSAVE") == b"Background saving started"
@@ -773,27 +805,27 @@ def test_background_work_asked_for_inside_exec_starts_after_it(tmp_path):
 
 @pytest.mark.parametrize("appendonly", [True, False], ids=["aof-on", "aof-off"])
 def test_save_during_bgrewriteaof_saves(tmp_path, gate, appendonly):
-    server = start(tmp_path) if appendonly else FakeServer(dir=str(tmp_path), maxkeys=0)
+    server = start(tmp_path) if appendonly else _server(dir=str(tmp_path), maxkeys=0)
     client = server.client()
     client.call("SET", "a", "1")
     assert client.call("BGREWRITEAOF") == b"Background append only file rewriting started"
     client.call("SET", "a", "2")
     assert client.call("SAVE") == b"OK"
-    assert effects(tmp_path) == [[b"SET", b"a", b"2"]]
+    assert saved(tmp_path) == {b"a": b"2"}
     client.call("SET", "b", "3")
     gate()
     wait_for_rewrite(server)
-    # The rewrite's snapshot plus what was written since its fork; with the
-    # AOF off, a rewrite started again after the save, without b.
+    # The rewrite's snapshot plus, with the AOF on, what was written since its fork.
     loaded = start(tmp_path).service.store.dbs[0]
-    assert (loaded.peek(b"a"), loaded.peek(b"b")) == (b"2", b"3" if appendonly else None)
+    assert (loaded.peek(b"a"), loaded.peek(b"b")) == (
+        (b"2", b"3") if appendonly else (b"1", None))
     info = _info(client)
     assert (info["aof_rewrites"], info["rdb_saves"]) == ("1", "1")
     assert not [name for name in os.listdir(tmp_path) if name.startswith("temp-")]
 
 
 def test_rdb_saves_and_aof_rewrites_count_what_redis_counts(tmp_path):
-    server = FakeServer(dir=str(tmp_path), maxkeys=0)
+    server = _server(dir=str(tmp_path), maxkeys=0)
     client = server.client()
     client.call("SET", "a", "1")
     assert client.call("SAVE") == b"OK"
@@ -809,7 +841,7 @@ def test_rdb_saves_and_aof_rewrites_count_what_redis_counts(tmp_path):
 
 
 def test_a_child_whose_parent_died_stops_and_removes_its_file(tmp_path):
-    server = FakeServer(maxkeys=0)
+    server = _server(maxkeys=0)
     client = server.client()
     for index in range(3 * aof_module.PARENT_CHECK_EVERY):
         client.call("SET", f"k{index}", "v")
@@ -824,9 +856,11 @@ def test_a_child_whose_parent_died_stops_and_removes_its_file(tmp_path):
         aof_module.write_snapshot(store, str(tmp_path / "f.aof"), store.now_ms(), alive)
     assert len(calls) == 3
     # The whole child: a parent pid that is not its parent's.
-    assert aof_module.rewrite_child(store, str(tmp_path), store.now_ms(), parent=-1) == 1
+    settings = server.service.settings
+    settings.dir = str(tmp_path)
+    assert aof_module.rewrite_child(store, settings, store.now_ms(), parent=-1) == 1
     assert os.listdir(tmp_path) == ["f.aof"]
-    assert aof_module.rewrite_child(store, str(tmp_path), store.now_ms(), os.getppid()) == 0
+    assert aof_module.rewrite_child(store, settings, store.now_ms(), os.getppid()) == 0
     assert sorted(os.listdir(tmp_path)) == ["f.aof", f"temp-rewriteaof-bg-{os.getpid()}.aof"]
 
 
@@ -863,14 +897,15 @@ def test_shutdown_fsyncs_closes_clients_and_stops(tmp_path, fsyncs):
     assert restart(server, tmp_path).client().call("GET", "a") == b"1"
 
 
-def test_shutdown_save_writes_the_compacted_file(tmp_path):
+def test_shutdown_save_writes_the_dump_file(tmp_path):
     server = start(tmp_path)
     client = server.client()
     client.call("SET", "a", "1")
     client.call("SET", "a", "2")
     client.send_raw(encode([b"SHUTDOWN", b"SAVE"]))
     assert client.closed
-    assert effects(tmp_path) == [[b"SET", b"a", b"2"]]
+    assert saved(tmp_path) == {b"a": b"2"}
+    assert effects(tmp_path) == [[b"SET", b"a", b"1"], [b"SET", b"a", b"2"]]
 
 
 def test_stop_service_closes_the_aof(tmp_path):
@@ -906,7 +941,7 @@ def test_privileged_start_loads_before_the_listeners_start(tmp_path):
     from hush.server.service import make_service
 
     (tmp_path / "appendonly.aof").write_bytes(GOOD)
-    settings_server = FakeServer(appendonly=True, dir=str(tmp_path), listen=["tcp:0"])
+    settings_server = _server(appendonly=True, dir=str(tmp_path), listen=["tcp:0"])
     top = make_service(settings_server.settings, settings_server.clock)
     store_service = top.getServiceNamed("hush-store")
     top.privilegedStartService()
@@ -920,7 +955,7 @@ def test_privileged_start_loads_before_the_listeners_start(tmp_path):
 
 
 def test_the_aof_can_be_switched_at_run_time(tmp_path):
-    server = FakeServer(dir=str(tmp_path), maxkeys=0)
+    server = _server(dir=str(tmp_path), maxkeys=0)
     client = server.client()
     client.call("SET", "before", "1")
     client.call("SELECT", "2")
@@ -936,12 +971,14 @@ def test_the_aof_can_be_switched_at_run_time(tmp_path):
     assert _info(client)["aof_enabled"] == "0"
 
 
-def test_annotations_are_skipped_and_rdb_preambles_named(tmp_path):
+def test_annotations_are_skipped_and_bad_rdb_preambles_named(tmp_path):
     _write(tmp_path, b"#TS:1700000000\r\n" + GOOD)
     assert start(tmp_path).client().call("GET", "a") == b"1"
     _write(tmp_path, b"REDIS0009\xfa\x09redis-ver")
-    server = FakeServer(appendonly=True, dir=str(tmp_path))
-    with pytest.raises(AOFError, match="at offset 0 .the file starts with an RDB preamble"):
+    server = _server(appendonly=True, dir=str(tmp_path))
+    with pytest.raises(AOFError, match="Error reading the RDB preamble of the AOF file .*"
+                                       "AOF loading aborted: Internal error in RDB reading "
+                                       "offset 20 -> Unexpected EOF reading RDB file"):
         load(server.service, str(tmp_path / "appendonly.aof"))
 
 
@@ -950,7 +987,7 @@ def test_a_failed_rewrite_keeps_the_old_file(tmp_path, monkeypatch):
     client = server.client()
     client.call("SET", "a", "1")
 
-    def failing(store, path, now_ms, alive=None):
+    def failing(*args, **kwargs):
         raise OSError("disk full")
 
     # The forked child inherits the patched function and exits with 1.
@@ -1099,7 +1136,7 @@ def test_an_empty_stream_keeps_its_last_id_through_a_rewrite(tmp_path):
 
 
 def test_config_set_appendonly_switches_the_aof_at_run_time(tmp_path):
-    server = FakeServer(dir=str(tmp_path), maxkeys=0)
+    server = _server(dir=str(tmp_path), maxkeys=0)
     server.service.persistence.start()
     client = server.client()
     client.call("SET", "before", "1")
@@ -1175,3 +1212,164 @@ def test_redis_set_repl_keeps_a_scripts_writes_out_of_the_aof(tmp_path):
               "redis.set_repl(redis.REPL_ALL); redis.call('set', 'shown', '2')")
     client.call("EVAL", script, "0")
     assert effects(tmp_path) == [[b"SET", b"shown", b"2"]]
+
+
+# -- bitmaps, HyperLogLog, geo, SORT ------------------------------------------------
+
+
+def test_geoadd_is_logged_as_the_zadd_redis_runs(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    client.call("GEOADD", "g", "CH", "13.361389", "38.115556", "Palermo", "15", "37", "x")
+    client.call("GEOADD", "g", "NX", "15", "37", "x")
+    client.call("GEOADD", "g", "xx", "ch", "1", "2", "x")
+    def score(lon: float, lat: float) -> bytes:
+        return b"%d" % geohash.encode_score(lon, lat)
+
+    assert logged(tmp_path)[1:] == [
+        [b"zadd", b"g", b"CH", score(13.361389, 38.115556), b"Palermo", score(15, 37), b"x"],
+        [b"zadd", b"g", b"xx", b"ch", score(1, 2), b"x"],
+    ]
+
+
+def test_sort_store_is_logged_as_the_list_it_stored(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    client.call("SADD", "s", *[str(i) for i in range(70)])
+    client.call("SORT", "s", "DESC", "STORE", "d")
+    client.call("SORT", "s", "LIMIT", "0", "2", "STORE", "d")
+    client.call("SORT", "missing", "STORE", "d")
+    client.call("SORT", "missing", "STORE", "d")
+    client.call("SORT", "s", "LIMIT", "0", "1")
+    descending = [str(i).encode() for i in range(69, -1, -1)]
+    assert effects(tmp_path)[1:] == [
+        [b"MULTI"], [b"DEL", b"d"], [b"RPUSH", b"d", *descending[:64]],
+        [b"RPUSH", b"d", *descending[64:]], [b"EXEC"],
+        [b"MULTI"], [b"DEL", b"d"], [b"RPUSH", b"d", b"0", b"1"], [b"EXEC"],
+        [b"DEL", b"d"],
+    ]
+
+
+def test_bit_and_hll_commands_are_logged_when_they_write(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    client.call("SETBIT", "b", "7", "1")
+    client.call("SETBIT", "b", "7", "1")
+    client.call("BITFIELD", "b", "GET", "u8", "0")
+    client.call("BITFIELD", "b", "INCRBY", "u8", "0", "1")
+    client.call("PFADD", "h", "a")
+    client.call("PFADD", "h", "a")
+    client.call("PFCOUNT", "h")
+    client.call("PFCOUNT", "h")
+    assert effects(tmp_path) == [
+        [b"SETBIT", b"b", b"7", b"1"], [b"BITFIELD", b"b", b"INCRBY", b"u8", b"0", b"1"],
+        [b"PFADD", b"h", b"a"], [b"PFCOUNT", b"h"],
+    ]
+
+
+def _data_commands_workload(client, rng: random.Random, steps: int) -> None:
+    keys = [f"d{i}" for i in range(5)]
+    commands = [
+        lambda k: ["SETBIT", k, str(rng.randrange(200)), str(rng.randrange(2))],
+        lambda k: ["BITFIELD", k, "OVERFLOW", "SAT", "INCRBY", "i12", str(rng.randrange(90)),
+                   str(rng.randrange(-3000, 3000))],
+        lambda k: ["BITOP", rng.choice(["AND", "OR", "XOR"]), k, *rng.sample(keys, 2)],
+        lambda k: ["BITOP", "NOT", k, rng.choice(keys)],
+        lambda k: ["PFADD", k, *(str(rng.randrange(5000)) for _ in range(rng.randrange(1, 40)))],
+        lambda k: ["PFCOUNT", k],
+        lambda k: ["PFMERGE", k, rng.choice(keys)],
+        lambda k: ["GEOADD", k, repr(rng.uniform(-180, 180)), repr(rng.uniform(-85, 85)),
+                   str(rng.randrange(30))],
+        lambda k: ["GEOSEARCHSTORE", k, rng.choice(keys), "FROMLONLAT", "0", "0", "BYRADIUS",
+                   "9000", "km", rng.choice(["ASC", "STOREDIST"])],
+        lambda k: ["GEORADIUS", rng.choice(keys), "10", "10", "5000", "km", "STORE", k],
+        lambda k: ["RPUSH", k, *(str(rng.randrange(100)) for _ in range(3))],
+        lambda k: ["SADD", k, *(str(rng.randrange(100)) for _ in range(3))],
+        lambda k: ["SORT", rng.choice(keys), rng.choice(["ASC", "DESC"]), "STORE", k],
+        lambda k: ["SORT", rng.choice(keys), "BY", "nosort", "STORE", k],
+        lambda k: ["DEL", k],
+    ]
+    for _ in range(steps):
+        command = rng.choice(commands)(rng.choice(keys))
+        client.call(*command)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_data_commands_survive_replay_and_rewrite(tmp_path, seed):
+    server = start(tmp_path)
+    client = server.client()
+    _data_commands_workload(client, random.Random(seed), 400)
+    client.call("SETBIT", "bits", "9", "1")
+    expected = dataset(server)
+    assert any(isinstance(value, bytearray) for value in server.service.store.dbs[0].data.values())
+    again = restart(server, tmp_path)
+    assert dataset(again) == expected
+    client = again.client()
+    assert client.call("BGREWRITEAOF") == b"Background append only file rewriting started"
+    wait_for_rewrite(again)
+    third = restart(again, tmp_path)
+    assert dataset(third) == expected
+
+
+# -- function libraries ------------------------------------------------------------
+
+LIBRARY = (b"#!lua name=counter\n"
+           b"redis.register_function('bump', function(keys) return redis.call('incr', keys[1]) end)")
+
+
+def test_function_commands_are_logged_as_sent(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    assert client.call("FUNCTION", "LOAD", LIBRARY) == b"counter"
+    assert str(client.call("FUNCTION", "LOAD", LIBRARY)) == "ERR Library 'counter' already exists"
+    assert client.call("FCALL", "bump", 1, "n") == 1
+    payload = client.call("FUNCTION", "DUMP")
+    assert client.call("FUNCTION", "DELETE", "counter") == b"OK"
+    assert client.call("FUNCTION", "RESTORE", payload) == b"OK"
+    assert client.call("FUNCTION", "FLUSH") == b"OK"
+    assert effects(tmp_path) == [
+        [b"FUNCTION", b"LOAD", LIBRARY],
+        # A function's writes, as a script's: the commands it ran.
+        [b"INCR", b"n"],
+        [b"FUNCTION", b"DELETE", b"counter"],
+        [b"FUNCTION", b"RESTORE", payload],
+        [b"FUNCTION", b"FLUSH"],
+    ]
+
+
+def test_functions_survive_a_restart_and_a_rewrite(tmp_path):
+    server = start(tmp_path)
+    client = server.client()
+    client.call("FUNCTION", "LOAD", LIBRARY)
+    client.call("FCALL", "bump", 1, "n")
+    again = restart(server, tmp_path)
+    assert again.client().call("FCALL", "bump", 1, "n") == 2
+    assert again.client().call("BGREWRITEAOF") == b"Background append only file rewriting started"
+    wait_for_rewrite(again)
+    # Redis 7.0's rewrite writes each library as a FUNCTION LOAD, before the data.
+    assert effects(tmp_path) == [[b"FUNCTION", b"LOAD", LIBRARY], [b"SET", b"n", b"2"]]
+    assert restart(again, tmp_path).client().call("FCALL", "bump", 1, "n") == 3
+
+
+def test_save_writes_the_libraries(tmp_path):
+    """SAVE writes them to dump.rdb (no AOF), which a start without the AOF loads."""
+    server = FakeServer(dir=str(tmp_path))
+    client = server.client()
+    client.call("FUNCTION", "LOAD", LIBRARY)
+    assert client.call("SAVE") == b"OK"
+    assert not (tmp_path / "appendonly.aof").exists()
+    again = _server(dir=str(tmp_path), maxkeys=0)
+    again.service.persistence.start()
+    assert again.client().call("FCALL", "bump", 1, "n") == 1
+
+
+def test_a_library_slower_than_the_load_limit_loads_from_the_aof(tmp_path):
+    """The AOF is replayed without FUNCTION LOAD's time limit, as Redis loads it."""
+    (tmp_path / "appendonly.aof").write_bytes(aof_module.encode(
+        [b"FUNCTION", b"LOAD", b"#!lua name=slow\nfor i = 1, 300000 do end\n"
+                               b"redis.register_function('f', function() return 1 end)"]))
+    server = FakeServer(appendonly=True, dir=str(tmp_path), maxkeys=0)
+    ticks = iter(range(10**6))
+    server.service.scripts.load_clock = lambda: next(ticks) * 10.0
+    server.service.persistence.start()
+    assert server.client().call("FCALL", "f", 0) == 1

@@ -195,3 +195,44 @@ def test_same_fix_as_redis_check_aof(tmp_path, name, answer):
     assert hush_result[0] == redis_result[0]  # exit status
     assert hush_result[2] == redis_result[2]  # the file afterwards
     assert hush_result[1][-1] == redis_result[1][-1]
+
+
+def _preamble() -> bytes:
+    """An RDB file of one key, as an AOF rewrite with aof-use-rdb-preamble writes it."""
+    import io
+
+    from hush.formats.rdb_file import RdbFileWriter
+
+    out = io.BytesIO()
+    writer = RdbFileWriter(out)
+    writer.write_header(ctime=1700000000, used_mem=0, aof_base=True)
+    writer.select_db(0, 1, 0)
+    writer.write_key(b"k", "list", [b"a", b"b"])
+    writer.finish()
+    return out.getvalue()
+
+
+@pytest.mark.differential
+@pytest.mark.skipif(REDIS_CHECK_AOF is None, reason="redis-check-aof is not installed")
+@pytest.mark.parametrize("tail, fix", [
+    (FILES["good"], False),
+    (FILES["truncated"], False),
+    (FILES["truncated"], True),
+])
+def test_rdb_preamble_files_get_redis_check_aofs_verdict(tmp_path, tail, fix):
+    """After the preamble the same lines as redis-check-aof (which also prints
+    redis-check-rdb's report of the preamble), the same status and file."""
+    FILES["preamble"] = _preamble() + tail
+    try:
+        args = ("--fix",) if fix else ()
+        (redis_status, redis_lines, redis_file), (hush_status, hush_lines, hush_file) = _both(
+            tmp_path, "preamble", *args, answer="y\n")
+    finally:
+        del FILES["preamble"]
+    assert hush_status == redis_status
+    ok = "RDB preamble is OK, proceeding with AOF tail..."
+    redis_tail = redis_lines[redis_lines.index(ok):]
+    hush_tail = hush_lines[hush_lines.index(ok):]
+    assert [line for line in hush_tail if not line.startswith("0x")] == [
+        line for line in redis_tail if not line.startswith("0x")]
+    assert hush_file == redis_file

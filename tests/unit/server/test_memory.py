@@ -353,6 +353,29 @@ def test_differential_oom_in_scripts(pair):
         pair.both("CONFIG", "SET", "maxmemory", "0")
 
 
+def test_differential_oom_in_functions(pair):
+    """A function's flags make FCALL denyoom unless it declares allow-oom or no-writes."""
+    pair.both("FUNCTION", "FLUSH")
+    pair.both("FUNCTION", "LOAD", "#!lua name=oom\n"
+              "redis.register_function('plain', function() return redis.call('SET', 'y', '1') end)\n"
+              "redis.register_function{function_name='oomok', callback=function() "
+              "return redis.call('SET', 'y', '1') end, flags={'allow-oom'}}\n"
+              "redis.register_function{function_name='reader', callback=function() "
+              "return redis.call('GET', 'y') end, flags={'no-writes'}}")
+    pair.both("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    pair.both("SET", "kept", "1")
+    pair.both("CONFIG", "SET", "maxmemory", "1")
+    try:
+        for args in [("FCALL", "plain", "0"), ("FCALL", "oomok", "0"), ("FCALL", "reader", "0"),
+                     ("FCALL_RO", "reader", "0"), ("FCALL", "nosuch", "0"),
+                     ("FUNCTION", "LOAD", "#!lua name=more\n"),
+                     ("MULTI",), ("FCALL", "reader", "0"), ("EXEC",)]:
+            pair.check(*args)
+    finally:
+        pair.both("CONFIG", "SET", "maxmemory", "0")
+        pair.both("FUNCTION", "FLUSH")
+
+
 def test_scripts_out_of_memory(server, client):
     client.call("SET", "kept", "1")
     client.call("CONFIG", "SET", "maxmemory", "1")

@@ -233,3 +233,31 @@ def test_readme_lru_eviction():
     assert cli.call("EXISTS", "b") == 0
     assert sorted(cli.call("KEYS", "*")) == [b"a", b"c", b"d"]
     assert cli.call("DBSIZE") == 3
+
+
+@pytest.mark.parametrize(("lines", "number", "reason"), [
+    ("user bob on badrule\n", 2, "Error in user declaration 'bob': Syntax error"),
+    ("user bob on #abc\n", 2, "Error in user declaration 'bob': The password hash must be "
+                              "exactly 64 characters and contain only lowercase hexadecimal "
+                              "characters"),
+    ("user bob on\nuser bob off\n", 3, "Error in user declaration 'bob': Duplicate user found. "
+                                       "A user can only be defined once in config files"),
+])
+def test_bad_user_lines_stop_the_start_naming_the_line(tmp_path, capsys, lines, number, reason):
+    path = tmp_path / "hush.conf"
+    path.write_text("port 7000\n" + lines)
+    with pytest.raises(SystemExit) as exit_info:
+        parse("-c", str(path))
+    assert exit_info.value.code == 1
+    line = lines.splitlines()[number - 2]
+    assert capsys.readouterr().err == (
+        "\n*** FATAL CONFIG FILE ERROR (Hush, Redis 7.0 compatible) ***\n"
+        f"Reading the configuration file {path}, at line {number}\n>>> '{line}'\n{reason}\n")
+
+
+def test_user_lines_are_kept_for_the_server(tmp_path):
+    path = tmp_path / "hush.conf"
+    path.write_text('user worker on ">a b" ~jobs:* +@list\n')
+    settings = parse("-c", str(path)).settings()
+    assert settings.user_lines == [(str(path), 1, 'user worker on ">a b" ~jobs:* +@list',
+                                    [b"user", b"worker", b"on", b">a b", b"~jobs:*", b"+@list"])]
