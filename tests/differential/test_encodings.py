@@ -118,6 +118,40 @@ def test_scripts(thresholds, index):
     thresholds.run_script(SCRIPTS[index])
 
 
+_LOWERED = ("hash-max-listpack-entries", "zset-max-listpack-entries", "set-max-intset-entries")
+
+
+def test_dump_writes_each_value_in_the_encoding_it_has(thresholds):
+    """DUMP (and so dump files) writes the encoding a value has, as Redis writes
+    o->encoding: one built before a threshold was lowered keeps its compact
+    encoding, one that left it keeps the large one however small it gets;
+    list and stream nodes follow their limits. RESTORE gives what the
+    thresholds then give, kept when they change again."""
+    pair = thresholds
+    pair.run_script([("HSET", "h", "a", "1", "b", "2"), ("ZADD", "z", "1", "a", "2", "b"),
+                     ("SADD", "s", "1", "2")])
+    pair.run_script([("CONFIG", "SET", name, "1") for name in _LOWERED])
+    pair.run_script([("HSET", "h2", "a", "1", "b", "2"), ("ZADD", "z2", "1", "a", "2", "b"),
+                     ("SADD", "s2", "1", "2"), ("CONFIG", "SET", "list-max-listpack-size", "2"),
+                     ("RPUSH", "l", "a", "b", "c", "d", "e"),
+                     ("CONFIG", "SET", "stream-node-max-entries", "2"),
+                     *[("XADD", "x", f"{n}-1", "f", "v") for n in range(1, 6)]])
+    pair.run_script([("CONFIG", "SET", name, DEFAULTS[name]) for name in _LOWERED])
+    pair.run_script([("HDEL", "h2", "b"), ("ZREM", "z2", "b"), ("SREM", "s2", "2")])
+    keys = ("h", "z", "s", "h2", "z2", "s2", "l", "x")
+    for key in keys:
+        pair.check("OBJECT", "ENCODING", key)
+        pair.check("DUMP", key)
+    payloads = {key: parse_reply(pair.redis.call("DUMP", key)) for key in keys}
+    pair.run_script([("CONFIG", "SET", name, "1") for name in _LOWERED])
+    for key in keys:
+        pair.check("RESTORE", f"r{key}", 0, payloads[key])
+        pair.check("OBJECT", "ENCODING", f"r{key}")
+    pair.run_script([("CONFIG", "SET", name, DEFAULTS[name]) for name in _LOWERED])
+    for key in keys:
+        pair.check("OBJECT", "ENCODING", f"r{key}")
+
+
 def test_spop_of_most_of_a_set_rebuilds_it(thresholds):
     pair = thresholds
     pair.check("CONFIG", "SET", "set-max-intset-entries", "4")

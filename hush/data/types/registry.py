@@ -15,7 +15,10 @@ the registry instead of keeping a table of its own:
 - MEMORY USAGE, Redis's own figure: :func:`memory_usage`;
 - BGREWRITEAOF (:mod:`hush.persistence.aof`): :func:`rewrite_commands`;
 - DUMP, RESTORE and dump.rdb files (:mod:`hush.persistence.rdb`):
-  :func:`to_neutral` and :func:`from_neutral`.
+  :func:`to_neutral` and :func:`from_neutral`; each value written in the
+  encoding it has (:func:`written_encoding`) under the thresholds in effect
+  (:func:`rdb_thresholds`), and each value loaded keeping the encoding it
+  got (:func:`stored`).
 
 Adding a field is one place: declare it on :class:`ValueType` (with a default
 while not every type has it) and read it where it is used; each type module
@@ -44,7 +47,9 @@ from dataclasses import dataclass, fields, replace
 from sys import getsizeof
 from typing import Any
 
+from hush.config.table import BY_NAME
 from hush.data.types import alloc
+from hush.formats.rdb import Thresholds
 
 #: Elements per command when a rewrite writes a large container (Redis's
 #: AOF_REWRITE_ITEMS_PER_CMD).
@@ -85,6 +90,12 @@ LIMITS = EncodingLimits()
 
 #: The settings that are encoding thresholds, by their Redis names.
 LIMIT_SETTINGS = tuple(f.name.replace("_", "-") for f in fields(EncodingLimits))
+
+#: Thresholds no value passes: what a value's content alone makes it.
+_BOUNDLESS = EncodingLimits(**{f.name: 1 << 63 for f in fields(EncodingLimits)})
+
+#: The encodings Redis converts a value to past a threshold, never back.
+_CONVERTED = frozenset((b"hashtable", b"skiplist"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +208,49 @@ def note(db: Any, key: bytes, encoding: bytes) -> None:
 def stored(db: Any, key: bytes, value: Any) -> None:
     """A whole value was stored at ``key`` (a load, RESTORE): fix its encoding now.
 
-    Redis builds such a value under the thresholds in effect; noting its
-    encoding keeps it when the thresholds or the value change later.
+    Redis's loader builds such a value under the thresholds in effect, which
+    its content then tells; the encoding is noted where a later change of a
+    threshold would make the content tell another (a hash too large for a
+    listpack stays a hashtable when hash-max-listpack-entries is raised). Any
+    note the key had goes.
     """
+    noted = db.encodings
+    if noted:
+        noted.pop(key, None)
     record = BY_CLASS.get(value.__class__)
-    if record is not None:
-        db.encodings[key] = record.encoding(value, LIMITS)
+    if record is None:
+        return
+    encoding = record.encoding(value, LIMITS)
+    if encoding in _CONVERTED and encoding != record.encoding(value, _BOUNDLESS):
+        noted[key] = encoding
+
+
+def written_encoding(value: Any, noted: bytes | None = None) -> bytes | None:
+    """The encoding DUMP and the RDB writer keep for a stored value: its OBJECT
+    ENCODING, as Redis writes a value in the encoding it has (a hash that
+    became a hashtable is written as one, however small it is now). None for
+    a string, whose RDB form does not depend on it."""
+    cls = value.__class__
+    if cls is bytes or cls is bytearray:
+        return None
+    return object_encoding(value, noted)
+
+
+def rdb_thresholds(settings: Any) -> Thresholds:
+    """The thresholds in effect (:data:`LIMITS`) as the RDB writer takes them, with
+    the ``rdbcompression`` of ``settings`` (a :class:`hush.config.settings.Settings`)."""
+    limits = LIMITS
+    return Thresholds(
+        list_max_listpack_size=limits.list_max_listpack_size,
+        hash_max_listpack_entries=limits.hash_max_listpack_entries,
+        hash_max_listpack_value=limits.hash_max_listpack_value,
+        set_max_intset_entries=limits.set_max_intset_entries,
+        zset_max_listpack_entries=limits.zset_max_listpack_entries,
+        zset_max_listpack_value=limits.zset_max_listpack_value,
+        stream_node_max_entries=limits.stream_node_max_entries,
+        stream_node_max_bytes=limits.stream_node_max_bytes,
+        rdb_compression=settings.value(BY_NAME["rdbcompression"]),
+    )
 
 
 # -- the thresholds -----------------------------------------------------------------

@@ -209,14 +209,17 @@ def test_set_additions_convert_and_a_rebuild_judges_again(limits, db):
     assert set_type.ordered_stored(db, b"s", value) == [b"1", b"2"]
 
 
-def test_stored_notes_what_the_content_makes_now(limits, db):
-    limits.zset_max_listpack_entries = 1
+def test_stored_keeps_what_the_content_makes_now(limits, db):
     db.set(b"h", {b"f%d" % i: b"v" for i in range(600)})
     registry.stored(db, b"h", db.data[b"h"])
-    assert db.encodings[b"h"] == b"hashtable"
-    db.set(b"s", {b"1"})
+    limits.hash_max_listpack_entries = 1000
+    assert registry.object_encoding(db.data[b"h"], db.encodings.get(b"h")) == b"hashtable"
+    # What the content alone decides needs no note; a loaded key's old note goes.
+    db.data[b"s"] = {b"1"}
+    db.encodings[b"s"] = b"hashtable"
     registry.stored(db, b"s", db.data[b"s"])
-    assert db.encodings[b"s"] == b"intset"
+    assert b"s" not in db.encodings
+    assert registry.object_encoding(db.data[b"s"]) == b"intset"
 
 
 def test_stream_nodes_follow_the_limits(limits):
