@@ -143,6 +143,49 @@ def test_invalidation_of_keys_read(pair, writer):
     pair.check("INFO", "stats", mask=_tracking_lines)
 
 
+_LIBRARY = ("#!lua name=tracked\n"
+            "redis.register_function{function_name='rd', callback=function(keys) "
+            "return redis.call('get', keys[1]) end, flags={'no-writes'}}\n"
+            "redis.register_function('wr', function(keys) "
+            "return redis.call('set', keys[1], 'f') end)")
+
+
+def test_invalidation_by_bitmap_hll_geo_sort_dump_and_functions(pair, writer):
+    """The families that came after tracking: their reads are remembered and
+    their writes (in place, PFCOUNT's cache, STORE, RESTORE, FCALL) invalidate."""
+    if not pair.hush.call("HELLO").startswith(b"%"):
+        pytest.skip("RESP2 clients get invalidations only through a redirect")
+    writer.run_script([("SETBIT", "b", "3", "1"), ("PFADD", "p", "x", "y"),
+                       ("GEOADD", "g", "13.361389", "38.115556", "m", "15.087269", "37.502669", "n"),
+                       ("RPUSH", "src", "3", "1", "2"), ("SET", "d", "v"),
+                       ("FUNCTION", "LOAD", "REPLACE", _LIBRARY)])
+    payload = parse_reply(writer.redis.call("DUMP", "d"))
+    pair.check("CLIENT", "TRACKING", "ON")
+    steps = [
+        (pair, ("GETBIT", "b", "3")), (writer, ("SETBIT", "b", "4", "1")),
+        (pair, ("BITCOUNT", "b")), (writer, ("BITFIELD", "b", "SET", "u8", "0", "7")),
+        (pair, ("BITFIELD_RO", "b", "GET", "u8", "0")), (writer, ("BITOP", "NOT", "b", "b")),
+        (pair, ("BITPOS", "b", "1")), (writer, ("SETBIT", "b", "4", "1")),
+        (pair, ("PFCOUNT", "p")), (pair, ("PFCOUNT", "p")), (writer, ("PFADD", "p", "z")),
+        (pair, ("PFCOUNT", "p")), (writer, ("PFMERGE", "p", "p")),
+        (pair, ("GEOPOS", "g", "m")), (writer, ("GEOADD", "g", "1", "1", "o")),
+        (pair, ("GEOSEARCH", "g", "FROMMEMBER", "m", "BYRADIUS", "500", "km", "ASC")),
+        (writer, ("GEOSEARCHSTORE", "g", "g", "FROMMEMBER", "m", "BYRADIUS", "200", "km")),
+        (pair, ("GEODIST", "g", "m", "n")), (writer, ("ZREM", "g", "n")),
+        (pair, ("SORT_RO", "src")), (pair, ("LRANGE", "dst", "0", "-1")),
+        (writer, ("SORT", "src", "STORE", "dst")), (writer, ("RPUSH", "src", "0")),
+        (pair, ("DUMP", "d")), (writer, ("RESTORE", "d", "0", payload, "REPLACE")),
+        (pair, ("FCALL_RO", "rd", "1", "f")), (writer, ("SET", "f", "1")),
+        (pair, ("FCALL", "rd", "1", "f")), (writer, ("FCALL", "wr", "1", "f")),
+        (pair, ("GET", "f")), (pair, ("FCALL", "wr", "1", "f")),
+    ]
+    runner = Steps(pair)
+    for target, args in steps:
+        runner.run(target, args)
+    pair.check("INFO", "stats", mask=_tracking_lines)
+    writer.check("FUNCTION", "DELETE", "tracked")
+
+
 def _tracking_lines(_args: tuple, raw: bytes) -> bytes:
     return b"\n".join(line for line in raw.split(b"\r\n") if line.startswith(b"tracking_"))
 
