@@ -110,7 +110,9 @@ def test_memory_doctor_of_a_nearly_empty_server():
 
 
 def _latest_shape(_args: tuple, raw: bytes) -> bytes:
-    return repr(sorted(entry[0] for entry in parse_reply(raw))).encode()
+    # On a loaded machine any command may pass the threshold (and be a
+    # "fast-command" event): only the slow script's event is certain.
+    return repr([entry[:1] for entry in parse_reply(raw) if entry[0] == b"command"]).encode()
 
 
 def test_latency(pair: Pair):
@@ -135,7 +137,8 @@ def test_latency_monitor_records_slow_commands(pair: Pair):
         pair.check(*slow)
         pair.check("LATENCY", "LATEST", mask=_latest_shape)
         ours, theirs = (parse_reply(raw) for raw in pair.both("LATENCY", "HISTORY", "command"))
-        assert len(ours) == len(theirs) == 1
+        # One sample per second with a slow command: more if the machine is slow.
+        assert len(ours) >= 1 and len(theirs) >= 1
         ours, theirs = pair.both("LATENCY", "DOCTOR")
         head = b"Dave, I have observed latency spikes in this Redis instance."
         assert ours.split(b"\r\n", 1)[1].startswith(head) or parse_reply(ours).startswith(head)
