@@ -125,8 +125,9 @@ def test_dump_writes_each_value_in_the_encoding_it_has(thresholds):
     """DUMP (and so dump files) writes the encoding a value has, as Redis writes
     o->encoding: one built before a threshold was lowered keeps its compact
     encoding, one that left it keeps the large one however small it gets;
-    list and stream nodes follow their limits. RESTORE gives what the
-    thresholds then give, kept when they change again."""
+    list nodes follow their limit, and a stream's nodes are those its XADDs
+    made under the limits of their time. RESTORE gives what the thresholds
+    then give, kept when they change again, and a stream the payload's nodes."""
     pair = thresholds
     pair.run_script([("HSET", "h", "a", "1", "b", "2"), ("ZADD", "z", "1", "a", "2", "b"),
                      ("SADD", "s", "1", "2")])
@@ -136,7 +137,8 @@ def test_dump_writes_each_value_in_the_encoding_it_has(thresholds):
                      ("RPUSH", "l", "a", "b", "c", "d", "e"),
                      ("CONFIG", "SET", "stream-node-max-entries", "2"),
                      *[("XADD", "x", f"{n}-1", "f", "v") for n in range(1, 6)]])
-    pair.run_script([("CONFIG", "SET", name, DEFAULTS[name]) for name in _LOWERED])
+    pair.run_script([("CONFIG", "SET", name, DEFAULTS[name])
+                     for name in (*_LOWERED, "stream-node-max-entries")])
     pair.run_script([("HDEL", "h2", "b"), ("ZREM", "z2", "b"), ("SREM", "s2", "2")])
     keys = ("h", "z", "s", "h2", "z2", "s2", "l", "x")
     for key in keys:
@@ -150,6 +152,9 @@ def test_dump_writes_each_value_in_the_encoding_it_has(thresholds):
     pair.run_script([("CONFIG", "SET", name, DEFAULTS[name]) for name in _LOWERED])
     for key in keys:
         pair.check("OBJECT", "ENCODING", f"r{key}")
+    # A restored stream keeps the payload's nodes, then grows by the limits.
+    pair.run_script([("XINFO", "STREAM", "rx"), ("XADD", "rx", "9-1", "f", "v"),
+                     ("XINFO", "STREAM", "rx"), ("DUMP", "rx")])
 
 
 def test_spop_of_most_of_a_set_rebuilds_it(thresholds):

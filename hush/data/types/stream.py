@@ -15,6 +15,7 @@ stream model (:mod:`hush.formats.rdb_stream`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from itertools import islice
 from sys import getsizeof
@@ -257,23 +258,34 @@ class Stream:
             return (now_ms, 0)
         return incr_id(self.last_id)
 
-    def add(self, sid: StreamID, fields: list[bytes]) -> None:
-        """Append an entry; ``sid`` must be greater than :attr:`last_id`."""
+    def add(self, sid: StreamID, fields: list[bytes],
+            node_start: tuple[StreamID, list[bytes]] | None = None) -> None:
+        """Append an entry; ``sid`` must be greater than :attr:`last_id`.
+
+        ``node_start`` (a loaded node's master ID and field names) puts it in
+        that node, opened by this entry if it is not the last one; without
+        it, the thresholds in effect decide, as for XADD.
+        """
         self.entries[sid] = fields
         self.last_id = sid
         self.entries_added += 1
         nodes = self._nodes
         node = nodes.values()[-1] if nodes else None
-        # Redis's streamAppendItem: a new node when this entry would take the
-        # last one to stream-node-max-bytes, or it holds stream-node-max-entries
-        # (deleted ones included); 0 is no limit.
-        max_bytes = LIMITS.stream_node_max_bytes
-        if not max_bytes or max_bytes > NODE_BYTES_CEILING:
-            max_bytes = NODE_BYTES_CEILING
-        max_entries = LIMITS.stream_node_max_entries
-        if (node is None or node.nbytes + sum(len(f) for f in fields) >= max_bytes
-                or (max_entries and node.total >= max_entries)):
-            node = nodes[sid] = _Node(sid, fields)
+        if node_start is not None:
+            master, names = node_start
+            if node is None or node.master != master:
+                node = nodes[master] = _Node(master, [x for name in names for x in (name, b"")])
+        else:
+            # Redis's streamAppendItem: a new node when this entry would take the
+            # last one to stream-node-max-bytes, or it holds stream-node-max-entries
+            # (deleted ones included); 0 is no limit.
+            max_bytes = LIMITS.stream_node_max_bytes
+            if not max_bytes or max_bytes > NODE_BYTES_CEILING:
+                max_bytes = NODE_BYTES_CEILING
+            max_entries = LIMITS.stream_node_max_entries
+            if (node is None or node.nbytes + sum(len(f) for f in fields) >= max_bytes
+                    or (max_entries and node.total >= max_entries)):
+                node = nodes[sid] = _Node(sid, fields)
         node.nbytes += node.entry_bytes(sid, fields)
         node.last_id = sid
         node.live += 1
@@ -554,6 +566,8 @@ def _to_neutral(value: Stream) -> rdb_stream.Stream:
         first_id=value.first_id,
         max_deleted_entry_id=value.max_deleted_id,
         entries_added=value.entries_added,
+        # The nodes as the thresholds of each XADD made them, as Redis writes them.
+        nodes=[(master, node.fields) for master, node in value._nodes.items()],
     )
     for group in value.groups.values():
         neutral = rdb_stream.ConsumerGroup(group.name, group.last_id, group.entries_read)
@@ -569,10 +583,14 @@ def _to_neutral(value: Stream) -> rdb_stream.Stream:
 
 
 def _from_neutral(neutral: rdb_stream.Stream) -> Stream:
-    """A stream loaded from RDB; its nodes laid out as XADDs in order lay them."""
+    """A stream loaded from RDB, in the file's nodes as Redis keeps them (or laid
+    out as XADDs in order lay them, where the neutral value does not say)."""
     stream = Stream()
+    layout = neutral.nodes
+    starts = [master for master, _names in layout] if layout else []
     for sid, pairs in neutral.entries.items():
-        stream.add(sid, [item for pair in pairs for item in pair])
+        node_start = layout[max(0, bisect_right(starts, sid) - 1)] if layout else None
+        stream.add(sid, [item for pair in pairs for item in pair], node_start)
     stream.last_id = neutral.last_id
     stream.entries_added = neutral.entries_added
     stream.max_deleted_id = neutral.max_deleted_entry_id
