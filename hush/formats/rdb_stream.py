@@ -89,7 +89,8 @@ class Stream:
     #: (master ID, master field names) of each node holding live entries, in
     #: order, as Redis keeps them (made under the stream-node-max-* in effect
     #: when each entry came); None: laid out as XADDs would under the thresholds.
-    nodes: list[tuple[StreamID, list[bytes]]] | None = None
+    #: The layout, not the value: equal streams may differ in it.
+    nodes: list[tuple[StreamID, list[bytes]]] | None = field(default=None, compare=False)
 
 
 def _as_bytes(item: bytes | int) -> bytes:
