@@ -38,7 +38,6 @@ from typing import Any
 from hush.commands.args import INT64_MAX, parse_int
 from hush.commands.migration import migrate_keys
 from hush.commands.table import command, container, effects, help_command, range_spec
-from hush.config.encodings import rdb_thresholds
 from hush.core.errors import (
     DB_INDEX_OUT_OF_RANGE,
     INVALID_EXPIRE,
@@ -509,6 +508,8 @@ def copy_(ctx, source: bytes, target: bytes, *options: bytes) -> int:
         else:
             raise CommandError(SYNTAX)
         index += 1
+    if ctx.server.cluster is not None and (db.index or destination.index):
+        raise CommandError("ERR Copying to another database is not allowed in cluster mode")
     if destination is db and source == target:
         raise CommandError(SAME_OBJECT)
     value = read_key(db, source)
@@ -532,6 +533,8 @@ def copy_(ctx, source: bytes, target: bytes, *options: bytes) -> int:
          key_specs=(_spec("RW", "access", "update"),))
 def move(ctx, key: bytes, raw_db: bytes) -> int:
     """Move ``key`` (with its deadline) to another database unless it exists there."""
+    if ctx.server.cluster is not None:
+        raise CommandError("ERR MOVE is not allowed in cluster mode")
     db = ctx.db
     destination = _db_index(ctx, raw_db)
     if destination is db:
@@ -663,7 +666,8 @@ def dump(ctx, key: bytes) -> bytes | None:
     value = read_key(ctx.db, key)
     if value is None:
         return None
-    return dump_payload(*to_neutral(value), rdb_thresholds(ctx.server.settings))
+    return dump_payload(*to_neutral(value), registry.rdb_thresholds(ctx.server.settings),
+                        registry.written_encoding(value, ctx.db.encodings.get(key)))
 
 
 @command("restore", arity=-4, flags=("write", "denyoom"), keys=(1, 1, 1), group=GROUP,
@@ -718,6 +722,7 @@ def restore(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
             ctx.propagate_instead([b"DEL", key])
         return OK
     db.set(key, value)
+    registry.stored(db, key, value)
     if ttl:
         db.set_expire(key, ttl)
         if not absttl:
@@ -725,6 +730,16 @@ def restore(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
     if idle is not None:
         db.atime[key] = now // 1000 - idle
     return OK
+
+
+@command("restore-asking", arity=-4, flags=("write", "denyoom", "asking"), keys=(1, 1, 1),
+         group="server", since="3.0.0",
+         summary="An internal command for migrating keys in a cluster",
+         acl=("keyspace", "write", "slow", "dangerous"), key_specs=(_spec("OW", "update"),))
+def restore_asking(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
+    """RESTORE as MIGRATE sends it in cluster mode: its ``asking`` flag lets a node
+    importing the key's slot take it without a separate ASKING."""
+    return restore(ctx, key, raw_ttl, payload, *options)
 
 
 def _migrate_keys(argv: list[bytes]) -> list[int]:
@@ -785,5 +800,7 @@ def migrate(ctx, host: bytes, port: bytes, key: bytes, raw_db: bytes, raw_timeou
     target_db = parse_int(raw_db)
     if timeout <= 0:
         timeout = 1000
+    # A cluster node sends RESTORE-ASKING, which a target importing the slot accepts.
+    restore_name = b"RESTORE" if ctx.server.cluster is None else b"RESTORE-ASKING"
     return migrate_keys(ctx, host, port, keys, target_db, timeout, copy=copy, replace=replace,
-                        username=username, password=password)
+                        username=username, password=password, restore=restore_name)

@@ -78,9 +78,14 @@ class Client(Protocol):
     name: bytes
     in_multi: bool
     multi_queue: list[list[bytes]]
+    #: (db, key) -> whether it had a deadline, for each key WATCHed.
+    watched: dict[tuple[int, bytes], bool]
     channels: set[bytes]
     patterns: set[bytes]
+    shard_channels: set[bytes]
     monitoring: bool
+    #: READONLY was sent (cluster mode; CLIENT LIST flag ``r``).
+    readonly: bool
     last_interaction: float
     connection: Connection
     #: The AOF's :class:`hush.persistence.propagation.Propagator`, or None.
@@ -93,6 +98,10 @@ class Client(Protocol):
     @property
     def blocked(self) -> bool:
         """True while the client waits in a blocking command."""
+
+    @property
+    def subscriptions(self) -> int:
+        """Channels, patterns and shard channels subscribed to (pub/sub mode when any)."""
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the admission gates."""
@@ -205,8 +214,14 @@ class Server(Protocol):
     slowlog: Any
     #: :class:`hush.ops.commandstats.CommandStats`.
     commandstats: Any
+    #: :class:`hush.ops.latency.LatencyMonitor` (LATENCY's events).
+    latency: Any
+    #: Microseconds from which a command's time is looked at (slow log, latency monitor).
+    after_us: float
     #: :class:`hush.persistence.manager.Persistence`.
     persistence: Any
+    #: In cluster mode the node's :class:`hush.data.cluster.ClusterState`, else None.
+    cluster: Any
     #: MIGRATE's :class:`hush.wire.sync_client.ConnectionCache`.
     migrate_connections: Any
     #: :class:`hush.core.faults.FailureLog` for unexpected exceptions.

@@ -34,6 +34,8 @@ from hush.data.cursors import CursorRegistry
 from hush.data.eviction import ALLKEYS, EvictionLog, choose_victim
 from hush.data.expiry import ExpiryScheduler
 from hush.data.sizes import SizeTracker
+from hush.data.slots import SlotIndex
+from hush.data.tracking import Tracking
 
 
 class Stats:
@@ -78,9 +80,11 @@ class Database:
         the key forgets it.
     @ivar tracker: the store's :class:`SizeTracker` while maxmemory is set,
         else None; every write reports to it.
+    @ivar slots: in cluster mode, database 0's :class:`SlotIndex` (keys by
+        hash slot); else None. Keys added and removed are reported to it.
     """
 
-    __slots__ = ("index", "store", "data", "expires", "atime", "encodings", "tracker")
+    __slots__ = ("index", "store", "data", "expires", "atime", "encodings", "tracker", "slots")
 
     def __init__(self, store: Store, index: int) -> None:
         self.store = store
@@ -90,6 +94,7 @@ class Database:
         self.atime: dict[bytes, int] = {}
         self.encodings: dict[bytes, bytes] = {}
         self.tracker: SizeTracker | None = store.tracker
+        self.slots: SlotIndex | None = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -185,6 +190,8 @@ class Database:
                 self.expires.pop(key, None)
         else:
             data[key] = value
+            if self.slots is not None:
+                self.slots.add(key)
             if store.maxkeys and len(data) >= store.maxkeys:
                 store.capacity_reached(self, key)
         if store.blocking_keys:
@@ -195,8 +202,8 @@ class Database:
         if self.encodings:
             self.encodings.pop(key, None)
         store.dirty += 1
-        if store.watched_keys:
-            store.touch(self.index, key)
+        if store.signalling:
+            store.signal(self.index, key)
         # maxmemory's size estimate; while it is off this test of a slot is
         # all it costs (a SizeTracker is always true).
         if self.tracker:
@@ -205,8 +212,8 @@ class Database:
     def modified(self, key: bytes) -> None:
         """Tell the store a value was changed in place (for WATCH, the AOF and maxmemory)."""
         self.store.dirty += 1
-        if self.store.watched_keys:
-            self.store.touch(self.index, key)
+        if self.store.signalling:
+            self.store.signal(self.index, key)
         if self.tracker:
             self.tracker.account(self.index, key, self.data.get(key))
 
@@ -216,8 +223,8 @@ class Database:
         store.dirty += 1
         if store.blocking_keys:
             store.signal_ready(self.index, key)
-        if store.watched_keys:
-            store.touch(self.index, key)
+        if store.signalling:
+            store.signal(self.index, key)
         if self.tracker:
             self.tracker.account(self.index, key, self.data.get(key))
 
@@ -230,6 +237,8 @@ class Database:
 
     def _remove(self, key: bytes) -> None:
         del self.data[key]
+        if self.slots is not None:
+            self.slots.remove(key)
         self.atime.pop(key, None)
         self.encodings.pop(key, None)
         if self.expires:
@@ -238,8 +247,8 @@ class Database:
         if self.store.blocking_keys:
             # A deleted stream wakes its XREADGROUP waiters with an error (Redis 7).
             self.store.signal_ready(self.index, key)
-        if self.store.watched_keys:
-            self.store.touch(self.index, key)
+        if self.store.signalling:
+            self.store.signal(self.index, key)
         if self.tracker:
             self.tracker.forget(self.index, key)
 
@@ -266,6 +275,8 @@ class Database:
         self.expires = {}
         self.atime = {}
         self.encodings = {}
+        if self.slots is not None:
+            self.slots.clear()
         if self.tracker:
             self.tracker.clear(self.index)
 
@@ -280,6 +291,8 @@ class Database:
             key, value = self.data.popitem(last=False)
         else:
             value = self.data.pop(key)
+        if self.slots is not None:
+            self.slots.remove(key)
         self.atime.pop(key, None)
         self.encodings.pop(key, None)
         if self.expires:
@@ -289,8 +302,8 @@ class Database:
         if store.blocking_keys:
             # An evicted stream wakes its XREADGROUP waiters with an error.
             store.signal_ready(self.index, key)
-        if store.watched_keys:
-            store.touch(self.index, key)
+        if store.signalling:
+            store.signal(self.index, key, by_command=False)
         if store.propagator is not None:
             # Redis propagates an eviction as a DEL of the key.
             store.propagator.deleted(self.index, key)
@@ -325,13 +338,15 @@ class Database:
             return False
         del self.data[key]
         del self.expires[key]
+        if self.slots is not None:
+            self.slots.remove(key)
         self.atime.pop(key, None)
         self.encodings.pop(key, None)
         self.store.stats.expired_keys += 1
         if self.store.blocking_keys:
             self.store.signal_ready(self.index, key)
-        if self.store.watched_keys:
-            self.store.touch(self.index, key)
+        if self.store.signalling:
+            self.store.signal(self.index, key, by_command=False)
         if self.store.propagator is not None:
             # Not counted in dirty: the command that noticed the expiry did
             # not write. The deletion itself is propagated as Redis does.
@@ -391,6 +406,10 @@ class Store:
         checks writes against them (:meth:`cannot_grow`).
     @ivar blocking_keys: (db, key) -> waiters; set by :mod:`hush.data.blocking`.
     @ivar watched_keys: (db, key) -> watching clients; set by transactions.
+    @ivar tracking: client-side caching's table (:mod:`hush.data.tracking`).
+    @ivar signalling: True while a changed key concerns anyone (a WATCH, a
+        tracking client): writes call :meth:`signal` only then, so without
+        either a write pays one test.
     @ivar tracker: the per-key size estimate while maxmemory is set
         (:meth:`track_sizes`), else None.
     """
@@ -412,6 +431,9 @@ class Store:
         self.dbs = [Database(self, index) for index in range(databases)]
         self.blocking_keys: dict[tuple[int, bytes], Any] = {}
         self.watched_keys: dict[tuple[int, bytes], Any] = {}
+        self.tracking = Tracking(clock)
+        self.tracking.on_active_change = self.update_signalling
+        self.signalling = False
         self.ready_keys: list[tuple[int, bytes]] = []
         #: Set by the blocking manager: serves clients whose keys became ready.
         self.serve_ready: Any = None
@@ -460,6 +482,21 @@ class Store:
         self.tracker = None
         for db in self.dbs:
             db.tracker = None
+
+    # -- cluster mode ----------------------------------------------------------
+
+    def index_slots(self) -> SlotIndex:
+        """Keep database 0's keys by hash slot from now on (Redis Cluster's only database)."""
+        db = self.dbs[0]
+        db.slots = SlotIndex(db.data)
+        return db.slots
+
+    def reindex_slots(self) -> None:
+        """After a loader filled database 0 without :meth:`Database.set` (RDB, AOF
+        preamble), its slot index anew, if it keeps one."""
+        db = self.dbs[0]
+        if db.slots is not None:
+            db.slots.rebuild(db.data)
 
     # -- maxkeys -------------------------------------------------------------
 
@@ -539,6 +576,21 @@ class Store:
         if (db_index, key) in self.blocking_keys:
             self.ready_keys.append((db_index, key))
 
+    def update_signalling(self) -> None:
+        """Recompute :attr:`signalling` (after WATCH, UNWATCH, or tracking turned on or off)."""
+        self.signalling = bool(self.watched_keys) or self.tracking.active
+
+    def signal(self, db_index: int, key: bytes, by_command: bool = True) -> None:
+        """A key changed (Redis's signalModifiedKey): spoil WATCHes, invalidate caches.
+
+        ``by_command`` is False for expiries and evictions.
+        """
+        if self.watched_keys:
+            self.touch(db_index, key)
+        tracking = self.tracking
+        if tracking.active:
+            tracking.invalidate(key, by_command)
+
     def touch(self, db_index: int, key: bytes) -> None:
         """A key changed: spoil the transactions of clients that WATCH it."""
         clients = self.watched_keys.get((db_index, key))
@@ -547,10 +599,11 @@ class Store:
                 client.dirty_cas = True
 
     def flushall(self) -> None:
-        """Empty every database."""
+        """Empty every database; tracking clients drop their whole caches."""
         for db in self.dbs:
             db.clear()
         self.expiry.clear()
+        self.tracking.flushed()
 
     def swapdb(self, first: int, second: int) -> None:
         """Exchange the contents of two databases."""

@@ -25,6 +25,8 @@ log = Logger()
 RESERVED_FDS = 32
 
 MAX_CLIENTS_REPLY = b"-ERR max number of clients reached\r\n"
+#: Redis words it so in cluster mode (its bus connections count too; Hush has none).
+MAX_CLIENTS_CLUSTER_REPLY = b"-ERR max number of clients + cluster connections reached\r\n"
 
 #: Seconds between two idle-client sweeps (Redis checks every client about once a second).
 SWEEP_INTERVAL = 1.0
@@ -127,7 +129,7 @@ def is_idle(client: Client, now: float, timeout: int) -> bool:
     Blocked clients have their own timeout; subscribers legitimately wait
     for messages for as long as they like.
     """
-    if client.blocked or client.channels or client.patterns:
+    if client.blocked or client.subscriptions:
         return False
     # Redis compares whole seconds (server.unixtime - c->lastinteraction).
     return int(now) - int(client.last_interaction) > timeout
