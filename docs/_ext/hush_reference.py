@@ -335,6 +335,41 @@ MORE: dict[str, str] = {
     "maxkeys": "See :ref:`key-limit`.",
     "maxkeys-policy": "See :ref:`key-limit`.",
     "maxmemory": "See :ref:`memory-limit`.",
+    "cluster-enabled": "With a static slot map read from ``cluster-config-file``: see "
+                       ":ref:`cluster-mode`.",
+    "cluster-config-file": "In Redis's format; read at start, created when missing, "
+                           "rewritten when the slot map changes (see :ref:`cluster-mode`).",
+    "cluster-require-full-coverage": "A node then answers ``-CLUSTERDOWN`` to commands "
+                                     "with keys.",
+    "cluster-preferred-endpoint-type": "``ip``, ``hostname`` or ``unknown-endpoint``: "
+                                       "what ``-MOVED`` and ``-ASK`` name.",
+    "hash-max-listpack-entries": "Past it, or past ``hash-max-listpack-value``, the hash "
+                                 "is a hashtable for good (``OBJECT ENCODING``, how "
+                                 "``HSCAN`` pages); see :ref:`encoding-thresholds`.",
+    "hash-max-listpack-value": "See :ref:`encoding-thresholds`.",
+    "zset-max-listpack-entries": "Past it, or past ``zset-max-listpack-value``, the "
+                                 "sorted set is a skiplist for good; see "
+                                 ":ref:`encoding-thresholds`.",
+    "zset-max-listpack-value": "See :ref:`encoding-thresholds`.",
+    "set-max-intset-entries": "An intset lists its members in numeric order; see "
+                              ":ref:`encoding-thresholds`.",
+    "list-max-listpack-size": "Redis 7.0's lists are quicklists whatever it says; in Hush "
+                              "it shapes ``MEMORY USAGE``'s figure for lists and the list "
+                              "nodes ``DUMP`` and dump files write.",
+    "list-compress-depth": "In Hush it only shapes ``MEMORY USAGE``'s figure for lists "
+                           "(see :doc:`/compatibility` for the dump files).",
+    "stream-node-max-bytes": "For the entries added from then on: what ``~`` trimming "
+                             "drops, ``XINFO STREAM``'s node figures and the nodes ``DUMP`` "
+                             "and dump files write (a loaded stream keeps its file's nodes).",
+    "stream-node-max-entries": "As ``stream-node-max-bytes``; also the default ``LIMIT`` "
+                               "of ``XADD`` and ``XTRIM`` with ``~`` (100 nodes' worth).",
+    "latency-monitor-threshold": "Commands that long are kept as ``command`` or "
+                                 "``fast-command`` events; see :ref:`latency`.",
+    "latency-tracking": "In power-of-two buckets; ``no`` saves that count, about a tenth "
+                        "of a microsecond per command. See :ref:`latency`.",
+    "tracking-table-max-keys": "0: no limit. Random keys are invalidated before the next "
+                               "command, with Redis's growing effort; see "
+                               ":ref:`client-side-caching`.",
 }
 
 
@@ -408,11 +443,11 @@ def _topic_title(key: str) -> str:
         "rdb": "Snapshots", "rdb-ignored": "Snapshot details", "aof": "The AOF's layout",
         "daemonize": "Daemon", "supervised": "Supervision", "tls": "TLS",
         "threads": "Threads", "lazyfree": "Lazy freeing", "allocator": "Memory allocator",
-        "encodings": "Encodings", "process": "The process", "shutdown": "Shutdown",
-        "latency": "Latency", "tracking": "Client-side caching", "lfu": "LFU",
+        "encodings": "HyperLogLog's sparse limit", "process": "The process",
+        "shutdown": "Shutdown", "latency": "Latency percentiles", "lfu": "LFU",
         "eviction": "Eviction", "expiry": "Expiry", "modules": "Protected configs",
         "debugging": "Testing hooks", "warnings": "Startup checks",
-        "replication": "Replication", "cluster": "Cluster",
+        "replication": "Replication", "cluster": "Cluster (no cluster bus)",
         "keyspace-events": "Keyspace notifications",
     }.get(key, key.replace("-", " ").capitalize() or "Other")
 
