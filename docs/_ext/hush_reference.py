@@ -8,20 +8,21 @@ it. The pages are build products (``docs/.gitignore``); the functions here
 are plain Python so that tests/e2e/test_docs.py can check them without
 Sphinx.
 
-Where Redis's documentation data is there (``hush.commands.docs``, Redis's
-COMMAND DOCS reply for each command), a command's syntax, complexity and
-history come from it; otherwise the table's summary, version and group.
+A command's summary, syntax, complexity and history come from the
+documentation ``COMMAND DOCS`` answers (``hush.commands.docs``: Redis's own
+for the commands Redis 7.0 has, Hush's for the others); arity, flags, key
+specs and ACL categories from the command table, as ``COMMAND INFO``'s.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from hush.commands import introspect
+from hush.commands.docs import documentation
 from hush.commands.table import Command, all_commands, every_command
 from hush.config.directives import ACCEPTED, NOTES
 from hush.config.kinds import Setting
@@ -46,24 +47,9 @@ GROUP_TITLES = {
     "pubsub": "Pub/sub",
     "connection": "Connection",
     "server": "Server",
+    "cluster": "Cluster",
     "scripting": "Scripting and functions",
 }
-
-
-def _documentation_source() -> Callable[[str], dict[str, Any] | None]:
-    """Redis's documentation of a command by full name, where Hush ships it.
-
-    ``hush.commands.docs`` (Redis's COMMAND DOCS data) arrives with the
-    server-surface work; until then every command falls back on the table.
-    """
-    try:
-        module = importlib.import_module("hush.commands.docs")
-    except ImportError:
-        return lambda full_name: None
-    return module.documentation
-
-
-documentation = _documentation_source()
 
 
 # -- rst helpers ---------------------------------------------------------------------
@@ -196,6 +182,17 @@ def _key_spec(spec: dict[str, Any]) -> str:
     return text
 
 
+def since_text(cmd: Command, since: str) -> str:
+    """The version a command came with: Redis's, or none for Hush's own commands.
+
+    ``COMMAND DOCS`` gives Hush's own commands (``HUSH.CLOCK``) a Redis
+    version as every command has one; the reference says what they are.
+    """
+    if cmd.full_name.startswith("hush."):
+        return "Hush's own command (not in Redis)"
+    return f"Redis {escape(since)}"
+
+
 def command_section(cmd: Command, underline: str) -> list[str]:
     """The reference section of one command (and, for a container, of its subcommands)."""
     doc = documentation(cmd.full_name)
@@ -207,14 +204,14 @@ def command_section(cmd: Command, underline: str) -> list[str]:
         lines += [markdown_text(summary.strip().rstrip(".")) + ".", ""]
     subs = sorted(introspect.unique_subcommands(cmd), key=lambda sub: sub.name)
     if cmd.handler is not None or not subs:
-        if doc is not None:  # without Redis's documentation there is no syntax to show
+        if doc is not None:  # a module command loaded at run time may have none
             lines += ["::", "", f"    {syntax(cmd, doc)}", ""]
         fields = [
             ("Arity", escape(_arity(cmd.arity))),
             ("Flags", ", ".join(literal(f) for f in introspect.flags(cmd)) or "none"),
             ("ACL categories",
              ", ".join(literal("@" + c) for c in introspect.acl_categories(cmd)) or "none"),
-            ("Since", f"Redis {escape(since)}"),
+            ("Since", since_text(cmd, since)),
         ]
         if doc and doc.get("complexity"):
             fields.append(("Complexity", markdown_text(doc["complexity"])))

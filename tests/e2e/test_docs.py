@@ -15,6 +15,7 @@ from types import ModuleType
 
 import pytest
 
+from hush.commands.docs import documentation
 from hush.commands.table import every_command
 from hush.config.settings import Settings
 from hush.config.table import ALL, BY_NAME, TABLE
@@ -90,6 +91,43 @@ def test_an_entry_shows_what_command_info_says():
     text = "\n".join(ref.command_section(client, "-"))
     assert "A container: CLIENT runs one of its" in text
     assert ".. _command-client-list:\n\nCLIENT LIST\n~~~~~~~~~~~\n" in text
+
+
+def test_every_entry_shows_what_command_docs_says():
+    """Syntax, complexity and history of every command come from COMMAND DOCS's data."""
+    pages = ref.pages()
+    missing = []
+    for cmd in ref.runnable_commands():
+        doc = documentation(cmd.full_name)
+        assert doc is not None, cmd.full_name  # tests/commands/test_docs.py names the gap
+        text = "\n".join(ref.command_section(cmd, "~" if cmd.parent else "-"))
+        wanted = [f"::\n\n    {ref.syntax(cmd, doc)}\n"]
+        if doc.get("complexity"):
+            wanted.append(f":Complexity: {ref.markdown_text(doc['complexity'])}\n")
+        wanted += [f"    - {ref.escape(version)}: {ref.markdown_text(change)}\n"
+                   for version, change in doc.get("history", ())]
+        missing += [(cmd.full_name, line) for line in wanted if line not in text]
+        group = (cmd.parent or cmd).group
+        assert text in pages[f"commands/{group}.rst"], cmd.full_name
+    assert missing == []
+
+
+def test_cluster_memory_and_latency_commands_have_their_syntax():
+    pages = ref.pages()
+    assert ("    CLUSTER SETSLOT slot <IMPORTING node-id | MIGRATING node-id | NODE node-id"
+            " | STABLE>\n") in pages["commands/cluster.rst"]
+    assert "    MEMORY USAGE key [SAMPLES count]\n" in pages["commands/server.rst"]
+    assert "    LATENCY HISTOGRAM [command [command ...]]\n" in pages["commands/server.rst"]
+    assert ":Complexity: O(N) where N is the number of samples.\n" in pages["commands/server.rst"]
+    assert "    - 6.0.0: Added the ``KEEPTTL`` option.\n" in pages["commands/string.rst"]
+
+
+def test_since_names_redis_versions_and_hush_own_commands():
+    by_name = {cmd.full_name: cmd for cmd in every_command()}
+    assert ":Since: Redis 3.0.0" in "\n".join(ref.command_section(by_name["cluster|setslot"], "~"))
+    assert ":Since: Redis 7.2.0" in "\n".join(ref.command_section(by_name["client|setinfo"], "~"))
+    advance = "\n".join(ref.command_section(by_name["hush.clock|advance"], "~"))
+    assert ":Since: Hush's own command (not in Redis)" in advance
 
 
 def test_syntax_from_redis_documentation():
