@@ -58,7 +58,7 @@ NOTES: dict[str, str] = {
     "replication": "Hush has no replication: it is always a master and serves no replicas.",
     "cluster": "Hush's cluster nodes have no cluster bus: no gossip, failure detection, "
                "failover or replicas; addresses and slots come from nodes.conf and CLUSTER "
-               "SETSLOT (README: Cluster mode).",
+               "SETSLOT (docs/scaling-out.rst, Cluster mode).",
     "tls": "Hush serves TLS on ssl: endpoints "
            "(--port ssl:6380:privateKey=key.pem:certKey=cert.pem), not from tls-* directives.",
     "threads": "Hush runs one thread: no I/O threads and no CPU pinning.",

@@ -33,7 +33,7 @@ from hush.config.kinds import (
     Words,
 )
 
-#: Redis's eviction policies; LFU is not among them (see README).
+#: Redis's eviction policies; LFU is not among them (see docs/compatibility.rst).
 POLICIES = ("volatile-lru", "volatile-random", "volatile-ttl", "allkeys-lru",
             "allkeys-random", "noeviction")
 
@@ -113,7 +113,7 @@ TABLE: tuple[Setting, ...] = (
     Setting("maxmemory-samples", Int(1, INT_MAX),
             doc="Keys sampled per eviction by the volatile policies (maxmemory, maxkeys)."),
     Setting("cluster-enabled", Bool(), mutable=False,
-            doc="Serve as a node of a Redis Cluster (see Cluster mode)."),
+            doc="Serve as a node of a Redis Cluster."),
     Setting("cluster-config-file", String(), mutable=False,
             doc="The node's nodes.conf, relative to dir."),
     Setting("cluster-require-full-coverage", Bool(),

@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.commands.test_dispatch -*-
 """The small interfaces lower floors are typed against, instead of the classes above them.
 
-A floor imports only the floors below it (see README's module map), yet some
+A floor imports only the floors below it (see the module map of docs/architecture.rst), yet some
 of its objects are handed things a higher floor makes: a command's session
 belongs to a connection (``hush.server``), the admission checks and the INFO
 report read the whole server's state. Each such thing is described here as a
