@@ -274,7 +274,7 @@ class RedisProtocol(LineReceiver):
         # client that stops reading is cut off rather than letting the
         # server's memory grow without bound.
         session = self.session
-        kind = "pubsub" if (session.channels or session.patterns) else "normal"
+        kind = "pubsub" if session.subscriptions else "normal"
         hard, soft, seconds = self._settings.output_limit(kind)
         if not hard and not soft:
             return
