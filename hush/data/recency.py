@@ -135,7 +135,8 @@ class Recency:
 
         def harm(position: int) -> float:
             following = seconds[after[position]]
-            return (following - seconds[before[position]]) / (now - following + 1)
+            # max(): a clock set back can leave a tick ahead of the newest.
+            return (following - seconds[before[position]]) / max(1, now - following + 1)
 
         heap = [(harm(position), position) for position in range(1, older)]
         heapq.heapify(heap)

@@ -277,3 +277,15 @@ def test_random_key_never_returns_a_tick(store, db, count):
         key = db.random_key()
         assert (key is None) == (count == 0)
         assert key is None or key.__class__ is bytes
+
+
+def test_a_clock_set_back_is_survived(store, db, monkeypatch):
+    monkeypatch.setattr(recency, "TICKS_MAX", 8)
+    monkeypatch.setattr(recency, "WALK_LIMIT", 0)
+    # The newest second, 20, is one below the third tick's: thinning must
+    # not divide by the (zero) age it gives that tick.
+    for second in [10, 21, 30, 40, 50, 60, 70, 20, 3, 80, 1, 90, 91, 92]:
+        db.set(b"k%d" % second, b"v")
+        store.tick(START + second)
+    assert len(db.recency.ticks) <= 8
+    assert all(db.last_used(key) <= START + 92 for key in keyspace(db))
