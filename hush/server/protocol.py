@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from functools import partial
+from time import perf_counter
 from typing import Any
 
 from twisted.internet import tcp
@@ -32,6 +33,7 @@ from twisted.protocols.basic import LineReceiver
 from zope.interface import implementer
 
 from hush.commands.dispatch import Session
+from hush.commands.table import COMMANDS
 from hush.core.interfaces import Server
 from hush.data.blocking import Block, Waiter
 from hush.ops.clientinfo import client_line
@@ -495,21 +497,60 @@ class RedisProtocol(LineReceiver):
     # -- running commands --------------------------------------------------
 
     def _run(self, commands: Any, out: list[bytes]) -> None:
-        """Execute commands in order until one blocks or the client quits."""
+        """Execute commands in order until one blocks or the client quits.
+
+        While the session is :attr:`~hush.commands.dispatch.Session.plain`,
+        a command of a known name and a fitting argument count runs on the
+        lean lane: :meth:`Session.execute`'s ungated path written out here
+        (count it, time it for commandstats, the latency histogram and the
+        slow log, call the handler), saving a call and the gate, resolution
+        and feature tests that cannot apply. Everything else -- and every
+        command once a command changes the client's state -- goes through
+        ``execute``. The two must be kept in step.
+        """
         session = self.session
         execute = session.execute
         blocking = self._blocking
         store = self._store
+        stats = self._stats
+        service = self.factory.service
+        commandstats = service.commandstats
+        calls = commandstats.calls
+        spent = commandstats.seconds
+        find = COMMANDS.get
         for index, argv in enumerate(commands):
-            reply = execute(argv)
-            if reply.__class__ is Block:
-                reply.argv = argv
-                self.waiter = waiter = blocking.block(session.db.index, reply)
-                waiter.deferred.addCallback(self._unblocked)
-                self._pending.extend(commands[index + 1 :])
-                if store.ready_keys:
-                    blocking.serve_ready()
-                return
+            cmd = find(argv[0])
+            nargs = len(argv)
+            if cmd is None or not session.plain or nargs not in cmd.sizes:
+                reply = execute(argv)
+            else:
+                stats.total_commands_processed += 1
+                session._last_cmd = cmd
+                start = perf_counter()
+                try:
+                    if nargs == 2:
+                        reply = cmd.handler(session, argv[1])
+                    elif nargs == 3:
+                        reply = cmd.handler(session, argv[1], argv[2])
+                    else:
+                        reply = cmd.handler(session, *argv[1:])
+                except Exception as error:
+                    reply = session.failed(cmd, argv, error)
+                elapsed = perf_counter() - start
+                number = cmd.number
+                try:
+                    calls[number] += 1
+                except IndexError:
+                    # A command registered after this server started.
+                    commandstats.make_room(number)
+                    calls[number] += 1
+                spent[number] += elapsed
+                histograms = commandstats.histograms
+                if histograms is not None:
+                    # hush.ops.latency.bucket_of, inlined as in execute().
+                    histograms[number][min(int(elapsed * 976562.5).bit_length(), 20)] += 1
+                if elapsed * 1e6 >= service.after_us:
+                    session.after_command(cmd, argv, elapsed)
             # The commonest replies are encoded here, saving a call each.
             kind = reply.__class__
             if kind is bytes:
@@ -526,6 +567,14 @@ class RedisProtocol(LineReceiver):
                 out.append(SMALL_INT_REPLIES[reply] if 0 <= reply < 1024 else b":%d\r\n" % reply)
             elif reply is NO_REPLY:
                 pass
+            elif kind is Block:
+                reply.argv = argv
+                self.waiter = waiter = blocking.block(session.db.index, reply)
+                waiter.deferred.addCallback(self._unblocked)
+                self._pending.extend(commands[index + 1 :])
+                if store.ready_keys:
+                    blocking.serve_ready()
+                return
             else:
                 self._encode(out, reply, session.resp3)
             if store.ready_keys:
