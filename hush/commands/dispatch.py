@@ -487,7 +487,11 @@ class Session:
         histograms = self._histograms
         if histograms is not None:
             # LATENCY HISTOGRAM's buckets (hush.ops.latency.bucket_of, inlined).
-            histograms[number][min(int(elapsed * 976562.5).bit_length(), 20)] += 1
+            try:
+                histograms[number][int(elapsed * 976562.5).bit_length()] += 1
+            except IndexError:
+                # Over a second: the last bucket (no min() on the common path).
+                histograms[number][-1] += 1
         # One test covers the slow log, the latency monitor, MONITOR and
         # --metrics (server.after_us is the lower of their thresholds).
         if self._watchers or elapsed * 1e6 >= self.server.after_us:

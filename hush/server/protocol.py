@@ -570,7 +570,11 @@ class RedisProtocol(LineReceiver):
                 histograms = commandstats.histograms
                 if histograms is not None:
                     # hush.ops.latency.bucket_of, inlined as in execute().
-                    histograms[number][min(int(elapsed * 976562.5).bit_length(), 20)] += 1
+                    try:
+                        histograms[number][int(elapsed * 976562.5).bit_length()] += 1
+                    except IndexError:
+                        # Over a second: the last bucket (no min() on the common path).
+                        histograms[number][-1] += 1
                 if elapsed * 1e6 >= service.after_us:
                     session.after_command(cmd, argv, elapsed)
             # The commonest replies are encoded here, saving a call each.
