@@ -66,7 +66,6 @@ _PER_BUCKET = 976562.5
 _name = itemgetter(0)
 
 _OK_REPLY = b"+OK\r\n"
-_INT_REPLY = b":%d\r\n"
 
 
 @implementer(IPushProducer)
@@ -623,10 +622,6 @@ class RedisProtocol(LineReceiver):
         store = self._store
         times: list[float] = []
         timed = times.append
-        # Replies are encoded together (_encode_run), in C when they are alike.
-        replies: list[Any] = []
-        keep = replies.append
-        blocks = "blocking" in cmd.flags
         # Set before the handlers run: a failure report names it.
         session._last_cmd = cmd
         # Commands run, and those of them already accounted for.
@@ -646,56 +641,6 @@ class RedisProtocol(LineReceiver):
             except Exception as error:
                 reply = session.failed(cmd, argv, error)
             timed(perf_counter() - start)
-            keep(reply)
-            if blocks and reply.__class__ is Block:
-                replies.pop()
-                self._encode_run(out, replies)
-                self._account(cmd, commands[counted:ran], times)
-                self._block(reply, argv, commands[ran:])
-                return ran
-            if store.ready_keys:
-                # A blocked client is served now: what came before is
-                # answered and counted first, as execute() would have it.
-                self._encode_run(out, replies)
-                replies.clear()
-                self._account(cmd, commands[counted:ran], times)
-                counted = ran
-                times.clear()
-                blocking.serve_ready()
-            if self._closing:
-                break
-        self._encode_run(out, replies)
-        self._account(cmd, commands[counted:ran], times)
-        return ran
-
-    def _encode_run(self, out: list[bytes], replies: list[Any]) -> None:
-        """Encode the replies of a uniform run into ``out``, in order.
-
-        The usual runs -- all short bulk strings (GET, LPOP), all OK (SET,
-        MSET), all integers (INCR, LPUSH) -- are laid out by map and slice
-        assignment; anything else reply by reply.
-        """
-        if not replies:
-            return
-        kinds = set(map(type, replies))
-        if len(kinds) == 1:
-            kind = kinds.pop()
-            if kind is bytes:
-                lengths = list(map(len, replies))
-                if max(lengths) < 4096:
-                    parts = [b"\r\n"] * (3 * len(replies))
-                    parts[0::3] = map(BULK_HEADERS.__getitem__, lengths)
-                    parts[1::3] = replies
-                    out += parts
-                    return
-            elif kind is int:
-                out += map(_INT_REPLY.__mod__, replies)
-                return
-            elif replies[0] is OK and replies.count(OK) == len(replies):
-                out += [_OK_REPLY] * len(replies)
-                return
-        resp3 = self.session.resp3
-        for reply in replies:
             kind = reply.__class__
             if kind is bytes:
                 size = len(reply)
@@ -707,8 +652,21 @@ class RedisProtocol(LineReceiver):
                 out.append(_OK_REPLY)
             elif kind is int:
                 out.append(SMALL_INT_REPLIES[reply] if 0 <= reply < 1024 else b":%d\r\n" % reply)
+            elif kind is Block:
+                self._account(cmd, commands[counted:ran], times)
+                self._block(reply, argv, commands[ran:])
+                return ran
             elif reply is not NO_REPLY:
-                self._encode(out, reply, resp3)
+                self._encode(out, reply, session.resp3)
+            if store.ready_keys:
+                self._account(cmd, commands[counted:ran], times)
+                counted = ran
+                times.clear()
+                blocking.serve_ready()
+            if self._closing:
+                break
+        self._account(cmd, commands[counted:ran], times)
+        return ran
 
     def _account(self, cmd: Any, argvs: Any, times: list[float]) -> None:
         """Count ``cmd`` run once per argv in ``argvs``, taking ``times`` seconds each:
