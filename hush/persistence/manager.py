@@ -288,6 +288,8 @@ class Persistence:
         self.service.store.propagator = propagator
         for client in self.service.clients.values():
             client.propagator = propagator
+            # The AOF takes the client off its connection's lean lane.
+            client.update_gate()
 
     def stop(self) -> None:
         """Flush, fsync and close the AOF (service stop, SHUTDOWN, appendonly off)."""
