@@ -237,18 +237,9 @@ class Recency:
     def pop_lru(self, data: dict[Any, Any]) -> bytes | None:
         """The least recently used key, taken off the candidates (the caller
         removes it from ``data``), or None if there is none."""
-        victims = self.victims
-        live = self.live
-        # The common case inlined (once per eviction): the next candidate is live.
-        if victims:
-            key = victims[0]
-            if key.__class__ is not int and key in live:
-                victims.popleft()
-                live.discard(key)
-                return key
         key = self._front(data)
         if key is not None:
-            victims.popleft()
+            self.victims.popleft()
             self.live.discard(key)
         return key
 

@@ -346,8 +346,15 @@ class Database:
         """
         if key is None:
             recency = self.recency
-            key = recency.pop_lru(self.data)
-            assert key is not None, "evicting from an empty database"
+            victims = recency.victims
+            key = victims[0] if victims else None
+            if key is not None and key.__class__ is not int and key in recency.live:
+                # The next candidate is a live key (the common case), inlined.
+                victims.popleft()
+                recency.live.discard(key)
+            else:
+                key = recency.pop_lru(self.data)
+                assert key is not None, "evicting from an empty database"
             # The candidates it took must hear of uses.
             self.noting = True
             if recency.index is not None or recency.pins:
