@@ -185,6 +185,12 @@ class _Detached:
     def resume_reading(self) -> None:
         """No requests are read."""
 
+    def send_raw(self, data: bytes) -> None:
+        """Nobody to send it to."""
+
+    writes_paused = False
+    on_drain = None
+
 
 #: The connection of sessions without one.
 DETACHED: Connection = _Detached()
@@ -214,7 +220,7 @@ class Session:
         "client_id", "user", "authenticated", "created_at", "last_interaction", "_last_cmd",
         "in_multi", "multi_queue", "multi_error", "exec_running", "watched", "dirty_cas",
         "channels", "patterns", "reply_mode", "_muting", "mute_unblock", "monitoring",
-        "no_evict", "propagator", "_stats", "_settings", "_watchers", "_failures",
+        "no_evict", "propagator", "replication", "_stats", "_settings", "_watchers", "_failures",
         "_commandstats", "_calls", "_spent", "_gated",
     )
 
@@ -255,6 +261,8 @@ class Session:
         self.monitoring = False
         self.no_evict = False
         self.propagator: Any = store.propagator
+        #: A replica's link (hush.replication.master.Link) on a master, else None.
+        self.replication: Any = None
         # Looked up once: the per-command path uses them.
         self._stats = store.stats
         self._settings = server.settings
@@ -351,6 +359,7 @@ class Session:
             or self.reply_mode is not None or server.pause.end is not None
             or server.scripts.busy or server.persistence.refusing_writes
             or (user is not None and not user.unrestricted)
+            or server.replication.gating or self.replication is not None
         )
 
     # -- transactions ------------------------------------------------------------
@@ -519,11 +528,18 @@ class Session:
                 return self._reject(refused, cmd)
         top = cmd.parent or cmd
         if server.persistence.refusing_writes and not self.exec_running and (
-                cmd.is_write or top.name == "ping" or (
-                    top.name == "exec" and self.in_multi
-                    and any(queued.is_write for queued, _argv in self.queued()))):
+                cmd.is_write or top.name == "ping" or self._exec_writes(top)):
             # stop-writes-on-bgsave-error: the last BGSAVE failed.
             return self._reject(CommandError(MISCONF_RDB), cmd)
+        replication = server.replication
+        if (replication.gating or self.replication is not None) and not self.exec_running:
+            # min-replicas-to-write's NOREPLICAS, a read-only replica's READONLY; a
+            # replica's own connection sending anything but REPLCONF is dropped.
+            refused = replication.refusal(self, cmd, cmd.is_write or self._exec_writes(top))
+            if refused is NO_REPLY:
+                return refused
+            if refused is not None:
+                return self._reject(refused, cmd)
         if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
             return self._reject(CommandError(
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "
@@ -550,6 +566,11 @@ class Session:
             self.multi_queue.append(argv)
             return QUEUED
         return None
+
+    def _exec_writes(self, top: Command) -> bool:
+        """True for an EXEC whose queued commands include a write."""
+        return top.name == "exec" and self.in_multi and any(
+            queued.is_write for queued, _argv in self.queued())
 
     def _acl_refusal(self, user: Any, cmd: Command, argv: list[bytes]) -> CommandError | None:
         """The NOPERM error if ``user`` may not run this command (logged in ACL LOG), or None."""

@@ -63,6 +63,16 @@ class Connection(Protocol):
     def resume_reading(self) -> None:
         """Read requests again."""
 
+    def send_raw(self, data: bytes) -> None:
+        """Send bytes as they are, after the replies produced so far (a replica's stream)."""
+
+    @property
+    def writes_paused(self) -> bool:
+        """True while the connection's write buffer is full (it calls ``on_drain`` after)."""
+
+    #: Called when a full write buffer drained (a replica's snapshot transfer waits on it).
+    on_drain: Any
+
 
 class Client(Protocol):
     """A client's session as the floors below ``commands`` see it.
@@ -85,6 +95,8 @@ class Client(Protocol):
     connection: Connection
     #: The AOF's :class:`hush.persistence.propagation.Propagator`, or None.
     propagator: Any
+    #: A replica's :class:`hush.replication.master.Link` on a master, else None.
+    replication: Any
 
     @property
     def transport(self) -> Any:
@@ -178,6 +190,35 @@ class Functions(Protocol):
         """How many functions are registered (INFO)."""
 
 
+class Replication(Protocol):
+    """Replication (:class:`hush.replication.manager.Replication`), as the commands and
+    the dispatcher's gate see it."""
+
+    #: True while commands must pass :meth:`refusal` (a replica, min-replicas-to-write).
+    gating: bool
+
+    def refusal(self, client: Client, cmd: Any, is_write: bool) -> Any:
+        """The error (NOREPLICAS, READONLY) a command gets for replication's reasons, or None."""
+
+    def sync(self, client: Client, psync: tuple[str, int] | None) -> Any:
+        """SYNC (``psync`` None) or PSYNC replid offset: the client becomes a replica."""
+
+    def failover_request(self, client: Client, replid: str) -> Any:
+        """PSYNC replid offset FAILOVER."""
+
+    def replconf(self, client: Client, args: tuple[bytes, ...]) -> Any:
+        """REPLCONF option value ...."""
+
+    def client_gone(self, client: Client) -> None:
+        """A client closed (a replica stops being fed)."""
+
+    def info_fields(self) -> list[tuple[str, Any]]:
+        """The # Replication section of INFO."""
+
+    def counters(self) -> dict[str, int]:
+        """INFO stats' replication counters (sync_full, total_net_repl_output_bytes, ...)."""
+
+
 class Server(Protocol):
     """The shared state of a server (:class:`hush.server.service.StoreService`).
 
@@ -207,6 +248,7 @@ class Server(Protocol):
     commandstats: Any
     #: :class:`hush.persistence.manager.Persistence`.
     persistence: Any
+    replication: Replication
     #: MIGRATE's :class:`hush.wire.sync_client.ConnectionCache`.
     migrate_connections: Any
     #: :class:`hush.core.faults.FailureLog` for unexpected exceptions.
