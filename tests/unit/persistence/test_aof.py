@@ -15,7 +15,7 @@ import pytest
 
 from hush.data.types.zset import ZSet
 from hush.formats import geohash
-from hush.formats.rdb_file import KeyRecord, RdbFileReader
+from hush.formats.rdb_file import FunctionRecord, KeyRecord, RdbFileReader
 from hush.persistence import aof as aof_module
 from hush.persistence import rdb as rdb_module
 from hush.persistence.aof import AOFError, BadFormat, Truncated, encode, parse
@@ -1351,14 +1351,16 @@ def test_functions_survive_a_restart_and_a_rewrite(tmp_path):
     assert restart(again, tmp_path).client().call("FCALL", "bump", 1, "n") == 3
 
 
-def test_save_writes_the_libraries(tmp_path):
+def test_save_writes_the_libraries_to_the_dump_file(tmp_path):
     server = FakeServer(dir=str(tmp_path))
     client = server.client()
     client.call("FUNCTION", "LOAD", LIBRARY)
     assert client.call("SAVE") == b"OK"
-    # SAVE writes the dump file (not the AOF, which is off): a start loads them from it.
-    assert not (tmp_path / "appendonly.aof").exists()
-    again = FakeServer(dir=str(tmp_path))
+    with open(tmp_path / "dump.rdb", "rb") as handle:
+        codes = [record.code for record in RdbFileReader(handle)
+                 if isinstance(record, FunctionRecord)]
+    assert codes == [LIBRARY]
+    again = FakeServer(dir=str(tmp_path), maxkeys=0)
     again.service.persistence.start()
     assert again.client().call("FCALL", "bump", 1, "n") == 1
 
