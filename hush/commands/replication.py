@@ -1,5 +1,5 @@
 # -*- test-case-name: tests.commands.test_replication -*-
-"""Replication commands: SYNC, PSYNC, REPLCONF.
+"""Replication commands: REPLICAOF (SLAVEOF), SYNC, PSYNC, REPLCONF.
 
 They reach the server's replication (:mod:`hush.replication`) through
 :class:`hush.core.interfaces.Replication` (``ctx.server.replication``).
@@ -12,6 +12,24 @@ from hush.commands.table import command
 
 GROUP = "server"
 _ACL = ("admin", "slow", "dangerous")
+
+
+@command("replicaof", arity=3, flags=("admin", "noscript", "stale", "no-async-loading"),
+         group=GROUP, since="5.0.0",
+         summary="Make the server a replica of another instance, or promote it as master.",
+         acl=_ACL)
+def replicaof(ctx, host: bytes, port: bytes):
+    """Follow the master at host:port, or (NO ONE) be a master."""
+    return ctx.server.replication.replicaof(ctx, host, port)
+
+
+@command("slaveof", arity=3, flags=("admin", "noscript", "stale", "no-async-loading"),
+         group=GROUP, since="1.0.0",
+         summary="Make the server a replica of another instance, or promote it as master.",
+         acl=_ACL)
+def slaveof(ctx, host: bytes, port: bytes):
+    """REPLICAOF's old name."""
+    return ctx.server.replication.replicaof(ctx, host, port)
 
 
 @command("sync", arity=1, flags=("admin", "noscript", "no-async-loading", "no-multi"),
@@ -27,9 +45,10 @@ def sync(ctx):
          acl=_ACL)
 def psync(ctx, replid: bytes, offset: bytes, *rest: bytes):
     """Continue replication history ``replid`` from ``offset``, or sync in full."""
+    history, position = replid.decode(errors="replace"), parse_int(offset)
     if rest and rest[0].lower() == b"failover":
-        return ctx.server.replication.failover_request(ctx, replid.decode(errors="replace"))
-    return ctx.server.replication.sync(ctx, (replid.decode(errors="replace"), parse_int(offset)))
+        return ctx.server.replication.failover_request(ctx, history, position)
+    return ctx.server.replication.sync(ctx, (history, position))
 
 
 @command("replconf", arity=-1,

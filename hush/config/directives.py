@@ -50,12 +50,18 @@ NOTES: dict[str, str] = {
     "rdb": "Hush acts on these as Redis does: dump.rdb is written (SAVE, BGSAVE, save "
            "points, shutdown) and loaded at start without an AOF, writes are refused after "
            "a failed BGSAVE, and an AOF rewrite starts with an RDB preamble.",
-    "rdb-ignored": "Hush does not act on these: it has no replication sync files to delete, "
-                   "and a dump file is fsynced once, when written.",
+    "rdb-ignored": "Hush does not act on these: it keeps the dump file a replication sync "
+                   "writes, and a dump file is fsynced once, when written.",
     "aof": "Hush's AOF is a single file (its rewrites start with an RDB preamble) without "
            "timestamps or an append-only directory; it is rewritten and fsynced by Hush's "
            "own rules.",
-    "replication": "Hush has no replication: it is always a master and serves no replicas.",
+    "replication": "Hush acts on these as Redis does: it serves replicas (SYNC, PSYNC, the "
+                   "backlog, WAIT, min-replicas-to-write) and follows a master (replicaof, "
+                   "REPLICAOF).",
+    "replication-ignored": "Hush does not act on these: its replication links keep "
+                           "TCP_NODELAY and the default source address, a replica frees its "
+                           "old data at once and never evicts for its master, and Hush "
+                           "propagates whatever its commands wrote.",
     "cluster": "Hush has no cluster mode.",
     "tls": "Hush serves TLS on ssl: endpoints "
            "(--port ssl:6380:privateKey=key.pem:certKey=cert.pem), not from tls-* directives.",
@@ -145,7 +151,7 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("lazyfree-lazy-server-del", False, "lazyfree"),
     _bool("lazyfree-lazy-user-del", False, "lazyfree"),
     _bool("lazyfree-lazy-user-flush", False, "lazyfree"),
-    _bool("repl-disable-tcp-nodelay", False, "replication"),
+    _bool("repl-disable-tcp-nodelay", False, "replication-ignored"),
     _bool("repl-diskless-sync", True, "replication"),
     _bool("aof-rewrite-incremental-fsync", True, "aof"),
     _bool("no-appendfsync-on-rewrite", False, "aof"),
@@ -155,10 +161,10 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("aof-timestamp-enabled", False, "aof"),
     _bool("cluster-replica-no-failover", False, "cluster",
           aliases=("cluster-slave-no-failover",)),
-    _bool("replica-lazy-flush", False, "replication", aliases=("slave-lazy-flush",)),
+    _bool("replica-lazy-flush", False, "replication-ignored", aliases=("slave-lazy-flush",)),
     _bool("replica-serve-stale-data", True, "replication", aliases=("slave-serve-stale-data",)),
     _bool("replica-read-only", True, "replication", aliases=("slave-read-only",)),
-    _bool("replica-ignore-maxmemory", True, "replication", aliases=("slave-ignore-maxmemory",)),
+    _bool("replica-ignore-maxmemory", True, "replication-ignored", aliases=("slave-ignore-maxmemory",)),
     _bool("jemalloc-bg-thread", True, "allocator"),
     _bool("activedefrag", False, "allocator", kind=Bool(refuse_yes=_DEFRAG)),
     _bool("cluster-enabled", False, "cluster", mutable=False),
@@ -172,7 +178,7 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("replica-announced", True, "replication"),
     _bool("latency-tracking", True, "latency"),
     _bool("aof-disable-auto-gc", False, "aof"),
-    _bool("replica-ignore-disk-write-errors", False, "replication"),
+    _bool("replica-ignore-disk-write-errors", False, "replication-ignored"),
 
     _string("replica-announce-ip", "", "replication", aliases=("slave-announce-ip",)),
     _string("masteruser", "", "replication"),
@@ -189,7 +195,7 @@ ACCEPTED: tuple[Setting, ...] = (
     _string("ignore-warnings", "", "warnings"),
     _string("proc-title-template", "{title} {listen-addr} {server-mode}", "process",
             kind=TitleTemplate()),
-    _string("bind-source-addr", "", "replication"),
+    _string("bind-source-addr", "", "replication-ignored"),
     _string("masterauth", "", "replication"),
 
     _enum("supervised", ("upstart", "systemd", "auto", "no"), "no", "supervised",
@@ -203,7 +209,7 @@ ACCEPTED: tuple[Setting, ...] = (
     _enum("cluster-preferred-endpoint-type", ("ip", "hostname", "unknown-endpoint"), "ip",
           "cluster"),
     _enum("propagation-error-behavior", ("ignore", "panic", "panic-on-replicas"), "ignore",
-          "replication"),
+          "replication-ignored"),
     *(Setting(name, Flags("default", "save", "nosave", "now", "force", exclusive=(
         "save", "nosave", "shutdown options SAVE and NOSAVE can't be used simultaneously")),
         default="default", note=NOTES["shutdown"])

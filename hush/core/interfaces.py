@@ -203,8 +203,14 @@ class Replication(Protocol):
     def sync(self, client: Client, psync: tuple[str, int] | None) -> Any:
         """SYNC (``psync`` None) or PSYNC replid offset: the client becomes a replica."""
 
-    def failover_request(self, client: Client, replid: str) -> Any:
+    def failover_request(self, client: Client, replid: str, offset: int) -> Any:
         """PSYNC replid offset FAILOVER."""
+
+    def replicaof(self, client: Client, host: bytes, port: bytes) -> Any:
+        """REPLICAOF host port, REPLICAOF NO ONE."""
+
+    def role(self) -> list[Any]:
+        """ROLE's reply."""
 
     def replconf(self, client: Client, args: tuple[bytes, ...]) -> Any:
         """REPLCONF option value ...."""

@@ -54,8 +54,9 @@ class StreamParser:
     """Commands out of a master's stream, each with the bytes it took.
 
     Feed it what arrives with :meth:`feed`; :meth:`commands` gives each
-    complete command as ``(argv, size)`` -- an empty argv for a bare newline
-    -- and keeps an unfinished one for the next read.
+    complete command as ``(argv, raw)`` -- an empty argv for a bare newline;
+    ``raw`` its bytes, as a replica passes them on -- and keeps an unfinished
+    one for the next read.
     """
 
     def __init__(self) -> None:
@@ -75,7 +76,7 @@ class StreamParser:
         else:
             self._buf += data
 
-    def commands(self) -> Iterator[tuple[list[bytes], int]]:
+    def commands(self) -> Iterator[tuple[list[bytes], bytes]]:
         """Each complete command from where the last one ended.
 
         Raises :class:`StreamError` for anything but multibulk arrays and
@@ -102,7 +103,7 @@ class StreamParser:
                     raise StreamError("Master using the inline protocol. Desync?")
                 argv, end = [], newline + 1
             self._pos = end
-            yield argv, end - start
+            yield argv, buf[start:end]
 
 
 def _multibulk(buf: bytes, start: int) -> tuple[list[bytes], int] | None:

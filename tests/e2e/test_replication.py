@@ -191,3 +191,137 @@ def test_redis_replica_of_hush_from_disk(tmp_path):
         if replica is not None:
             replica.stop()
         hush.stop()
+
+
+# -- Hush replicas of redis-server ----------------------------------------------------------
+
+
+def redis_master(directory: Path, *extra: str) -> ServerProcess:
+    """A redis-server in ``directory`` whose diskless syncs start at once."""
+    port = free_port()
+    return ServerProcess([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1",
+                          "--save", "", "--dir", str(directory), "--daemonize", "no",
+                          "--repl-diskless-sync-delay", "0", *extra],
+                         port, cwd=str(directory))
+
+
+def hush_with_config(directory: Path, text: str) -> ServerProcess:
+    """A Hush started with ``--config`` holding ``text`` (and no key limit)."""
+    path = directory / "hush.conf"
+    path.write_text(f"maxkeys 0\ndir {directory}\n{text}")
+    return start_hush("--config", str(path))
+
+
+def test_hush_replica_of_redis(tmp_path):
+    """replicaof in the config file: the snapshot, every kind of write, the master's DELs."""
+    master_dir, replica_dir = tmp_path / "master", tmp_path / "replica"
+    master_dir.mkdir()
+    replica_dir.mkdir()
+    source = redis_master(master_dir, "--enable-debug-command", "yes")
+    hush = None
+    try:
+        m = redis.Redis(port=source.port)
+        fill(m)
+        hush = hush_with_config(replica_dir, f"replicaof 127.0.0.1 {source.port}\n")
+        r = redis.Redis(port=hush.port)
+        wait_for(lambda: link_up(r), "the replica's link")
+        # The master expires nothing by itself from now on: only its reads do.
+        m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        more_writes(m)
+        m.set("stale", "x", px=100)
+        wait_for(lambda: in_step(m, r), "the replica catching up")
+        assert m.dbsize() == r.dbsize()
+        assert contents(m) == contents(r)
+        # Past its deadline a key is gone for the replica's readers, but only the
+        # master's DEL removes it.
+        wait_for(lambda: r.get("stale") is None, "the key's deadline")
+        assert r.exists("stale") == 0 and b"stale" not in r.keys("*")
+        count = r.dbsize()
+        assert m.get("stale") is None
+        wait_for(lambda: r.dbsize() == count - 1, "the master's DEL")
+        with pytest.raises(redis.ResponseError, match="^You can't write against a read only"):
+            r.set("k", "v")
+        # The replica acknowledges what it applied, every second.
+        offset = m.info("replication")["master_repl_offset"]
+        wait_for(lambda: m.info("replication")["slave0"]["offset"] == offset, "an ACK")
+        assert m.info("replication")["slave0"]["state"] == "online"
+    finally:
+        if hush is not None:
+            hush.stop()
+        source.stop()
+
+
+def test_moving_a_live_redis_to_hush(tmp_path):
+    """Writes keep flowing to redis-server while Hush catches up; then REPLICAOF NO ONE."""
+    import threading
+
+    master_dir, replica_dir = tmp_path / "master", tmp_path / "replica"
+    master_dir.mkdir()
+    replica_dir.mkdir()
+    source = redis_master(master_dir)
+    hush = start_hush("--maxkeys", "0", "--dir", str(replica_dir))
+    stop = threading.Event()
+    written = []
+
+    def writer() -> None:
+        client = redis.Redis(port=source.port)
+        n = 0
+        while not stop.is_set():
+            n += 1
+            client.pipeline(transaction=False).incr("counter").rpush("log", n).set(
+                f"key:{n}", n).execute()
+            written.append(n)
+        client.close()
+
+    try:
+        m = redis.Redis(port=source.port)
+        m.mset({f"old:{i}": i for i in range(2000)})
+        thread = threading.Thread(target=writer)
+        thread.start()
+        wait_for(lambda: len(written) > 50, "writes before the move")
+        r = redis.Redis(port=hush.port)
+        assert r.replicaof("127.0.0.1", source.port)
+        wait_for(lambda: link_up(r), "the replica's link")
+        wait_for(lambda: len(written) > 300, "writes during the move")
+        stop.set()
+        thread.join()
+        wait_for(lambda: in_step(m, r), "the replica catching up")
+        assert r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+        assert r.info("replication")["role"] == "master"
+        assert int(r.get("counter")) == len(written)
+        assert r.llen("log") == len(written)
+        assert r.dbsize() == m.dbsize()
+        assert r.mget([f"old:{i}" for i in range(0, 2000, 100)]) == [
+            str(i).encode() for i in range(0, 2000, 100)]
+        # A master again: it takes writes, and its old master's are no longer applied.
+        assert r.set("after", "move")
+        m.set("late", "write")
+        time.sleep(0.3)
+        assert r.get("late") is None
+    finally:
+        stop.set()
+        hush.stop()
+        source.stop()
+
+
+def test_a_replica_without_its_master_and_stale_data_off(tmp_path):
+    """replica-serve-stale-data no: MASTERDOWN for data commands; CONFIG REWRITE keeps
+    replicaof."""
+    port = free_port()
+    hush = hush_with_config(tmp_path, f"replicaof 127.0.0.1 {port}\n"
+                                      "replica-serve-stale-data no\n")
+    try:
+        r = redis.Redis(port=hush.port)
+        with pytest.raises(redis.ResponseError, match="^Link with MASTER is down"):
+            r.get("k")
+        info = r.info("replication")
+        assert info["role"] == "slave" and info["master_link_status"] == "down"
+        assert info["master_port"] == port
+        r.config_rewrite()
+        assert f"replicaof 127.0.0.1 {port}" in (tmp_path / "hush.conf").read_text()
+        assert r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+        assert r.get("k") is None
+        r.config_rewrite()
+        assert "replicaof" not in (tmp_path / "hush.conf").read_text()
+    finally:
+        hush.stop()
