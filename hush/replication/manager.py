@@ -118,8 +118,7 @@ class Replication:
     def set_master(self, host: str, port: int) -> None:
         """Follow ``host:port`` (Redis's replicationSetMaster)."""
         was_master = self.replica is None
-        if self.replica is not None:
-            self.replica.stop()
+        cached = self.replica.stop() if self.replica is not None else None
         store = self.server.store
         if was_master:
             # The stream is what the master sends from now on, not what runs here.
@@ -133,7 +132,9 @@ class Replication:
         if was_master:
             # This server's own history may let it continue with the new master
             # (a demoted master whose replica was promoted).
-            replica.cached = Cached(self.history.replid, self.history.offset, 0)
+            cached = Cached(self.history.replid, self.history.offset, 0)
+        # The new master may be a promoted sibling that knows this history.
+        replica.cached = cached
         self.settings.assign(BY_NAME["replicaof"], f"{host} {port}")
         self._update_gating()
         log.info("Connecting to MASTER {host}:{port}", host=host, port=port)

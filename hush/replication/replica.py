@@ -351,8 +351,15 @@ class ReplicaSide:
             session.in_multi = False
             self.server.unregister_client(session)
 
-    def stop(self) -> None:
-        """No master any more (REPLICAOF NO ONE, another master, the server stops)."""
+    def stop(self) -> Cached | None:
+        """No link to this master any more (REPLICAOF, the server stops).
+
+        Returns what a PSYNC to another master may continue from: the history
+        and offset applied so far (Redis caches its master client then).
+        """
+        cached = self.cached
+        if self.session is not None:
+            cached = Cached(self.master_replid, self.offset, self.session.db.index)
         if self.link is not None and self.state is CONNECTED:
             link, self.link = self.link, None
             link.side = _Gone()
@@ -360,6 +367,7 @@ class ReplicaSide:
         self._drop_session()
         self.cancel()
         self.cached = None
+        return cached
 
     # -- reading from the master --------------------------------------------------
 

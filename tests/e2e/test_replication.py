@@ -325,3 +325,178 @@ def test_a_replica_without_its_master_and_stale_data_off(tmp_path):
         assert "replicaof" not in (tmp_path / "hush.conf").read_text()
     finally:
         hush.stop()
+
+
+# -- partial resynchronization ------------------------------------------------------------
+
+
+class Proxy:
+    """A TCP proxy to ``target`` whose links the test drops, and that may turn callers away."""
+
+    def __init__(self, target: int) -> None:
+        import socket
+        import threading
+
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.sockets: list[Any] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _address = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: Any, sink: Any) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            try:
+                end.close()
+            except OSError:
+                pass
+
+    def drop(self) -> None:
+        """Cut every link now (both ends see their connection close)."""
+        import socket
+
+        with self.lock:
+            ends, self.sockets = self.sockets, []
+        for end in ends:
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
+
+    def close(self) -> None:
+        self.drop()
+        self.listener.close()
+
+
+def stats(client: redis.Redis) -> dict:
+    return client.info("stats")
+
+
+def test_a_redis_replica_continues_after_a_short_drop_and_syncs_again_after_a_long_one(
+        tmp_path):
+    master_dir, replica_dir = tmp_path / "master", tmp_path / "replica"
+    master_dir.mkdir()
+    replica_dir.mkdir()
+    hush = hush_master(master_dir, ("repl-backlog-size", "16384"))
+    proxy = Proxy(hush.port)
+    replica = None
+    try:
+        m = redis.Redis(port=hush.port)
+        m.set("before", "1")
+        replica = redis_replica(replica_dir, proxy.port)
+        r = redis.Redis(port=replica.port)
+        wait_for(lambda: link_up(r), "the replica's link")
+        # Short: a few writes while the link is down stay in the backlog.
+        proxy.open = False
+        proxy.drop()
+        wait_for(lambda: not link_up(r), "the replica noticing the drop")
+        m.set("during", "short")
+        proxy.open = True
+        wait_for(lambda: in_step(m, r), "the replica catching up")
+        assert r.get("during") == b"short"
+        assert stats(m)["sync_partial_ok"] == 1 and stats(m)["sync_full"] == 1
+        # Long: more than the backlog holds is written while it is away.
+        proxy.open = False
+        proxy.drop()
+        wait_for(lambda: not link_up(r), "the replica noticing the drop")
+        for i in range(40):
+            m.set(f"long:{i}", "x" * 1000)
+        proxy.open = True
+        wait_for(lambda: in_step(m, r), "the replica catching up")
+        assert stats(m)["sync_full"] == 2 and stats(m)["sync_partial_err"] == 1
+        assert r.dbsize() == m.dbsize() == 42
+        log = replica.output()
+        assert "Successful partial resynchronization with master." in log
+    finally:
+        proxy.close()
+        if replica is not None:
+            replica.stop()
+        hush.stop()
+
+
+def test_a_hush_replica_continues_with_its_redis_master_after_a_drop(tmp_path):
+    source = redis_master(tmp_path)
+    proxy = Proxy(source.port)
+    hush = None
+    try:
+        m = redis.Redis(port=source.port)
+        m.rpush("queue", "a")
+        hush = hush_with_config(tmp_path, f"replicaof 127.0.0.1 {proxy.port}\n")
+        r = redis.Redis(port=hush.port)
+        wait_for(lambda: link_up(r), "the replica's link")
+        proxy.open = False
+        proxy.drop()
+        wait_for(lambda: not link_up(r), "the replica noticing the drop")
+        m.rpush("queue", "b")
+        proxy.open = True
+        wait_for(lambda: in_step(m, r), "the replica catching up")
+        assert r.lrange("queue", 0, -1) == [b"a", b"b"]
+        assert stats(m)["sync_partial_ok"] == 1 and stats(m)["sync_full"] == 1
+    finally:
+        proxy.close()
+        if hush is not None:
+            hush.stop()
+        source.stop()
+
+
+def test_after_a_promotion_the_other_replicas_continue_with_the_new_master(tmp_path):
+    """PSYNC2: the promoted replica accepts its old master's id up to the switch."""
+    source = redis_master(tmp_path)
+    promoted = other = redis_other = None
+    try:
+        m = redis.Redis(port=source.port)
+        m.set("k", "1")
+        for name in "abc":
+            (tmp_path / name).mkdir()
+        promoted = hush_with_config(tmp_path / "a", f"replicaof 127.0.0.1 {source.port}\n")
+        other = hush_with_config(tmp_path / "b", f"replicaof 127.0.0.1 {source.port}\n")
+        redis_other = redis_replica(tmp_path / "c", source.port)
+        replicas = [redis.Redis(port=p.port) for p in (promoted, other, redis_other)]
+        m.set("k", "2")
+        for replica in replicas:
+            wait_for(lambda replica=replica: in_step(m, replica), "the replicas catching up")
+        source.stop()
+        a, b, c = replicas
+        assert a.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+        assert b.replicaof("127.0.0.1", promoted.port)
+        assert c.replicaof("127.0.0.1", promoted.port)
+        a.set("k", "3")
+        for replica in (b, c):
+            wait_for(lambda replica=replica: in_step(a, replica), "the new master's replicas")
+            assert replica.get("k") == b"3"
+        info = stats(a)
+        assert info["sync_partial_ok"] == 2 and info["sync_full"] == 0
+    finally:
+        for server in (redis_other, other, promoted):
+            if server is not None:
+                server.stop()
+        source.stop()
