@@ -17,6 +17,7 @@ from hush.config.files import ConfigFileError, load_file, split_args
 from hush.config.kinds import ConfigError
 from hush.config.settings import Settings
 from hush.config.table import BY_NAME
+from hush.data.cluster import ClusterStartError
 from hush.server.service import BadEndpoint, make_service
 
 DEFAULT_PORT = "tcp:6379:interface=127.0.0.1:backlog=511"
@@ -228,7 +229,8 @@ def makeService(options: Options) -> IService:
         top = make_service(settings)
     except BadEndpoint as error:
         raise SystemExit(f"Invalid --port {error}") from None
-    except ModuleError as error:
+    except (ClusterStartError, ModuleError) as error:
+        # Redis's words for a nodes.conf or module it cannot use, then a failed exit.
         raise SystemExit(str(error)) from None
     quiet_startup_failures()
     twistd = getattr(options, "parent", None)

@@ -8,6 +8,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     acl,
     bitmaps,
     clock,
+    cluster,
     config,
     connection,
     diagnostics,

@@ -53,6 +53,8 @@ def quit_(ctx, *args: bytes):
 def select(ctx, index: bytes):
     """Switch the connection to another database."""
     number = parse_int(index, "ERR value is not an integer or out of range")
+    if number != 0 and ctx.server.cluster is not None:
+        raise CommandError("ERR SELECT is not allowed in cluster mode")
     if not 0 <= number < len(ctx.store.dbs):
         raise CommandError(DB_INDEX_OUT_OF_RANGE)
     ctx.select(number)

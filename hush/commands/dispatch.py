@@ -18,7 +18,8 @@ nothing here knows Twisted.
 2. the gates, only while :meth:`Session.update_gate` says some may apply:
    CLIENT REPLY, authentication, the user's ACL permissions (checked only
    for a restricted user: the default user with every permission costs
-   nothing), maxmemory/maxkeys admission, writes refused after a failed
+   nothing), cluster routing (MOVED/ASK/CROSSSLOT, only in cluster mode;
+   :mod:`hush.commands.routing`), maxmemory/maxkeys admission, writes refused after a failed
    BGSAVE (stop-writes-on-bgsave-error), subscribed mode, a busy script,
    CLIENT PAUSE, MULTI queueing;
 3. the handler -- through the AOF's propagator while the AOF is on -- timed
@@ -47,6 +48,7 @@ from hush.commands.acl_users import (
     TOPLEVEL,
     WRONGPASS,
 )
+from hush.commands.routing import route, serves_here
 from hush.commands.table import COMMANDS, Command, lookup
 from hush.core import errors
 from hush.core.errors import (
@@ -222,6 +224,7 @@ class Session:
         "channels", "patterns", "reply_mode", "_muting", "mute_unblock", "monitoring",
         "no_evict", "propagator", "replication", "_stats", "_settings", "_watchers", "_failures",
         "_commandstats", "_calls", "_spent", "_gated",
+        "cluster", "asking", "readonly", "_routed_only",
     )
 
     def __init__(self, server: Server, connection: Connection = DETACHED) -> None:
@@ -271,8 +274,16 @@ class Session:
         self._commandstats = commandstats = server.commandstats
         self._calls = commandstats.calls
         self._spent = commandstats.seconds
-        # True while unauthenticated, in MULTI, subscribed, muted, paused or
-        # under maxmemory: execute's slow path.
+        # Cluster mode (hush.commands.routing): the node's map for a client's
+        # requests; None outside cluster mode and for the AOF loader, which
+        # Redis never redirects. ASKING and READONLY are the client's flags.
+        self.cluster = server.cluster if connection is not DETACHED else None
+        self.asking = False
+        self.readonly = False
+        # True when cluster routing is the only gate: _gate's short way.
+        self._routed_only = False
+        # True while unauthenticated, in MULTI, subscribed, muted, paused,
+        # under maxmemory or in cluster mode: execute's slow path.
         self._gated = False
         self.update_gate()
 
@@ -346,14 +357,14 @@ class Session:
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the auth / ACL / MULTI / subscribed-mode /
-        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script checks.
+        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script / cluster routing checks.
 
         A user allowed every command, key and channel adds nothing: its
         ``unrestricted`` flag is worked out once, when its rules change.
         """
         server = self.server
         user = self.user
-        self._gated = (
+        others = (
             self.in_multi or bool(self.channels or self.patterns)
             or not self.authenticated or server.memory.limited
             or self.reply_mode is not None or server.pause.end is not None
@@ -361,6 +372,9 @@ class Session:
             or (user is not None and not user.unrestricted)
             or server.replication.gating or self.replication is not None
         )
+        routed = self.cluster is not None
+        self._gated = others or routed
+        self._routed_only = routed and not others
 
     # -- transactions ------------------------------------------------------------
 
@@ -369,6 +383,8 @@ class Session:
         self.in_multi = False
         self.multi_queue = []
         self.multi_error = False
+        # An ASKING before MULTI covered the transaction; it ends with it.
+        self.asking = False
         self.unwatch_all()
         self.update_gate()
 
@@ -476,6 +492,9 @@ class Session:
 
     def _unresolved(self, argv: list[bytes], why: Unresolved) -> Any:
         """The reply to an argv :func:`resolve` found no command for, in Redis's words."""
+        # Any request, even one that names no command, uses up an ASKING.
+        if not self.in_multi:
+            self.asking = False
         if why.kind is UNKNOWN_COMMAND:
             return self._reject(unknown_command(argv))
         cmd = why.cmd
@@ -487,6 +506,9 @@ class Session:
 
     def _reject(self, error: CommandError, cmd: Command | None = None) -> CommandError:
         """Refuse a command before it runs: counted, and poisoning an open transaction."""
+        if not self.in_multi:
+            # A refused command uses up an ASKING as a served one does.
+            self.asking = False
         if cmd is not None:
             self._commandstats.rejected_call(cmd)
             if cmd.name == "exec" and not error.message.startswith("EXECABORT"):
@@ -506,10 +528,19 @@ class Session:
         return CommandError(f"EXECABORT Transaction discarded because of: {reason}")
 
     def _gate(self, cmd: Command, argv: list[bytes]) -> Any:
-        """CLIENT REPLY, auth, maxmemory, subscribed-mode and MULTI checks: a reply
-        to send instead, or None to run."""
+        """CLIENT REPLY, auth, cluster routing, maxmemory, subscribed-mode and MULTI
+        checks: a reply to send instead, or None to run."""
+        if self._routed_only:
+            # Cluster mode and nothing else to check: a key of this node's runs at once.
+            if serves_here(self.cluster, cmd, argv):
+                if self.asking:
+                    self._drop_asking()
+                return None
         if self.reply_mode is not None and not self._muting:
             return self._run_muted(argv)
+        cluster = self.cluster
+        if cluster is not None and self.asking:
+            self._drop_asking()
         server = self.server
         # Once the default user needs no password, an unauthenticated
         # connection runs commands too (HELLO still asks for AUTH), as in Redis.
@@ -521,6 +552,10 @@ class Session:
             refused = self._acl_refusal(user, cmd, argv)
             if refused is not None:
                 return self._reject(refused, cmd)
+        if cluster is not None:
+            redirected = self._route(cluster, cmd, argv, self.asking)
+            if redirected is not None:
+                return redirected
         memory = server.memory
         if memory.limited and not self.exec_running:
             refused = memory.admit(self, cmd, argv)
@@ -571,6 +606,31 @@ class Session:
         """True for an EXEC whose queued commands include a write."""
         return top.name == "exec" and self.in_multi and any(
             queued.is_write for queued, _argv in self.queued())
+
+    def _drop_asking(self) -> None:
+        """ASKING holds for the command after it (or the transaction it precedes):
+        Redis drops it after any other command."""
+        if not self.in_multi:
+            last = self._last_cmd
+            if last is None or last.name != "asking":
+                self.asking = False
+
+    def _route(self, cluster: Any, cmd: Command, argv: list[bytes], asking: bool) -> Any:
+        """Cluster mode: the redirection or refusal a command gets instead of running here."""
+        if cmd.name == "exec" and cmd.parent is None:
+            if not self.in_multi:
+                return None
+            error, _slot = route(cluster, self.db, self.queued(), command=cmd, asking=asking)
+            if error is None:
+                return None
+            # Redis discards the transaction and answers with the redirection itself.
+            self.end_transaction()
+            refused = CommandError(error)
+            self._commandstats.rejected_call(cmd)
+            self._commandstats.count_error(refused)
+            return refused
+        error, _slot = route(cluster, self.db, ((cmd, argv),), command=cmd, asking=asking)
+        return None if error is None else self._reject(CommandError(error), cmd)
 
     def _acl_refusal(self, user: Any, cmd: Command, argv: list[bytes]) -> CommandError | None:
         """The NOPERM error if ``user`` may not run this command (logged in ACL LOG), or None."""

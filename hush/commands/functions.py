@@ -60,6 +60,8 @@ def _fcall(ctx, name: bytes, numkeys: bytes, rest: tuple[bytes, ...], readonly: 
         raise CommandError("ERR Number of keys can't be greater than number of args")
     if count < 0:
         raise CommandError("ERR Number of keys can't be negative")
+    if ctx.server.cluster is not None and function.script.no_cluster:
+        raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
     no_writes = "no-writes" in function.flags
     if readonly and not no_writes:
         raise CommandError("ERR Can not execute a script with write flag using *_ro command.")

@@ -509,6 +509,8 @@ def copy_(ctx, source: bytes, target: bytes, *options: bytes) -> int:
         else:
             raise CommandError(SYNTAX)
         index += 1
+    if ctx.server.cluster is not None and (db.index or destination.index):
+        raise CommandError("ERR Copying to another database is not allowed in cluster mode")
     if destination is db and source == target:
         raise CommandError(SAME_OBJECT)
     value = read_key(db, source)
@@ -532,6 +534,8 @@ def copy_(ctx, source: bytes, target: bytes, *options: bytes) -> int:
          key_specs=(_spec("RW", "access", "update"),))
 def move(ctx, key: bytes, raw_db: bytes) -> int:
     """Move ``key`` (with its deadline) to another database unless it exists there."""
+    if ctx.server.cluster is not None:
+        raise CommandError("ERR MOVE is not allowed in cluster mode")
     db = ctx.db
     destination = _db_index(ctx, raw_db)
     if destination is db:
@@ -727,6 +731,16 @@ def restore(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
     return OK
 
 
+@command("restore-asking", arity=-4, flags=("write", "denyoom", "asking"), keys=(1, 1, 1),
+         group="server", since="3.0.0",
+         summary="An internal command for migrating keys in a cluster",
+         acl=("keyspace", "write", "slow", "dangerous"), key_specs=(_spec("OW", "update"),))
+def restore_asking(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
+    """RESTORE as MIGRATE sends it in cluster mode: its ``asking`` flag lets a node
+    importing the key's slot take it without a separate ASKING."""
+    return restore(ctx, key, raw_ttl, payload, *options)
+
+
 def _migrate_keys(argv: list[bytes]) -> list[int]:
     """Redis's migrateGetKeys: the key at 3, or what follows KEYS when that key is ""."""
     for index in range(6, len(argv)):
@@ -785,5 +799,7 @@ def migrate(ctx, host: bytes, port: bytes, key: bytes, raw_db: bytes, raw_timeou
     target_db = parse_int(raw_db)
     if timeout <= 0:
         timeout = 1000
+    # A cluster node sends RESTORE-ASKING, which a target importing the slot accepts.
+    restore_name = b"RESTORE" if ctx.server.cluster is None else b"RESTORE-ASKING"
     return migrate_keys(ctx, host, port, keys, target_db, timeout, copy=copy, replace=replace,
-                        username=username, password=password)
+                        username=username, password=password, restore=restore_name)

@@ -58,6 +58,9 @@ def flushall(ctx, *args: bytes):
          acl=("keyspace", "write", "fast", "dangerous"))
 def swapdb(ctx, first: bytes, second: bytes):
     """Exchange the contents of two databases; connections keep their index."""
+    if ctx.server.cluster is not None:
+        # Redis Cluster has database 0 only.
+        raise CommandError("ERR SWAPDB is not allowed in cluster mode")
     one = parse_int(first, "ERR invalid first DB index")
     two = parse_int(second, "ERR invalid second DB index")
     count = len(ctx.store.dbs)

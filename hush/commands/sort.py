@@ -38,7 +38,6 @@ from typing import Any
 from hush.commands.args import parse_int, syntax_error
 from hush.commands.keys import read_key
 from hush.commands.table import command, effects, range_spec
-from hush.config.settings import BY_NAME
 from hush.core.errors import CommandError, WrongType, c_string
 from hush.data.types.registry import chunked
 from hush.data.types.set import ordered
@@ -109,10 +108,6 @@ class _Options:
     gets: list[bytes] = field(default_factory=list)
 
 
-def _cluster_enabled(ctx) -> bool:
-    return bool(ctx.server.settings.value(BY_NAME["cluster-enabled"]))
-
-
 def _unrestricted_key_access(ctx) -> bool:
     """Whether the client's user may read every key (Redis's
     ACLUserCheckCmdWithUnrestrictedKeyAccess): BY and GET read keys no
@@ -125,7 +120,7 @@ def _unrestricted_key_access(ctx) -> bool:
 
 
 def _check_pattern_allowed(ctx, option: str) -> None:
-    if _cluster_enabled(ctx):
+    if ctx.server.cluster is not None:
         raise CommandError(f"ERR {option} option of SORT denied in Cluster mode.")
     if not _unrestricted_key_access(ctx):
         raise CommandError(

@@ -288,15 +288,19 @@ def help_reply(lines: Iterable[str]) -> list[SimpleString]:
 
 
 def help_command(name: str, lines: Iterable[str], *, group: str, since: str,
-                 acl: Iterable[str], flags: Iterable[str] = ("loading", "stale")) -> None:
+                 acl: Iterable[str], flags: Iterable[str] = ("loading", "stale"),
+                 check: Callable[[Any], None] | None = None) -> None:
     """Register ``name|help``, answering with ``lines`` (see :func:`help_reply`).
 
     Every container's HELP is this same subcommand in Redis, but for its
-    text, group, version and ACL categories.
+    text, group, version and ACL categories. ``check(ctx)``, if given, may
+    refuse it first (CLUSTER HELP outside cluster mode) by raising.
     """
     text = tuple(lines)
 
     def handler(ctx: Any) -> list[SimpleString]:
+        if check is not None:
+            check(ctx)
         return help_reply(text)
 
     handler.__name__ = handler.__qualname__ = f"{name}_help"

@@ -120,6 +120,8 @@ def reset(ctx):
     ctx.select(0)
     ctx.resp3 = False
     ctx.name = b""
+    # Cluster mode's client flags.
+    ctx.asking = ctx.readonly = False
     # Back to the default user: unauthenticated if it needs a password.
     ctx.set_default_auth()
     return SimpleString(b"RESET")

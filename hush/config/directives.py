@@ -62,7 +62,9 @@ NOTES: dict[str, str] = {
                            "TCP_NODELAY and the default source address, a replica frees its "
                            "old data at once and never evicts for its master, and Hush "
                            "propagates whatever its commands wrote.",
-    "cluster": "Hush has no cluster mode.",
+    "cluster": "Hush's cluster nodes have no cluster bus: no gossip, failure detection, "
+               "failover or replicas; addresses and slots come from nodes.conf and CLUSTER "
+               "SETSLOT (README: Cluster mode).",
     "tls": "Hush serves TLS on ssl: endpoints "
            "(--port ssl:6380:privateKey=key.pem:certKey=cert.pem), not from tls-* directives.",
     "threads": "Hush runs one thread: no I/O threads and no CPU pinning.",
@@ -155,7 +157,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("repl-diskless-sync", True, "replication"),
     _bool("aof-rewrite-incremental-fsync", True, "aof"),
     _bool("no-appendfsync-on-rewrite", False, "aof"),
-    _bool("cluster-require-full-coverage", True, "cluster"),
     _bool("rdb-save-incremental-fsync", True, "rdb-ignored"),
     _bool("aof-use-rdb-preamble", True, "rdb"),
     _bool("aof-timestamp-enabled", False, "aof"),
@@ -167,8 +168,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("replica-ignore-maxmemory", True, "replication-ignored", aliases=("slave-ignore-maxmemory",)),
     _bool("jemalloc-bg-thread", True, "allocator"),
     _bool("activedefrag", False, "allocator", kind=Bool(refuse_yes=_DEFRAG)),
-    _bool("cluster-enabled", False, "cluster", mutable=False),
-    _bool("cluster-allow-reads-when-down", False, "cluster"),
     _bool("cluster-allow-pubsubshard-when-down", True, "cluster"),
     _bool("crash-log-enabled", True, "process"),
     _bool("crash-memcheck-enabled", True, "process"),
@@ -183,7 +182,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _string("replica-announce-ip", "", "replication", aliases=("slave-announce-ip",)),
     _string("masteruser", "", "replication"),
     _string("cluster-announce-ip", "", "cluster"),
-    _string("cluster-config-file", "nodes.conf", "cluster", mutable=False),
     _string("cluster-announce-hostname", "", "cluster", kind=Hostname()),
     _string("dbfilename", "dump.rdb", "rdb", kind=BaseName("dbfilename"), protected=True),
     _string("appenddirname", "appendonlydir", "aof", mutable=False,
@@ -206,8 +204,6 @@ ACCEPTED: tuple[Setting, ...] = (
           synonyms={"relative": "yes"}),
     _enum("sanitize-dump-payload", ("no", "yes", "clients"), "no", "debugging"),
     _enum("enable-protected-configs", _PROTECTED_ACTION, "no", "modules", mutable=False),
-    _enum("cluster-preferred-endpoint-type", ("ip", "hostname", "unknown-endpoint"), "ip",
-          "cluster"),
     _enum("propagation-error-behavior", ("ignore", "panic", "panic-on-replicas"), "ignore",
           "replication-ignored"),
     *(Setting(name, Flags("default", "save", "nosave", "now", "force", exclusive=(

@@ -86,6 +86,11 @@ class Settings:
     tcp_backlog: int = 511
     hz: int = 10
     notify_keyspace_events: str = ""
+    cluster_enabled: bool = False
+    cluster_config_file: str = "nodes.conf"
+    cluster_require_full_coverage: bool = True
+    cluster_allow_reads_when_down: bool = False
+    cluster_preferred_endpoint_type: str = "ip"
     #: The values of the Redis directives Hush keeps without acting on them
     #: (hush.config.directives), by name; absent ones have their table default.
     accepted: dict[str, Any] = field(default_factory=dict)

@@ -111,6 +111,16 @@ TABLE: tuple[Setting, ...] = (
     Setting("maxmemory-policy", Enum(*POLICIES), doc="What to evict at the memory limit."),
     Setting("maxmemory-samples", Int(1, INT_MAX),
             doc="Keys sampled per eviction by the volatile policies (maxmemory, maxkeys)."),
+    Setting("cluster-enabled", Bool(), mutable=False,
+            doc="Serve as a node of a Redis Cluster (see Cluster mode)."),
+    Setting("cluster-config-file", String(), mutable=False,
+            doc="The node's nodes.conf, relative to dir."),
+    Setting("cluster-require-full-coverage", Bool(),
+            doc="The cluster is down while a slot has no node."),
+    Setting("cluster-allow-reads-when-down", Bool(),
+            doc="Serve reads of the node's own slots while the cluster is down."),
+    Setting("cluster-preferred-endpoint-type", Enum("ip", "hostname", "unknown-endpoint"),
+            doc="What names a node in redirections and CLUSTER SLOTS."),
 )
 
 #: Every Redis 7.0 directive (and Hush's own): those Hush acts on, then the rest.

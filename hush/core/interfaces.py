@@ -91,6 +91,8 @@ class Client(Protocol):
     channels: set[bytes]
     patterns: set[bytes]
     monitoring: bool
+    #: READONLY was sent (cluster mode; CLIENT LIST flag ``r``).
+    readonly: bool
     last_interaction: float
     connection: Connection
     #: The AOF's :class:`hush.persistence.propagation.Propagator`, or None.
@@ -255,6 +257,8 @@ class Server(Protocol):
     #: :class:`hush.persistence.manager.Persistence`.
     persistence: Any
     replication: Replication
+    #: In cluster mode the node's :class:`hush.data.cluster.ClusterState`, else None.
+    cluster: Any
     #: MIGRATE's :class:`hush.wire.sync_client.ConnectionCache`.
     migrate_connections: Any
     #: :class:`hush.core.faults.FailureLog` for unexpected exceptions.

@@ -34,6 +34,7 @@ from hush.data.cursors import CursorRegistry
 from hush.data.eviction import ALLKEYS, EvictionLog, choose_victim
 from hush.data.expiry import ExpiryScheduler
 from hush.data.sizes import SizeTracker
+from hush.data.slots import SlotIndex
 
 
 class Stats:
@@ -78,9 +79,11 @@ class Database:
         the key forgets it.
     @ivar tracker: the store's :class:`SizeTracker` while maxmemory is set,
         else None; every write reports to it.
+    @ivar slots: in cluster mode, database 0's :class:`SlotIndex` (keys by
+        hash slot); else None. Keys added and removed are reported to it.
     """
 
-    __slots__ = ("index", "store", "data", "expires", "atime", "encodings", "tracker")
+    __slots__ = ("index", "store", "data", "expires", "atime", "encodings", "tracker", "slots")
 
     def __init__(self, store: Store, index: int) -> None:
         self.store = store
@@ -90,6 +93,7 @@ class Database:
         self.atime: dict[bytes, int] = {}
         self.encodings: dict[bytes, bytes] = {}
         self.tracker: SizeTracker | None = store.tracker
+        self.slots: SlotIndex | None = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -185,6 +189,8 @@ class Database:
                 self.expires.pop(key, None)
         else:
             data[key] = value
+            if self.slots is not None:
+                self.slots.add(key)
             if store.maxkeys and len(data) >= store.maxkeys:
                 store.capacity_reached(self, key)
         if store.blocking_keys:
@@ -230,6 +236,8 @@ class Database:
 
     def _remove(self, key: bytes) -> None:
         del self.data[key]
+        if self.slots is not None:
+            self.slots.remove(key)
         self.atime.pop(key, None)
         self.encodings.pop(key, None)
         if self.expires:
@@ -266,6 +274,8 @@ class Database:
         self.expires = {}
         self.atime = {}
         self.encodings = {}
+        if self.slots is not None:
+            self.slots.clear()
         if self.tracker:
             self.tracker.clear(self.index)
 
@@ -280,6 +290,8 @@ class Database:
             key, value = self.data.popitem(last=False)
         else:
             value = self.data.pop(key)
+        if self.slots is not None:
+            self.slots.remove(key)
         self.atime.pop(key, None)
         self.encodings.pop(key, None)
         if self.expires:
@@ -333,6 +345,8 @@ class Database:
                 return True
         del self.data[key]
         del self.expires[key]
+        if self.slots is not None:
+            self.slots.remove(key)
         self.atime.pop(key, None)
         self.encodings.pop(key, None)
         self.store.stats.expired_keys += 1
@@ -483,6 +497,21 @@ class Store:
         self.tracker = None
         for db in self.dbs:
             db.tracker = None
+
+    # -- cluster mode ----------------------------------------------------------
+
+    def index_slots(self) -> SlotIndex:
+        """Keep database 0's keys by hash slot from now on (Redis Cluster's only database)."""
+        db = self.dbs[0]
+        db.slots = SlotIndex(db.data)
+        return db.slots
+
+    def reindex_slots(self) -> None:
+        """After a loader filled database 0 without :meth:`Database.set` (RDB, AOF
+        preamble), its slot index anew, if it keeps one."""
+        db = self.dbs[0]
+        if db.slots is not None:
+            db.slots.rebuild(db.data)
 
     # -- maxkeys -------------------------------------------------------------
 

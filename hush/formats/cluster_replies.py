@@ -128,11 +128,13 @@ def cluster_state_ok(config: ClusterConfig, require_full_coverage: bool = True) 
     delays before a restarted master turns ``ok`` are the caller's.
     """
     nodes = config.nodes
+    owners = set(config.slots)
     if require_full_coverage:
-        for owner in set(config.slots):
+        for owner in owners:
             if owner is None or nodes[owner].failed:
                 return False
-    serving = [nodes[node_id] for node_id in config.slot_ranges() if nodes[node_id].is_master]
+    owners.discard(None)
+    serving = [nodes[node_id] for node_id in owners if nodes[node_id].is_master]
     reachable = sum(1 for node in serving if not (node.failed or node.timed_out))
     return reachable >= len(serving) // 2 + 1
 

@@ -131,7 +131,8 @@ class ClusterConfig:
         ranges: dict[bytes, list[tuple[int, int]]] = {}
         slot = 0
         for owner, run in groupby(self.slots):
-            length = sum(1 for _ in run)
+            # len(list()) counts in C: a map is rewritten on every change of it.
+            length = len(list(run))
             if owner is not None:
                 ranges.setdefault(owner, []).append((slot, slot + length - 1))
             slot += length

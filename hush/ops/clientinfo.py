@@ -98,6 +98,8 @@ def _flags(client: Any) -> str:
     transport = client.transport
     if transport is not None and not hasattr(transport.getPeer(), "host"):
         flags += "U"
+    if client.readonly:
+        flags += "r"
     if client.no_evict:
         flags += "e"
     if client.monitoring:

@@ -143,7 +143,7 @@ def server_section(server: Server, port: int) -> Fields:
         ("hush_version", __version__),
         ("redis_git_sha1", "00000000"),
         ("redis_git_dirty", 0),
-        ("redis_mode", "standalone"),
+        ("redis_mode", "standalone" if server.cluster is None else "cluster"),
         ("os", f"{uname.system} {uname.release} {uname.machine}"),
         ("arch_bits", struct.calcsize("P") * 8),
         ("python_version", platform.python_version()),
@@ -290,8 +290,8 @@ def cpu_section(server: Server) -> Fields:
 
 
 def cluster_section(server: Server) -> Fields:
-    """# Cluster: Hush has no cluster mode."""
-    return [("cluster_enabled", 0)]
+    """# Cluster: whether cluster-enabled is on (CLUSTER INFO tells the rest)."""
+    return [("cluster_enabled", 0 if server.cluster is None else 1)]
 
 
 def keyspace_section(server: Server) -> Fields:

@@ -664,6 +664,8 @@ class Persistence:
         try:
             with open(self.rdb_path, "rb") as handle:
                 result = rdb.load_dataset(store, handle, now_ms=store.now_ms(), merge=merge)
+            # The loader fills the keyspace directly: cluster mode's slot index follows.
+            store.reindex_slots()
             # Emptying the data empties the libraries too (Redis's emptyData).
             self._loaded(result, replace_functions=flush)
         except (OSError, RdbError, CommandError) as error:

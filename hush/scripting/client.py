@@ -19,15 +19,22 @@ from typing import Any
 
 from hush.commands.acl_users import DENIED_CMD, LUA, SCRIPT_REASONS
 from hush.commands.dispatch import WRONG_ARITY, Session, Unresolved
+from hush.commands.routing import DOWN, DOWN_READONLY, route
 from hush.commands.table import Command
 from hush.core.errors import CommandError
 from hush.data.blocking import Block
+from hush.formats.keyslot import key_slot
 from hush.scripting.run import ScriptRun
 
 _UNKNOWN = "ERR Unknown Redis command called from script"
 _WRONG_ARITY = "ERR Wrong number of args calling Redis command from script"
 _NOT_ALLOWED = "ERR This Redis command is not allowed from script"
 _READONLY = "ERR Write commands are not allowed from read-only scripts."
+_CLUSTER_DOWN_READONLY = ("ERR Script attempted to execute a write command while the cluster "
+                          "is down and readonly")
+_CLUSTER_DOWN = "ERR Script attempted to execute a command while the cluster is down"
+_NOT_LOCAL = "ERR Script attempted to access a non local key in a cluster node"
+_CROSS_SLOT = "ERR Script attempted to access keys that do not hash to the same slot"
 
 
 class ScriptSession(Session):
@@ -46,9 +53,9 @@ class ScriptSession(Session):
     #: MONITOR names the origin of a script's commands "lua", as Redis does.
     is_script = True
 
-    __slots__ = ("run", "repl_flags", "typed_name")
+    __slots__ = ("run", "repl_flags", "typed_name", "slot", "cross_slot")
 
-    def __init__(self, caller: Session, run: ScriptRun) -> None:
+    def __init__(self, caller: Session, run: ScriptRun, keys: tuple[bytes, ...] = ()) -> None:
         super().__init__(caller.server)
         self.db = caller.db
         self.client_id = caller.client_id
@@ -64,6 +71,20 @@ class ScriptSession(Session):
         self.run = run
         self.repl_flags = 3
         self.typed_name = b""
+        # Cluster mode: the caller's ASKING and READONLY count for the script's
+        # commands, whose keys must be this node's. A script with a shebang
+        # must also keep to one slot -- that of its KEYS, or of the first key
+        # it uses -- unless it declares allow-cross-slot-keys; one without
+        # (Redis's compatibility mode) may cross slots.
+        self.cluster = caller.cluster
+        self.asking = caller.asking
+        self.readonly = caller.readonly
+        self.slot = -1
+        self.cross_slot = False
+        if self.cluster is not None:
+            self.cross_slot = run.script.cross_slot
+            if keys:
+                self.slot = key_slot(keys[0])
 
     def update_gate(self) -> None:
         """Every command of a script passes the script's gate."""
@@ -104,6 +125,24 @@ class ScriptSession(Session):
                     return refused
             if "write" in flags:
                 run.wrote = True
+        if self.cluster is not None:
+            return self._route(self.cluster, cmd, argv)
+        return None
+
+    def _route(self, cluster: Any, cmd: Command, argv: list[bytes]) -> CommandError | None:
+        """Redis's scriptVerifyClusterState: this node's keys, one slot per script."""
+        error, slot = route(cluster, self.db, ((cmd, argv),), command=cmd, asking=self.asking)
+        if error is not None:
+            if error == DOWN_READONLY:
+                return CommandError(_CLUSTER_DOWN_READONLY)
+            if error == DOWN:
+                return CommandError(_CLUSTER_DOWN)
+            return CommandError(_NOT_LOCAL)
+        if slot != -1 and not self.cross_slot:
+            if self.slot == -1:
+                self.slot = slot
+            elif self.slot != slot:
+                return CommandError(_CROSS_SLOT)
         return None
 
     def _reject(self, error: CommandError, cmd: Command | None = None) -> CommandError:

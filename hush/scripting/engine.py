@@ -380,6 +380,8 @@ class ScriptEngine:
                 raise CommandError(NOSCRIPT)
         else:
             script = self.load(script_arg)
+        if ctx.server.cluster is not None and script.no_cluster:
+            raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
         if readonly and script.shebang and not script.no_writes:
             raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         return self._run(ctx, script, rest[:count], rest[count:], readonly or script.no_writes)
@@ -389,7 +391,7 @@ class ScriptEngine:
         state = self._eval()
         lua = state.lua
         run = ScriptRun(script, ctx, readonly, self.now(), state)
-        run.client = ScriptSession(ctx, run)
+        run.client = ScriptSession(ctx, run, keys)
         ok, value = self._running(run, lambda: state.helpers.run(
             script.function, lua.table_from(keys), lua.table_from(args), HOOK_INSTRUCTIONS))
         if ok:
@@ -409,7 +411,7 @@ class ScriptEngine:
         run = ScriptRun(function.script, ctx, readonly, self.now(), state)
         run.function_name = function.name
         run.command = command
-        run.client = ScriptSession(ctx, run)
+        run.client = ScriptSession(ctx, run, keys)
         ok, value = self._running(run, lambda: state.helpers.call(
             function.callback, lua.table_from(keys), lua.table_from(args), HOOK_INSTRUCTIONS))
         if ok:

@@ -51,8 +51,11 @@ class Function:
     script: Script = field(init=False)
 
     def __post_init__(self) -> None:
-        self.script = Script("", b"", self.callback, True, "no-writes" in self.flags,
-                             "allow-oom" in self.flags)
+        self.script = script = Script("", b"", self.callback, True, "no-writes" in self.flags,
+                                      "allow-oom" in self.flags)
+        # A function's flags come from its registration, not a shebang.
+        script.no_cluster = "no-cluster" in self.flags
+        script.cross_slot = "allow-cross-slot-keys" in self.flags
 
 
 @dataclass(eq=False)

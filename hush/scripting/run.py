@@ -9,9 +9,16 @@ from hush.commands.dispatch import Session
 
 
 class Script:
-    """A compiled script: its body, SHA1 and shebang flags."""
+    """A compiled script: its body, SHA1 and shebang flags.
 
-    __slots__ = ("sha", "body", "function", "shebang", "no_writes", "allow_oom")
+    @ivar no_cluster: refused by a cluster node (``no-cluster``).
+    @ivar cross_slot: in cluster mode, may use keys of several slots: a script
+        without a shebang (Redis's compatibility mode) or declaring
+        ``allow-cross-slot-keys``.
+    """
+
+    __slots__ = ("sha", "body", "function", "shebang", "no_writes", "allow_oom", "no_cluster",
+                 "cross_slot")
 
     def __init__(self, sha: str, body: bytes, function: Any, shebang: bool, no_writes: bool,
                  allow_oom: bool = False):
@@ -21,6 +28,16 @@ class Script:
         self.shebang = shebang
         self.no_writes = no_writes
         self.allow_oom = allow_oom
+        self.no_cluster = shebang and shebang_flag(body, b"no-cluster")
+        self.cross_slot = not shebang or shebang_flag(body, b"allow-cross-slot-keys")
+
+
+def shebang_flag(body: bytes, flag: bytes) -> bool:
+    """True if the script's (valid) shebang line declares ``flag`` (no-cluster, ...)."""
+    if not body.startswith(b"#!"):
+        return False
+    line = body[:body.find(b"\n")]
+    return any(flag in part[len(b"flags="):].split(b",") for part in line.split()[1:])
 
 
 class ScriptRun:

@@ -25,6 +25,8 @@ log = Logger()
 RESERVED_FDS = 32
 
 MAX_CLIENTS_REPLY = b"-ERR max number of clients reached\r\n"
+#: Redis words it so in cluster mode (its bus connections count too; Hush has none).
+MAX_CLIENTS_CLUSTER_REPLY = b"-ERR max number of clients + cluster connections reached\r\n"
 
 #: Seconds between two idle-client sweeps (Redis checks every client about once a second).
 SWEEP_INTERVAL = 1.0

@@ -29,6 +29,7 @@ from hush.config.settings import Settings
 from hush.core.clock import AdjustableClock
 from hush.core.faults import FailureLog
 from hush.data.blocking import BlockingManager
+from hush.data.cluster import ClusterStartError, ClusterState
 from hush.data.pubsub import PubSub
 from hush.data.store import Store
 from hush.ops.commandstats import CommandStats
@@ -76,6 +77,14 @@ class StoreService(service.Service):
         #: Unexpected exceptions, logged at most once a minute per place.
         self.failures = FailureLog(clock)
         self.store = Store(clock, settings.databases, settings.maxkeys)
+        #: In cluster mode, the node's view of its cluster (hush.data.cluster),
+        #: read from its nodes.conf; else None. Opening it may raise
+        #: ClusterStartError (a locked or corrupt file).
+        self.cluster: ClusterState | None = None
+        if settings.cluster_enabled:
+            self.cluster = ClusterState.open(settings, self.store.index_slots())
+            settings.on_change("cluster-require-full-coverage",
+                               lambda _value: self.cluster.update_state())
         self.blocking = BlockingManager(self.store, clock)
         self.pubsub = PubSub()
         self.scripts = ScriptEngine(self)
@@ -131,6 +140,8 @@ class StoreService(service.Service):
         """
         if len(self.clients) >= self.settings.maxclients:
             self.store.stats.rejected_connections += 1
+            if self.cluster is not None:
+                return limits.MAX_CLIENTS_CLUSTER_REPLY
             return limits.MAX_CLIENTS_REPLY
         if auth.denied_by_protected_mode(self.settings, transport.getPeer(),
                                          self.acl.default.nopass):
@@ -172,7 +183,26 @@ class StoreService(service.Service):
         # before the first client can connect.
         if self.load_first:
             self.persistence.start()
+            self.check_cluster_data()
         super().privilegedStartService()
+
+    def check_cluster_data(self) -> None:
+        """In cluster mode, after loading: the data must fit the slot map (Redis's check).
+
+        Keys outside database 0 stop the start; slots holding keys that are
+        not this node's are claimed or set importing, with Redis's warnings.
+        """
+        if self.cluster is None:
+            return
+        # Indexed anew: a loader may fill database 0 without Database.set.
+        self.store.reindex_slots()
+        try:
+            warnings = self.cluster.verify_data(self.store.dbs)
+        except ClusterStartError as error:
+            log.critical("{message}", message=str(error))
+            raise StartupFailure(str(error)) from None
+        for warning in warnings:
+            log.warn("{message}", message=warning)
 
     def load_users(self) -> None:
         """The config file's ``user`` lines, then the ACL file, as Redis loads them at start.
@@ -212,6 +242,8 @@ class StoreService(service.Service):
         self.migrate_connections.close_all()
         self.store.stop()
         self.idle.stop()
+        if self.cluster is not None:
+            self.cluster.close()
         return super().stopService()
 
 

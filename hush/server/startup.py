@@ -89,11 +89,18 @@ class StartupLog(service.Service):
             log.info("Configuration loaded")
         for note, names in notes(self.settings):
             log.info("{names}: {note}", names=", ".join(names), note=note)
-        log.info("Running mode=standalone, port={port}.", port=self.settings.port)
+        cluster = getattr(self.store, "cluster", None)
+        if cluster is not None:
+            log.info("{what}, I'm {node_id}", node_id=cluster.myself.id.decode(),
+                     what="No cluster configuration found" if cluster.created
+                     else "Node configuration loaded")
+        log.info("Running mode={mode}, port={port}.", port=self.settings.port,
+                 mode="standalone" if cluster is None else "cluster")
         log.info("Listening on {endpoints}", endpoints=", ".join(self.settings.listen))
         log.info("Server initialized")
         if self.store is not None:
             self.store.persistence.start()
+            self.store.check_cluster_data()
         log.info("Ready to accept connections")
 
     def stopService(self) -> None:

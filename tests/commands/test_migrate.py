@@ -6,6 +6,7 @@ from __future__ import annotations
 import hiredis
 import pytest
 
+from hush.formats.keyslot import key_slot
 from hush.wire import sync_client
 from hush.wire.sync_client import ConnectionCache, Timeout
 from tests.support import FakeServer
@@ -49,7 +50,11 @@ class Target:
 @pytest.fixture
 def world():
     """A server whose MIGRATE connects to the Targets queued in ``targets``."""
-    server = FakeServer(maxkeys=0)
+    return scripted_targets(FakeServer(maxkeys=0))
+
+
+def scripted_targets(server: FakeServer) -> tuple[FakeServer, list[Target], list[tuple]]:
+    """Make ``server``'s MIGRATE connect to the Targets queued in the list returned."""
     targets: list[Target] = []
     connects: list[tuple] = []
 
@@ -185,3 +190,54 @@ def test_command_getkeys_finds_migrates_keys(world):
     assert client.call("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5") == [b"k"]
     assert client.call("COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5", "COPY", "KEYS",
                        "a", "b") == [b"a", b"b"]
+
+
+# -- cluster mode ----------------------------------------------------------------------------
+
+A, B = b"a" * 40, b"b" * 40
+
+
+@pytest.fixture
+def cluster_world(tmp_path):
+    """Node A of a two-node cluster (A: slots 0-8191, B: the rest), MIGRATE scripted."""
+    (tmp_path / "nodes.conf").write_bytes(
+        b"%s 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-8191\n"
+        b"%s 127.0.0.1:7001@17001 master - 0 0 2 connected 8192-16383\n"
+        b"vars currentEpoch 2 lastVoteEpoch 0\n" % (A, B))
+    server = FakeServer(cluster_enabled=True, dir=str(tmp_path), port=7000, maxkeys=0)
+    yield scripted_targets(server)
+    server.service.cluster.close()
+
+
+def test_a_cluster_node_migrates_an_open_slot_with_restore_asking(cluster_world):
+    """As redis-cli --cluster reshard drives it: the source's MIGRATE runs there even
+    for keys already gone (others would get -ASK or -TRYAGAIN), and sends
+    RESTORE-ASKING, which the importing target takes without an ASKING."""
+    server, targets, _connects = cluster_world
+    client = server.client()
+    slot = key_slot(b"{b}")
+    assert slot <= 8191
+    client.call("SET", "{b}a", "1")
+    assert client.call("CLUSTER", "SETSLOT", slot, "MIGRATING", B) == b"OK"
+    assert str(client.call("MGET", "{b}a", "{b}gone")).startswith("TRYAGAIN ")
+    assert str(client.call("GET", "{b}gone")) == f"ASK {slot} 127.0.0.1:7001"
+    target = Target([b"+OK", b"+OK"])
+    targets.append(target)
+    assert client.call("MIGRATE", "127.0.0.1", "7001", "", "0", "10", "KEYS",
+                       "{b}a", "{b}gone") == b"OK"
+    assert [argv[:2] for argv in target.sent] == [[b"SELECT", b"0"],
+                                                  [b"RESTORE-ASKING", b"{b}a"]]
+    assert client.call("MIGRATE", "127.0.0.1", "7001", "{b}gone", "0", "10") == b"NOKEY"
+    assert client.call("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    assert str(client.call("GET", "{b}a")) == f"ASK {slot} 127.0.0.1:7001"
+
+
+def test_a_cluster_node_routes_migrate_by_its_keys(cluster_world):
+    server, _targets, connects = cluster_world
+    client = server.client()
+    theirs = next(key for key in (b"k%d" % n for n in range(1000)) if key_slot(key) > 8191)
+    assert str(client.call("MIGRATE", "h", "1", theirs, "0", "10")) == (
+        f"MOVED {key_slot(theirs)} 127.0.0.1:7001")
+    assert str(client.call("MIGRATE", "h", "1", "", "0", "10", "KEYS", "{b}a", "{c}a")) == (
+        "CROSSSLOT Keys in request don't hash to the same slot")
+    assert connects == []

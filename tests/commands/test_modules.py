@@ -207,3 +207,22 @@ def test_pipelined_after_a_blocked_module_command(server, client, a):
     a.send_raw(encode_command("BOX.TAKE", "k", "0") + encode_command("PING"))
     client.call("BOX.PUT", "k", "v")
     assert a.replies() == [b"v", b"PONG"]
+
+
+def test_module_commands_route_by_their_keys_in_cluster_mode(tmp_path):
+    """A module command's keys, declared with it, route as a built-in command's."""
+    (tmp_path / "nodes.conf").write_bytes(
+        b"%s 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-8191\n"
+        b"%s 127.0.0.1:7001@17001 master - 0 0 2 connected 8192-16383\n"
+        b"vars currentEpoch 2 lastVoteEpoch 0\n" % (b"a" * 40, b"b" * 40))
+    node = FakeServer(cluster_enabled=True, dir=str(tmp_path), port=7000, maxkeys=0,
+                      enable_module_command="yes")
+    try:
+        client = node.client()
+        load(client, RATELIMIT)
+        # {b} hashes to slot 3300 (this node's), {a} to 15495 (the other's).
+        assert client.call("RATELIMIT.TAKE", "{b}bucket", "10", "1") == [1, 9, 0]
+        assert error_of(client.call("RATELIMIT.TAKE", "{a}bucket", "10", "1")) == (
+            "MOVED 15495 127.0.0.1:7001")
+    finally:
+        node.service.cluster.close()

@@ -18,9 +18,13 @@ from tests.support import error_of as error
 
 
 @pytest.fixture
-def cluster_client():
-    server = FakeServer(maxkeys=0, accepted={"cluster-enabled": True})
-    return server.client()
+def cluster_client(tmp_path):
+    """A cluster node serving every slot, so only SORT's own refusals show."""
+    (tmp_path / "nodes.conf").write_bytes(
+        b"%s 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-16383\n" % (b"a" * 40))
+    server = FakeServer(cluster_enabled=True, dir=str(tmp_path), port=7000, maxkeys=0)
+    yield server.client()
+    server.service.cluster.close()
 
 
 @pytest.mark.parametrize("option", ["BY", "GET"])

@@ -6,11 +6,12 @@ import pytest
 
 from hush.commands import COMMANDS, all_commands, table
 from hush.wire.resp import SimpleString
-from tests.support import raw_reply
+from tests.support import FakeServer, raw_reply
 
 #: Every container with a HELP subcommand registered by help_command (DEBUG's
 #: HELP is an argument of DEBUG, not a subcommand, as in Redis).
-CONTAINERS = ["acl", "client", "command", "config", "function", "hush.clock", "module", "object", "script", "slowlog",
+CONTAINERS = ["acl", "client", "cluster", "command", "config", "function", "hush.clock", "module",
+              "object", "script", "slowlog",
               "xgroup", "xinfo"]
 
 
@@ -53,7 +54,12 @@ def test_every_help_subcommand_comes_from_help_command():
 
 
 @pytest.mark.parametrize("name", CONTAINERS)
-def test_help_answers_status_lines(client, name):
+def test_help_answers_status_lines(client, name, tmp_path, request):
+    if name == "cluster":
+        # CLUSTER HELP answers in cluster mode only (a new node: no nodes.conf yet).
+        node = FakeServer(cluster_enabled=True, dir=str(tmp_path))
+        request.addfinalizer(node.service.cluster.close)
+        client = node.client()
     raw = raw_reply(client, name.upper(), "HELP")
     lines = raw.split(b"\r\n")
     assert lines[0].startswith(b"*")

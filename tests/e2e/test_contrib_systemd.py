@@ -186,3 +186,21 @@ def test_systemd_analyze_verify(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and result.stdout == ""
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                    reason="systemd-analyze is not installed")
+def test_systemd_analyze_verify_the_cluster_template(tmp_path):
+    # An instance of the template, as systemctl enable hush@7000 makes it;
+    # tests/e2e/test_cluster.py runs its command line.
+    command = Path(hush_command()[0])
+    text = (UNITS / "hush@.service").read_text().replace("/opt/hush/bin/hush", str(command))
+    (tmp_path / "hush@.service").write_text(text)
+    result = subprocess.run(["systemd-analyze", "verify", "./hush@7000.service"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and result.stdout == ""
+    argv = shlex.split(unit_value("hush@.service", "ExecStart"))
+    assert argv[argv.index("--dir") + 1] == "/var/lib/" + unit_value("hush@.service",
+                                                                      "StateDirectory")
+    assert argv[argv.index("--port") + 1] == "tcp:%i:interface=127.0.0.1"

@@ -108,7 +108,7 @@ def test_every_option_is_documented():
 
 def test_contrib_files_named_in_the_readme_exist():
     readme = README_PATH.read_text(encoding="utf-8")
-    for path in re.findall(r"contrib/[\w/.-]+", readme):
+    for path in re.findall(r"contrib/[\w/.@-]+", readme):
         assert (REPO / path.rstrip(".")).exists(), path
 
 

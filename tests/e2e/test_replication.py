@@ -3,6 +3,8 @@ redis-server, partial resyncs through a proxy that drops the link."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 import redis
 
-from tests.support import REDIS_SERVER, ServerProcess, free_port, start_hush
+from tests.support import REDIS_CLI, REDIS_SERVER, ServerProcess, free_port, start_hush
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")]
@@ -500,3 +502,28 @@ def test_after_a_promotion_the_other_replicas_continue_with_the_new_master(tmp_p
             if server is not None:
                 server.stop()
         source.stop()
+
+
+# -- backups with redis-cli --rdb ------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("redis-check-rdb") is None or REDIS_CLI is None,
+                    reason="redis-tools are not installed")
+def test_redis_cli_rdb_takes_a_backup_redis_check_rdb_accepts(tmp_path):
+    hush = hush_master(tmp_path)
+    try:
+        m = redis.Redis(port=hush.port)
+        fill(m)
+        backup = tmp_path / "backup.rdb"
+        done = subprocess.run([REDIS_CLI, "-p", str(hush.port), "--rdb", str(backup)],
+                              capture_output=True, text=True, timeout=DEADLINE, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Transfer finished with success" in done.stdout + done.stderr
+        check = subprocess.run(["redis-check-rdb", str(backup)], capture_output=True,
+                               text=True, timeout=DEADLINE, check=False)
+        assert check.returncode == 0, check.stdout
+        assert f"{m.dbsize() + 1} keys read" in check.stdout
+        # An RDB-only client is no replica once it has its file.
+        wait_for(lambda: m.info("replication")["connected_slaves"] == 0, "the client leaving")
+    finally:
+        hush.stop()
