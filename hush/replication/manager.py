@@ -240,6 +240,9 @@ class Replication:
 
     def replicaof(self, client: Any, host: bytes, port: bytes) -> Any:
         """REPLICAOF host port / REPLICAOF NO ONE."""
+        if self.server.cluster is not None:
+            # A cluster's replicas follow its map (out of Hush's cluster mode).
+            raise CommandError("ERR REPLICAOF not allowed in cluster mode.")
         if host.lower() == b"no" and port.lower() == b"one":
             if self.replica is not None:
                 self.unset_master()

@@ -31,3 +31,9 @@ def test_sync_and_psync_are_refused_in_a_transaction_and_psync_wants_an_offset()
     assert error_of(client.call("SYNC")) == "ERR Command not allowed inside a transaction"
     assert error_of(client.call("PSYNC", "?", "-1")) == (
         "ERR Command not allowed inside a transaction")
+
+
+def test_replicaof_is_refused_in_cluster_mode(tmp_path):
+    client = FakeServer(cluster_enabled=True, dir=str(tmp_path), port=7000).client()
+    assert error_of(client.call("REPLICAOF", "127.0.0.1", 7001)) == (
+        "ERR REPLICAOF not allowed in cluster mode.")
