@@ -199,6 +199,10 @@ class Replication(Protocol):
     #: True while commands must pass :meth:`refusal` (a replica, min-replicas-to-write).
     gating: bool
 
+    @property
+    def is_replica(self) -> bool:
+        """True while this server follows a master."""
+
     def refusal(self, client: Client, cmd: Any, is_write: bool) -> Any:
         """The error (NOREPLICAS, READONLY) a command gets for replication's reasons, or None."""
 

@@ -19,10 +19,12 @@ for byte, to this server's own replicas. Every second the replica sends
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 from typing import Any
 
+from twisted.internet.error import ConnectionRefusedError, TCPTimedOutError, TimeoutError
 from twisted.internet.protocol import ClientFactory, Protocol
 from twisted.logger import Logger
 
@@ -175,7 +177,19 @@ class _LinkFactory(ClientFactory):
         return link
 
     def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
-        self.side.connect_failed(reason.getErrorMessage())
+        self.side.connect_failed(_connect_error(reason.value))
+
+
+def _connect_error(error: Exception) -> str:
+    """A failed connection's reason as Redis logs it (the system's words)."""
+    os_error = getattr(error, "osError", None)
+    if isinstance(os_error, int):
+        return os.strerror(os_error)
+    if isinstance(error, ConnectionRefusedError):
+        return os.strerror(errno.ECONNREFUSED)
+    if isinstance(error, TCPTimedOutError | TimeoutError):
+        return "Connection timed out"
+    return str(error)
 
 
 class Cached:

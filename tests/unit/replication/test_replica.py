@@ -182,3 +182,10 @@ def test_replicaof_no_one_makes_a_master_that_continues_the_history(tmp_path):
     assert "role:master" in info and f"master_replid2:{REPLID}" in info
     assert client.call("REPLICAOF", "NO", "ONE") == b"OK"
     assert error_of(client.call("REPLICAOF", "h", "70000")) == "ERR Invalid master port"
+
+
+def test_hello_tells_a_replica_from_a_master(tmp_path):
+    server, master, client = replica_of_fake_master(tmp_path)
+    assert dict(zip(*[iter(client.call("HELLO", 2))] * 2))[b"role"] == b"replica"
+    client.call("REPLICAOF", "NO", "ONE")
+    assert dict(zip(*[iter(client.call("HELLO", 2))] * 2))[b"role"] == b"master"
