@@ -75,6 +75,8 @@ class Link:
         self.pending_bytes = 0
         self.streaming = False
         self.start_on_ack = False
+        #: A diskless replica acknowledged before its snapshot's child was seen to end.
+        self.loaded = False
         self.transfer: FileTransfer | None = None
 
     @property
@@ -443,9 +445,12 @@ class MasterSide:
             log.info("Streamed RDB transfer with replica {name} succeeded (socket). Waiting "
                      "for REPLCONF ACK from slave to enable streaming", name=link.name())
             if self._put_online(link):
-                # The replica finds the end mark more easily when nothing follows
-                # it at once: the stream starts with its first ACK.
-                link.start_on_ack = True
+                if link.loaded:
+                    self._start_stream(link)
+                else:
+                    # The replica finds the end mark more easily when nothing follows
+                    # it at once: the stream starts with its first ACK.
+                    link.start_on_ack = True
 
     def _put_online(self, link: Link) -> bool:
         """Redis's replicaPutOnline; False for an RDB-only client, which is then closed."""
@@ -518,6 +523,10 @@ class MasterSide:
         if offset > link.ack_offset:
             link.ack_offset = offset
         link.ack_time = self.clock.seconds()
+        if link.state is WAIT_BGSAVE_END:
+            # A diskless replica that loaded the snapshot before this server saw
+            # its child end: its stream may start as soon as it is online.
+            link.loaded = True
         if link.start_on_ack and link.state is ONLINE:
             self._start_stream(link)
         self.on_ack()

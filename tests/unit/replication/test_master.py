@@ -112,3 +112,32 @@ def test_writes_cost_no_stream_without_a_backlog():
     assert server.service.store.propagator is not None
     client.call("SET", "k", "v")
     assert replication(server).history.offset > 0
+
+
+class _Pipe:
+    """A diskless transfer that already wrote the whole snapshot to ``connections``."""
+
+    def __init__(self, connections) -> None:
+        self.connections = connections
+        self.written = 0
+
+
+def test_a_diskless_replica_that_acknowledged_early_gets_the_stream_at_once():
+    """Its ACK may come before the child is seen to end: the stream starts then, not a
+    second later at its next ACK."""
+    server = FakeServer()
+    replica = as_replica(server)
+    send(replica, "PSYNC", "?", "-1")
+    master = replication(server).master
+    link = master.replicas[0]
+    # What start_snapshot does for a diskless sync, without the fork.
+    master._setup_full(link, 0)
+    master.pipe = _Pipe([link.connection])
+    master._pipe_done = True
+    replica.raw()
+    send(replica, "REPLCONF", "ACK", 0)
+    server.client().call("SET", "k", "v")
+    master._save_ended(True, True)
+    assert link.streaming
+    server.clock.advance(0)
+    assert replica.raw() == encode_command("SELECT", "0") + encode_command("SET", "k", "v")
