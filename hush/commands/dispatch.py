@@ -318,10 +318,11 @@ class Session:
         """Close the connection once the replies produced so far are written."""
         self.connection.close_after_reply()
 
-    def propagate(self, argv: list[bytes]) -> None:
-        """Propagate ``argv`` to the AOF too (Redis's alsoPropagate)."""
+    def propagate(self, argv: list[bytes], aof: bool = True) -> None:
+        """Propagate ``argv`` to the AOF and replicas too (Redis's alsoPropagate);
+        ``aof`` False: to replicas only (PUBLISH)."""
         if self.propagator is not None:
-            self.propagator.propagate(self, argv)
+            self.propagator.propagate(self, argv, aof)
 
     def propagate_instead(self, *argvs: list[bytes]) -> None:
         """Propagate these commands instead of the running one's argv (none: nothing)."""

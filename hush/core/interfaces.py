@@ -227,6 +227,10 @@ class Replication(Protocol):
     def info_fields(self) -> list[tuple[str, Any]]:
         """The # Replication section of INFO."""
 
+    @property
+    def replica_count(self) -> int:
+        """How many replicas this server has."""
+
     def counters(self) -> dict[str, int]:
         """INFO stats' replication counters (sync_full, total_net_repl_output_bytes, ...)."""
 

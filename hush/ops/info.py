@@ -179,7 +179,8 @@ def clients_section(server: Server) -> Fields:
         and waiter.block.keys
     )
     return [
-        ("connected_clients", len(server.clients)),
+        # Replicas are not counted (their master client is), as in Redis.
+        ("connected_clients", len(server.clients) - server.replication.replica_count),
         ("cluster_connections", 0),
         ("maxclients", server.settings.maxclients),
         ("client_recent_max_input_buffer", max_input),

@@ -314,6 +314,11 @@ class Replication:
 
     # -- INFO ------------------------------------------------------------------------
 
+    @property
+    def replica_count(self) -> int:
+        """How many replicas this server has (INFO leaves them out of connected_clients)."""
+        return len(self.master.replicas)
+
     def counters(self) -> dict[str, int]:
         """INFO stats' replication counters."""
         master = self.master

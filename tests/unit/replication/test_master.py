@@ -141,3 +141,21 @@ def test_a_diskless_replica_that_acknowledged_early_gets_the_stream_at_once():
     assert link.streaming
     server.clock.advance(0)
     assert replica.raw() == encode_command("SELECT", "0") + encode_command("SET", "k", "v")
+
+
+def test_publish_reaches_replicas_and_not_the_aof(tmp_path):
+    server = FakeServer(dir=str(tmp_path), appendonly=True)
+    server.service.persistence.start()
+    send(as_replica(server), "PSYNC", "?", "-1")
+    history = replication(server).history
+    second = as_replica(server, 6381)
+    send(second, "PSYNC", history.replid, 1)
+    second.raw()
+    client = server.client()
+    client.call("PUBLISH", "news", "hello")
+    client.call("SET", "k", "v")
+    server.clock.advance(0)
+    assert second.raw() == (encode_command("SELECT", "0") + encode_command("PUBLISH", "news", "hello")
+                            + encode_command("SET", "k", "v"))
+    server.service.persistence.aof.flush()
+    assert b"PUBLISH" not in (tmp_path / "appendonly.aof").read_bytes()
