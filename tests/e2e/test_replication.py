@@ -527,3 +527,32 @@ def test_redis_cli_rdb_takes_a_backup_redis_check_rdb_accepts(tmp_path):
         wait_for(lambda: m.info("replication")["connected_slaves"] == 0, "the client leaving")
     finally:
         hush.stop()
+
+
+def test_a_hush_replica_passes_its_masters_stream_on_to_its_own_replica(tmp_path):
+    """Chained: redis-server -> Hush -> redis-server, one history and one offset."""
+    for name in ("top", "middle", "bottom"):
+        (tmp_path / name).mkdir()
+    top = redis_master(tmp_path / "top")
+    middle = bottom = None
+    try:
+        t = redis.Redis(port=top.port)
+        t.set("a", "1")
+        middle = hush_with_config(tmp_path / "middle", f"replicaof 127.0.0.1 {top.port}\n"
+                                                        "repl-diskless-sync-delay 0\n")
+        m = redis.Redis(port=middle.port)
+        wait_for(lambda: link_up(m), "the middle link")
+        bottom = redis_replica(tmp_path / "bottom", middle.port)
+        b = redis.Redis(port=bottom.port)
+        wait_for(lambda: link_up(b), "the bottom link")
+        t.rpush("l", "x", "y")
+        t.incr("a")
+        wait_for(lambda: in_step(t, b), "the bottom replica catching up")
+        assert b.lrange("l", 0, -1) == [b"x", b"y"] and b.get("a") == b"2"
+        assert (b.info("replication")["master_replid"] == m.info("replication")["master_replid"]
+                == t.info("replication")["master_replid"])
+    finally:
+        for server in (bottom, middle):
+            if server is not None:
+                server.stop()
+        top.stop()
