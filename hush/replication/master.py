@@ -79,6 +79,11 @@ class Link:
         self.loaded = False
         self.transfer: FileTransfer | None = None
 
+    def heard_from(self, now: float) -> None:
+        """A bare newline from the replica (sent while it loads): it is not timed out."""
+        if self.state is not None:
+            self.ack_time = now
+
     @property
     def is_replica(self) -> bool:
         """True once SYNC or PSYNC made this client a replica."""

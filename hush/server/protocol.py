@@ -417,6 +417,9 @@ class RedisProtocol(LineReceiver):
             return self._stop_lines(str(reject))
         if argv:
             self._lines.append(argv)
+        elif self.session.replication is not None:
+            # A replica loading a large snapshot sends newlines: it is alive.
+            self.session.replication.heard_from(self._seconds())
         if self._buffer[:1] == b"*":
             # A multibulk frame follows: LineReceiver hands the rest to
             # rawDataReceived, that is to the parser.

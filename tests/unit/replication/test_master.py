@@ -159,3 +159,18 @@ def test_publish_reaches_replicas_and_not_the_aof(tmp_path):
                             + encode_command("SET", "k", "v"))
     server.service.persistence.aof.flush()
     assert b"PUBLISH" not in (tmp_path / "appendonly.aof").read_bytes()
+
+
+def test_newlines_from_a_loading_replica_keep_it_from_timing_out():
+    server = FakeServer(accepted={"repl-timeout": 5})
+    replication(server).start()
+    send(as_replica(server), "PSYNC", "?", "-1")
+    history = replication(server).history
+    replica = as_replica(server, 6381)
+    send(replica, "PSYNC", history.replid, 1)
+    for _ in range(4):
+        server.clock.advance(2)
+        replica.send_raw(b"\n")
+    assert replication(server).master.replicas[-1].session is replica.protocol.session
+    server.clock.advance(6)
+    assert replica.closed
