@@ -23,7 +23,8 @@ INFO/DOCS, INFO commandstats, the slow log and MONITOR.
 
 What a handler may use:
 
-``ctx.db`` -- the client's selected database (:class:`hush.data.store.Database`):
+``ctx.db``
+    The client's selected database (:class:`hush.data.store.Database`):
     ``get(key)`` (the value or None; counts as a use), ``peek(key)`` (no
     use), ``exists(key)``, ``get_typed(key, cls)`` (None if absent,
     WRONGTYPE if another type), ``set(key, value, keep_ttl=False)``,
@@ -33,19 +34,24 @@ What a handler may use:
     ``pushed(key)`` when it may serve clients blocked on the key). Values
     are the classes of :mod:`hush.data.types`: ``bytes`` (strings), ``deque``
     (lists), ``dict`` (hashes), ``set`` (sets), ``ZSet``, ``Stream``.
-:func:`now_ms` -- the server clock in milliseconds (it follows HUSH.CLOCK
-    ADVANCE on test servers); never read ``time.time()``.
-:func:`call` -- run any command and get its reply (``call(ctx, "ZADD",
-    key, 1, "m")``), as Redis's ``RedisModule_Call``.
-:func:`replicate` -- what the AOF logs instead of the command's own
-    arguments, for commands whose effect depends on the time or on chance.
-Replies -- plain values as for built-in commands: ``bytes`` (bulk string),
+:func:`now_ms`
+    The server clock in milliseconds (it follows HUSH.CLOCK ADVANCE on test
+    servers); never read ``time.time()``.
+:func:`call`
+    Run any command and get its reply (``call(ctx, "ZADD", key, 1, "m")``),
+    as Redis's ``RedisModule_Call``.
+:func:`replicate`
+    What the AOF logs instead of the command's own arguments, for commands
+    whose effect depends on the time or on chance.
+Replies
+    Plain values as for built-in commands: ``bytes`` (bulk string),
     ``int``, ``None`` (null), ``list`` (array), :data:`OK` and
     :class:`SimpleString` (status), :class:`RespMap` / ``dict`` (map in
     RESP3, flat array in RESP2), :class:`RespSet`, ``float`` (double);
     errors are raised as :class:`CommandError` (``"ERR ..."``,
     ``"WRONGTYPE ..."``: the text starts with its code).
-Blocking -- return :func:`block` ``(ctx, keys, timeout, serve, timeout_reply)``:
+Blocking
+    Return :func:`block` ``(ctx, keys, timeout, serve, timeout_reply)``:
     the client waits until ``serve(key)`` returns a reply instead of
     :data:`NOT_READY` (it is tried whenever a key is written with
     ``set``/``pushed``) or until ``timeout`` seconds pass (0: forever).

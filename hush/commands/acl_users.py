@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -940,10 +941,12 @@ class AccessControl:
         probe = Selector()
         probe.channels = upcoming
         for client in list(self.server.clients.values()):
-            if client.user is not old or not (client.channels or client.patterns):
+            if client.user is not old or not (
+                    client.channels or client.patterns or client.shard_channels):
                 continue
             if any(not probe.channel_allowed(pattern, True) for pattern in client.patterns) or any(
-                    not probe.channel_allowed(channel, False) for channel in client.channels):
+                    not probe.channel_allowed(channel, False)
+                    for channel in itertools.chain(client.channels, client.shard_channels)):
                 client.connection.disconnect()
                 self.server.unregister_client(client)
 

@@ -10,8 +10,9 @@ from hush.commands.acl_users import DEFAULT_NAME, HELLO_NOAUTH, NO_PASSWORD_CONF
 from hush.commands.args import parse_int
 from hush.commands.table import command, container, help_command
 from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError, SubcommandSyntax, c_text
+from hush.data.tracking import ClientTracking
 from hush.ops.clientinfo import address, client_line, client_type, is_type, subscriptions
-from hush.wire.resp import NO_REPLY, OK, PONG, Verbatim
+from hush.wire.resp import NO_REPLY, OK, PONG, Replies, RespSet, Verbatim
 
 GROUP = "connection"
 _ACL = ("fast", "connection")
@@ -370,8 +371,147 @@ def client_no_evict(ctx, mode: bytes):
     return OK
 
 
+# -- client-side caching (hush.data.tracking) --------------------------------------
+
+
+@command("client|tracking", arity=-3, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="6.0.0", summary="Enable or disable server assisted client side caching support")
+def client_tracking(ctx, mode: bytes, *options: bytes):
+    """CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP]."""
+    redirect = 0
+    bcast = optin = optout = noloop = False
+    prefixes: list[bytes] = []
+    index = 0
+    while index < len(options):
+        option = options[index].lower()
+        more = index + 1 < len(options)
+        if option == b"redirect" and more:
+            index += 1
+            if redirect:
+                raise CommandError("ERR A client can only redirect to a single other client")
+            redirect = parse_int(options[index])
+            # The client must exist now, though it may go away later.
+            if redirect not in ctx.server.clients:
+                raise CommandError("ERR The client ID you want redirect to does not exist")
+        elif option == b"bcast":
+            bcast = True
+        elif option == b"optin":
+            optin = True
+        elif option == b"optout":
+            optout = True
+        elif option == b"noloop":
+            noloop = True
+        elif option == b"prefix" and more:
+            index += 1
+            prefixes.append(options[index])
+        else:
+            raise CommandError(SYNTAX)
+        index += 1
+    registry = ctx.store.tracking
+    which = mode.lower()
+    if which == b"off":
+        registry.disable(ctx)
+        return OK
+    if which != b"on":
+        raise CommandError(SYNTAX)
+    state = ctx.tracking
+    if prefixes and not bcast:
+        raise CommandError("ERR PREFIX option requires BCAST mode to be enabled")
+    if state is not None and state.bcast != bcast:
+        raise CommandError(
+            "ERR You can't switch BCAST mode on/off before disabling tracking for this client, "
+            "and then re-enabling it with a different mode.")
+    if bcast and (optin or optout):
+        raise CommandError("ERR OPTIN and OPTOUT are not compatible with BCAST")
+    if optin and optout:
+        raise CommandError("ERR You can't specify both OPTIN mode and OPTOUT mode")
+    if state is not None and ((optin and state.optout) or (optout and state.optin)):
+        raise CommandError(
+            "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
+            "and then re-enabling it with a different mode.")
+    replies = Replies()
+    if bcast:
+        overlap = registry.overlapping(state, prefixes)
+        if overlap is not None:
+            message, goes_on = overlap
+            if not goes_on:
+                raise CommandError(message)
+            # Redis's overlap check reports some overlaps and succeeds all the same.
+            ctx.server.commandstats.count_error(CommandError(message))
+            replies.append(CommandError(message))
+    registry.enable(ctx, ClientTracking(redirect, bcast, optin, optout, noloop), prefixes)
+    if replies:
+        replies.append(OK)
+        return replies
+    return OK
+
+
+@command("client|caching", arity=3, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="6.0.0",
+         summary="Instruct the server about tracking or not keys in the next request")
+def client_caching(ctx, mode: bytes):
+    """In OPTIN mode YES tracks the next command's keys; in OPTOUT mode NO does not."""
+    state = ctx.tracking
+    if state is None:
+        raise CommandError("ERR CLIENT CACHING can be called only when the client is in "
+                           "tracking mode with OPTIN or OPTOUT mode enabled")
+    which = mode.lower()
+    if which == b"yes":
+        if not state.optin:
+            raise CommandError(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
+    elif which == b"no":
+        if not state.optout:
+            raise CommandError(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+    else:
+        raise CommandError(SYNTAX)
+    state.caching = True
+    return OK
+
+
+@command("client|getredir", arity=2, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="6.0.0",
+         summary="Get tracking notifications redirection client ID if any")
+def client_getredir(ctx) -> int:
+    """The client id invalidations go to: 0 for this client itself, -1 when not tracking."""
+    return -1 if ctx.tracking is None else ctx.tracking.redirect
+
+
+@command("client|trackinginfo", arity=2, flags=_CLIENT_FLAGS, group=GROUP, acl=_CLIENT_ACL,
+         since="6.2.0",
+         summary="Return information about server assisted client side caching for the "
+                 "current connection")
+def client_trackinginfo(ctx) -> dict:
+    """The tracking flags, the redirect id and the BCAST prefixes of this connection."""
+    state = ctx.tracking
+    if state is None:
+        return {b"flags": RespSet([b"off"]), b"redirect": -1, b"prefixes": []}
+    flags = [b"on"]
+    if state.bcast:
+        flags.append(b"bcast")
+    if state.optin:
+        flags.append(b"optin")
+        if state.caching:
+            flags.append(b"caching-yes")
+    if state.optout:
+        flags.append(b"optout")
+        if state.caching:
+            flags.append(b"caching-no")
+    if state.noloop:
+        flags.append(b"noloop")
+    if state.broken_redirect:
+        flags.append(b"broken_redirect")
+    return {b"flags": RespSet(flags), b"redirect": state.redirect,
+            b"prefixes": list(state.prefixes)}
+
+
 _CLIENT_HELP = [
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -410,6 +550,11 @@ _CLIENT_HELP = [
     "    * LIB-VER: the client lib version.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",

@@ -62,8 +62,9 @@ from hush.core.errors import (
 )
 from hush.core.interfaces import Connection, Server
 from hush.data.blocking import Block
+from hush.data.tracking import ClientTracking
 from hush.ops import monitor
-from hush.wire.resp import NO_REPLY, QUEUED
+from hush.wire.resp import NO_REPLY, QUEUED, Replies
 
 #: Writes refused after a failed BGSAVE (stop-writes-on-bgsave-error), Redis's text.
 MISCONF_RDB = (
@@ -79,6 +80,9 @@ _SUBSCRIBED_OK = frozenset(
      "ping", "quit", "reset"]
 )
 _MULTI_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
+#: Read-only commands whose keys a tracking client does not cache: a read-only
+#: script's own reads are remembered one by one, as in Redis.
+_UNTRACKED_READS = frozenset(["eval_ro", "evalsha_ro", "fcall_ro"])
 
 
 # -- resolution -------------------------------------------------------------------
@@ -221,9 +225,9 @@ class Session:
         "server", "store", "connection", "push", "db", "resp3", "name", "lib_name", "lib_ver",
         "client_id", "user", "authenticated", "created_at", "last_interaction", "_last_cmd",
         "in_multi", "multi_queue", "multi_error", "exec_running", "watched", "dirty_cas",
-        "channels", "patterns", "reply_mode", "_muting", "mute_unblock", "monitoring",
-        "no_evict", "propagator", "replication", "_stats", "_settings", "_watchers", "_failures",
-        "_commandstats", "_calls", "_spent", "_gated",
+        "channels", "patterns", "shard_channels", "reply_mode", "_muting", "mute_unblock",
+        "monitoring", "no_evict", "tracking", "propagator", "replication", "_stats", "_settings",
+        "_watchers", "_failures", "_commandstats", "_calls", "_spent", "_histograms", "_gated",
         "cluster", "asking", "readonly", "_routed_only",
     )
 
@@ -256,6 +260,7 @@ class Session:
         # Pub/Sub (hush.data.pubsub).
         self.channels: set[bytes] = set()
         self.patterns: set[bytes] = set()
+        self.shard_channels: set[bytes] = set()
         # CLIENT REPLY: None (on), "off", "skip" or "skip_next".
         self.reply_mode: str | None = None
         self._muting = False
@@ -263,6 +268,8 @@ class Session:
         self.mute_unblock = False
         self.monitoring = False
         self.no_evict = False
+        #: CLIENT TRACKING's state while it is on (:mod:`hush.data.tracking`), else None.
+        self.tracking: ClientTracking | None = None
         self.propagator: Any = store.propagator
         #: A replica's link (hush.replication.master.Link) on a master, else None.
         self.replication: Any = None
@@ -274,6 +281,7 @@ class Session:
         self._commandstats = commandstats = server.commandstats
         self._calls = commandstats.calls
         self._spent = commandstats.seconds
+        self._histograms = commandstats.histograms
         # Cluster mode (hush.commands.routing): the node's map for a client's
         # requests; None outside cluster mode and for the AOF loader, which
         # Redis never redirects. ASKING and READONLY are the client's flags.
@@ -301,8 +309,8 @@ class Session:
 
     @property
     def subscriptions(self) -> int:
-        """Channels plus patterns this client is subscribed to."""
-        return len(self.channels) + len(self.patterns)
+        """Channels, patterns and shard channels this client is subscribed to."""
+        return len(self.channels) + len(self.patterns) + len(self.shard_channels)
 
     @property
     def last_command(self) -> str:
@@ -358,19 +366,23 @@ class Session:
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the auth / ACL / MULTI / subscribed-mode /
-        maxmemory / CLIENT REPLY / CLIENT PAUSE / busy-script / cluster routing checks.
+        maxmemory / MISCONF / CLIENT REPLY / CLIENT PAUSE / busy-script / cluster routing
+        checks, or client tracking's (this client's, or the tracking table's size limit).
 
         A user allowed every command, key and channel adds nothing: its
         ``unrestricted`` flag is worked out once, when its rules change.
         """
         server = self.server
+        # latency-tracking may have been switched (the server regates everyone then).
+        self._histograms = self._commandstats.histograms
         user = self.user
         others = (
-            self.in_multi or bool(self.channels or self.patterns)
+            self.in_multi or bool(self.channels or self.patterns or self.shard_channels)
             or not self.authenticated or server.memory.limited
             or self.reply_mode is not None or server.pause.end is not None
             or server.scripts.busy or server.persistence.refusing_writes
             or (user is not None and not user.unrestricted)
+            or self.tracking is not None or self.store.tracking.over_limit
             or server.replication.gating or self.replication is not None
         )
         routed = self.cluster is not None
@@ -391,6 +403,9 @@ class Session:
 
     def unwatch_all(self) -> None:
         """Drop every WATCH of this client and clear its dirty flag."""
+        if not self.watched:
+            self.dirty_cas = False
+            return
         watched = self.store.watched_keys
         for entry in self.watched:
             clients = watched.get(entry)
@@ -400,6 +415,8 @@ class Session:
                     del watched[entry]
         self.watched = {}
         self.dirty_cas = False
+        if not watched:
+            self.store.update_signalling()
 
     def queued(self) -> Iterator[tuple[Command, list[bytes]]]:
         """(command, argv) of each command queued in MULTI, in order."""
@@ -431,6 +448,13 @@ class Session:
             gated = self._gate(cmd, argv)
             if gated is not None:
                 return gated
+            tracking = self.tracking
+            if tracking is not None and not self.is_script:
+                # What a script's reads make it track: this command's keys.
+                tracking.running = (cmd, argv)
+                if not self.exec_running:
+                    # A change to a key this client tracks is told after its reply.
+                    self.store.tracking.current = self
         self._stats.total_commands_processed += 1
         # The name is built only when CLIENT LIST asks (see last_command).
         self._last_cmd = cmd
@@ -475,11 +499,60 @@ class Session:
             self._commandstats.make_room(number)
             self._calls[number] += 1
         self._spent[number] += elapsed
-        # One test covers the slow log, MONITOR and --metrics: a negative
-        # threshold (log disabled) also takes this branch, which re-checks.
-        if self._watchers or elapsed * 1e6 >= self._settings.slowlog_log_slower_than:
+        histograms = self._histograms
+        if histograms is not None:
+            # LATENCY HISTOGRAM's buckets (hush.ops.latency.bucket_of, inlined).
+            histograms[number][min(int(elapsed * 976562.5).bit_length(), 20)] += 1
+        # One test covers the slow log, the latency monitor, MONITOR and
+        # --metrics (server.after_us is the lower of their thresholds).
+        if self._watchers or elapsed * 1e6 >= self.server.after_us:
             self._after_command(cmd, argv, elapsed)
+        # Client-side caching: one test for clients that do not track.
+        if self.tracking is not None:
+            reply = self._tracked(cmd, argv, reply)
         return reply
+
+    def _tracked(self, cmd: Command, argv: list[bytes], reply: Any) -> Any:
+        """After a tracking client's command: remember the keys it read (Redis's
+        trackingRememberKeys), end a CLIENT CACHING, and add the invalidations
+        its own command caused after its reply."""
+        state = self.tracking
+        assert state is not None
+        registry = self.store.tracking
+        if "readonly" in cmd.flags and not state.bcast and state.remembers():
+            if self.is_script:
+                # A script's read makes its caller track the keys the script
+                # declared (KEYS), not those of the read, as in Redis 7.0.
+                cmd, argv = state.running
+                remember = True
+            else:
+                remember = cmd.name not in _UNTRACKED_READS
+            if remember and "pubsub" not in cmd.flags:
+                positions = cmd.key_positions(argv)
+                if positions:
+                    registry.remember(self.client_id, [argv[index] for index in positions])
+        if self.exec_running:
+            # A command of EXEC or of a script: the outer command finishes.
+            return reply
+        if not self.in_multi and (cmd.parent or cmd).name != "client":
+            state.caching = False
+        messages = registry.take_pending(self)
+        if not messages:
+            return reply
+        own = []
+        for receiver, message in messages:
+            if receiver is self:
+                own.append(message)
+            else:
+                receiver.push(message)
+        if not own:
+            return reply
+        if reply.__class__ is Block:
+            # Its reply comes when it is served: the invalidations go now.
+            for message in own:
+                self.push(message)
+            return reply
+        return Replies(own if reply is NO_REPLY else [reply, *own])
 
     def _after_command(self, cmd: Command, argv: list[bytes], elapsed: float) -> None:
         """Slow log entry and watchers (MONITOR, metrics) for a command that ran."""
@@ -488,6 +561,10 @@ class Session:
         threshold = settings.slowlog_log_slower_than
         if threshold >= 0 and usec >= threshold and "skip-slowlog" not in cmd.flags:
             self.server.slowlog.add(self, argv, usec, settings.slowlog_max_len)
+        monitor_ms = settings.latency_monitor_threshold
+        if monitor_ms and usec >= monitor_ms * 1000:
+            self.server.latency.add(b"fast-command" if "fast" in cmd.flags else b"command",
+                                    usec // 1000, int(self.server.clock.seconds()))
         for watcher in list(self._watchers):
             watcher(self, cmd, argv, elapsed)
 
@@ -510,6 +587,11 @@ class Session:
         if not self.in_multi:
             # A refused command uses up an ASKING as a served one does.
             self.asking = False
+        tracking = self.tracking
+        if tracking is not None and not self.in_multi and (
+                cmd is None or (cmd.parent or cmd).name != "client"):
+            # Any command but CLIENT's ends a CLIENT CACHING, even a refused one.
+            tracking.caching = False
         if cmd is not None:
             self._commandstats.rejected_call(cmd)
             if cmd.name == "exec" and not error.message.startswith("EXECABORT"):
@@ -562,6 +644,10 @@ class Session:
             refused = memory.admit(self, cmd, argv)
             if refused is not None:
                 return self._reject(refused, cmd)
+        tracking = self.store.tracking
+        if tracking.over_limit:
+            # Redis trims the tracking table before each command while it is too large.
+            tracking.enforce_limit()
         top = cmd.parent or cmd
         if server.persistence.refusing_writes and not self.exec_running and (
                 cmd.is_write or top.name == "ping" or self._exec_writes(top)):
@@ -576,7 +662,8 @@ class Session:
                 return refused
             if refused is not None:
                 return self._reject(refused, cmd)
-        if (self.channels or self.patterns) and not self.resp3 and top.name not in _SUBSCRIBED_OK:
+        if (self.channels or self.patterns or self.shard_channels) and not self.resp3 and (
+                top.name not in _SUBSCRIBED_OK):
             return self._reject(CommandError(
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / "
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"

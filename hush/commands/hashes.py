@@ -29,7 +29,7 @@ from hush.core.errors import OVERFLOW, SYNTAX, CommandError, wrong_arity
 from hush.core.glob import compile_glob
 from hush.data.cursors import parse_cursor
 from hush.data.store import Database
-from hush.data.types.hash import encoding as hash_encoding
+from hush.data.types.hash import is_listpack, note_write
 from hush.wire.resp import OK
 
 GROUP = "hash"
@@ -90,6 +90,7 @@ def _set_pairs(ctx, name: str, key: bytes, pairs: tuple[bytes, ...]) -> int:
     for index in range(0, len(pairs), 2):
         value[pairs[index]] = pairs[index + 1]
     _store(db, key, value, created)
+    note_write(db, key, value, pairs)
     return len(value) - before
 
 
@@ -118,12 +119,14 @@ def hsetnx(ctx, key: bytes, field: bytes, value: bytes) -> int:
     db = ctx.db
     hash_ = _write(db, key)
     if hash_ is None:
-        db.set(key, {field: value})
-        return 1
-    if field in hash_:
+        hash_ = {field: value}
+        db.set(key, hash_)
+    elif field in hash_:
         return 0
-    hash_[field] = value
-    db.modified(key)
+    else:
+        hash_[field] = value
+        db.modified(key)
+    note_write(db, key, hash_, (field, value))
     return 1
 
 
@@ -284,10 +287,12 @@ def hincrbyfloat(ctx, key: bytes, field: bytes, increment: bytes) -> bytes:
 
 def _put(db: Database, key: bytes, hash_: dict | None, field: bytes, value: bytes) -> None:
     if hash_ is None:
-        db.set(key, {field: value})
+        hash_ = {field: value}
+        db.set(key, hash_)
     else:
         hash_[field] = value
         db.modified(key)
+    note_write(db, key, hash_, (field, value))
 
 
 # -- HRANDFIELD -------------------------------------------------------------------
@@ -363,7 +368,7 @@ def hscan(ctx, key: bytes, raw_cursor: bytes, *options: bytes) -> list[Any]:
     if hash_ is None:
         return [b"0", []]
     count, pattern, _kind = parse_scan_options(options, allow_type=False)
-    if hash_encoding(hash_) == b"listpack":
+    if is_listpack(ctx.db, key, hash_):
         # A listpack has no buckets: Redis returns all of it, whatever the cursor.
         next_cursor, fields = 0, list(hash_)
     else:

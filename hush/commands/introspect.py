@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from hush.commands.table import Command, lookup
+from hush.commands.docs import documentation
+from hush.commands.table import Command, lookup, spec_positions
 from hush.core.errors import SYNTAX, CommandError
 from hush.core.glob import compile_glob
 from hush.wire.resp import RespSet, SimpleString
 
 #: COMMAND INFO lists flags in this order (Redis's flag bits); flags Redis
-#: never reports (may_replicate, sentinel, only-sentinel) are absent and dropped.
+#: never reports (sentinel, only-sentinel, and may_replicate, which Redis 7.0
+#: hides on purpose) are absent and dropped.
 FLAG_ORDER = (
     "write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
     "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
@@ -140,19 +142,67 @@ def info_entry(cmd: Command) -> list[Any]:
 
 
 def docs_entry(cmd: Command) -> dict[bytes, Any]:
-    """One COMMAND DOCS entry: summary, since, group, and the subcommands' docs."""
-    doc: dict[bytes, Any] = {
-        b"summary": cmd.summary.encode(),
-        b"since": cmd.since.encode(),
-        b"group": cmd.group.encode(),
-    }
+    """One COMMAND DOCS entry, from Redis's documentation (:mod:`hush.commands.docs`).
+
+    A container lists the docs of the subcommands Hush has. A module's
+    command is documented by its declaration, as Redis documents one by
+    RedisModule_SetCommandInfo: a summary and a version only where given.
+    A command without documentation (which tests/commands/test_docs.py does
+    not let happen) gets its summary, version and group from the table.
+    """
+    doc = None if cmd.module else documentation(cmd.full_name)
+    reply: dict[bytes, Any]
     if cmd.module:
-        doc[b"module"] = cmd.module.encode()
+        given = ((b"summary", cmd.summary), (b"since", cmd.since), (b"group", cmd.group),
+                 (b"module", cmd.module))
+        reply = {key: value.encode() for key, value in given if value}
+    elif doc is None:
+        reply = {b"summary": cmd.summary.encode(), b"since": cmd.since.encode(),
+                 b"group": cmd.group.encode()}
+    else:
+        reply = {key.encode(): _doc_value(key, value) for key, value in doc.items()
+                 if key != "subcommands"}
     subs = unique_subcommands(cmd)
     if subs:
-        doc[b"complexity"] = b"Depends on subcommand."
-        doc[b"subcommands"] = {sub.full_name.encode(): docs_entry(sub) for sub in subs}
-    return doc
+        if doc is None:
+            reply[b"complexity"] = b"Depends on subcommand."
+        reply[b"subcommands"] = {sub.full_name.encode(): docs_entry(sub) for sub in subs}
+    return reply
+
+
+def _doc_value(key: str, value: Any) -> Any:
+    """A documentation value as Redis replies it: flags and history are sets."""
+    if key == "arguments":
+        return [{name.encode(): _doc_value(name, item) for name, item in arg.items()}
+                for arg in value]
+    if key in ("flags", "doc_flags"):
+        return RespSet(SimpleString(flag.encode()) for flag in value)
+    if key == "history":
+        return RespSet([version.encode(), text.encode()] for version, text in value)
+    if isinstance(value, str):
+        return value.encode()
+    return value
+
+
+def has_keys(cmd: Command) -> bool:
+    """Redis's doesCommandHaveKeys: a key spec that locates keys (not only not_key ones)."""
+    return any("not_key" not in spec["flags"] for spec in key_specs(cmd))
+
+
+def keys_with_flags(cmd: Command, argv: list[bytes]) -> list[tuple[int, list[str]]]:
+    """(position, flags of the key spec that found it) of each key in ``argv`` (COMMAND
+    GETKEYSANDFLAGS), spec by spec as Redis searches them."""
+    if cmd.key_flags is not None:
+        return cmd.key_flags(argv)
+    positions = cmd.key_positions(argv)
+    specs = [spec for spec in key_specs(cmd) if "not_key" not in spec["flags"]]
+    found = [(position, spec["flags"]) for spec in specs
+             for position in spec_positions((spec,), argv)]
+    if sorted(position for position, _flags in found) == sorted(positions):
+        return found
+    # Keys a command finds its own way (the table says how): the first spec's flags.
+    flags = specs[0]["flags"] if specs else []
+    return [(position, flags) for position in positions]
 
 
 def list_filter(args: Iterable[bytes]) -> Callable[[Command], bool]:

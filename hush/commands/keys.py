@@ -38,7 +38,6 @@ from typing import Any
 from hush.commands.args import INT64_MAX, parse_int
 from hush.commands.migration import migrate_keys
 from hush.commands.table import command, container, effects, help_command, range_spec
-from hush.config.encodings import rdb_thresholds
 from hush.core.errors import (
     DB_INDEX_OUT_OF_RANGE,
     INVALID_EXPIRE,
@@ -667,7 +666,8 @@ def dump(ctx, key: bytes) -> bytes | None:
     value = read_key(ctx.db, key)
     if value is None:
         return None
-    return dump_payload(*to_neutral(value), rdb_thresholds(ctx.server.settings))
+    return dump_payload(*to_neutral(value), registry.rdb_thresholds(ctx.server.settings),
+                        registry.written_encoding(value, ctx.db.encodings.get(key)))
 
 
 @command("restore", arity=-4, flags=("write", "denyoom"), keys=(1, 1, 1), group=GROUP,
@@ -722,6 +722,7 @@ def restore(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
             ctx.propagate_instead([b"DEL", key])
         return OK
     db.set(key, value)
+    registry.stored(db, key, value)
     if ttl:
         db.set_expire(key, ttl)
         if not absttl:

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hush.config.encodings import rdb_thresholds
 from hush.core.errors import CommandError
-from hush.data.types.registry import to_neutral
+from hush.data.types.registry import rdb_thresholds, to_neutral, written_encoding
 from hush.formats.rdb_payload import dump_payload
 from hush.wire.resp import OK, SimpleString
 from hush.wire.sync_client import Timeout
@@ -89,7 +88,8 @@ def migrate_keys(ctx: Any, host: bytes, port: bytes, keys: list[bytes], target_d
                     continue
                 ttl = max(ttl, 1)
             moving.append(key)
-            payload = dump_payload(*to_neutral(value), thresholds)
+            payload = dump_payload(*to_neutral(value), thresholds,
+                                   written_encoding(value, db.encodings.get(key)))
             argv = [restore, key, b"%d" % ttl, payload]
             if replace:
                 argv.append(b"REPLACE")

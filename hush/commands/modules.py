@@ -90,7 +90,7 @@ class Module:
         flags: Iterable[str] = (),
         keys: tuple[int, int, int] = (0, 0, 0),
         summary: str = "",
-        since: str = "1.0.0",
+        since: str = "",
         acl: Iterable[str] = (),
         tips: Iterable[str] = (),
         key_specs: Iterable[dict[str, Any]] | None = None,
@@ -101,7 +101,9 @@ class Module:
         as Redis counts it (negative: at least), ``flags`` (``write``,
         ``readonly``, ``denyoom``, ``fast``, ``blocking``, ``noscript``,
         ``no-multi`` ...), ``keys`` as (first, last, step) or ``key_specs``,
-        ``acl`` categories. The handler is called as ``handler(ctx,
+        ``acl`` categories; ``summary`` and ``since`` are what COMMAND DOCS
+        shows, as for a Redis module's RedisModule_SetCommandInfo (nothing
+        where not given). The handler is called as ``handler(ctx,
         *arguments)`` with the client's session as ``ctx``. Names are
         checked against the table when the module loads.
         """
@@ -358,7 +360,7 @@ _PROTECTED = ("admin", "noscript", "no-async-loading", "protected")
 
 @command("module|list", arity=2, flags=("admin", "noscript"), group=GROUP, since="4.0.0",
          summary="List all modules loaded by the server", acl=("admin", "slow", "dangerous"),
-         tips=("nondeterministic_output",))
+         tips=("nondeterministic_output_order",))
 def module_list(ctx) -> list[dict[bytes, Any]]:
     """Each loaded module: its name, version, path and load arguments."""
     return [{b"name": name.encode(), b"ver": loaded.module.version,

@@ -97,7 +97,7 @@ def route(cluster: Any, db: Any, requests: Iterable[tuple[Command, list[bytes]]]
     now_ms = 0
     shard = command.name in _SHARD_CHANNELS
     for cmd, argv in requests:
-        for position in cmd.key_positions(argv):
+        for position in cmd.routing_positions(argv):
             key = argv[position]
             if first is None:
                 first = key

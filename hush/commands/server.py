@@ -7,8 +7,10 @@ from hush.commands import introspect
 from hush.commands.args import parse_int
 from hush.commands.table import all_commands, command, help_command, lookup
 from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
+from hush.data.blocking import NOT_READY, Block
+from hush.ops import lolwut as art
 from hush.ops.info import render as render_info
-from hush.wire.resp import OK, Verbatim
+from hush.wire.resp import OK, RespSet, SimpleString, Verbatim
 
 GROUP = "server"
 _FLUSH_TIPS = ("request_policy:all_shards", "response_policy:all_succeeded")
@@ -37,6 +39,8 @@ def flushdb(ctx, *args: bytes):
     """Empty the selected database."""
     _check_flush_mode(args)
     ctx.db.clear()
+    # Redis flushes the whole tracking table even for one database.
+    ctx.store.tracking.flushed()
     ctx.store.dirty += 1
     return OK
 
@@ -94,6 +98,73 @@ def info(ctx, *sections: bytes) -> Verbatim:
 def _local_port(ctx) -> int:
     host = ctx.transport.getHost() if ctx.transport is not None else None
     return getattr(host, "port", None) or ctx.server.settings.port
+
+
+# -- ROLE, WAIT, LOLWUT -----------------------------------------------------------
+
+
+@command("role", arity=1, flags=("noscript", "loading", "stale", "fast"), group=GROUP,
+         since="2.8.12", summary="Return the role of the instance in the context of replication",
+         acl=("admin", "fast", "dangerous"))
+def role(ctx) -> list:
+    """Hush is always a master without replicas: [master, offset, replicas]."""
+    return [b"master", 0, []]
+
+
+def acknowledged_replicas(ctx) -> int:
+    """How many replicas acknowledged this client's writes (WAIT's question).
+
+    The seam for replication: Hush has no replicas yet, so none ever do;
+    replication is to count the acknowledgements of its replicas here and
+    wake the WAITing clients when they arrive.
+    """
+    return 0
+
+
+@command("wait", arity=3, flags=("noscript",), group=GROUP, since="3.0.0",
+         summary="Wait for the synchronous replication of all the write commands sent in the "
+                 "context of the current connection", acl=("slow", "connection"),
+         tips=("request_policy:all_shards", "response_policy:agg_min"))
+def wait(ctx, raw_replicas: bytes, raw_timeout: bytes):
+    """Block until ``numreplicas`` replicas acknowledged, or the timeout; how many did."""
+    wanted = parse_int(raw_replicas)
+    timeout = parse_int(raw_timeout, "ERR timeout is not an integer or out of range")
+    if timeout < 0:
+        raise CommandError("ERR timeout is negative")
+    acked = acknowledged_replicas(ctx)
+    if acked >= wanted or ctx.in_multi:
+        # Clients that may not block (inside MULTI) answer at once.
+        return acked
+    # No replica will ever acknowledge: wait out the timeout (0: forever), as Redis does.
+    return Block((), timeout / 1000, _no_acknowledgement, acked)
+
+
+def _no_acknowledgement(_key: bytes) -> object:
+    return NOT_READY
+
+
+@command("lolwut", arity=-1, flags=("readonly", "fast"), group=GROUP, since="5.0.0",
+         summary="Display some computer art and the Redis version", acl=("read", "fast"))
+def lolwut(ctx, *args: bytes) -> Verbatim:
+    """The version line of Redis 7.0, or with VERSION 5 or 6 the older art."""
+    drawing = ""
+    if len(args) >= 2 and args[0].lower() == b"version":
+        drawing = art.chooses(parse_int(args[1]))
+        args = args[2:]
+    if drawing == "5":
+        columns, per_row, per_column = _sizes(args, [66, 8, 12])
+        return Verbatim(art.schotter(art.clamp(columns, 1, 1000), art.clamp(per_row, 1, 200),
+                                     art.clamp(per_column, 1, 200)))
+    if drawing == "6":
+        columns, rows = _sizes(args, [80, 20])
+        return Verbatim(art.skyline(art.clamp(columns, 1, 1000), art.clamp(rows, 1, 1000)))
+    return Verbatim(art.version_only())
+
+
+def _sizes(args: tuple[bytes, ...], defaults: list[int]) -> list[int]:
+    """LOLWUT's optional size arguments, parsed in order (extra ones are ignored)."""
+    given = [parse_int(raw) for raw in args[:len(defaults)]]
+    return given + defaults[len(given):]
 
 
 # -- COMMAND ---------------------------------------------------------------
@@ -161,20 +232,33 @@ def command_list(ctx, *args: bytes) -> list[bytes]:
          summary="Extract keys given a full Redis command", acl=_COMMAND_ACL)
 def command_getkeys(ctx, *argv: bytes) -> list[bytes]:
     """The key arguments of a whole command line, as the table locates them."""
-    argv_list = list(argv)
-    cmd = lookup(argv_list[0])
-    if cmd is not None and cmd.subcommands and len(argv_list) > 1:
-        cmd = cmd.subcommands.get(argv_list[1].lower(), cmd)
+    return [argv[position] for position, _flags in _keys_of(list(argv))]
+
+
+@command("command|getkeysandflags", arity=-4, flags=_COMMAND_FLAGS, group=GROUP, since="7.0.0",
+         summary="Extract keys and access flags given a full Redis command",
+         acl=_COMMAND_ACL)
+def command_getkeysandflags(ctx, *argv: bytes) -> list:
+    """[key, flags] of each key argument of a whole command line."""
+    return [[argv[position], RespSet(SimpleString(flag.encode()) for flag in flags)]
+            for position, flags in _keys_of(list(argv))]
+
+
+def _keys_of(argv: list[bytes]) -> list[tuple[int, list[str]]]:
+    """Redis's getKeysSubcommandImpl checks, then the keys with their spec's flags."""
+    cmd = lookup(argv[0])
+    if cmd is not None and cmd.subcommands and len(argv) > 1:
+        cmd = cmd.subcommands.get(argv[1].lower())
     if cmd is None:
         raise CommandError("ERR Invalid command specified")
-    if (cmd.arity > 0 and len(argv_list) != cmd.arity) or len(argv_list) < -cmd.arity:
-        raise CommandError("ERR Invalid number of arguments specified for command")
-    positions = cmd.key_positions(argv_list)
-    if not positions:
-        if "no-mandatory-keys" in cmd.flags:
-            return []
+    if not introspect.has_keys(cmd):
         raise CommandError("ERR The command has no key arguments")
-    return [argv_list[i] for i in positions]
+    if (cmd.arity > 0 and len(argv) != cmd.arity) or len(argv) < -cmd.arity:
+        raise CommandError("ERR Invalid number of arguments specified for command")
+    found = introspect.keys_with_flags(cmd, argv)
+    if not found and "no-mandatory-keys" not in cmd.flags:
+        raise CommandError("ERR Invalid arguments specified for command")
+    return found
 
 
 _COMMAND_HELP = [
@@ -195,6 +279,8 @@ _COMMAND_HELP = [
     "    commands are returned.",
     "GETKEYS <full-command>",
     "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
     "HELP",
     "    Prints this help.",
 ]

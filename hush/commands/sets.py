@@ -29,7 +29,7 @@ from hush.core.errors import NOT_POSITIVE, SYNTAX, CommandError, WrongType
 from hush.core.glob import compile_glob
 from hush.data.cursors import parse_cursor
 from hush.data.store import Database
-from hush.data.types.set import is_intset, ordered
+from hush.data.types.set import is_stored_intset, note_added, ordered, ordered_stored, rebuilt
 from hush.wire.resp import RespSet
 
 GROUP = "set"
@@ -123,6 +123,10 @@ class _MemberPool:
 
 _POOL = _MemberPool()
 
+#: SPOP with a count at least five times what stays rebuilds the set from the
+#: members that stay (Redis's SPOP_MOVE_STRATEGY_MUL).
+_SPOP_MOVE_STRATEGY_MUL = 5
+
 
 # -- members ---------------------------------------------------------------------
 
@@ -137,12 +141,14 @@ def sadd(ctx, key: bytes, *members: bytes) -> int:
     if value is None:
         value = set(members)
         db.set(key, value)
+        note_added(db, key, value, members)
         return len(value)
     before = len(value)
     value.update(members)
     added = len(value) - before
     if added:
         _POOL.changed()
+        note_added(db, key, value, members)
         db.modified(key)
     return added
 
@@ -173,10 +179,11 @@ def srem(ctx, key: bytes, *members: bytes) -> int:
          tips=_ORDER_TIP, key_specs=_RO_ACCESS)
 def smembers(ctx, key: bytes) -> RespSet:
     """Every member: a set in RESP3, an array in RESP2."""
-    value = _read(ctx.db, key)
+    db = ctx.db
+    value = _read(db, key)
     if value is None:
         return RespSet()
-    return RespSet(ordered(value, len(value)))
+    return RespSet(ordered_stored(db, key, value))
 
 
 @command("sismember", arity=3, flags=("readonly", "fast"), keys=(1, 1, 1), group=GROUP,
@@ -232,9 +239,12 @@ def smove(ctx, source: bytes, destination: bytes, member: bytes) -> int:
     else:
         db.delete(source)
     if dst is None:
-        db.set(destination, {member})
+        dst = {member}
+        db.set(destination, dst)
+        note_added(db, destination, dst, dst)
     elif member not in dst:
         dst.add(member)
+        note_added(db, destination, dst, (member,))
         db.modified(destination)
     return 1
 
@@ -268,11 +278,17 @@ def spop(ctx, key: bytes, *options: bytes) -> Any:
     if value is None or count == 0:
         return RespSet()
     if count >= len(value):
+        members = ordered_stored(db, key, value)
         db.delete(key)
-        return RespSet(ordered(value, len(value)))
+        return RespSet(members)
+    rebuild = (len(value) - count) * _SPOP_MOVE_STRATEGY_MUL <= count
     popped = random.sample(_POOL.members_of(value), count)
     value.difference_update(popped)
     _POOL.changed()
+    if rebuild:
+        # Redis builds a new set of the members that stay, under the
+        # thresholds in effect: a hashtable of a few integers is an intset again.
+        rebuilt(db, key, value)
     db.modified(key)
     return RespSet(popped)
 
@@ -308,7 +324,7 @@ def srandmember(ctx, key: bytes, *options: bytes) -> Any:
     if count < 0:
         return random.choices(_POOL.members_of(value), k=-count)
     if count >= len(value):
-        return ordered(value, len(value))
+        return ordered_stored(ctx.db, key, value)
     return random.sample(_POOL.members_of(value), count)
 
 
@@ -339,6 +355,8 @@ def _store(ctx, destination: bytes, result: set) -> int:
     db = ctx.db
     if result:
         db.set(destination, result)
+        # Built member by member from an empty intset, as Redis builds it.
+        note_added(db, destination, result, result)
     else:
         db.delete(destination)
     return len(result)
@@ -454,7 +472,7 @@ def sscan(ctx, key: bytes, raw_cursor: bytes, *options: bytes) -> list[Any]:
     if value is None:
         return [b"0", []]
     count, pattern, _kind = parse_scan_options(options, allow_type=False)
-    if is_intset(value, len(value)):
+    if is_stored_intset(ctx.db, key, value):
         # An intset has no buckets: Redis returns all of it, whatever the cursor.
         next_cursor, members = 0, sorted(value, key=int)
     else:

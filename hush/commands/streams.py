@@ -32,11 +32,11 @@ from hush.commands.table import command, container, effects, help_command
 from hush.core.errors import NO_SUCH_KEY, SYNTAX, CommandError, c_text, wrong_arity
 from hush.data.blocking import SKIP, Block
 from hush.data.store import Database
+from hush.data.types.registry import LIMITS
 from hush.data.types.stream import (
     INVALID_ENTRIES_READ,
     MAX_ID,
     MIN_ID,
-    NODE_MAX_ENTRIES,
     UINT64_MAX,
     Stream,
     StreamID,
@@ -125,7 +125,12 @@ def _parse_add_or_trim(args: tuple[bytes, ...], start: int, xadd: bool) -> tuple
             raise CommandError(
                 "ERR syntax error, LIMIT cannot be used without the special ~ option")
     elif parsed.approx:
-        parsed.limit = 100 * NODE_MAX_ENTRIES
+        # At most 100 nodes' worth, within Redis's bounds.
+        parsed.limit = 100 * LIMITS.stream_node_max_entries
+        if parsed.limit <= 0:
+            parsed.limit = 10000
+        elif parsed.limit > 1000000:
+            parsed.limit = 1000000
     else:
         parsed.limit = 0
     return parsed, i

@@ -22,7 +22,7 @@ from typing import Any
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int, syntax_error
 from hush.commands.keys import deadline_effect
-from hush.commands.table import command, effects, range_spec
+from hush.commands.table import command, effects, key_flags, range_spec
 from hush.core.errors import (
     INVALID_EXPIRE,
     NOT_FLOAT,
@@ -158,6 +158,14 @@ def set_(ctx, key: bytes, value: bytes, *options: bytes):
         ctx.db.set(key, value)
         return OK
     return _set_with_options(ctx, key, value, options)
+
+
+@key_flags("set")
+def _set_key_flags(argv: list[bytes]) -> list[tuple[int, list[str]]]:
+    # Redis's setGetKeys: with GET the key is read too.
+    if any(arg.lower() == b"get" for arg in argv[3:]):
+        return [(1, ["RW", "access", "update"])]
+    return [(1, ["OW", "update"])]
 
 
 def _set_with_options(ctx, key: bytes, value: bytes, options: tuple[bytes, ...]):

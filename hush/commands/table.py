@@ -53,6 +53,9 @@ class Command:
     effects: Effects | None = None
     #: Key specs as COMMAND INFO reports them; None: derived from first/last/step.
     key_specs: tuple[dict[str, Any], ...] | None = None
+    #: How a command with ``variable_flags`` key specs flags its keys for an
+    #: argv (:func:`key_flags`); None: each key gets its spec's flags.
+    key_flags: KeyFlags | None = None
     #: The key positions of an argv where no key spec can say them (SORT's
     #: STORE): Redis's getkeys_proc. None: from the key specs or first/last/step.
     getkeys: Callable[[list[bytes]], list[int]] | None = None
@@ -74,27 +77,48 @@ class Command:
         return "write" in self.flags
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
-        """Indexes into ``argv`` (command name at 0) of the key arguments."""
+        """Indexes into ``argv`` (command name at 0) of the key arguments.
+
+        Arguments a ``not_key`` spec locates (SPUBLISH's shard channel) are
+        no keys: Redis declares them for cluster routing only.
+        """
         if self.getkeys is not None:
             return self.getkeys(argv)
-        if "movablekeys" in self.flags and self.key_specs:
-            return _spec_positions(self.key_specs, argv)
+        specs = self.key_specs
+        if specs and ("movablekeys" in self.flags or _has_not_key(specs)):
+            return spec_positions(specs, argv)
         if not self.first_key:
             return []
         last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
         step = self.key_step or 1
         return list(range(self.first_key, min(last, len(argv) - 1) + 1, step))
 
+    def routing_positions(self, argv: list[bytes]) -> list[int]:
+        """The arguments cluster routing hashes: the keys, and shard channels
+        (SPUBLISH, SSUBSCRIBE), which their ``not_key`` specs locate."""
+        specs = self.key_specs
+        if self.getkeys is None and specs and _has_not_key(specs):
+            return spec_positions(specs, argv, not_keys=True)
+        return self.key_positions(argv)
 
-def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> list[int]:
+
+def _has_not_key(specs: tuple[dict[str, Any], ...]) -> bool:
+    return any("not_key" in spec["flags"] for spec in specs)
+
+
+def spec_positions(specs: Iterable[dict[str, Any]], argv: list[bytes], *,
+                   not_keys: bool = False) -> list[int]:
     """Key indexes from index/range and index/keynum key specs (EVAL, LMPOP, ZUNIONSTORE ...).
 
     A key count that is not a number, negative or beyond the arguments gives
     no keys at all, as Redis's key-spec search does; a keyword that is not
-    there (GEORADIUS without STORE) only skips its spec.
+    there (GEORADIUS without STORE) only skips its spec. ``not_keys`` takes
+    the ``not_key`` specs' arguments too (Redis's GET_KEYSPEC_INCLUDE_NOT_KEYS).
     """
     positions: list[int] = []
     for spec in specs:
+        if "not_key" in spec["flags"] and not not_keys:
+            continue
         begin, find = spec["begin_search"], spec["find_keys"]
         if begin["type"] == "index":
             start = begin["spec"]["index"]
@@ -131,7 +155,7 @@ def _spec_positions(specs: tuple[dict[str, Any], ...], argv: list[bytes]) -> lis
 
 def spec_key_positions(spec: dict[str, Any], argv: list[bytes]) -> list[int]:
     """The key indexes one key spec finds in ``argv`` (none for a key count that is not one)."""
-    return _spec_positions((spec,), argv)
+    return spec_positions((spec,), argv)
 
 
 def _after_keyword(argv: list[bytes], keyword: str, startfrom: int) -> int | None:
@@ -210,6 +234,30 @@ def effects(*names: str) -> Callable[[Effects], Effects]:
             if sub:
                 cmd = cmd.subcommands[sub.encode()]
             cmd.effects = function
+        return function
+
+    return declare
+
+
+#: ``key_flags(argv)``: (position, flags) of each key of a command line.
+KeyFlags = Callable[[list[bytes]], list[tuple[int, list[str]]]]
+
+
+def key_flags(*names: str) -> Callable[[KeyFlags], KeyFlags]:
+    """Declare the decorated function as how the named commands flag their keys.
+
+    For commands whose key specs say ``variable_flags`` (Redis's getkeys
+    procedures that flag keys by the arguments): COMMAND GETKEYSANDFLAGS
+    calls it with the whole command line, the command name at 0.
+    """
+
+    def declare(function: KeyFlags) -> KeyFlags:
+        for name in names:
+            top, _, sub = name.lower().partition("|")
+            cmd = COMMANDS[top.encode()]
+            if sub:
+                cmd = cmd.subcommands[sub.encode()]
+            cmd.key_flags = function
         return function
 
     return declare

@@ -86,6 +86,8 @@ def watch(ctx, *keys: bytes):
         # expires while watched counts as modified, even if nobody noticed.
         ctx.watched[entry] = db.exists(key) and db.get_expire(key) is not None
         watched.setdefault(entry, {})[ctx] = None
+    # Writes tell the store's watchers only while there are any.
+    ctx.store.update_signalling()
     return OK
 
 
@@ -117,6 +119,7 @@ def reset(ctx):
         ctx.end_transaction()
     ctx.unwatch_all()
     ctx.server.pubsub.drop(ctx)
+    ctx.store.tracking.disable(ctx)
     ctx.select(0)
     ctx.resp3 = False
     ctx.name = b""

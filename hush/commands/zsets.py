@@ -20,9 +20,9 @@ from hush.commands.table import command, effects, keynum_spec, range_spec
 from hush.core.errors import NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, CommandError, WrongType
 from hush.core.glob import compile_glob
 from hush.data.blocking import NOT_READY, Block
+from hush.data.types.registry import LIMITS
 from hush.data.types.set import SET
 from hush.data.types.zset import (
-    MAX_LISTPACK_ENTRIES,
     Source,
     ZSet,
     combine,
@@ -457,7 +457,7 @@ def _zrange(ctx, args: tuple[bytes, ...], store: bytes | None = None, kind: str 
         result = ZSet()
         # Redis sizes the destination by a rank range's length: a long one is
         # a skiplist from the start and keeps -0 scores.
-        result.listpack = not (kind == "rank" and len(pairs) > MAX_LISTPACK_ENTRIES)
+        result.listpack = not (kind == "rank" and len(pairs) > LIMITS.zset_max_listpack_entries)
         for member, score in pairs:
             result.add(member, score)
         return _store(ctx, store, result)

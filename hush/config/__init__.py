@@ -8,8 +8,6 @@
   shows without acting on them, with a note of what Hush does instead.
 - :mod:`hush.config.table` -- the settings Hush acts on (``TABLE``), and every
   setting by name or alias (``BY_NAME``).
-- :mod:`hush.config.encodings` -- the encoding settings as the RDB writer
-  takes them (:class:`hush.formats.rdb.Thresholds`).
 - :mod:`hush.config.endpoints` -- ``port``/``bind``/``unixsocket`` as Twisted
   endpoints, and ``tcp-backlog`` on each listener.
 - :mod:`hush.config.settings` -- :class:`~hush.config.settings.Settings`, the

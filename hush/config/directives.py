@@ -12,8 +12,8 @@ log gives for every one a config file sets (one line per note).
 The directives Hush acts on are in :data:`hush.config.table.TABLE`; a few of
 these are read where they matter without a place there (the dump file's
 ``dbfilename``, ``rdbcompression``, ``rdbchecksum``, ``aof-use-rdb-preamble``,
-``stop-writes-on-bgsave-error`` and the encoding settings the RDB writer
-follows), and their note says so.
+``stop-writes-on-bgsave-error`` and ``hll-sparse-max-bytes``), and their
+note says so.
 """
 
 from __future__ import annotations
@@ -64,22 +64,20 @@ NOTES: dict[str, str] = {
                            "propagates whatever its commands wrote.",
     "cluster": "Hush's cluster nodes have no cluster bus: no gossip, failure detection, "
                "failover or replicas; addresses and slots come from nodes.conf and CLUSTER "
-               "SETSLOT (README: Cluster mode).",
+               "SETSLOT (docs/scaling-out.rst, Cluster mode).",
     "tls": "Hush serves TLS on ssl: endpoints "
            "(--port ssl:6380:privateKey=key.pem:certKey=cert.pem), not from tls-* directives.",
     "threads": "Hush runs one thread: no I/O threads and no CPU pinning.",
     "lazyfree": "Hush frees deleted values at once, in the command that deletes them.",
     "allocator": "Hush uses CPython's memory allocator: no jemalloc, no active "
                  "defragmentation, no rehashing steps, no transparent huge pages setting.",
-    "encodings": "Hush shows these limits in CONFIG GET; OBJECT ENCODING and XINFO "
-                 "answer by Redis's defaults whatever they are set to (DUMP and dump "
-                 "files follow them).",
+    "encodings": "Hush acts on this as Redis does: a sparse HyperLogLog that grows past "
+                 "it turns dense.",
     "process": "Hush leaves the process title, OOM score, logo and crash reports to "
                "Python and the operating system.",
     "shutdown": "On SIGTERM or SIGINT Hush stops as SHUTDOWN does by default: the AOF "
                 "is flushed and fsynced, then the process exits.",
-    "latency": "Hush has no LATENCY monitor and no latency percentiles in INFO.",
-    "tracking": "Hush has no client-side caching (CLIENT TRACKING).",
+    "latency": "Hush shows no latency percentiles in INFO (no latencystats section).",
     "lfu": "Hush keeps no access frequencies (the LFU policies are refused).",
     "eviction": "Hush evicts before each command until it is under maxmemory, and does "
                 "not evict clients for the memory they use.",
@@ -175,7 +173,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("disable-thp", True, "allocator", mutable=False),
     _bool("cluster-allow-replica-migration", True, "cluster"),
     _bool("replica-announced", True, "replication"),
-    _bool("latency-tracking", True, "latency"),
     _bool("aof-disable-auto-gc", False, "aof"),
     _bool("replica-ignore-disk-write-errors", False, "replication-ignored"),
 
@@ -214,8 +211,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _int("io-threads", 1, 128, 1, "threads", mutable=False),
     _int("cluster-replica-validity-factor", 0, INT_MAX, 10, "cluster",
          aliases=("cluster-slave-validity-factor",)),
-    _int("list-max-listpack-size", INT_MIN, INT_MAX, -2, "encodings",
-         aliases=("list-max-ziplist-size",)),
     _int("cluster-migration-barrier", 0, INT_MAX, 1, "cluster"),
     _int("active-defrag-cycle-min", 1, 99, 1, "allocator"),
     _int("active-defrag-cycle-max", 1, 99, 25, "allocator"),
@@ -234,7 +229,6 @@ ACCEPTED: tuple[Setting, ...] = (
     _int("repl-timeout", 1, INT_MAX, 60, "replication"),
     _int("repl-ping-replica-period", 1, INT_MAX, 10, "replication",
          aliases=("repl-ping-slave-period",)),
-    _int("list-compress-depth", 0, INT_MAX, 0, "encodings"),
     _int("rdb-key-save-delay", INT_MIN, INT_MAX, 0, "debugging", hidden=True),
     _int("key-load-delay", INT_MIN, INT_MAX, 0, "debugging", hidden=True),
     _int("active-expire-effort", 1, 10, 1, "expiry"),
@@ -248,23 +242,10 @@ ACCEPTED: tuple[Setting, ...] = (
     _int("socket-mark-id", 0, UINT_MAX, 0, "process", mutable=False),
     _int("active-defrag-max-scan-fields", 1, _LONG_MAX, 1000, "allocator"),
     _int("cluster-node-timeout", 0, LLONG_MAX, 15000, "cluster"),
-    _int("latency-monitor-threshold", 0, LLONG_MAX, 0, "latency"),
-    _int("stream-node-max-entries", 0, LLONG_MAX, 100, "encodings"),
     _memory("repl-backlog-size", 1, LLONG_MAX, 1024 * 1024, "replication"),
     _memory("cluster-link-sendbuf-limit", 0, ULLONG_MAX, 0, "cluster"),
-    _int("hash-max-listpack-entries", 0, _LONG_MAX, 512, "encodings",
-         aliases=("hash-max-ziplist-entries",)),
-    _int("set-max-intset-entries", 0, _LONG_MAX, 512, "encodings"),
-    _int("zset-max-listpack-entries", 0, _LONG_MAX, 128, "encodings",
-         aliases=("zset-max-ziplist-entries",)),
     _memory("active-defrag-ignore-bytes", 1, LLONG_MAX, 100 << 20, "allocator"),
-    _memory("hash-max-listpack-value", 0, _LONG_MAX, 64, "encodings",
-            aliases=("hash-max-ziplist-value",)),
-    _memory("stream-node-max-bytes", 0, _LONG_MAX, 4096, "encodings"),
-    _memory("zset-max-listpack-value", 0, _LONG_MAX, 64, "encodings",
-            aliases=("zset-max-ziplist-value",)),
     _memory("hll-sparse-max-bytes", 0, _LONG_MAX, 3000, "encodings"),
-    _int("tracking-table-max-keys", 0, _LONG_MAX, 1000000, "tracking"),
     Setting("maxmemory-clients", Percent(-100, _SSIZE_MAX), default=0, note=NOTES["eviction"]),
     _int("repl-backlog-ttl", 0, _LONG_MAX, 3600, "replication"),
     _int("loading-process-events-interval-bytes", 1024, INT_MAX, 2 * 1024 * 1024,

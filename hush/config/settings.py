@@ -91,6 +91,19 @@ class Settings:
     cluster_require_full_coverage: bool = True
     cluster_allow_reads_when_down: bool = False
     cluster_preferred_endpoint_type: str = "ip"
+    # Encoding thresholds (Redis 7.0's defaults; hush.data.types applies them).
+    hash_max_listpack_entries: int = 512
+    hash_max_listpack_value: int = 64
+    list_max_listpack_size: int = -2
+    list_compress_depth: int = 0
+    set_max_intset_entries: int = 512
+    zset_max_listpack_entries: int = 128
+    zset_max_listpack_value: int = 64
+    stream_node_max_bytes: int = 4096
+    stream_node_max_entries: int = 100
+    latency_monitor_threshold: int = 0          # milliseconds (0: the monitor is off)
+    latency_tracking: bool = True
+    tracking_table_max_keys: int = 1_000_000
     #: The values of the Redis directives Hush keeps without acting on them
     #: (hush.config.directives), by name; absent ones have their table default.
     accepted: dict[str, Any] = field(default_factory=dict)

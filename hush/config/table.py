@@ -15,6 +15,7 @@ from __future__ import annotations
 from hush.config.directives import ACCEPTED, NOTES
 from hush.config.kinds import (
     INT_MAX,
+    INT_MIN,
     LLONG_MAX,
     UINT_MAX,
     BaseName,
@@ -32,7 +33,7 @@ from hush.config.kinds import (
     Words,
 )
 
-#: Redis's eviction policies; LFU is not among them (see README).
+#: Redis's eviction policies; LFU is not among them (see docs/compatibility.rst).
 POLICIES = ("volatile-lru", "volatile-random", "volatile-ttl", "allkeys-lru",
             "allkeys-random", "noeviction")
 
@@ -112,7 +113,7 @@ TABLE: tuple[Setting, ...] = (
     Setting("maxmemory-samples", Int(1, INT_MAX),
             doc="Keys sampled per eviction by the volatile policies (maxmemory, maxkeys)."),
     Setting("cluster-enabled", Bool(), mutable=False,
-            doc="Serve as a node of a Redis Cluster (see Cluster mode)."),
+            doc="Serve as a node of a Redis Cluster."),
     Setting("cluster-config-file", String(), mutable=False,
             doc="The node's nodes.conf, relative to dir."),
     Setting("cluster-require-full-coverage", Bool(),
@@ -121,6 +122,32 @@ TABLE: tuple[Setting, ...] = (
             doc="Serve reads of the node's own slots while the cluster is down."),
     Setting("cluster-preferred-endpoint-type", Enum("ip", "hostname", "unknown-endpoint"),
             doc="What names a node in redirections and CLUSTER SLOTS."),
+    # The encoding thresholds (hush.data.types): OBJECT ENCODING, and how
+    # values are laid out where a client can tell (SSCAN, HSCAN, XINFO).
+    Setting("hash-max-listpack-entries", Int(0, LLONG_MAX), aliases=("hash-max-ziplist-entries",),
+            doc="Most fields of a listpack hash; one more makes it a hashtable."),
+    Setting("hash-max-listpack-value", Memory(0, LLONG_MAX), aliases=("hash-max-ziplist-value",),
+            doc="Longest field or value of a listpack hash."),
+    Setting("list-max-listpack-size", Int(INT_MIN, INT_MAX), aliases=("list-max-ziplist-size",),
+            doc="Size of each quicklist node: entries when positive, -1..-5 for 4kb..64kb."),
+    Setting("list-compress-depth", Int(0, INT_MAX),
+            doc="Quicklist nodes at each end of a list kept uncompressed (0: none compressed)."),
+    Setting("set-max-intset-entries", Int(0, LLONG_MAX),
+            doc="Most members of an intset; one more (or a non-integer) makes a hashtable."),
+    Setting("zset-max-listpack-entries", Int(0, LLONG_MAX), aliases=("zset-max-ziplist-entries",),
+            doc="Most members of a listpack sorted set; one more makes it a skiplist."),
+    Setting("zset-max-listpack-value", Memory(0, LLONG_MAX), aliases=("zset-max-ziplist-value",),
+            doc="Longest member of a listpack sorted set."),
+    Setting("stream-node-max-bytes", Memory(0, LLONG_MAX),
+            doc="Most bytes of a stream node (0: no limit)."),
+    Setting("stream-node-max-entries", Int(0, LLONG_MAX),
+            doc="Most entries of a stream node (0: no limit)."),
+    Setting("latency-monitor-threshold", Int(0, LLONG_MAX),
+            doc="Record events of at least this many milliseconds for LATENCY (0: off)."),
+    Setting("latency-tracking", Bool(),
+            doc="Count each command's durations for LATENCY HISTOGRAM."),
+    Setting("tracking-table-max-keys", Int(0, LLONG_MAX),
+            doc="Most keys client-side caching tracks; past it, random ones are invalidated."),
 )
 
 #: Every Redis 7.0 directive (and Hush's own): those Hush acts on, then the rest.

@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.commands.test_dispatch -*-
 """The small interfaces lower floors are typed against, instead of the classes above them.
 
-A floor imports only the floors below it (see README's module map), yet some
+A floor imports only the floors below it (see the module map of docs/architecture.rst), yet some
 of its objects are handed things a higher floor makes: a command's session
 belongs to a connection (``hush.server``), the admission checks and the INFO
 report read the whole server's state. Each such thing is described here as a
@@ -88,8 +88,11 @@ class Client(Protocol):
     name: bytes
     in_multi: bool
     multi_queue: list[list[bytes]]
+    #: (db, key) -> whether it had a deadline, for each key WATCHed.
+    watched: dict[tuple[int, bytes], bool]
     channels: set[bytes]
     patterns: set[bytes]
+    shard_channels: set[bytes]
     monitoring: bool
     #: READONLY was sent (cluster mode; CLIENT LIST flag ``r``).
     readonly: bool
@@ -107,6 +110,10 @@ class Client(Protocol):
     @property
     def blocked(self) -> bool:
         """True while the client waits in a blocking command."""
+
+    @property
+    def subscriptions(self) -> int:
+        """Channels, patterns and shard channels subscribed to (pub/sub mode when any)."""
 
     def update_gate(self) -> None:
         """Recompute whether commands must pass the admission gates."""
@@ -262,6 +269,10 @@ class Server(Protocol):
     slowlog: Any
     #: :class:`hush.ops.commandstats.CommandStats`.
     commandstats: Any
+    #: :class:`hush.ops.latency.LatencyMonitor` (LATENCY's events).
+    latency: Any
+    #: Microseconds from which a command's time is looked at (slow log, latency monitor).
+    after_us: float
     #: :class:`hush.persistence.manager.Persistence`.
     persistence: Any
     replication: Replication

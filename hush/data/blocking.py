@@ -34,11 +34,11 @@ SKIP = object()
 class Block:
     """A handler's request to block the client until a key is ready.
 
-    @ivar keys: the keys to wait on, in the order given.
-    @ivar timeout: seconds to wait; 0 waits forever.
-    @ivar serve: C{serve(key)} does the pop and returns the reply, or
-        L{NOT_READY} if ``key`` still has nothing for this waiter.
-    @ivar timeout_reply: the reply when the timeout passes.
+    :ivar keys: the keys to wait on, in the order given.
+    :ivar timeout: seconds to wait; 0 waits forever.
+    :ivar serve: ``serve(key)`` does the pop and returns the reply, or
+        :data:`NOT_READY` if ``key`` still has nothing for this waiter.
+    :ivar timeout_reply: the reply when the timeout passes.
     """
 
     __slots__ = ("keys", "timeout", "serve", "timeout_reply", "argv")

@@ -1,9 +1,10 @@
 # -*- test-case-name: tests.commands.test_pubsub -*-
 """The publish/subscribe registry shared by all connections.
 
-Channels and patterns map to the set of subscribed connections; each
-connection also remembers its own subscriptions so a disconnect can remove
-them all. Delivery goes through the connection's ``push`` so the message is
+Channels, patterns and shard channels (Redis 7's sharded pub/sub: SSUBSCRIBE,
+SPUBLISH) map to the set of subscribed connections; each connection also
+remembers its own subscriptions so a disconnect can remove them all. Shard
+channels are a namespace of their own, and patterns never match them. Delivery goes through the connection's ``push`` so the message is
 ordered after replies already produced for that client, and is subject to
 the pubsub output-buffer limit.
 """
@@ -21,6 +22,7 @@ class Subscriber(Protocol):
 
     channels: set[bytes]
     patterns: set[bytes]
+    shard_channels: set[bytes]
 
     def push(self, value: Any) -> None: ...
 
@@ -30,11 +32,13 @@ class PubSub:
 
     @ivar channels: channel -> subscribers, in subscription order.
     @ivar patterns: glob pattern -> subscribers.
+    @ivar shard_channels: shard channel -> subscribers.
     """
 
     def __init__(self) -> None:
         self.channels: dict[bytes, dict[Subscriber, None]] = {}
         self.patterns: dict[bytes, dict[Subscriber, None]] = {}
+        self.shard_channels: dict[bytes, dict[Subscriber, None]] = {}
 
     def subscribe(self, client: Subscriber, channel: bytes) -> bool:
         """Add ``client`` to ``channel``; False if it was already there."""
@@ -68,12 +72,30 @@ class PubSub:
         _discard(self.patterns, pattern, client)
         return True
 
+    def ssubscribe(self, client: Subscriber, channel: bytes) -> bool:
+        """Add ``client`` to the shard channel ``channel``; False if it was already there."""
+        if channel in client.shard_channels:
+            return False
+        client.shard_channels.add(channel)
+        self.shard_channels.setdefault(channel, {})[client] = None
+        return True
+
+    def sunsubscribe(self, client: Subscriber, channel: bytes) -> bool:
+        """Remove ``client`` from the shard channel ``channel``; False if it was not subscribed."""
+        if channel not in client.shard_channels:
+            return False
+        client.shard_channels.discard(channel)
+        _discard(self.shard_channels, channel, client)
+        return True
+
     def drop(self, client: Subscriber) -> None:
         """Forget every subscription of a closed connection."""
         for channel in list(client.channels):
             self.unsubscribe(client, channel)
         for pattern in list(client.patterns):
             self.punsubscribe(client, pattern)
+        for channel in list(client.shard_channels):
+            self.sunsubscribe(client, channel)
 
     def publish(self, channel: bytes, message: bytes) -> int:
         """Deliver ``message``; return how many subscriptions received it."""
@@ -91,6 +113,17 @@ class PubSub:
                     client.push(payload)
                     receivers += 1
         return receivers
+
+    def spublish(self, channel: bytes, message: bytes) -> int:
+        """Deliver ``message`` to the shard channel's subscribers; return how many."""
+        subscribers = self.shard_channels.get(channel)
+        if not subscribers:
+            return 0
+        payload = Push([b"smessage", channel, message])
+        receivers = list(subscribers)
+        for client in receivers:
+            client.push(payload)
+        return len(receivers)
 
 
 def _discard(registry: dict[bytes, dict[Subscriber, None]], name: bytes, client: Subscriber) -> None:

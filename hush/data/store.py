@@ -35,6 +35,7 @@ from hush.data.eviction import ALLKEYS, EvictionLog, choose_victim
 from hush.data.expiry import ExpiryScheduler
 from hush.data.sizes import SizeTracker
 from hush.data.slots import SlotIndex
+from hush.data.tracking import Tracking
 
 
 class Stats:
@@ -201,8 +202,8 @@ class Database:
         if self.encodings:
             self.encodings.pop(key, None)
         store.dirty += 1
-        if store.watched_keys:
-            store.touch(self.index, key)
+        if store.signalling:
+            store.signal(self.index, key)
         # maxmemory's size estimate; while it is off this test of a slot is
         # all it costs (a SizeTracker is always true).
         if self.tracker:
@@ -211,8 +212,8 @@ class Database:
     def modified(self, key: bytes) -> None:
         """Tell the store a value was changed in place (for WATCH, the AOF and maxmemory)."""
         self.store.dirty += 1
-        if self.store.watched_keys:
-            self.store.touch(self.index, key)
+        if self.store.signalling:
+            self.store.signal(self.index, key)
         if self.tracker:
             self.tracker.account(self.index, key, self.data.get(key))
 
@@ -222,8 +223,8 @@ class Database:
         store.dirty += 1
         if store.blocking_keys:
             store.signal_ready(self.index, key)
-        if store.watched_keys:
-            store.touch(self.index, key)
+        if store.signalling:
+            store.signal(self.index, key)
         if self.tracker:
             self.tracker.account(self.index, key, self.data.get(key))
 
@@ -246,8 +247,8 @@ class Database:
         if self.store.blocking_keys:
             # A deleted stream wakes its XREADGROUP waiters with an error (Redis 7).
             self.store.signal_ready(self.index, key)
-        if self.store.watched_keys:
-            self.store.touch(self.index, key)
+        if self.store.signalling:
+            self.store.signal(self.index, key)
         if self.tracker:
             self.tracker.forget(self.index, key)
 
@@ -301,8 +302,8 @@ class Database:
         if store.blocking_keys:
             # An evicted stream wakes its XREADGROUP waiters with an error.
             store.signal_ready(self.index, key)
-        if store.watched_keys:
-            store.touch(self.index, key)
+        if store.signalling:
+            store.signal(self.index, key, by_command=False)
         if store.propagator is not None:
             # Redis propagates an eviction as a DEL of the key.
             store.propagator.deleted(self.index, key)
@@ -352,8 +353,8 @@ class Database:
         self.store.stats.expired_keys += 1
         if self.store.blocking_keys:
             self.store.signal_ready(self.index, key)
-        if self.store.watched_keys:
-            self.store.touch(self.index, key)
+        if self.store.signalling:
+            self.store.signal(self.index, key, by_command=False)
         if self.store.propagator is not None:
             # Not counted in dirty: the command that noticed the expiry did
             # not write. The deletion itself is propagated as Redis does.
@@ -422,6 +423,10 @@ class Store:
         checks writes against them (:meth:`cannot_grow`).
     @ivar blocking_keys: (db, key) -> waiters; set by :mod:`hush.data.blocking`.
     @ivar watched_keys: (db, key) -> watching clients; set by transactions.
+    @ivar tracking: client-side caching's table (:mod:`hush.data.tracking`).
+    @ivar signalling: True while a changed key concerns anyone (a WATCH, a
+        tracking client): writes call :meth:`signal` only then, so without
+        either a write pays one test.
     @ivar tracker: the per-key size estimate while maxmemory is set
         (:meth:`track_sizes`), else None.
     """
@@ -443,6 +448,9 @@ class Store:
         self.dbs = [Database(self, index) for index in range(databases)]
         self.blocking_keys: dict[tuple[int, bytes], Any] = {}
         self.watched_keys: dict[tuple[int, bytes], Any] = {}
+        self.tracking = Tracking(clock)
+        self.tracking.on_active_change = self.update_signalling
+        self.signalling = False
         self.ready_keys: list[tuple[int, bytes]] = []
         #: Set by the blocking manager: serves clients whose keys became ready.
         self.serve_ready: Any = None
@@ -594,6 +602,21 @@ class Store:
         if (db_index, key) in self.blocking_keys:
             self.ready_keys.append((db_index, key))
 
+    def update_signalling(self) -> None:
+        """Recompute :attr:`signalling` (after WATCH, UNWATCH, or tracking turned on or off)."""
+        self.signalling = bool(self.watched_keys) or self.tracking.active
+
+    def signal(self, db_index: int, key: bytes, by_command: bool = True) -> None:
+        """A key changed (Redis's signalModifiedKey): spoil WATCHes, invalidate caches.
+
+        ``by_command`` is False for expiries and evictions.
+        """
+        if self.watched_keys:
+            self.touch(db_index, key)
+        tracking = self.tracking
+        if tracking.active:
+            tracking.invalidate(key, by_command)
+
     def touch(self, db_index: int, key: bytes) -> None:
         """A key changed: spoil the transactions of clients that WATCH it."""
         clients = self.watched_keys.get((db_index, key))
@@ -602,10 +625,11 @@ class Store:
                 client.dirty_cas = True
 
     def flushall(self) -> None:
-        """Empty every database."""
+        """Empty every database; tracking clients drop their whole caches."""
         for db in self.dbs:
             db.clear()
         self.expiry.clear()
+        self.tracking.flushed()
 
     def swapdb(self, first: int, second: int) -> None:
         """Exchange the contents of two databases."""

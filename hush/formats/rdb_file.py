@@ -311,9 +311,11 @@ class RdbFileWriter:
                    + encode_length(expires_size))
 
     def write_key(self, key: bytes, kind: str, value: Any, expire_ms: int | None = None,
-                  lru_idle: int | None = None, lfu_freq: int | None = None) -> None:
-        """One key record; ``lru_idle`` in seconds, ``lfu_freq`` 0..255, as Redis saves them."""
-        rdb_type, body = encode_object(kind, value, self.thresholds)
+                  lru_idle: int | None = None, lfu_freq: int | None = None,
+                  encoding: bytes | None = None) -> None:
+        """One key record; ``lru_idle`` in seconds, ``lfu_freq`` 0..255, as Redis saves
+        them; ``encoding``, the value's OBJECT ENCODING, where the caller knows it."""
+        rdb_type, body = encode_object(kind, value, self.thresholds, encoding)
         self.write_encoded(key, rdb_type, body, expire_ms, lru_idle, lfu_freq)
 
     def write_encoded(self, key: bytes, rdb_type: int, body: bytes, expire_ms: int | None = None,

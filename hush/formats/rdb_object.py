@@ -17,10 +17,11 @@ loader skips the key, as Redis does; RESTORE refuses it).
 
 :func:`encode_object` writes a value in the encoding Redis 7.0.15 would hold
 it in given the :class:`~hush.formats.rdb.Thresholds` (so RESTORE of the
-result gives the OBJECT ENCODING Redis would give), returning the RDB type
-byte and the object's bytes. The store's type modules will call it when
-saving (``encode_object(kind, value, thresholds)``), and the RDB loader and
-RESTORE call :func:`decode_object` with a :class:`~hush.formats.rdb.Reader`.
+result gives the OBJECT ENCODING Redis would give), or in the encoding the
+caller says the value has (Redis writes a hash that became a hashtable as
+one, however small it is now), returning the RDB type byte and the object's
+bytes. The RDB writer and DUMP call it, and the RDB loader and RESTORE call
+:func:`decode_object` with a :class:`~hush.formats.rdb.Reader`.
 """
 
 from __future__ import annotations
@@ -281,12 +282,35 @@ def quicklist_nodes(items: list[bytes], thresholds: Thresholds = DEFAULT_THRESHO
     return nodes
 
 
-def encoding_of(kind: str, value: Any, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> int:
-    """The RDB type byte Redis 7.0.15 would write ``value`` with."""
+#: The RDB type byte of each (kind, OBJECT ENCODING) a caller may name.
+_BY_ENCODING = {
+    ("set", b"intset"): rdb.TYPE_SET_INTSET,
+    ("set", b"hashtable"): rdb.TYPE_SET,
+    ("zset", b"listpack"): rdb.TYPE_ZSET_LISTPACK,
+    ("zset", b"skiplist"): rdb.TYPE_ZSET_2,
+    ("hash", b"listpack"): rdb.TYPE_HASH_LISTPACK,
+    ("hash", b"hashtable"): rdb.TYPE_HASH,
+}
+
+
+def encoding_of(kind: str, value: Any, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+                encoding: bytes | None = None) -> int:
+    """The RDB type byte Redis 7.0.15 would write ``value`` with.
+
+    ``encoding`` is the value's OBJECT ENCODING where the caller knows it:
+    Redis writes a set, sorted set or hash in the encoding it has, which
+    its content under the thresholds in effect may not tell (a value that
+    left its compact encoding keeps the large one; one built under higher
+    thresholds keeps its compact one). Without it the content decides.
+    """
     if kind == "string":
         return rdb.TYPE_STRING
     if kind == "list":
         return rdb.TYPE_LIST_QUICKLIST_2
+    if encoding is not None:
+        known = _BY_ENCODING.get((kind, encoding))
+        if known is not None:
+            return known
     if kind == "set":
         if len(value) <= thresholds.set_max_intset_entries and all(
             listpack.string_to_int(member) is not None for member in value
@@ -313,13 +337,15 @@ def encoding_of(kind: str, value: Any, thresholds: Thresholds = DEFAULT_THRESHOL
     raise ValueError("unknown value kind %r" % kind)
 
 
-def encode_object(kind: str, value: Any, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> tuple[int, bytes]:
-    """``(rdb_type, object bytes)`` for a neutral value, in the encoding Redis would choose.
+def encode_object(kind: str, value: Any, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+                  encoding: bytes | None = None) -> tuple[int, bytes]:
+    """``(rdb_type, object bytes)`` for a neutral value, in the encoding Redis would
+    choose, or in ``encoding`` (its OBJECT ENCODING, see :func:`encoding_of`).
 
     Collections must not be empty (Redis deletes a key whose last element goes).
     """
     compress = thresholds.rdb_compression
-    rdb_type = encoding_of(kind, value, thresholds)
+    rdb_type = encoding_of(kind, value, thresholds, encoding)
     if kind == "string":
         return rdb_type, encode_string(value, compress)
     if kind != "stream" and not value:

@@ -6,9 +6,9 @@ checksum, 8 bytes little endian. Redis refuses a payload whose version is newer
 than its own or whose checksum is wrong with ``DUMP payload version or checksum
 are wrong``, and one whose object does not load with ``Bad data format``.
 
-The DUMP handler will call ``dump_payload(kind, value, thresholds)`` with the
-key's neutral value (see :mod:`hush.formats.rdb_object`) and the server's
-encoding settings; RESTORE calls ``load_payload(payload)`` and gets
+The DUMP handler calls ``dump_payload(kind, value, thresholds, encoding)``
+with the key's neutral value (see :mod:`hush.formats.rdb_object`), the
+encoding thresholds in effect and the value's OBJECT ENCODING; RESTORE calls ``load_payload(payload)`` and gets
 ``(kind, value)`` or a :class:`~hush.core.errors.CommandError` with Redis's text.
 
 FUNCTION DUMP and FUNCTION RESTORE use the same footer around FUNCTION2
@@ -42,9 +42,11 @@ BAD_DATA_FORMAT = "ERR Bad data format"
 _FOOTER = Struct("<HQ")
 
 
-def dump_payload(kind: str, value: Any, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bytes:
-    """The DUMP payload of a neutral value, encoded as Redis 7.0.15 would."""
-    rdb_type, body = encode_object(kind, value, thresholds)
+def dump_payload(kind: str, value: Any, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+                 encoding: bytes | None = None) -> bytes:
+    """The DUMP payload of a neutral value, encoded as Redis 7.0.15 would (in
+    ``encoding`` where given: see :func:`hush.formats.rdb_object.encoding_of`)."""
+    rdb_type, body = encode_object(kind, value, thresholds, encoding)
     head = bytes((rdb_type,)) + body + RDB_VERSION.to_bytes(2, "little")
     return head + crc64(head).to_bytes(8, "little")
 

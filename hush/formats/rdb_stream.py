@@ -12,15 +12,18 @@ flags, ms and seq deltas from the master ID, the values alone when its fields
 are the master's (flag 2) or a field count and the pairs, and its own element
 count; flag 1 marks a deleted entry, skipped when reading.
 
-:func:`encode_stream` lays the entries out as Redis does when they are XADDed
-one by one to a new stream (a new node when the node's bytes plus the entry's
-would reach ``stream-node-max-bytes`` or it already holds
-``stream-node-max-entries``), and writes groups, PELs and consumers in Redis's
-(radix tree, so byte-sorted) order.
+:func:`encode_stream` lays the entries out in the nodes the stream has
+(:attr:`Stream.nodes`, which the reader fills in from the file too) or, when
+it does not say, as Redis does when they are XADDed one by one to a new
+stream (a new node when the node's bytes plus the entry's would reach
+``stream-node-max-bytes`` or it already holds ``stream-node-max-entries``),
+and writes groups, PELs and consumers in Redis's (radix tree, so
+byte-sorted) order.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from struct import Struct
 
@@ -83,14 +86,19 @@ class Stream:
     max_deleted_entry_id: StreamID = (0, 0)
     entries_added: int = 0
     groups: list[ConsumerGroup] = field(default_factory=list)
+    #: (master ID, master field names) of each node holding live entries, in
+    #: order, as Redis keeps them (made under the stream-node-max-* in effect
+    #: when each entry came); None: laid out as XADDs would under the thresholds.
+    #: The layout, not the value: equal streams may differ in it.
+    nodes: list[tuple[StreamID, list[bytes]]] | None = field(default=None, compare=False)
 
 
 def _as_bytes(item: bytes | int) -> bytes:
     return b"%d" % item if isinstance(item, int) else item
 
 
-def _node_entries(master: StreamID, items: list, out: dict) -> None:
-    """Add the live entries of one node's listpack items to ``out``."""
+def _node_entries(master: StreamID, items: list, out: dict) -> list[bytes]:
+    """Add the live entries of one node's listpack items to ``out``; its master fields."""
     live, deleted, nfields = items[0], items[1], items[2]
     master_fields = [_as_bytes(f) for f in items[3:3 + nfields]]
     if len(master_fields) != nfields or items[3 + nfields] != 0:
@@ -119,6 +127,7 @@ def _node_entries(master: StreamID, items: list, out: dict) -> None:
             out[(ms0 + ms_delta, seq0 + seq_delta)] = pairs
     if i != len(items):
         raise ValueError("trailing items")
+    return master_fields
 
 
 def _read_id(reader: Reader) -> StreamID:
@@ -127,7 +136,7 @@ def _read_id(reader: Reader) -> StreamID:
 
 def decode_stream(reader: Reader, rdb_type: int) -> Stream:
     """Read a stream object (after its type byte) into a :class:`Stream`."""
-    stream = Stream()
+    stream = Stream(nodes=[])
     entries = stream.entries
     nodes = reader.length()
     seen_keys = set()
@@ -145,10 +154,14 @@ def decode_stream(reader: Reader, rdb_type: int) -> Stream:
         if key in seen_keys:
             raise reader.error("Listpack re-added with existing key")
         seen_keys.add(key)
+        master = _ID.unpack(key)
         try:
-            _node_entries(_ID.unpack(key), items, entries)
+            live = len(entries)
+            master_fields = _node_entries(master, items, entries)
         except (ValueError, TypeError, IndexError):
             raise reader.error("Stream listpack integrity check failed.") from None
+        if len(entries) > live:
+            stream.nodes.append((master, master_fields))
     length = reader.length()
     stream.last_id = (reader.length(), reader.length())
     if rdb_type == TYPE_STREAM_LISTPACKS_2:
@@ -213,11 +226,14 @@ def _decode_group(reader: Reader, rdb_type: int, stream: Stream) -> ConsumerGrou
 
 
 def _node_listpacks(stream: Stream, thresholds: Thresholds) -> list[tuple[StreamID, bytes]]:
-    """The nodes Redis would build by XADDing the entries in order to a new stream."""
+    """The stream's nodes (:attr:`Stream.nodes`), or those Redis would build by
+    XADDing the entries in order to a new stream."""
     max_bytes = thresholds.stream_node_max_bytes
     if max_bytes == 0 or max_bytes > _LISTPACK_MAX_SIZE:
         max_bytes = _LISTPACK_MAX_SIZE
     max_entries = thresholds.stream_node_max_entries
+    layout = stream.nodes
+    starts = [node_master for node_master, _fields in layout] if layout is not None else []
     enc = listpack.encode_entry
     nodes: list[tuple[StreamID, bytes]] = []
     master: StreamID | None = None
@@ -226,24 +242,30 @@ def _node_listpacks(stream: Stream, thresholds: Thresholds) -> list[tuple[Stream
     count = 0
     master_fields: list[bytes] = []
     for entry_id, pairs in stream.entries.items():
-        total = sum(len(f) + len(v) for f, v in pairs)
-        if master is not None and (size + total >= max_bytes or (max_entries and count >= max_entries)):
-            nodes.append((master, listpack.build(parts)))
-            master = None
         fields = [f for f, _ in pairs]
-        if master is None:
-            master = entry_id
-            master_fields = fields
-            parts = [enc(1), enc(0), enc(len(pairs))] + [enc(f) for f in fields] + [enc(0)]
+        if layout is not None:
+            start, start_fields = layout[max(0, bisect_right(starts, entry_id) - 1)]
+            opens = start != master
+        else:
+            total = sum(len(f) + len(v) for f, v in pairs)
+            start, start_fields = entry_id, fields
+            opens = master is None or size + total >= max_bytes or bool(
+                max_entries and count >= max_entries)
+        if opens:
+            if master is not None:
+                nodes.append((master, listpack.build(parts)))
+            master = start
+            master_fields = start_fields
+            parts = ([enc(1), enc(0), enc(len(master_fields))] + [enc(f) for f in master_fields]
+                     + [enc(0)])
             size = listpack.HEADER_SIZE + 1 + sum(map(len, parts))
             count = 1
-            same = True
         else:
             count += 1
             new_count = enc(count)
             size += len(new_count) - len(parts[0])
             parts[0] = new_count
-            same = fields == master_fields
+        same = fields == master_fields
         flags = _FLAG_SAMEFIELDS if same else 0
         added = [enc(flags), enc(entry_id[0] - master[0]), enc(entry_id[1] - master[1])]
         if same:

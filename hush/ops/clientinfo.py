@@ -15,8 +15,10 @@ from hush.core.errors import CommandError, c_text
 
 
 def subscriptions(client: Any) -> int:
-    """Channels plus patterns ``client`` is subscribed to (0 for a client without pub/sub state)."""
-    return len(getattr(client, "channels", ())) + len(getattr(client, "patterns", ()))
+    """Channels, patterns and shard channels ``client`` is subscribed to (0 for a
+    client without pub/sub state): a client with any is in pub/sub mode."""
+    return (len(getattr(client, "channels", ())) + len(getattr(client, "patterns", ()))
+            + len(getattr(client, "shard_channels", ())))
 
 
 def is_local(address: Any) -> bool:
@@ -91,6 +93,13 @@ def _flags(client: Any) -> str:
         flags += "x"
     if client.blocked:
         flags += "b"
+    tracking = client.tracking
+    if tracking is not None:
+        flags += "t"
+        if tracking.broken_redirect:
+            flags += "R"
+        if tracking.bcast:
+            flags += "B"
     if client.dirty_cas:
         flags += "d"
     if client.connection.closing:
@@ -146,13 +155,13 @@ def client_line(client: Any, now: float) -> bytes:
         b"db=%d" % client.db.index,
         b"sub=%d" % len(client.channels),
         b"psub=%d" % len(client.patterns),
-        b"ssub=0",
+        b"ssub=%d" % len(client.shard_channels),
         b"multi=%d" % multi,
         *_memory_fields(client),
         b"events=r",
         b"cmd=" + client.last_command.encode(),
         b"user=" + (client.user.name if client.user is not None else b"default"),
-        b"redir=-1",
+        b"redir=%d" % (-1 if client.tracking is None else client.tracking.redirect),
         b"resp=%d" % (3 if client.resp3 else 2),
         b"lib-name=" + client.lib_name,
         b"lib-ver=" + client.lib_ver,

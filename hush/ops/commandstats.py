@@ -18,6 +18,10 @@ from typing import Protocol
 
 from hush.core.errors import CommandError
 
+#: Duration buckets of a command's histogram: up to 1024 ns, then one per
+#: doubling up to Redis's 1 second ceiling (hush.ops.latency).
+HISTOGRAM_BUCKETS = 21
+
 #: Redis tracks at most this many distinct error codes; later new codes are
 #: still counted in total_error_replies but get no errorstat line.
 MAX_ERROR_CODES = 128
@@ -44,6 +48,8 @@ class CommandStats:
     @ivar failed: command number -> calls that ran and answered an error.
     @ivar errors: error code -> error replies with that code.
     @ivar total_error_replies: every error reply (INFO stats).
+    @ivar histograms: command number -> calls per duration bucket (LATENCY
+        HISTOGRAM, :mod:`hush.ops.latency`) while latency-tracking is on, else None.
     """
 
     def __init__(self, commands: Callable[[], Iterable[Counted]]) -> None:
@@ -55,6 +61,7 @@ class CommandStats:
         self.failed: list[int] = []
         self.errors: dict[str, int] = {}
         self.total_error_replies = 0
+        self.histograms: list[list[int]] | None = []
         self.make_room(max((cmd.number for cmd in commands()), default=-1))
 
     def make_room(self, number: int) -> None:
@@ -68,6 +75,22 @@ class CommandStats:
             self.seconds.extend([0.0] * missing)
             self.rejected.extend([0] * missing)
             self.failed.extend([0] * missing)
+        histograms = self.histograms
+        if histograms is not None and len(histograms) < len(self.calls):
+            histograms.extend([0] * HISTOGRAM_BUCKETS
+                              for _ in range(len(self.calls) - len(histograms)))
+
+    def track_latency(self, enabled: bool) -> None:
+        """latency-tracking: keep per-command duration histograms, or drop them.
+
+        Sessions look the histograms up when they are made and when this
+        changes (:meth:`hush.commands.dispatch.Session.update_gate`).
+        """
+        if enabled and self.histograms is None:
+            self.histograms = []
+            self.make_room(len(self.calls) - 1)
+        elif not enabled:
+            self.histograms = None
 
     def rejected_call(self, cmd: Counted) -> None:
         """``cmd`` was refused before it ran."""
@@ -100,6 +123,9 @@ class CommandStats:
         self.failed[:] = [0] * size
         self.errors.clear()
         self.total_error_replies = 0
+        if self.histograms is not None:
+            for counts in self.histograms:
+                counts[:] = [0] * HISTOGRAM_BUCKETS
 
     def commandstats_lines(self) -> list[tuple[str, str]]:
         """``cmdstat_<name>`` fields for every command that was called, rejected or failed."""

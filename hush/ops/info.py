@@ -106,16 +106,18 @@ def _sampler(server: Server) -> _Sampler:
     return sampler
 
 
-def _rss_bytes() -> int:
+def rss_bytes() -> int:
+    """The process's resident size in bytes (its peak where /proc is missing)."""
     try:
         with open("/proc/self/statm", "rb") as statm:
             pages = int(statm.read().split()[1])
         return pages * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
-        return _peak_rss_bytes()
+        return peak_rss_bytes()
 
 
-def _peak_rss_bytes() -> int:
+def peak_rss_bytes() -> int:
+    """The most the process has held resident, in bytes."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports kilobytes, macOS bytes.
     return peak if sys.platform == "darwin" else peak * 1024
@@ -187,15 +189,18 @@ def clients_section(server: Server) -> Fields:
         ("client_recent_max_output_buffer", max_output),
         # Clients held by CLIENT PAUSE are not counted, as in Redis.
         ("blocked_clients", server.blocking.blocked_clients - postponed),
-        ("tracking_clients", 0),
+        ("tracking_clients", server.store.tracking.tracking_clients),
+        # Redis 7.4's WATCH figures: clients watching keys, and the keys watched.
+        ("watching_clients", sum(1 for c in clients if c.watched)),
         ("clients_in_timeout_table", timed),
+        ("total_watched_keys", len(server.store.watched_keys)),
     ]
 
 
 def memory_section(server: Server) -> Fields:
     """# Memory: the process's resident size stands in for Redis's allocator figure."""
-    rss = _rss_bytes()
-    peak = max(_peak_rss_bytes(), rss)
+    rss = rss_bytes()
+    peak = max(peak_rss_bytes(), rss)
     system = _system_memory()
     maxmemory = server.settings.maxmemory
     # hush.server.memory's dataset estimate while maxmemory is set, else the RSS.
@@ -252,6 +257,10 @@ def stats_section(server: Server) -> Fields:
         ("keyspace_misses", stats.keyspace_misses),
         ("pubsub_channels", len(server.pubsub.channels)),
         ("pubsub_patterns", len(server.pubsub.patterns)),
+        ("pubsubshard_channels", len(server.pubsub.shard_channels)),
+        ("tracking_total_keys", server.store.tracking.total_keys),
+        ("tracking_total_items", server.store.tracking.items),
+        ("tracking_total_prefixes", server.store.tracking.total_prefixes),
         ("total_error_replies", server.commandstats.total_error_replies),
         # Redis 7.2's counters (7.0 has none): clients closed by the limits.
         ("client_query_buffer_limit_disconnections",

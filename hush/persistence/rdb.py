@@ -3,14 +3,16 @@
 
 :func:`write_dataset` writes every database (and the function libraries) to
 any object with ``write`` -- a file, a pipe, a socket's file -- through
-:class:`hush.formats.rdb_file.RdbFileWriter`, in the encodings the server's
-settings give (:func:`hush.config.encodings.rdb_thresholds`), as Redis 7.0.15 writes them.
+:class:`hush.formats.rdb_file.RdbFileWriter`, each value in the encoding it
+has under the thresholds in effect (:func:`hush.data.types.registry.rdb_thresholds`),
+as Redis 7.0.15 writes them.
 :func:`save_file` writes it beside its destination and renames it into place,
 the way Redis's ``rdbSave`` does, in the foreground (SAVE) or in a forked
 child (BGSAVE, :func:`save_child`).
 
 :func:`load_dataset` reads a file into an empty store: values become stored
-values through their type's record (:func:`hush.data.types.registry.from_neutral`),
+values through their type's record (:func:`hush.data.types.registry.from_neutral`)
+in the encodings the thresholds then give them (:func:`~hush.data.types.registry.stored`),
 expired keys are dropped (and counted) as a master drops them, except in an
 AOF preamble, whose later commands may still refer to them. The garbage
 collector is off while loading: a million new containers would otherwise
@@ -31,9 +33,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from hush.config.encodings import rdb_thresholds
 from hush.config.table import BY_NAME
-from hush.data.types.registry import from_neutral, to_neutral
+from hush.data.types.registry import (
+    from_neutral,
+    rdb_thresholds,
+    stored,
+    to_neutral,
+    written_encoding,
+)
 from hush.formats.rdb import RdbError
 from hush.formats.rdb_file import (
     AuxRecord,
@@ -103,11 +110,13 @@ def write_dataset(store: Any, settings: Any, out: BinaryIO, *, now_s: int,
             continue
         expires = db.expires
         atime = db.atime
+        noted = db.encodings
         writer.select_db(db.index, len(data), len(expires))
         for key, value in data.items():
             kind, neutral = to_neutral(value)
             idle = max(0, now_s - atime.get(key, now_s)) if save_idle else None
-            writer.write_key(key, kind, neutral, expires.get(key) if expires else None, idle)
+            writer.write_key(key, kind, neutral, expires.get(key) if expires else None, idle,
+                             encoding=written_encoding(value, noted.get(key)))
             written += 1
             if alive is not None and written % PARENT_CHECK_EVERY == 0 and not alive():
                 raise Orphaned()
@@ -216,7 +225,13 @@ def load_dataset(store: Any, source: BinaryIO, *, now_ms: int, drop_expired: boo
                     raise RdbError("Duplicated key '%s' found in RDB file (DB %d)"
                                    % (key.decode("latin-1"), db.index), reader.offset)
                 value = record.value
-                data[key] = value if record.kind == "string" else from_neutral(record.kind, value)
+                if record.kind != "string":
+                    value = from_neutral(record.kind, value)
+                data[key] = value
+                if merge or value.__class__ is not bytes:
+                    # The encoding the thresholds give it now stays (and a
+                    # merged key's old note goes).
+                    stored(db, key, value)
                 if expire is not None:
                     db.expires[key] = expire
                     expiry.add(expire, db.index, key)

@@ -68,6 +68,9 @@ class ScriptSession(Session):
         # answer at once as if their timeout had expired.
         self.in_multi = True
         self.exec_running = True
+        # A tracking caller caches the keys its script's reads name (Redis's
+        # script_caller), under the caller's id and OPTIN/OPTOUT state.
+        self.tracking = caller.tracking
         self.run = run
         self.repl_flags = 3
         self.typed_name = b""

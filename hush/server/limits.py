@@ -129,7 +129,7 @@ def is_idle(client: Client, now: float, timeout: int) -> bool:
     Blocked clients have their own timeout; subscribers legitimately wait
     for messages for as long as they like.
     """
-    if client.blocked or client.channels or client.patterns:
+    if client.blocked or client.subscriptions:
         return False
     # Redis compares whole seconds (server.unixtime - c->lastinteraction).
     return int(now) - int(client.last_interaction) > timeout

@@ -303,7 +303,7 @@ class RedisProtocol(LineReceiver):
         if session.replication is not None and session.replication.is_replica:
             kind = "slave"
         else:
-            kind = "pubsub" if (session.channels or session.patterns) else "normal"
+            kind = "pubsub" if session.subscriptions else "normal"
         hard, soft, seconds = self._settings.output_limit(kind)
         if not hard and not soft:
             return

@@ -32,7 +32,9 @@ from hush.data.blocking import BlockingManager
 from hush.data.cluster import ClusterStartError, ClusterState
 from hush.data.pubsub import PubSub
 from hush.data.store import Store
+from hush.data.types import registry
 from hush.ops.commandstats import CommandStats
+from hush.ops.latency import LatencyMonitor
 from hush.ops.monitor import stop_monitoring
 from hush.ops.slowlog import SlowLog
 from hush.persistence.manager import Persistence
@@ -77,6 +79,8 @@ class StoreService(service.Service):
         #: Unexpected exceptions, logged at most once a minute per place.
         self.failures = FailureLog(clock)
         self.store = Store(clock, settings.databases, settings.maxkeys)
+        # OBJECT ENCODING, HSCAN, SSCAN and stream nodes follow the thresholds.
+        registry.follow_settings(settings, self.store.dbs)
         #: In cluster mode, the node's view of its cluster (hush.data.cluster),
         #: read from its nodes.conf; else None. Opening it may raise
         #: ClusterStartError (a locked or corrupt file).
@@ -91,6 +95,12 @@ class StoreService(service.Service):
         #: FUNCTION libraries (persistence reads and restores their code through it).
         self.functions = FunctionLibraries(self.scripts)
         self.clients: dict[int, Session] = {}
+        # Client-side caching finds the clients to invalidate by id.
+        tracking = self.store.tracking
+        tracking.clients = self.clients
+        tracking.max_keys = settings.tracking_table_max_keys
+        tracking.on_limit_change = self._regate_all
+        settings.on_change("tracking-table-max-keys", tracking.set_max_keys)
         self._ids = itertools.count(1)
         #: The ACL users; requirepass is the default user's password.
         self.acl = AccessControl(self)
@@ -116,14 +126,35 @@ class StoreService(service.Service):
         #: banner (as Redis logs it); that is still before the reactor runs.
         self.load_first = True
         self.slowlog = SlowLog()
+        #: LATENCY's events (latency-monitor-threshold).
+        self.latency = LatencyMonitor()
         #: INFO commandstats and errorstats, from zero for each server.
         self.commandstats = CommandStats(every_command)
+        self.commandstats.track_latency(settings.latency_tracking)
+        settings.on_change("latency-tracking", self._track_latency)
+        #: Microseconds from which a command goes to the slow log or the latency
+        #: monitor: the dispatcher tests each command's time against this only.
+        self.after_us = _after_us(settings)
+        for name in ("slowlog-log-slower-than", "latency-monitor-threshold"):
+            settings.on_change(name, self._update_after_us)
         self.pause = ClientPause(self)
         #: Called after every command as watcher(client, cmd, argv, seconds)
         #: (MONITOR, --metrics); the dispatcher skips them when empty.
         self.watchers: list = []
         #: Clients in MONITOR mode (hush.ops.monitor).
         self.monitors: list[Session] = []
+
+    def _update_after_us(self, _value: int) -> None:
+        self.after_us = _after_us(self.settings)
+
+    def _track_latency(self, enabled: bool) -> None:
+        self.commandstats.track_latency(enabled)
+        self._regate_all()
+
+    def _regate_all(self) -> None:
+        # Every client passes the dispatcher's checks while they may apply to it.
+        for client in self.clients.values():
+            client.update_gate()
 
     def _set_maxkeys(self, maxkeys: int) -> None:
         self.store.maxkeys = maxkeys
@@ -161,6 +192,7 @@ class StoreService(service.Service):
     def unregister_client(self, client: Session) -> None:
         """Forget a closed connection's session."""
         self.clients.pop(client.client_id, None)
+        self.store.tracking.disable(client)
         if client.monitoring:
             stop_monitoring(self, client)
         if client.replication is not None:
@@ -245,6 +277,20 @@ class StoreService(service.Service):
         if self.cluster is not None:
             self.cluster.close()
         return super().stopService()
+
+
+def _after_us(settings: Settings) -> float:
+    """The lower of the slow log's and the latency monitor's thresholds, in microseconds.
+
+    A negative slowlog-log-slower-than disables the slow log and a zero
+    latency-monitor-threshold the monitor; with both off, nothing is slow.
+    """
+    thresholds = []
+    if settings.slowlog_log_slower_than >= 0:
+        thresholds.append(settings.slowlog_log_slower_than)
+    if settings.latency_monitor_threshold > 0:
+        thresholds.append(settings.latency_monitor_threshold * 1000)
+    return min(thresholds, default=float("inf"))
 
 
 class BadEndpoint(ValueError):

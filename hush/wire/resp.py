@@ -19,6 +19,7 @@ dict / RespMap      flat array              map ``%``
 Push                array                   push ``>``
 Verbatim            bulk string             verbatim ``=``
 BigNumber           bulk string             big number ``(``
+Raw                 as given                as given
 DoubleText          bulk string             double ``,`` (its text)
 CommandError        ``-message``            ``-message``
 ==================  ======================  ==========================
@@ -70,6 +71,13 @@ class Verbatim(bytes):
 
 class BigNumber(bytes):
     """A big number (Lua scripts' ``{big_number=...}``): ``(`` in RESP3, a bulk string in RESP2."""
+
+    __slots__ = ()
+
+
+class Raw(bytes):
+    """Bytes sent as they are, already encoded (the null of another protocol
+    version that Redis puts in a tracking message)."""
 
     __slots__ = ()
 
@@ -221,6 +229,8 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
             out.append(b"(%s\r\n" % value)
         else:
             out.append(b"$%d\r\n%s\r\n" % (len(value), value))
+    elif kind is Raw:
+        out.append(value)
     elif kind is DoubleText:
         if resp3:
             out.append(b",%s\r\n" % value)

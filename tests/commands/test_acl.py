@@ -270,6 +270,14 @@ def test_subscribers_losing_their_channels_are_disconnected(server, client):
     assert listener.closed
 
 
+def test_shard_subscribers_losing_their_channels_are_disconnected(server, client):
+    setuser(client, "sub", "on", "nopass", "+@all", "~*", "&news.*", "&alerts")
+    listener = as_user(server, "sub")
+    listener.call("SSUBSCRIBE", "news.today")
+    setuser(client, "sub", "resetchannels", "&alerts")
+    assert listener.closed
+
+
 def test_acl_pubsub_default(client):
     client.call("CONFIG", "SET", "acl-pubsub-default", "allchannels")
     setuser(client, "p")

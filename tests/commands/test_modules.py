@@ -97,6 +97,23 @@ def test_commands_carry_their_declared_metadata(client):
     assert b"cmdstat_ratelimit.take:calls=1," in stats
 
 
+def test_docs_show_only_what_a_module_declared(client, tmp_path):
+    """As Redis documents a module's command: a summary and a version only where
+    declared (RedisModule_SetCommandInfo), then the group and the module."""
+    load(client, BLOCKBOX)
+    assert client.call("COMMAND", "DOCS", "box.put") == [b"box.put", [
+        b"summary", b"Leave a message", b"group", b"module", b"module", b"blockbox"]]
+    bare = tmp_path / "bare.py"
+    bare.write_text("from hush.module import OK, Module\n"
+                    "module = Module('bare', version=1)\n"
+                    "@module.command('bare.ok', arity=1)\n"
+                    "def ok(ctx):\n"
+                    "    return OK\n")
+    load(client, str(bare))
+    assert client.call("COMMAND", "DOCS", "bare.ok") == [b"bare.ok", [
+        b"group", b"module", b"module", b"bare"]]
+
+
 def test_clashes_and_import_failures_are_clear_and_register_nothing(client, tmp_path):
     reply = error_of(client.call("MODULE", "LOAD", str(HERE / "clash.py")))
     assert reply == f"{LOAD_FAILED} command 'get' is already defined (by Hush)"

@@ -284,7 +284,7 @@ def test_command_info_resp3_uses_sets(client):
 def test_command_docs(client):
     reply = client.call("COMMAND", "DOCS", "dbsize", "nosuch")
     assert reply == [b"dbsize", [b"summary", b"Return the number of keys in the selected database",
-                                 b"since", b"1.0.0", b"group", b"server"]]
+                                 b"since", b"1.0.0", b"group", b"server", b"complexity", b"O(1)"]]
     assert client.call("COMMAND", "DOCS", "nosuch") == []
 
 
@@ -338,3 +338,16 @@ def test_settings_port_follows_the_tcp_endpoint(listen, port):
     from hush.config.settings import Settings
 
     assert Settings(listen=listen).port == port
+
+
+def test_info_counts_watching_clients_and_watched_keys(client, a, b):
+    a.call("WATCH", "x", "y")
+    b.call("WATCH", "y", "z")
+    info = client.call("INFO", "clients")
+    assert b"watching_clients:2\r\n" in info and b"total_watched_keys:3\r\n" in info
+    # Redis 7.4's order: watching_clients after tracking_clients, the keys after the timeouts.
+    assert info.index(b"tracking_clients") < info.index(b"watching_clients") < info.index(
+        b"clients_in_timeout_table") < info.index(b"total_watched_keys")
+    a.call("UNWATCH")
+    info = client.call("INFO", "clients")
+    assert b"watching_clients:1\r\n" in info and b"total_watched_keys:2\r\n" in info

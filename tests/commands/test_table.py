@@ -10,8 +10,8 @@ from tests.support import FakeServer, raw_reply
 
 #: Every container with a HELP subcommand registered by help_command (DEBUG's
 #: HELP is an argument of DEBUG, not a subcommand, as in Redis).
-CONTAINERS = ["acl", "client", "cluster", "command", "config", "function", "hush.clock", "module",
-              "object", "script", "slowlog",
+CONTAINERS = ["acl", "client", "cluster", "command", "config", "function", "hush.clock",
+              "latency", "memory", "module", "object", "pubsub", "script", "slowlog",
               "xgroup", "xinfo"]
 
 

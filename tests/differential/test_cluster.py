@@ -172,6 +172,16 @@ def test_keys_over_several_slots_are_crossslot(pair, nodes):
     check(pair, nodes, "RENAME", MINE, THEIRS_B)
 
 
+def test_shard_channels_route_by_their_slot(pair, nodes):
+    """SPUBLISH and SSUBSCRIBE hash their shard channels as keys (not_key specs)."""
+    check(pair, nodes, "SPUBLISH", MINE, "m")
+    check(pair, nodes, "SPUBLISH", THEIRS_B, "m")
+    check(pair, nodes, "SSUBSCRIBE", THEIRS_C)
+    check(pair, nodes, "SSUBSCRIBE", MINE, THEIRS_B)
+    check(pair, nodes, "SUNSUBSCRIBE", THEIRS_B)
+    check(pair, nodes, "PUBLISH", THEIRS_B, "m")
+
+
 def test_only_database_zero(pair, nodes):
     for args in (("SELECT", "1"), ("SELECT", "0"), ("SELECT", "x"), ("SELECT", "99"),
                  ("SWAPDB", "0", "1"), ("MOVE", MINE, "1"), ("COPY", MINE, MINE, "DB", "1"),

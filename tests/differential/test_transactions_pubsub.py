@@ -25,7 +25,7 @@ SCRIPTS = [
      ("PING",)],
     [("UNSUBSCRIBE",), ("PUNSUBSCRIBE",), ("UNSUBSCRIBE", "zz")],
     [("PUBLISH", "nobody", "x"), ("PUBSUB", "NUMSUB", "a", "b"), ("PUBSUB", "NUMPAT"),
-     ("PUBSUB", "CHANNELS", "zz*"), ("PUBSUB", "NOPE")],
+     ("PUBSUB", "CHANNELS", "zz*"), ("PUBSUB", "NOPE"), ("PUBSUB", "CHANNELS", "a", "b")],
     [("MULTI",), ("SUBSCRIBE", "tx"), ("EXEC",), ("UNSUBSCRIBE",)],
     [("SUBSCRIBE", "s"), ("RESET",), ("GET", "x")],
     # A refused EXEC ends the transaction, with its reason (Redis's execCommandAbort),
@@ -96,3 +96,57 @@ def test_random_transactions_with_refusals(pair):
         pair.both("FLUSHALL")
         for _ in range(20):
             pair.check(*_transaction_command(rng))
+
+
+SHARD_SCRIPTS = [
+    [("SSUBSCRIBE", "a", "b"), ("SSUBSCRIBE", "a"), ("SUBSCRIBE", "c"), ("GET", "x"),
+     ("PING",), ("SPUBLISH", "a", "x"), ("SUNSUBSCRIBE", "a"), ("SUNSUBSCRIBE", "b"),
+     ("SUNSUBSCRIBE",), ("UNSUBSCRIBE",), ("PING",)],
+    [("SUNSUBSCRIBE",), ("SUNSUBSCRIBE", "zz"), ("SPUBLISH", "nobody", "x")],
+    [("SPUBLISH", "a"), ("SSUBSCRIBE",), ("PUBSUB", "SHARDCHANNELS", "x", "y"),
+     ("PUBSUB", "SHARDNUMSUB"), ("PUBSUB", "SHARDNUMSUB", "a", "b", "a"),
+     ("PUBSUB", "SHARDCHANNELS"), ("PUBSUB", "SHARDCHANNELS", "a*")],
+    [("MULTI",), ("SSUBSCRIBE", "tx"), ("SPUBLISH", "tx", "m"), ("EXEC",), ("SUNSUBSCRIBE",)],
+    [("SSUBSCRIBE", "s"), ("RESET",), ("GET", "x"), ("PUBSUB", "SHARDCHANNELS")],
+    [("EVAL", "return redis.call('spublish', 'a', 'b')", "0"),
+     ("EVAL", "return redis.call('ssubscribe', 'a')", "0"),
+     ("COMMAND", "GETKEYS", "SPUBLISH", "a", "b"), ("COMMAND", "GETKEYS", "SSUBSCRIBE", "a")],
+]
+
+
+def test_shard_scripts(pair):
+    for script in SHARD_SCRIPTS:
+        pair.run_script(script)
+        pair.both("RESET")
+        pair.both("FLUSHALL")
+
+
+def test_shard_subscriber_receives_same_messages(pair, hush_process, redis_process):
+    from tests.differential.harness import Pair
+
+    publisher = Pair(hush_process.port, redis_process.port)
+    pair.check("SSUBSCRIBE", "s1")
+    pair.check("PSUBSCRIBE", "s*")
+    pair.check("SUBSCRIBE", "s1")
+    assert publisher.check("SPUBLISH", "s1", "hello") == b":1\r\n"
+    pair.check_next("smessage")
+    assert publisher.check("PUBLISH", "s1", "again") == b":2\r\n"
+    pair.check_next("message")
+    pair.check_next("pmessage")
+    publisher.check("PUBSUB", "SHARDNUMSUB", "s1")
+    publisher.check("PUBSUB", "SHARDCHANNELS")
+    publisher.close()
+
+
+def test_random_shard_subscriptions(pair):
+    """Seeded (S)SUBSCRIBE / (S)UNSUBSCRIBE / SPUBLISH sequences of one client."""
+    rng = random.Random(777)
+    for _ in range(20):
+        pair.both("RESET")
+        for _ in range(15):
+            channel = rng.choice(["a", "b", "c"])
+            pair.check(*rng.choice([
+                ("SSUBSCRIBE", channel), ("SSUBSCRIBE", channel, "d"), ("SUNSUBSCRIBE", channel),
+                ("SUBSCRIBE", channel), ("UNSUBSCRIBE", channel), ("SPUBLISH", channel, "m"),
+                ("PING",), ("PUBSUB", "SHARDNUMSUB", channel),
+            ]))

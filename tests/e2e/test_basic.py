@@ -1,15 +1,12 @@
-"""End to end: real ``twistd -n hush`` processes driven by redis-py, asyncio and redis-cli.
+"""End to end: real ``twistd -n hush`` processes driven by redis-py and asyncio.
 
-Also checks that README.rst's redis-cli session and redis-py example really
-work (contrib/systemd's units are run in tests/e2e/test_contrib_systemd.py).
+The README's and the docs' examples are run in tests/e2e/test_docs_examples.py
+(contrib/systemd's units in tests/e2e/test_contrib_systemd.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
-import subprocess
 import threading
 import time
 
@@ -17,96 +14,9 @@ import pytest
 import redis
 import redis.asyncio
 
-from tests.support import REDIS_CLI, REPO, start_hush
+from tests.support import start_hush
 
 pytestmark = pytest.mark.e2e
-
-README = (REPO / "README.rst").read_text(encoding="utf-8")
-PROMPT = "127.0.0.1:6379> "
-
-
-def code_blocks(language: str) -> list[str]:
-    """The bodies of README.rst's ``.. code-block:: language`` blocks, dedented."""
-    blocks = []
-    lines = README.splitlines()
-    for index, line in enumerate(lines):
-        if line.strip() != f".. code-block:: {language}":
-            continue
-        body = []
-        for follow in lines[index + 1 :]:
-            if follow and not follow.startswith(" "):
-                break
-            body.append(follow)
-        text = "\n".join(body).strip("\n")
-        indent = min(len(x) - len(x.lstrip()) for x in text.splitlines() if x.strip())
-        blocks.append("\n".join(x[indent:] for x in text.splitlines()) + "\n")
-    return blocks
-
-
-def readme_cli_session() -> tuple[list[str], str]:
-    """README's redis-cli session: the commands typed, and the output expected."""
-    (session,) = [b for b in code_blocks("text") if b.startswith(PROMPT)]
-    commands, expected = [], []
-    for line in session.splitlines():
-        if line.startswith(PROMPT):
-            commands.append(line[len(PROMPT) :])
-        else:
-            expected.append(line)
-    return commands, "\n".join(expected) + "\n"
-
-
-def run_redis_cli(port: int, commands: list[str]) -> str:
-    # --no-raw: the interactive formatting ("(integer) 1", quoted strings)
-    # even though the output is a pipe.
-    result = subprocess.run(
-        [REDIS_CLI, "--no-raw", "-p", str(port)],
-        input="\n".join(commands) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-needs_redis_cli = pytest.mark.skipif(
-    REDIS_CLI is None, reason="redis-cli is not installed (apt-get install redis-tools)"
-)
-
-
-# -- README.rst ------------------------------------------------------------------
-
-
-@needs_redis_cli
-def test_readme_redis_cli_session(hush_process):
-    redis.Redis(port=hush_process.port).flushall()
-    commands, expected = readme_cli_session()
-    assert len(commands) >= 10
-    assert run_redis_cli(hush_process.port, commands) == expected
-
-
-@needs_redis_cli
-def test_readme_redis_cli_session_matches_redis(redis_process):
-    redis.Redis(port=redis_process.port).flushall()
-    commands, expected = readme_cli_session()
-    assert run_redis_cli(redis_process.port, commands) == expected
-
-
-def test_readme_redis_py_example(hush_process):
-    redis.Redis(port=hush_process.port).flushall()
-    (example,) = [b for b in code_blocks("python") if b.startswith("import threading")]
-    assert "port=6379" in example
-    code = example.replace("port=6379", f"port={hush_process.port}")
-    expected = [
-        line.split("# ", 1)[1].strip()
-        for line in example.splitlines()
-        if line.strip().startswith("print(") and "# " in line
-    ]
-    assert len(expected) >= 4
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, "README.rst", "exec"), {"__name__": "readme_example"})
-    assert out.getvalue().splitlines() == expected
 
 
 # -- the original README session: cache with TTL, queue, LRU ----------------------

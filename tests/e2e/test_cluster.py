@@ -3,7 +3,7 @@
 Each node runs the command line of contrib/systemd/hush@.service (with this
 environment's ``hush``, a free port and a temporary state directory) on
 contrib/cluster/cluster.conf, from contrib/cluster/nodes-700X.conf with the
-ports made free ones: what README.rst's "Cluster mode" section shows.
+ports made free ones: what docs/scaling-out.rst's "Cluster mode" section shows.
 ``redis-cli --cluster check`` must find the cluster whole; redis-py's
 ``RedisCluster`` spreads thousands of keys over the nodes, keeps hash-tagged
 keys together, runs pipelines and a script on one slot, and meets CROSSSLOT;

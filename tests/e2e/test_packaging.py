@@ -98,6 +98,14 @@ def test_twisted_keeps_its_own_plugins_package(installed):
         assert "pluginPackagePaths" in source.read()
 
 
+def test_command_docs_data_is_shipped(installed):
+    # COMMAND DOCS reads them (hush.commands.docs): pyproject's package-data.
+    files = set(installed["files"])
+    for path in (REPO / "hush" / "commands").glob("*.json"):
+        relative = path.relative_to(REPO).as_posix()
+        assert relative in files, f"{relative} is missing from the installed distribution"
+
+
 def test_every_module_is_shipped(installed):
     files = set(installed["files"])
     for path in (REPO / "hush").rglob("*.py"):

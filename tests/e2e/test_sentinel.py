@@ -9,6 +9,7 @@ Every write WAIT confirmed on a replica before the kill is there after.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -25,41 +26,47 @@ pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(SENTINEL is None, reason="redis-sentinel is not installed")]
 
 
-def hush_node(directory: Path, master_port: int | None = None) -> ServerProcess:
-    """A Hush with a config file (CONFIG REWRITE keeps the role Sentinel gives it)."""
-    directory.mkdir()
-    port = free_port()
-    lines = [f"port {port}", "bind 127.0.0.1", f"dir {directory}", "maxkeys 0",
-             "repl-diskless-sync-delay 0", "repl-ping-replica-period 1"]
-    if master_port is not None:
-        lines.append(f"replicaof 127.0.0.1 {master_port}")
-    path = directory / "hush.conf"
-    path.write_text("\n".join(lines) + "\n")
-    return start_hush("--config", str(path), port=port)
+CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "sentinel"
 
 
-def start_sentinel(directory: Path, master_port: int) -> ServerProcess:
+def from_contrib(name: str, directory: Path, ports: dict[int, int]) -> Path:
+    """contrib/sentinel/``name`` for this test: its ports and directory replaced."""
+    text = re.sub(r"\b(6380|6381|6382|26379)\b",
+                  lambda match: str(ports[int(match.group(1))]), (CONTRIB / name).read_text())
+    text = "\n".join(f"dir {directory}" if line.startswith("dir ") else line
+                     for line in text.splitlines()) + "\n"
     directory.mkdir()
-    port = free_port()
-    path = directory / "sentinel.conf"
-    path.write_text(f"port {port}\nbind 127.0.0.1\ndir {directory}\n"
-                    f"logfile {directory / 'sentinel.log'}\n"
-                    f"sentinel monitor hush 127.0.0.1 {master_port} 1\n"
-                    "sentinel down-after-milliseconds hush 1000\n"
-                    "sentinel failover-timeout hush 10000\n")
-    return ServerProcess([SENTINEL, str(path)], port, cwd=str(directory))
+    path = directory / name
+    path.write_text(text)
+    return path
+
+
+def hush_node(directory: Path, name: str, ports: dict[int, int], port: int) -> ServerProcess:
+    """A Hush started with one of contrib/sentinel's config files (Sentinel rewrites it)."""
+    return start_hush("--config", str(from_contrib(name, directory, ports)), port=port)
+
+
+def start_sentinel(directory: Path, ports: dict[int, int]) -> ServerProcess:
+    """contrib/sentinel/sentinel.conf, with small timeouts and a log file."""
+    path = from_contrib("sentinel.conf", directory, ports)
+    text = path.read_text().replace("down-after-milliseconds hush 5000",
+                                    "down-after-milliseconds hush 1000")
+    path.write_text(text + f"logfile {directory / 'sentinel.log'}\n")
+    return ServerProcess([SENTINEL, str(path)], ports[26379], cwd=str(directory))
 
 
 def test_sentinel_promotes_a_hush_replica_and_loses_no_confirmed_write(tmp_path):
-    master = hush_node(tmp_path / "master")
-    replicas = [hush_node(tmp_path / f"replica{n}", master.port) for n in (1, 2)]
+    ports = {contrib: free_port() for contrib in (6380, 6381, 6382, 26379)}
+    master = hush_node(tmp_path / "master", "master.conf", ports, ports[6380])
+    replicas = [hush_node(tmp_path / f"replica{n}", "replica.conf",
+                          {**ports, 6381: ports[6380 + n]}, ports[6380 + n]) for n in (1, 2)]
     sentinel = None
     try:
         for replica in replicas:
             client = redis.Redis(port=replica.port)
             wait_for(lambda client=client: client.info("replication")["master_link_status"]
                      == "up", "the replicas' links")
-        sentinel = start_sentinel(tmp_path / "sentinel", master.port)
+        sentinel = start_sentinel(tmp_path / "sentinel", ports)
         watcher = redis.Redis(port=sentinel.port, decode_responses=True)
         wait_for(lambda: len(watcher.sentinel_slaves("hush")) == 2, "Sentinel finding replicas")
         client = Sentinel([("127.0.0.1", sentinel.port)], socket_timeout=2).master_for(
@@ -106,4 +113,4 @@ def test_sentinel_promotes_a_hush_replica_and_loses_no_confirmed_write(tmp_path)
 
 def config_of(tmp_path: Path, replicas: list[ServerProcess], node: ServerProcess) -> str:
     """The config file of one of the replicas, as CONFIG REWRITE left it."""
-    return (tmp_path / f"replica{replicas.index(node) + 1}" / "hush.conf").read_text()
+    return (tmp_path / f"replica{replicas.index(node) + 1}" / "replica.conf").read_text()

@@ -3,7 +3,7 @@
 Each test writes a test file into a fresh directory and runs pytest on it in a
 subprocess with ``-p hush.testing`` (this checkout first on the path), in both
 server modes: the fixtures, the time control, the emptied server between
-tests, the libraries' settings, and README's worked example verbatim.
+tests, the libraries' settings, and the worked example of docs/testing.rst verbatim.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def passed(result: subprocess.CompletedProcess, count: int) -> None:
 
 
 def readme_example() -> str:
-    """README's worked example: the python block after the line that names this file."""
-    lines = (REPO / "README.rst").read_text().splitlines()
+    """docs/testing.rst's worked example: the python block after the line naming this file."""
+    lines = (REPO / "docs" / "testing.rst").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if "tests/integration/test_testing_plugin.py"
                  in line)
     start = next(i for i in range(start, len(lines)) if lines[i] == ".. code-block:: python")
@@ -103,7 +103,7 @@ def test_asyncio_client(hush_server):
 
 @MODES
 def test_fixtures_and_the_readme_example(tmp_path, mode):
-    # One inner session per mode: README's example, then the fixtures' own checks.
+    # One inner session per mode: the docs' example, then the fixtures' own checks.
     source = readme_example() + f"\n\nMODE = {mode!r}\n" + FIXTURES
     passed(run_pytest(tmp_path, source, "--hush-mode", mode), 7)
 

@@ -46,7 +46,7 @@ def _rewrite(key: bytes, value: bytearray) -> Iterator[list[bytes]]:
 BITMAP = BY_CLASS[bytearray] = replace(
     STRING,
     cls=bytearray,
-    encoding=lambda value: RAW,
+    encoding=lambda _value, _limits: RAW,
     copy=bytearray,
     size=getsizeof,
     rewrite=_rewrite,

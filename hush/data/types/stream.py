@@ -15,13 +15,15 @@ stream model (:mod:`hush.formats.rdb_stream`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from itertools import islice
 from sys import getsizeof
 
 from sortedcontainers import SortedDict
 
-from hush.data.types.registry import SAMPLE, ValueType, register, sampled_size
+from hush.data.types import alloc
+from hush.data.types.registry import LIMITS, SAMPLE, ValueType, register, sampled_size
 from hush.formats import rdb_stream
 
 StreamID = tuple[int, int]
@@ -30,9 +32,9 @@ UINT64_MAX = 2**64 - 1
 MIN_ID: StreamID = (0, 0)
 MAX_ID: StreamID = (UINT64_MAX, UINT64_MAX)
 
-#: Redis's defaults for stream-node-max-entries and stream-node-max-bytes.
-NODE_MAX_ENTRIES = 100
-NODE_MAX_BYTES = 4096
+#: The largest a stream node may grow, whatever stream-node-max-bytes says
+#: (Redis's STREAM_LISTPACK_MAX_SIZE; also what 0 means).
+NODE_BYTES_CEILING = 1 << 30
 
 #: Redis's SCG_INVALID_ENTRIES_READ: a group's read counter is unknown.
 INVALID_ENTRIES_READ = -1
@@ -256,16 +258,34 @@ class Stream:
             return (now_ms, 0)
         return incr_id(self.last_id)
 
-    def add(self, sid: StreamID, fields: list[bytes]) -> None:
-        """Append an entry; ``sid`` must be greater than :attr:`last_id`."""
+    def add(self, sid: StreamID, fields: list[bytes],
+            node_start: tuple[StreamID, list[bytes]] | None = None) -> None:
+        """Append an entry; ``sid`` must be greater than :attr:`last_id`.
+
+        ``node_start`` (a loaded node's master ID and field names) puts it in
+        that node, opened by this entry if it is not the last one; without
+        it, the thresholds in effect decide, as for XADD.
+        """
         self.entries[sid] = fields
         self.last_id = sid
         self.entries_added += 1
         nodes = self._nodes
         node = nodes.values()[-1] if nodes else None
-        if (node is None or node.nbytes + sum(len(f) for f in fields) >= NODE_MAX_BYTES
-                or node.total >= NODE_MAX_ENTRIES):
-            node = nodes[sid] = _Node(sid, fields)
+        if node_start is not None:
+            master, names = node_start
+            if node is None or node.master != master:
+                node = nodes[master] = _Node(master, [x for name in names for x in (name, b"")])
+        else:
+            # Redis's streamAppendItem: a new node when this entry would take the
+            # last one to stream-node-max-bytes, or it holds stream-node-max-entries
+            # (deleted ones included); 0 is no limit.
+            max_bytes = LIMITS.stream_node_max_bytes
+            if not max_bytes or max_bytes > NODE_BYTES_CEILING:
+                max_bytes = NODE_BYTES_CEILING
+            max_entries = LIMITS.stream_node_max_entries
+            if (node is None or node.nbytes + sum(len(f) for f in fields) >= max_bytes
+                    or (max_entries and node.total >= max_entries)):
+                node = nodes[sid] = _Node(sid, fields)
         node.nbytes += node.entry_bytes(sid, fields)
         node.last_id = sid
         node.live += 1
@@ -508,6 +528,36 @@ def _rewrite(key: bytes, value: Stream) -> Iterator[list[bytes]]:
                 yield [b"XGROUP", b"CREATECONSUMER", key, name, consumer.name]
 
 
+def _usage(value: Stream, _encoding: bytes, samples: int) -> int:
+    """Redis's objectComputeSize of a stream, from Hush's model of its nodes.
+
+    The newest node is allocated 4096 bytes up front; the others are shrunk
+    to fit. Node sizes are the model's estimate of the listpack encoding.
+    """
+    sizes = [node.nbytes for node in value._nodes.values()]
+    size = alloc.ROBJ + alloc.STREAM + alloc.rax_usage(len(sizes), value.radix_tree_nodes())
+    allocated = [alloc.jemalloc_size(nbytes) for nbytes in sizes]
+    if allocated:
+        allocated[-1] = alloc.jemalloc_size(max(sizes[-1], alloc.STREAM_LISTPACK_PREALLOC))
+    if len(allocated) <= samples:
+        size += sum(allocated)
+    else:
+        size += sum(allocated[:samples]) // samples * (len(allocated) - 1) + allocated[-1]
+    for group in value.groups.values():
+        pending = len(group.pel)
+        size += alloc.STREAM_CG + alloc.rax_usage(pending, _rax_nodes_of(group.pel))
+        size += alloc.STREAM_NACK * pending
+        for consumer in group.consumers.values():
+            size += alloc.STREAM_CONSUMER + len(consumer.name)
+            size += alloc.rax_usage(len(consumer.pel), _rax_nodes_of(consumer.pel))
+    return size
+
+
+def _rax_nodes_of(pel: SortedDict) -> int:
+    keys = [ms.to_bytes(8, "big") + seq.to_bytes(8, "big") for ms, seq in pel]
+    return _rax_nodes(keys, 0) if keys else 1
+
+
 def _to_neutral(value: Stream) -> rdb_stream.Stream:
     out = rdb_stream.Stream(
         entries={sid: list(zip(fields[0::2], fields[1::2], strict=True))
@@ -516,6 +566,8 @@ def _to_neutral(value: Stream) -> rdb_stream.Stream:
         first_id=value.first_id,
         max_deleted_entry_id=value.max_deleted_id,
         entries_added=value.entries_added,
+        # The nodes as the thresholds of each XADD made them, as Redis writes them.
+        nodes=[(master, node.fields) for master, node in value._nodes.items()],
     )
     for group in value.groups.values():
         neutral = rdb_stream.ConsumerGroup(group.name, group.last_id, group.entries_read)
@@ -531,10 +583,14 @@ def _to_neutral(value: Stream) -> rdb_stream.Stream:
 
 
 def _from_neutral(neutral: rdb_stream.Stream) -> Stream:
-    """A stream loaded from RDB; its nodes laid out as XADDs in order lay them."""
+    """A stream loaded from RDB, in the file's nodes as Redis keeps them (or laid
+    out as XADDs in order lay them, where the neutral value does not say)."""
     stream = Stream()
+    layout = neutral.nodes
+    starts = [master for master, _names in layout] if layout else []
     for sid, pairs in neutral.entries.items():
-        stream.add(sid, [item for pair in pairs for item in pair])
+        node_start = layout[max(0, bisect_right(starts, sid) - 1)] if layout else None
+        stream.add(sid, [item for pair in pairs for item in pair], node_start)
     stream.last_id = neutral.last_id
     stream.entries_added = neutral.entries_added
     stream.max_deleted_id = neutral.max_deleted_entry_id
@@ -554,10 +610,11 @@ def _from_neutral(neutral: rdb_stream.Stream) -> Stream:
 STREAM = register(ValueType(
     name=b"stream",
     cls=Stream,
-    encoding=lambda _value: b"stream",
+    encoding=lambda _value, _limits: b"stream",
     copy=Stream.copy,
     size=_size,
     rewrite=_rewrite,
     to_neutral=_to_neutral,
     from_neutral=_from_neutral,
+    usage=_usage,
 ))

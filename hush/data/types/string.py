@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from sys import getsizeof
 from typing import TYPE_CHECKING
 
+from hush.data.types import alloc
 from hush.data.types.registry import ValueType, register
 from hush.formats.listpack import string_to_int
 
@@ -69,13 +70,24 @@ def _rewrite(key: bytes, value: bytes) -> Iterator[list[bytes]]:
     yield [b"SET", key, value]
 
 
+def _usage(value: bytes, encoding: bytes, _samples: int) -> int:
+    # An int lives in the object itself; an embstr shares one allocation
+    # with it (an sds of type 8); a raw string has an sds of its own.
+    if encoding == INT:
+        return alloc.ROBJ
+    if encoding == EMBSTR:
+        return alloc.jemalloc_size(alloc.ROBJ + 3 + len(value) + 1)
+    return alloc.ROBJ + alloc.sds_size(value)
+
+
 STRING = register(ValueType(
     name=b"string",
     cls=bytes,
-    encoding=encoding,
+    encoding=lambda value, _limits: encoding(value),
     copy=lambda value: value,
     size=getsizeof,
     rewrite=_rewrite,
     to_neutral=lambda value: value,
     from_neutral=lambda value: value,
+    usage=_usage,
 ))

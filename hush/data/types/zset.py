@@ -25,11 +25,8 @@ from sys import getsizeof
 
 from sortedcontainers import SortedList
 
-from hush.data.types.registry import SAMPLE, ValueType, chunked, register
-
-#: Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
-MAX_LISTPACK_ENTRIES = 128
-MAX_LISTPACK_VALUE = 64
+from hush.data.types import alloc
+from hush.data.types.registry import LIMITS, SAMPLE, ValueType, chunked, register
 
 
 class _Above:
@@ -83,9 +80,9 @@ class ZSet:
     def add(self, member: bytes, score: float) -> bool:
         """Set ``member``'s score; True if the member is new."""
         if self.listpack:
-            if len(member) > MAX_LISTPACK_VALUE or len(self.scores) + (
+            if len(member) > LIMITS.zset_max_listpack_value or len(self.scores) + (
                 member not in self.scores
-            ) > MAX_LISTPACK_ENTRIES:
+            ) > LIMITS.zset_max_listpack_entries:
                 self.listpack = False
             elif score == 0:
                 # A listpack stores integral scores as integers, so -0 reads back as 0.
@@ -261,8 +258,9 @@ class ZSet:
         A set small enough becomes a listpack, which keeps integral scores as
         integers: its -0 scores read back as 0 from then on.
         """
-        if self.listpack or len(self.scores) > MAX_LISTPACK_ENTRIES or any(
-                len(member) > MAX_LISTPACK_VALUE for member in self.scores):
+        limits = LIMITS
+        if self.listpack or len(self.scores) > limits.zset_max_listpack_entries or any(
+                len(member) > limits.zset_max_listpack_value for member in self.scores):
             return
         self.listpack = True
         for member in [m for m, score in self.scores.items() if score == 0]:
@@ -532,6 +530,20 @@ def scan_score(score: float, listpack: bool) -> bytes:
 
 # -- the registry's record: COPY, memory estimate, AOF rewrite -----------------------
 
+
+def _usage(value: ZSet, encoding: bytes, samples: int) -> int:
+    if encoding == b"listpack":
+        return alloc.ROBJ + alloc.jemalloc_size(alloc.listpack_bytes(
+            part for score, member in value.order for part in (member, scan_score(score, True))))
+    # A node's levels are random in Redis: the mean stands for them.
+    header = alloc.ZSKIPLIST_NODE + alloc.ZSKIPLIST_MAXLEVEL * alloc.ZSKIPLIST_LEVEL
+    node = alloc.SKIPLIST_NODE_AVERAGE
+    sample = [member for _score, member in value.order.islice(0, samples)]
+    each = alloc.sampled_average(
+        sample, lambda member: alloc.sds_size(member) + alloc.DICT_ENTRY + node)
+    return (alloc.ROBJ + alloc.ZSET + alloc.ZSKIPLIST + alloc.dict_overhead(len(value))
+            + alloc.jemalloc_size(header) + int(each * len(value)))
+
 _FLOAT_SIZE = getsizeof(0.0)
 _PAIR_SIZE = getsizeof((0.0, b""))
 
@@ -571,7 +583,8 @@ def _rewrite(key: bytes, value: ZSet) -> Iterator[list[bytes]]:
 ZSET = register(ValueType(
     name=b"zset",
     cls=ZSet,
-    encoding=ZSet.encoding,
+    encoding=lambda value, _limits: value.encoding(),
+    usage=_usage,
     copy=ZSet.copy,
     size=_size,
     rewrite=_rewrite,

@@ -248,13 +248,6 @@ def test_example_config_loads_and_documents_every_directive():
         assert f"\n# {setting.name} " in text or f"\n{setting.name} " in text, setting.name
 
 
-def test_readme_lists_every_directive():
-    readme = (REPO / "README.rst").read_text()
-    for setting in TABLE:
-        assert f"``{setting.name}``" in readme, setting.name
-    assert "``--config FILE``" in readme
-
-
 # -- CONFIG REWRITE of a file -------------------------------------------------------
 
 

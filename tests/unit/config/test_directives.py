@@ -291,13 +291,3 @@ def test_a_logfile_that_cannot_be_opened_stops_the_start(tmp_path):
     settings = Settings()
     load_file(write(tmp_path, f"logfile {tmp_path}/hush.log\n"), settings)
     assert settings.logfile == f"{tmp_path}/hush.log" and (tmp_path / "hush.log").exists()
-
-
-def test_readme_names_every_directive_and_the_refused_lines():
-    from tests.support import REPO
-
-    readme = (REPO / "README.rst").read_text()
-    for setting in ACCEPTED:
-        assert f"``{setting.name}``" in readme, setting.name
-    for name in ("rename-command", "sentinel"):
-        assert f"``{name}``" in readme, name

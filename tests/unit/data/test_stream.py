@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from hush.data.types.registry import LIMITS
 from hush.data.types.stream import (
     INVALID_ENTRIES_READ,
     MAX_ID,
     MIN_ID,
-    NODE_MAX_ENTRIES,
     Group,
     Nack,
     Stream,
@@ -78,7 +78,7 @@ def test_approximate_trim_drops_whole_nodes_only():
     assert stream.radix_tree_keys() == 3
     assert stream.trim(maxlen=120, approx=True) == 100
     assert len(stream) == 150
-    assert stream.trim(maxlen=0, approx=True, limit=NODE_MAX_ENTRIES) == 100
+    assert stream.trim(maxlen=0, approx=True, limit=LIMITS.stream_node_max_entries) == 100
     assert stream.trim(minid=(500, 0), approx=True) == 50
     assert len(stream) == 0
 

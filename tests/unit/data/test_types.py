@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from sys import getsizeof
 
@@ -131,3 +132,99 @@ def test_rewrite_of_an_unknown_class_is_refused():
 
 def test_the_stream_record_is_registered_by_its_module():
     assert registry.BY_CLASS[Stream] is stream.STREAM
+
+
+# -- encoding thresholds -------------------------------------------------------------
+
+
+@pytest.fixture
+def limits():
+    """registry.LIMITS, put back as it was after the test."""
+    saved = dataclasses.replace(registry.LIMITS)
+    yield registry.LIMITS
+    for name in registry.LIMIT_SETTINGS:
+        attr = name.replace("-", "_")
+        setattr(registry.LIMITS, attr, getattr(saved, attr))
+
+
+def test_thresholds_follow_the_settings(limits, db):
+    from hush.config.settings import Settings
+
+    settings = Settings(hash_max_listpack_entries=2)
+    registry.follow_settings(settings, [db])
+    assert limits.hash_max_listpack_entries == 2
+    assert object_encoding({b"a": b"1", b"b": b"2", b"c": b"3"}) == b"hashtable"
+    settings.set("hash-max-ziplist-entries", "5")
+    assert limits.hash_max_listpack_entries == 5
+    settings.set("set-max-intset-entries", "1")
+    assert object_encoding({b"1", b"2"}) == b"hashtable"
+
+
+def test_lowering_a_threshold_pins_the_encodings_it_would_change(limits, db):
+    db.set(b"small", {b"a": b"1"})
+    db.set(b"three", {b"a": b"1", b"b": b"2", b"c": b"3"})
+    db.set(b"ints", {b"1", b"2", b"3"})
+    registry.set_limit([db], "hash-max-listpack-entries", 2)
+    registry.set_limit([db], "set-max-intset-entries", 2)
+    # Redis converts nothing when a threshold changes.
+    assert db.encodings == {b"three": b"listpack", b"ints": b"intset"}
+    assert object_encoding(db.data[b"small"], db.encodings.get(b"small")) == b"listpack"
+    # Raising walks nothing: what fitted still fits.
+    registry.set_limit([db], "hash-max-listpack-entries", 100)
+    assert db.encodings == {b"three": b"listpack", b"ints": b"intset"}
+
+
+def test_hash_writes_convert_for_good(limits, db):
+    from hush.data.types import hash as hash_type
+
+    limits.hash_max_listpack_entries = 2
+    value = {b"a": b"1", b"b": b"2"}
+    db.set(b"h", value)
+    hash_type.note_write(db, b"h", value, (b"b", b"2"))
+    assert b"h" not in db.encodings
+    value[b"c"] = b"3"
+    hash_type.note_write(db, b"h", value, (b"c", b"3"))
+    assert db.encodings[b"h"] == b"hashtable"
+    del value[b"c"], value[b"b"]
+    assert not hash_type.is_listpack(db, b"h", value)
+    limits.hash_max_listpack_value = 3
+    db.set(b"v", {b"f": b"1234"})
+    hash_type.note_write(db, b"v", db.data[b"v"], (b"f", b"1234"))
+    assert db.encodings[b"v"] == b"hashtable"
+
+
+def test_set_additions_convert_and_a_rebuild_judges_again(limits, db):
+    from hush.data.types import set as set_type
+
+    value = {b"1", b"2"}
+    db.set(b"s", value)
+    set_type.note_added(db, b"s", value, value)
+    assert set_type.is_stored_intset(db, b"s", value)
+    value.add(b"x")
+    set_type.note_added(db, b"s", value, (b"x",))
+    value.discard(b"x")
+    assert not set_type.is_stored_intset(db, b"s", value)
+    assert set_type.ordered_stored(db, b"s", value) in ([b"1", b"2"], [b"2", b"1"])
+    set_type.rebuilt(db, b"s", value)
+    assert set_type.ordered_stored(db, b"s", value) == [b"1", b"2"]
+
+
+def test_stored_keeps_what_the_content_makes_now(limits, db):
+    db.set(b"h", {b"f%d" % i: b"v" for i in range(600)})
+    registry.stored(db, b"h", db.data[b"h"])
+    limits.hash_max_listpack_entries = 1000
+    assert registry.object_encoding(db.data[b"h"], db.encodings.get(b"h")) == b"hashtable"
+    # What the content alone decides needs no note; a loaded key's old note goes.
+    db.data[b"s"] = {b"1"}
+    db.encodings[b"s"] = b"hashtable"
+    registry.stored(db, b"s", db.data[b"s"])
+    assert b"s" not in db.encodings
+    assert registry.object_encoding(db.data[b"s"]) == b"intset"
+
+
+def test_stream_nodes_follow_the_limits(limits):
+    limits.stream_node_max_entries = 10
+    assert a_stream(25).radix_tree_keys() == 3
+    limits.stream_node_max_entries = 0
+    limits.stream_node_max_bytes = 0
+    assert a_stream(250).radix_tree_keys() == 1

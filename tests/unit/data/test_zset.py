@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hush.data.types import zset as zmod
-from hush.data.types.registry import type_name
+from hush.data.types.registry import LIMITS, type_name
 from hush.data.types.zset import (
     LEX_MAX,
     LEX_MIN,
@@ -115,7 +115,7 @@ def test_pop_and_remove_span():
 
 
 def test_encoding_is_listpack_until_a_limit_then_stays_skiplist():
-    z = make(*[(b"m%d" % i, float(i)) for i in range(zmod.MAX_LISTPACK_ENTRIES)])
+    z = make(*[(b"m%d" % i, float(i)) for i in range(LIMITS.zset_max_listpack_entries)])
     assert z.encoding() == b"listpack"
     z.add(b"m0", 99.0)  # an update does not grow the set
     assert z.encoding() == b"listpack"
@@ -123,10 +123,10 @@ def test_encoding_is_listpack_until_a_limit_then_stays_skiplist():
     assert z.encoding() == b"skiplist"
     z.pop(100)
     assert z.encoding() == b"skiplist"
-    wide = make((b"x" * zmod.MAX_LISTPACK_VALUE, 1.0))
+    wide = make((b"x" * LIMITS.zset_max_listpack_value, 1.0))
     assert wide.encoding() == b"listpack"
-    wide.add(b"y" * (zmod.MAX_LISTPACK_VALUE + 1), 1.0)
-    assert zmod.ZSET.encoding(wide) == b"skiplist"
+    wide.add(b"y" * (LIMITS.zset_max_listpack_value + 1), 1.0)
+    assert zmod.ZSET.encoding(wide, LIMITS) == b"skiplist"
 
 
 def test_negative_zero_reads_back_as_zero_only_in_a_listpack():

@@ -253,6 +253,26 @@ def test_stream_nodes_split_by_entries_and_bytes():
     assert decode(rdb.TYPE_STREAM_LISTPACKS_2, body)[1].entries == stream.entries
 
 
+def test_stream_nodes_as_the_stream_has_them():
+    """Given nodes win over the thresholds; the reader gives a file's nodes back,
+    a node's master fields being those of its (maybe deleted) first entry."""
+    stream = Stream()
+    for i in range(6):
+        stream.entries[(i + 1, 0)] = [(b"f", b"v%d" % i)]
+    stream.nodes = [((1, 0), [b"f"]), ((3, 0), [b"f"]), ((5, 0), [b"old"])]
+    body = encode_object("stream", stream)[1]
+    assert Reader(body).length() == 3
+    decoded = decode(rdb.TYPE_STREAM_LISTPACKS_2, body)[1]
+    assert decoded.entries == stream.entries and decoded.nodes == stream.nodes
+    # A node whose every entry is gone is not one.
+    body = node((1, 0), [((1, 0), [(b"a", b"1")]), ((2, 0), [(b"a", b"2")])], deleted={(1, 0)})
+    body += node((3, 0), [((3, 0), [(b"a", b"3")])], deleted={(3, 0)})
+    # One live entry, last ID 3-0, no groups.
+    decoded = decode(rdb.TYPE_STREAM_LISTPACKS, rdb.encode_length(2) + body + bytes(
+        [1, 3, 0, 0]))[1]
+    assert decoded.nodes == [((1, 0), [b"a"])]
+
+
 def test_empty_stream_with_a_group():
     stream = Stream(groups=[ConsumerGroup(b"g", (0, 0), 0)])
     decoded = round_trip("stream", stream)[1][1]

@@ -85,7 +85,7 @@ def test_several_sections_and_aliases():
     assert "# Errorstats" in client.call("INFO", "default").decode()
 
 
-#: Redis fields Hush leaves out, by section, and why (README, Operations).
+#: Redis fields Hush leaves out, by section, and why (docs/operations.rst).
 OMITTED = {
     # Build and allocator details of a C program.
     "server": {"redis_build_id", "monotonic_clock", "atomicvar_api", "gcc_version"},

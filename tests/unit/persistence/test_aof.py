@@ -1356,6 +1356,7 @@ def test_save_writes_the_libraries_to_the_dump_file(tmp_path):
     client = server.client()
     client.call("FUNCTION", "LOAD", LIBRARY)
     assert client.call("SAVE") == b"OK"
+    assert not (tmp_path / "appendonly.aof").exists()
     with open(tmp_path / "dump.rdb", "rb") as handle:
         codes = [record.code for record in RdbFileReader(handle)
                  if isinstance(record, FunctionRecord)]

@@ -265,13 +265,36 @@ def test_debug_reload(tmp_path):
         "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
 
 
-def test_thresholds_come_from_the_settings(tmp_path):
+def test_values_are_written_in_the_encoding_the_thresholds_gave_them(tmp_path):
+    """As Redis writes o->encoding: CONFIG SET of a threshold converts nothing,
+    a write past it converts for good (see tests/differential/test_encodings.py)."""
     server = server_in(tmp_path)
     client = server.client()
     client.call("HSET", "h", "a", "1", "b", "2")
     assert client.call("DUMP", "h")[0] == rdb_format.TYPE_HASH_LISTPACK
     client.call("CONFIG", "SET", "hash-max-listpack-entries", "1")
-    assert client.call("DUMP", "h")[0] == rdb_format.TYPE_HASH
+    assert client.call("DUMP", "h")[0] == rdb_format.TYPE_HASH_LISTPACK
+    client.call("HSET", "h2", "a", "1", "b", "2")
+    client.call("CONFIG", "SET", "hash-max-listpack-entries", "512")
+    client.call("HDEL", "h2", "b")
+    assert client.call("DUMP", "h2")[0] == rdb_format.TYPE_HASH
+    assert client.call("SAVE") == b"OK"
+    types = {record.key: record.rdb_type for record in RdbFileReader(
+        (tmp_path / "dump.rdb").open("rb")) if isinstance(record, KeyRecord)}
+    assert types == {b"h": rdb_format.TYPE_HASH_LISTPACK, b"h2": rdb_format.TYPE_HASH}
+
+
+def test_loaded_values_keep_the_encoding_the_thresholds_gave_them(tmp_path):
+    server = server_in(tmp_path)
+    client = server.client()
+    client.call("HSET", "big", *[item for n in range(600) for item in (b"f%d" % n, b"v")])
+    client.call("SADD", "ints", *range(600))
+    assert client.call("SAVE") == b"OK"
+    loaded = restarted(server, tmp_path).client()
+    loaded.call("CONFIG", "SET", "hash-max-listpack-entries", "1000")
+    loaded.call("CONFIG", "SET", "set-max-intset-entries", "1000")
+    assert loaded.call("OBJECT", "ENCODING", "big") == b"hashtable"
+    assert loaded.call("OBJECT", "ENCODING", "ints") == b"hashtable"
 
 
 class Libraries:
