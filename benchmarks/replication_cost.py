@@ -36,9 +36,10 @@ import sys, tempfile
 sys.path.insert(0, sys.argv[1])
 from tests.support import FakeServer, encode_command
 mode = sys.argv[5]
-settings = {"maxkeys": 0}
+# Whatever a run writes (the AOF, a snapshot) goes to a directory of its own.
+settings = {"maxkeys": 0, "dir": tempfile.mkdtemp()}
 if mode == "aof":
-    settings.update(appendonly=True, dir=tempfile.mkdtemp())
+    settings.update(appendonly=True)
 server = FakeServer(**settings)
 if mode == "aof":
     server.service.persistence.start()

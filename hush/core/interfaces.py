@@ -225,6 +225,10 @@ class Replication(Protocol):
     def role(self) -> list[Any]:
         """ROLE's reply."""
 
+    def wait(self, client: Client, wanted: int, timeout_ms: int) -> Any:
+        """WAIT: how many replicas acknowledged the stream so far, or a Block until
+        ``wanted`` do or ``timeout_ms`` passes (0: never)."""
+
     def replconf(self, client: Client, args: tuple[bytes, ...]) -> Any:
         """REPLCONF option value ...."""
 

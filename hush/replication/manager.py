@@ -20,6 +20,7 @@ from twisted.logger import Logger
 from hush.commands.args import parse_int
 from hush.config.table import BY_NAME
 from hush.core.errors import CommandError
+from hush.data.blocking import NOT_READY, Block
 from hush.ops.clientinfo import client_line
 from hush.replication.backlog import History
 from hush.replication.master import MasterSide
@@ -62,6 +63,9 @@ class Replication:
         self._loops = 0
         self._cron: LoopingCall | None = None
         self._active_expire = True
+        #: Clients blocked in WAIT.
+        self._waiting: list[_Waiting] = []
+        self.master.on_ack = self._acked
         for name in ("min-replicas-to-write", "min-replicas-max-lag"):
             self.settings.on_change(name, self._gate_settings_changed)
         self.settings.on_change("repl-backlog-size", self._resize_backlog)
@@ -298,10 +302,45 @@ class Replication:
             self.replica.send_ack()
 
     def client_gone(self, client: Any) -> None:
-        """A client closed: a replica among them stops being fed."""
+        """A client closed: a replica among them stops being fed, a WAIT is forgotten."""
         link = client.replication
         if link is not None:
             self.master.gone(link)
+        for waiting in [waiting for waiting in self._waiting if waiting.client is client]:
+            self._waiting.remove(waiting)
+            if waiting.timer is not None and waiting.timer.active():
+                waiting.timer.cancel()
+
+    def wait(self, client: Any, wanted: int, timeout_ms: int) -> Any:
+        """WAIT: the replicas that acknowledged the stream up to now, at once when
+        enough did (or inside MULTI), else a Block woken by their ACKs or the timeout."""
+        offset = self.history.offset
+        acked = self.master.count_acks(offset)
+        if acked >= wanted or client.in_multi:
+            return acked
+        block = Block((), 0, _not_ready, acked)
+        waiting = _Waiting(client, block, offset, wanted)
+        if timeout_ms:
+            waiting.timer = self.clock.callLater(timeout_ms / 1000, self._wake, waiting)
+        self._waiting.append(waiting)
+        # One GETACK at the end of this turn asks every replica at once.
+        self.master.request_acks()
+        return block
+
+    def _acked(self) -> None:
+        """An ACK arrived: answer the WAITs it satisfies (processClientsWaitingReplicas)."""
+        for waiting in list(self._waiting):
+            if self.master.count_acks(waiting.offset) >= waiting.wanted:
+                self._wake(waiting)
+
+    def _wake(self, waiting: _Waiting) -> None:
+        if waiting in self._waiting:
+            self._waiting.remove(waiting)
+        if waiting.timer is not None and waiting.timer.active():
+            waiting.timer.cancel()
+        waiter = waiting.client.connection.waiter
+        if waiter is not None and waiter.block is waiting.block:
+            self.server.blocking.unblock(waiter, self.master.count_acks(waiting.offset))
 
     def role(self) -> list[Any]:
         """ROLE: [master, offset, [[ip, port, offset], ...]] or
@@ -356,6 +395,24 @@ class Replication:
             ("repl_backlog_histlen", backlog.histlen if backlog is not None else 0),
         ]
         return fields
+
+
+class _Waiting:
+    """A client in WAIT: the offset its replicas must acknowledge, how many it wants."""
+
+    __slots__ = ("client", "block", "offset", "wanted", "timer")
+
+    def __init__(self, client: Any, block: Block, offset: int, wanted: int) -> None:
+        self.client = client
+        self.block = block
+        self.offset = offset
+        self.wanted = wanted
+        self.timer: Any = None
+
+
+def _not_ready(_key: bytes) -> object:
+    # WAIT's block waits on no key: only ACKs and its timeout end it.
+    return NOT_READY
 
 
 def _denies_stale(client: Any, cmd: Any) -> bool:

@@ -195,8 +195,7 @@ class StoreService(service.Service):
         self.store.tracking.disable(client)
         if client.monitoring:
             stop_monitoring(self, client)
-        if client.replication is not None:
-            self.replication.client_gone(client)
+        self.replication.client_gone(client)
 
     def privilegedStartService(self) -> None:
         # Before the listeners open, as Redis does it: raise the open-files

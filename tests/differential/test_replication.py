@@ -79,6 +79,18 @@ def shapes(port: int) -> list[tuple[str, str]]:
     return [(name, shape(name, value)) for name, value in raw_info(port)]
 
 
+def role_shape(port: int) -> bytes:
+    """ROLE's raw reply with its figures and ports blanked (the RESP types stay)."""
+    connection = RawConnection(port)
+    try:
+        connection.send("ROLE")
+        raw = connection.read_reply()
+    finally:
+        connection.close()
+    raw = re.sub(rb":-?\d+\r\n", b":N\r\n", raw)
+    return re.sub(rb"\$\d+\r\n\d+\r\n", b"$N\r\nN\r\n", raw)
+
+
 def link_up(port: int) -> bool:
     return dict(raw_info(port)).get("master_link_status") == "up"
 
@@ -88,6 +100,7 @@ def test_a_master_without_replicas(tmp_path):
     try:
         assert shapes(mine.port) == shapes(real.port)
         assert dict(raw_info(mine.port))["master_repl_offset"] == "0"
+        assert role_shape(mine.port) == role_shape(real.port)
     finally:
         mine.stop()
         real.stop()
@@ -106,6 +119,7 @@ def test_a_master_with_a_replica_online(tmp_path):
             wait_for(lambda master=master: shape("slave0", dict(raw_info(master.port)).get(
                 "slave0", "state=none")).find("state=online") >= 0, f"{name}'s replica online")
         assert shapes(masters["hush"].port) == shapes(masters["redis"].port)
+        assert role_shape(masters["hush"].port) == role_shape(masters["redis"].port)
     finally:
         for server in [*replicas, *masters.values()]:
             server.stop()
@@ -123,6 +137,7 @@ def test_a_replica_with_its_link_up_and_down(tmp_path):
         redis.Redis(port=source.port).set("k", "v")
         time.sleep(0.2)
         assert shapes(mine.port) == shapes(real.port)
+        assert role_shape(mine.port) == role_shape(real.port)
         source.stop()
         for server in (real, mine):
             wait_for(lambda server=server: not link_up(server.port), "the links going down")

@@ -319,6 +319,7 @@ def test_a_replica_without_its_master_and_stale_data_off(tmp_path):
         info = r.info("replication")
         assert info["role"] == "slave" and info["master_link_status"] == "down"
         assert info["master_port"] == port
+        assert r.execute_command("ROLE")[:3] == [b"slave", b"127.0.0.1", port]
         r.config_rewrite()
         assert f"replicaof 127.0.0.1 {port}" in (tmp_path / "hush.conf").read_text()
         assert r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"

@@ -97,8 +97,8 @@ def test_sentinel_promotes_a_hush_replica_and_loses_no_confirmed_write(tmp_path)
         # The other replica follows the new master, and CONFIG REWRITE kept the roles.
         follower = redis.Redis(port=other.port)
         wait_for(lambda: follower.get("after") == b"failover", "the other replica following")
-        assert f"replicaof 127.0.0.1 {promoted.port}" in config_of(tmp_path, replicas, other)
-        assert "replicaof" not in config_of(tmp_path, replicas, promoted)
+        assert f"\nreplicaof 127.0.0.1 {promoted.port}\n" in config_of(tmp_path, replicas, other)
+        assert "\nreplicaof " not in config_of(tmp_path, replicas, promoted)
         log = (tmp_path / "sentinel" / "sentinel.log").read_text()
         assert "+switch-master hush" in log and "+failover-end" in log
         for problem in ("-failover-abort", "-odown", "+sdown slave"):

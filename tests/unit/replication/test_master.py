@@ -174,3 +174,60 @@ def test_newlines_from_a_loading_replica_keep_it_from_timing_out():
     assert replication(server).master.replicas[-1].session is replica.protocol.session
     server.clock.advance(6)
     assert replica.closed
+
+
+def streaming_replica(server: FakeServer):
+    """A replica past its sync: first another one starts the backlog, this one continues."""
+    send(as_replica(server), "PSYNC", "?", "-1")
+    replica = as_replica(server, 6381)
+    send(replica, "PSYNC", replication(server).history.replid, 1)
+    replica.raw()
+    return replica
+
+
+def test_wait_blocks_until_enough_replicas_acknowledge():
+    server = FakeServer()
+    replica = streaming_replica(server)
+    client = server.client()
+    # Nothing written yet: the replica has acknowledged all there is.
+    assert client.call("WAIT", 0, 0) == 1
+    client.call("SET", "k", "v")
+    history = replication(server).history
+    written = history.offset
+    send(client, "WAIT", 1, 0)
+    assert client.raw() == b""
+    # The replicas are asked for an ACK once, at the end of the turn.
+    server.clock.advance(0)
+    stream = replica.raw()
+    assert stream.endswith(encode_command("REPLCONF", "GETACK", "*"))
+    send(replica, "REPLCONF", "ACK", written - 1)
+    assert client.raw() == b""
+    send(replica, "REPLCONF", "ACK", written)
+    assert client.replies() == [1]
+    # Two replicas asked for, one there: the timeout answers how many did.
+    client.call("SET", "k", "w")
+    send(client, "WAIT", 2, 500)
+    server.clock.advance(0.1)
+    send(replica, "REPLCONF", "ACK", history.offset)
+    assert client.raw() == b""
+    server.clock.advance(0.5)
+    assert client.replies() == [1]
+    client.call("MULTI")
+    client.call("WAIT", 5, 0)
+    assert client.call("EXEC") == [1]
+
+
+def test_role_and_client_list_show_the_replicas():
+    server = FakeServer()
+    replica = streaming_replica(server)
+    history = replication(server).history
+    send(replica, "REPLCONF", "ACK", history.offset)
+    client = server.client()
+    assert client.call("ROLE") == [b"master", history.offset,
+                                   [[b"127.0.0.1", b"6381", b"%d" % history.offset]]]
+    listing = client.call("CLIENT", "LIST", "TYPE", "replica").decode()
+    assert listing.count("flags=S") == 2 and "cmd=replconf" in listing
+    assert b"flags=S" not in client.call("CLIENT", "LIST", "TYPE", "normal")
+    assert client.call("CLIENT", "KILL", "TYPE", "replica") == 2
+    info = client.call("INFO", "clients").decode()
+    assert "connected_clients:1\r" in info

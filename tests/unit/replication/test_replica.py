@@ -194,3 +194,21 @@ def test_hello_tells_a_replica_from_a_master(tmp_path):
     assert role() == b"replica"
     client.call("REPLICAOF", "NO", "ONE")
     assert role() == b"master"
+
+
+def test_role_and_client_list_show_the_link_to_the_master(tmp_path):
+    server, master, client = replica_of_fake_master(tmp_path)
+    assert client.call("ROLE") == [b"slave", b"10.0.0.1", 6379, b"handshake", -1]
+    master.send(b"+PONG\r\n+OK\r\n+OK\r\n+FULLRESYNC %s 100\r\n" % REPLID.encode())
+    assert client.call("ROLE")[3] == b"sync"
+    data = snapshot(k=b"v")
+    master.send(b"$%d\r\n" % len(data) + data)
+    assert client.call("ROLE") == [b"slave", b"10.0.0.1", 6379, b"connected", 100]
+    listing = client.call("CLIENT", "LIST", "TYPE", "master").decode()
+    assert "flags=M" in listing and listing.count("\n") == 1
+    assert error_of(client.call("WAIT", 1, 0)).startswith(
+        "ERR WAIT cannot be used with replica instances.")
+    assert client.call("CLIENT", "KILL", "TYPE", "master") == 1
+    # The link drops (and reconnects at once): the master's state is kept to continue.
+    master.link.connectionLost(None)
+    assert client.call("ROLE")[3] == b"handshake"
