@@ -162,7 +162,7 @@ def test_publish_reaches_replicas_and_not_the_aof(tmp_path):
 
 
 def test_newlines_from_a_loading_replica_keep_it_from_timing_out():
-    server = FakeServer(accepted={"repl-timeout": 5})
+    server = FakeServer(repl_timeout=5)
     replication(server).start()
     send(as_replica(server), "PSYNC", "?", "-1")
     history = replication(server).history

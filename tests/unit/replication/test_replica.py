@@ -78,8 +78,7 @@ def synced(tmp_path, **settings):
 
 def test_the_handshake_is_redis_replicas(tmp_path):
     server, master, client = replica_of_fake_master(
-        tmp_path, accepted={"masterauth": "secret", "masteruser": "repl",
-                            "replica-announce-ip": "10.1.1.1"})
+        tmp_path, masterauth="secret", masteruser="repl", replica_announce_ip="10.1.1.1")
     assert master.written() == encode_command("PING")
     master.send(b"-NOAUTH Authentication required.\r\n")
     port = server.service.settings.port
@@ -163,7 +162,7 @@ def test_a_dropped_link_continues_where_it_stopped(tmp_path):
 
 def test_replica_serve_stale_data_no_refuses_data_commands_while_the_link_is_down(tmp_path):
     server, master, client = replica_of_fake_master(
-        tmp_path, accepted={"replica-serve-stale-data": False})
+        tmp_path, replica_serve_stale_data=False)
     assert error_of(client.call("GET", "k")) == (
         "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
     assert client.call("PING") is not None
