@@ -408,14 +408,8 @@ class Persistence:
         child = self.save_child
         if not child:
             return
-        try:
-            os.kill(child, 9)
-            os.waitpid(child, 0)
-        except OSError:
-            pass
+        rdb.kill_child(child, self._save_poll)
         self.save_child = 0
-        if self._save_poll is not None and self._save_poll.active():
-            self._save_poll.cancel()
         self._save_poll = None
         rdb.unlink(os.path.join(os.path.dirname(self.rdb_path) or ".", rdb.temp_name(child)))
 
