@@ -28,8 +28,17 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 
+#: The canonical spelling of each small integer: LRANGE's indexes, counts and
+#: timeouts are found here without a regex (any other spelling of a number,
+#: "007" or "+1", is not a key and takes the full check).
+_SMALL_INTS = {b"%d" % value: value for value in range(-1024, 10001)}
+
+
 def parse_int(raw: bytes, error: str = NOT_INTEGER) -> int:
     """A signed 64-bit integer written as Redis accepts it."""
+    value = _SMALL_INTS.get(raw)
+    if value is not None:
+        return value
     if len(raw) > 20 or not _INT_RE.match(raw):
         raise CommandError(error)
     value = int(raw)

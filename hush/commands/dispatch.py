@@ -228,6 +228,7 @@ class Session:
         "channels", "patterns", "shard_channels", "reply_mode", "_muting", "mute_unblock",
         "monitoring", "no_evict", "tracking", "propagator", "replication", "_stats", "_settings",
         "_watchers", "_failures", "_commandstats", "_calls", "_spent", "_histograms", "_gated",
+        "plain",
         "cluster", "asking", "readonly", "_routed_only",
     )
 
@@ -293,6 +294,11 @@ class Session:
         # True while unauthenticated, in MULTI, subscribed, muted, paused,
         # under maxmemory or in cluster mode: execute's slow path.
         self._gated = False
+        #: True when nothing but the handler, the counters and the slow-log
+        #: test applies to this client's commands: not gated, no AOF, no
+        #: watchers. The connection then runs them on its lean lane
+        #: (hush.server.protocol), execute()'s ungated path inlined.
+        self.plain = False
         self.update_gate()
 
     # -- state -----------------------------------------------------------------
@@ -386,8 +392,9 @@ class Session:
             or server.replication.gating or self.replication is not None
         )
         routed = self.cluster is not None
-        self._gated = others or routed
+        self._gated = gated = others or routed
         self._routed_only = routed and not others
+        self.plain = not gated and self.propagator is None and not self._watchers
 
     # -- transactions ------------------------------------------------------------
 
@@ -477,19 +484,8 @@ class Session:
                 reply = cmd.handler(self, argv[1], argv[2])
             else:
                 reply = cmd.handler(self, *argv[1:])
-        except CommandError as error:
-            if error.__class__ is SubcommandSyntax:
-                error = subcommand_syntax(argv)
-            elif error.__class__ is NamesCommand:
-                error = error.for_request(argv)
-            reply = error
-            self._commandstats.failed_call(cmd)
-            self._commandstats.count_error(error)
-        except Exception:
-            self._failures.report(f"command '{cmd.full_name}'")
-            reply = CommandError(f"ERR internal error while running '{cmd.full_name}'")
-            self._commandstats.failed_call(cmd)
-            self._commandstats.count_error(reply)
+        except Exception as error:
+            reply = self.failed(cmd, argv, error)
         elapsed = perf_counter() - start
         number = cmd.number
         try:
@@ -502,14 +498,37 @@ class Session:
         histograms = self._histograms
         if histograms is not None:
             # LATENCY HISTOGRAM's buckets (hush.ops.latency.bucket_of, inlined).
-            histograms[number][min(int(elapsed * 976562.5).bit_length(), 20)] += 1
+            try:
+                histograms[number][int(elapsed * 976562.5).bit_length()] += 1
+            except IndexError:
+                # Over a second: the last bucket (no min() on the common path).
+                histograms[number][-1] += 1
         # One test covers the slow log, the latency monitor, MONITOR and
         # --metrics (server.after_us is the lower of their thresholds).
         if self._watchers or elapsed * 1e6 >= self.server.after_us:
-            self._after_command(cmd, argv, elapsed)
+            self.after_command(cmd, argv, elapsed)
         # Client-side caching: one test for clients that do not track.
         if self.tracking is not None:
             reply = self._tracked(cmd, argv, reply)
+        return reply
+
+    def failed(self, cmd: Command, argv: list[bytes], error: Exception) -> CommandError:
+        """The reply to ``cmd``'s handler raising ``error``, counted as a failed call.
+
+        A :class:`CommandError` is the command's error reply; anything else
+        is a bug, reported and answered with an internal error.
+        """
+        if isinstance(error, CommandError):
+            if error.__class__ is SubcommandSyntax:
+                error = subcommand_syntax(argv)
+            elif error.__class__ is NamesCommand:
+                error = error.for_request(argv)
+            reply = error
+        else:
+            self._failures.report(f"command '{cmd.full_name}'")
+            reply = CommandError(f"ERR internal error while running '{cmd.full_name}'")
+        self._commandstats.failed_call(cmd)
+        self._commandstats.count_error(reply)
         return reply
 
     def _tracked(self, cmd: Command, argv: list[bytes], reply: Any) -> Any:
@@ -554,7 +573,7 @@ class Session:
             return reply
         return Replies(own if reply is NO_REPLY else [reply, *own])
 
-    def _after_command(self, cmd: Command, argv: list[bytes], elapsed: float) -> None:
+    def after_command(self, cmd: Command, argv: list[bytes], elapsed: float) -> None:
         """Slow log entry and watchers (MONITOR, metrics) for a command that ran."""
         settings = self._settings
         usec = int(elapsed * 1e6)

@@ -65,6 +65,19 @@ class Command:
     module: str = ""
     #: Unique per command object: its index in each server's counters (hush.ops.commandstats).
     number: int = field(default_factory=lambda: next(_numbers))
+    #: The argument counts (command name included) the dispatcher's lean lane
+    #: may run without resolve(): the arity's, and none for a container (its
+    #: subcommand decides) or a command without a handler.
+    sizes: range = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        arity = self.arity
+        if self.handler is None or self.subcommands:
+            self.sizes = range(0)
+        elif arity > 0:
+            self.sizes = range(arity, arity + 1)
+        else:
+            self.sizes = range(-arity, 1 << 62)
 
     @property
     def full_name(self) -> str:
@@ -315,6 +328,7 @@ def command(
         if sub:
             parent = COMMANDS[container.encode()]
             cmd.parent = parent
+            parent.sizes = range(0)
             parent.subcommands[sub.encode()] = cmd
             parent.subcommands[sub.upper().encode()] = cmd
         else:

@@ -91,6 +91,7 @@ def start_monitoring(service: Any, client: Any) -> None:
     service.monitors.append(client)
     if _watch not in service.watchers:
         service.watchers.append(_watch)
+        _regate(service)
 
 
 def stop_monitoring(service: Any, client: Any) -> None:
@@ -100,6 +101,14 @@ def stop_monitoring(service: Any, client: Any) -> None:
         service.monitors.remove(client)
     if not service.monitors and _watch in service.watchers:
         service.watchers.remove(_watch)
+        _regate(service)
+
+
+def _regate(service: Any) -> None:
+    # Watchers take every client off its connection's lean lane, and their
+    # end puts it back (Session.update_gate).
+    for client in service.clients.values():
+        client.update_gate()
 
 
 def _watch(client: Any, cmd: Any, argv: list[bytes], seconds: float) -> None:

@@ -456,14 +456,8 @@ class AppendOnlyFile:
         child = self.child_pid
         if not child:
             return
-        try:
-            os.kill(child, 9)
-            os.waitpid(child, 0)
-        except OSError:
-            pass
+        rdb.kill_child(child, self._poll)
         self.child_pid = 0
-        if self._poll is not None and self._poll.active():
-            self._poll.cancel()
         self._poll = None
         self.rewrite_buf = None
         self._remove_temp_files(child)

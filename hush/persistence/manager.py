@@ -324,6 +324,8 @@ class Persistence:
         self.service.store.propagator = propagator
         for client in self.service.clients.values():
             client.propagator = propagator
+            # The AOF takes the client off its connection's lean lane.
+            client.update_gate()
 
     def stop(self) -> None:
         """Flush, fsync and close the AOF (service stop, SHUTDOWN, appendonly off)."""
@@ -480,14 +482,8 @@ class Persistence:
         child = self.save_child
         if not child:
             return
-        try:
-            os.kill(child, 9)
-            os.waitpid(child, 0)
-        except OSError:
-            pass
+        rdb.kill_child(child, self._save_poll)
         self.save_child = 0
-        if self._save_poll is not None and self._save_poll.active():
-            self._save_poll.cancel()
         self._save_poll = None
         rdb.unlink(os.path.join(os.path.dirname(self.rdb_path) or ".", rdb.temp_name(child)))
         to_socket = self.save_to_socket

@@ -275,3 +275,15 @@ def unlink(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+def kill_child(pid: int, poll: Any) -> None:
+    """Kill a forked save or rewrite child, reap it and stop ``poll``, its watcher
+    (a LoopingCall or None); the caller then forgets both."""
+    try:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+    if poll is not None and poll.active():
+        poll.cancel()

@@ -35,6 +35,9 @@ def metrics_service(service: Server, endpoint: str) -> IService:
     """A listening service for ``endpoint`` serving ``/metrics`` about ``service``."""
     registry = CollectorRegistry(auto_describe=True)
     service.watchers.append(LatencyWatcher(registry))
+    # Clients run off their lean lane from now on (Session.update_gate).
+    for client in service.clients.values():
+        client.update_gate()
     root = Resource()
     root.putChild(b"metrics", MetricsResource(service, registry))
     # Not strports.service: a tcp6: endpoint would cost a twistd plugin scan.

@@ -20,8 +20,10 @@ read mixing both is passed between the two at each request boundary.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from functools import partial
+from operator import itemgetter
+from time import perf_counter
 from typing import Any
 
 from twisted.internet import tcp
@@ -32,6 +34,7 @@ from twisted.protocols.basic import LineReceiver
 from zope.interface import implementer
 
 from hush.commands.dispatch import Session
+from hush.commands.table import COMMANDS
 from hush.core.interfaces import Server
 from hush.data.blocking import Block, Waiter
 from hush.ops.clientinfo import client_line
@@ -55,6 +58,12 @@ from hush.wire.resp import (
 )
 
 log = Logger()
+
+#: A duration in seconds times this is in units of 1024 ns, the first
+#: latency histogram bucket (hush.ops.latency.bucket_of).
+_PER_BUCKET = 976562.5
+#: A request's command name, as sent.
+_name = itemgetter(0)
 
 _OK_REPLY = b"+OK\r\n"
 
@@ -527,21 +536,78 @@ class RedisProtocol(LineReceiver):
     # -- running commands --------------------------------------------------
 
     def _run(self, commands: Any, out: list[bytes]) -> None:
-        """Execute commands in order until one blocks or the client quits."""
+        """Execute commands in order until one blocks or the client quits.
+
+        While the session is :attr:`~hush.commands.dispatch.Session.plain`,
+        a command of a known name and a fitting argument count runs on the
+        lean lane: :meth:`Session.execute`'s ungated path written out here
+        (count it, time it for commandstats, the latency histogram and the
+        slow log, call the handler), saving a call and the gate, resolution
+        and feature tests that cannot apply. Everything else -- and every
+        command once a command changes the client's state -- goes through
+        ``execute``. The two must be kept in step.
+        """
         session = self.session
+        if session.plain and len(commands) > 1:
+            first = commands[0]
+            cmd = COMMANDS.get(first[0])
+            if (
+                cmd is not None
+                and len(first) in cmd.sizes
+                and ("readonly" in cmd.flags or "write" in cmd.flags)
+                and len(set(map(len, commands))) == 1
+                and len(set(map(_name, commands))) == 1
+            ):
+                done = self._run_uniform(cmd, commands, out)
+                if done == len(commands) or self.waiter is not None or self._closing:
+                    return
+                commands = commands[done:]
         execute = session.execute
         blocking = self._blocking
         store = self._store
+        stats = self._stats
+        service = self.factory.service
+        commandstats = service.commandstats
+        calls = commandstats.calls
+        spent = commandstats.seconds
+        find = COMMANDS.get
         for index, argv in enumerate(commands):
-            reply = execute(argv)
-            if reply.__class__ is Block:
-                reply.argv = argv
-                self.waiter = waiter = blocking.block(session.db.index, reply)
-                waiter.deferred.addCallback(self._unblocked)
-                self._pending.extend(commands[index + 1 :])
-                if store.ready_keys:
-                    blocking.serve_ready()
-                return
+            cmd = find(argv[0])
+            nargs = len(argv)
+            if cmd is None or not session.plain or nargs not in cmd.sizes:
+                reply = execute(argv)
+            else:
+                stats.total_commands_processed += 1
+                session._last_cmd = cmd
+                start = perf_counter()
+                try:
+                    if nargs == 2:
+                        reply = cmd.handler(session, argv[1])
+                    elif nargs == 3:
+                        reply = cmd.handler(session, argv[1], argv[2])
+                    else:
+                        reply = cmd.handler(session, *argv[1:])
+                except Exception as error:
+                    reply = session.failed(cmd, argv, error)
+                elapsed = perf_counter() - start
+                number = cmd.number
+                try:
+                    calls[number] += 1
+                except IndexError:
+                    # A command registered after this server started.
+                    commandstats.make_room(number)
+                    calls[number] += 1
+                spent[number] += elapsed
+                histograms = commandstats.histograms
+                if histograms is not None:
+                    # hush.ops.latency.bucket_of, inlined as in execute().
+                    try:
+                        histograms[number][int(elapsed * 976562.5).bit_length()] += 1
+                    except IndexError:
+                        # Over a second: the last bucket (no min() on the common path).
+                        histograms[number][-1] += 1
+                if elapsed * 1e6 >= service.after_us:
+                    session.after_command(cmd, argv, elapsed)
             # The commonest replies are encoded here, saving a call each.
             kind = reply.__class__
             if kind is bytes:
@@ -558,12 +624,119 @@ class RedisProtocol(LineReceiver):
                 out.append(SMALL_INT_REPLIES[reply] if 0 <= reply < 1024 else b":%d\r\n" % reply)
             elif reply is NO_REPLY:
                 pass
+            elif kind is Block:
+                self._block(reply, argv, commands[index + 1 :])
+                return
             else:
                 self._encode(out, reply, session.resp3)
             if store.ready_keys:
                 blocking.serve_ready()
             if self._closing:
                 return
+
+    def _run_uniform(self, cmd: Any, commands: Any, out: list[bytes]) -> int:
+        """Run a read of one data command repeated (a pipeline, as benchmarks send):
+        the lean lane with the lookup and the argument count settled once.
+        Returns how many ran; it stops early when one blocks, the client
+        quits or leaves the plain state.
+
+        Each command is timed on its own, but the durations are added to the
+        counters, the latency histogram and the slow log in one go
+        (:meth:`_account`) at the end, and before anything else can read
+        them: a blocked client served by one of these commands. Only
+        commands flagged readonly or write come here, and none of those
+        reads the counters or changes what they depend on.
+        """
+        session = self.session
+        handler = cmd.handler
+        nargs = len(commands[0])
+        blocking = self._blocking
+        store = self._store
+        times: list[float] = []
+        timed = times.append
+        # Set before the handlers run: a failure report names it.
+        session._last_cmd = cmd
+        # Commands run, and those of them already accounted for.
+        ran = counted = 0
+        for ran, argv in enumerate(commands, 1):
+            if not session.plain:
+                ran -= 1
+                break
+            start = perf_counter()
+            try:
+                if nargs == 2:
+                    reply = handler(session, argv[1])
+                elif nargs == 3:
+                    reply = handler(session, argv[1], argv[2])
+                else:
+                    reply = handler(session, *argv[1:])
+            except Exception as error:
+                reply = session.failed(cmd, argv, error)
+            timed(perf_counter() - start)
+            kind = reply.__class__
+            if kind is bytes:
+                size = len(reply)
+                if size < 4096:
+                    out += (BULK_HEADERS[size], reply, b"\r\n")
+                else:
+                    out.append(b"$%d\r\n%s\r\n" % (size, reply))
+            elif reply is OK:
+                out.append(_OK_REPLY)
+            elif kind is int:
+                out.append(SMALL_INT_REPLIES[reply] if 0 <= reply < 1024 else b":%d\r\n" % reply)
+            elif kind is Block:
+                self._account(cmd, commands[counted:ran], times)
+                self._block(reply, argv, commands[ran:])
+                return ran
+            elif reply is not NO_REPLY:
+                self._encode(out, reply, session.resp3)
+            if store.ready_keys:
+                self._account(cmd, commands[counted:ran], times)
+                counted = ran
+                times.clear()
+                blocking.serve_ready()
+            if self._closing:
+                break
+        self._account(cmd, commands[counted:ran], times)
+        return ran
+
+    def _account(self, cmd: Any, argvs: Any, times: list[float]) -> None:
+        """Count ``cmd`` run once per argv in ``argvs``, taking ``times`` seconds each:
+        what :meth:`Session.execute` does after each command, for all at once."""
+        if not times:
+            return
+        session = self.session
+        service = self.factory.service
+        commandstats = service.commandstats
+        number = cmd.number
+        commandstats.make_room(number)
+        ran = len(times)
+        self._stats.total_commands_processed += ran
+        commandstats.calls[number] += ran
+        commandstats.seconds[number] += sum(times)
+        session._last_cmd = cmd
+        histograms = commandstats.histograms
+        if histograms is not None:
+            # hush.ops.latency.bucket_of for each, in C.
+            counts = histograms[number]
+            buckets = map(int.bit_length, map(int, map(_PER_BUCKET.__mul__, times)))
+            for bucket, calls in Counter(buckets).items():
+                counts[min(bucket, 20)] += calls
+        after_us = service.after_us
+        if max(times) * 1e6 >= after_us:
+            for argv, elapsed in zip(argvs, times, strict=True):
+                if elapsed * 1e6 >= after_us:
+                    session.after_command(cmd, argv, elapsed)
+
+    def _block(self, block: Block, argv: list[bytes], rest: Any) -> None:
+        """Block the client on ``argv``'s reply; ``rest`` waits until it is served."""
+        block.argv = argv
+        blocking = self._blocking
+        self.waiter = waiter = blocking.block(self.session.db.index, block)
+        waiter.deferred.addCallback(self._unblocked)
+        self._pending.extend(rest)
+        if self._store.ready_keys:
+            blocking.serve_ready()
 
     def _encode(self, out: list[bytes], reply: Any, resp3: bool) -> None:
         """Encode ``reply`` into ``out``; an unencodable value becomes an error reply."""

@@ -463,6 +463,12 @@ class FastParser:
             return None
         if canonical != data:
             return None
+        # Equal bytes mean every frame was an array of bulk strings (anything
+        # else re-encodes differently or not at all); Redis skips no empty
+        # ones and refuses long ones with its own error (the exact parser's).
+        lengths = list(map(len, frames))
+        if not min(lengths) or max(lengths) > self.exact.max_multibulk_len:
+            return None
         max_bulk = self.exact.max_bulk_len
         if end > max_bulk:
             # Only a read longer than the limit can hold a bulk over it.
@@ -473,10 +479,5 @@ class FastParser:
 
     def _take(self, reader, frames: list[Command]) -> None:
         """Append the frames hiredis has complete (to be verified by the caller)."""
-        max_count = self.exact.max_multibulk_len
-        frame = reader.gets()
-        while frame is not False:
-            if frame.__class__ is not list or not frame or len(frame) > max_count:
-                raise ValueError("not a command frame")
-            frames.append(frame)
-            frame = reader.gets()
+        # iter() calls gets in C until the reader has no whole frame left.
+        frames += iter(reader.gets, False)

@@ -12,8 +12,8 @@ def test_events_need_the_threshold(server, client):
     monitor = server.service.latency
     session = client.protocol.session
     server.service.settings.set("latency-monitor-threshold", "1")
-    session._after_command(lookup(b"get"), [b"GET", b"k"], 0.005)
-    session._after_command(lookup(b"keys"), [b"KEYS", b"*"], 0.250)
+    session.after_command(lookup(b"get"), [b"GET", b"k"], 0.005)
+    session.after_command(lookup(b"keys"), [b"KEYS", b"*"], 0.250)
     now = int(server.clock.seconds())
     assert client.call("LATENCY", "LATEST") == [[b"fast-command", now, 5, 5],
                                                  [b"command", now, 250, 250]]

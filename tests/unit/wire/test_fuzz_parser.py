@@ -101,6 +101,11 @@ class _Recorder(Session):
         self.ran.append(argv)
         return NO_REPLY
 
+    def update_gate(self) -> None:
+        # Off the connection's lean lane, which runs handlers itself.
+        super().update_gate()
+        self.plain = False
+
 
 def _connection_parse(chunks: list[bytes]) -> tuple[list[list[bytes]], bytes]:
     """The commands a connection runs for these reads, and what it answers besides."""
