@@ -557,3 +557,28 @@ def test_a_hush_replica_passes_its_masters_stream_on_to_its_own_replica(tmp_path
             if server is not None:
                 server.stop()
         top.stop()
+
+
+def test_replicas_authenticate_with_masterauth_both_ways(tmp_path):
+    for name in ("hush-master", "redis-replica", "redis-master", "hush-replica"):
+        (tmp_path / name).mkdir()
+    hush = hush_with_config(tmp_path / "hush-master", "requirepass secret\n"
+                                                       "repl-diskless-sync-delay 0\n")
+    source = redis_master(tmp_path / "redis-master", "--requirepass", "secret")
+    replica = follower = None
+    try:
+        redis.Redis(port=hush.port, password="secret").set("from", "hush")
+        redis.Redis(port=source.port, password="secret").set("from", "redis")
+        replica = redis_replica(tmp_path / "redis-replica", hush.port, "--masterauth", "secret")
+        follower = hush_with_config(tmp_path / "hush-replica",
+                                    f"replicaof 127.0.0.1 {source.port}\nmasterauth secret\n")
+        for port, expected in ((replica.port, b"hush"), (follower.port, b"redis")):
+            client = redis.Redis(port=port)
+            wait_for(lambda client=client: link_up(client), "a replica's link")
+            assert client.get("from") == expected
+    finally:
+        for server in (follower, replica):
+            if server is not None:
+                server.stop()
+        source.stop()
+        hush.stop()
