@@ -79,7 +79,8 @@ _SUBSCRIBED_OK = frozenset(
     ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
      "ping", "quit", "reset"]
 )
-_MULTI_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
+#: What a client in MULTI runs at once instead of queueing.
+MULTI_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
 #: Read-only commands whose keys a tracking client does not cache: a read-only
 #: script's own reads are remembered one by one, as in Redis.
 _UNTRACKED_READS = frozenset(["eval_ro", "evalsha_ro", "fcall_ro"])
@@ -694,7 +695,7 @@ class Session:
         pause = server.pause
         if pause.end is not None and pause.holds(self, cmd, argv):
             return pause.postpone(self, argv)
-        if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
+        if self.in_multi and not self.exec_running and top.name not in MULTI_IMMEDIATE:
             if "no-multi" in cmd.flags:
                 return self._reject(CommandError("ERR Command not allowed inside a transaction"),
                                     cmd)

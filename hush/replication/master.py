@@ -28,6 +28,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from hush.commands.args import parse_int
+from hush.config.table import BY_NAME
 from hush.core.errors import SYNTAX, CommandError, c_text
 from hush.replication.backlog import History
 from hush.replication.stream import StreamEncoder
@@ -146,8 +147,6 @@ class MasterSide:
 
     def setting(self, name: str) -> Any:
         """The current value of a replication directive."""
-        from hush.config.table import BY_NAME
-
         return self.settings.value(BY_NAME[name])
 
     # -- the stream ------------------------------------------------------------

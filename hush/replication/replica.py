@@ -28,7 +28,7 @@ from twisted.internet.error import ConnectionRefusedError, TCPTimedOutError, Tim
 from twisted.internet.protocol import ClientFactory, Protocol
 from twisted.logger import Logger
 
-from hush.commands.dispatch import _MULTI_IMMEDIATE, Session
+from hush.commands.dispatch import MULTI_IMMEDIATE, Session
 from hush.core.errors import CommandError
 from hush.formats.rdb import RdbError
 from hush.persistence import rdb
@@ -82,7 +82,7 @@ class MasterSession(Session):
 
     def _gate(self, cmd: Any, argv: list[bytes]) -> Any:
         if self.in_multi and not self.exec_running and (
-                (cmd.parent or cmd).name not in _MULTI_IMMEDIATE):
+                (cmd.parent or cmd).name not in MULTI_IMMEDIATE):
             self.multi_queue.append(argv)
             return QUEUED
         return None
