@@ -211,3 +211,14 @@ def test_role_and_client_list_show_the_link_to_the_master(tmp_path):
     # The link drops (and reconnects at once): the master's state is kept to continue.
     master.link.connectionLost(None)
     assert client.call("ROLE")[3] == b"handshake"
+
+
+def test_a_replica_with_the_aof_rewrites_it_after_the_sync_and_logs_the_stream(tmp_path):
+    server, master, client = synced(tmp_path, appendonly=True)
+    master.send(encode_command("SELECT", "0") + encode_command("RPUSH", "l", "a"))
+    persistence = server.service.persistence
+    assert persistence.aof is not None
+    persistence.aof.flush()
+    logged = (tmp_path / "appendonly.aof").read_bytes()
+    # The snapshot's key (in the rewrite), then the master's command.
+    assert b"k" in logged and logged.endswith(encode_command("RPUSH", "l", "a"))
