@@ -45,6 +45,8 @@ COMMANDS = {
     "HSET": "HSET hash field xxx",
     "SADD": "SADD set member",
     "ZADD": "ZADD zset 1 member",
+    # A TTL on every write: the expires map and the expiry heap's work.
+    "SET_EX": "SET key:1 xxx EX 100",
 }
 
 #: What the harness runs in the tree given as argv[1]: argv[2] is the command,

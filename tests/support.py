@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -227,9 +228,40 @@ def raw_reply(client: FakeClient, *args: bytes | str | int) -> bytes:
     return client.raw()
 
 
-def data(server: FakeServer, db: int = 0) -> Any:
+class Keyspace(MutableMapping):
+    """A database's dict as white-box checks see it: the keys, without the
+    ticks of hush.data.recency between them; writes go to the dict."""
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+
+    def __getitem__(self, key: bytes) -> Any:
+        return self.database.data[key]
+
+    def __setitem__(self, key: bytes, value: Any) -> None:
+        self.database.data[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        del self.database.data[key]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.database.key_list())
+
+    def __len__(self) -> int:
+        return len(self.database)
+
+    def __contains__(self, key: object) -> bool:
+        return key.__class__ is not int and key in self.database.data
+
+
+def data(server: FakeServer, db: int = 0) -> Keyspace:
     """The keyspace of database ``db``: what is really stored, for white-box checks."""
-    return server.service.store.dbs[db].data
+    return Keyspace(server.service.store.dbs[db])
+
+
+def keyspace(database: Any) -> Keyspace:
+    """The keys of a :class:`hush.data.store.Database`, least recently used first."""
+    return Keyspace(database)
 
 
 def waiting(server: FakeServer) -> int:

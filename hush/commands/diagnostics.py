@@ -192,7 +192,7 @@ def _debug_object(ctx, key: bytes) -> bytes:
         raise CommandError(NO_SUCH_KEY)
     encoding = encoding_of(db, key, value)
     now = int(ctx.server.clock.seconds())
-    used = db.atime.get(key, now)
+    used = db.last_used(key)
     return b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d" % (
         id(value), encoding, serialized_length(value), used & LRU_CLOCK_MAX, max(0, now - used))
 

@@ -411,7 +411,7 @@ def scan(ctx, raw_cursor: bytes, *options: bytes) -> list[Any]:
     count, pattern, kind = parse_scan_options(options, allow_type=True)
     db = ctx.db
     next_cursor, batch = ctx.store.cursors.page(
-        db, cursor, count, lambda: db.data, lambda key: key in db.data)
+        db, cursor, count, db.key_list, lambda key: key in db.data)
     # Redis filters after choosing the step's keys, so a step may return none.
     match = compile_glob(pattern) if pattern is not None else None
     wanted = kind.lower() if kind is not None else None
@@ -599,7 +599,7 @@ def object_idletime(ctx, key: bytes) -> int | None:
     if _uses_lfu(ctx):
         raise CommandError(NO_LRU)
     now = int(ctx.store.clock.seconds())
-    return max(0, now - db.atime.get(key, now))
+    return max(0, now - db.last_used(key))
 
 
 _OBJECT_HELP = (
@@ -728,7 +728,7 @@ def restore(ctx, key: bytes, raw_ttl: bytes, payload: bytes, *options: bytes):
         if not absttl:
             ctx.propagate_instead([b"RESTORE", key, b"%d" % ttl, payload, *options, b"ABSTTL"])
     if idle is not None:
-        db.atime[key] = now // 1000 - idle
+        db.pin_use(key, now // 1000 - idle)
     return OK
 
 

@@ -184,7 +184,7 @@ class ClusterState:
         node serves becomes importing from it, so its keys stay reachable
         with ASKING; either change is saved.
         """
-        if any(len(db.data) for db in dbs[1:]):
+        if any(len(db) for db in dbs[1:]):
             raise ClusterStartError("You can't have keys in a DB different than DB 0 when in "
                                     "Cluster mode. Exiting.")
         warnings = []

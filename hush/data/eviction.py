@@ -34,13 +34,21 @@ class Keyspace(Protocol):
     """What the policies read of a database."""
 
     index: int
-    #: key -> value, least recently used first.
-    data: Mapping[bytes, Any]
+    #: key -> value (with the ticks of hush.data.recency between them).
+    data: Mapping[Any, Any]
     expires: Mapping[bytes, int]
-    atime: Mapping[bytes, int]
+
+    def __len__(self) -> int:
+        """How many keys there are."""
 
     def random_key(self) -> bytes | None:
         """A random live key, or None."""
+
+    def lru_head(self) -> tuple[int, bytes] | None:
+        """(second of last use, key) of the least recently used key, or None."""
+
+    def last_used(self, key: bytes) -> int:
+        """The second ``key`` was last used."""
 
 
 class EvictingStore(Protocol):
@@ -80,15 +88,13 @@ def choose_victim(
     volatile policies look at that many keys with a TTL, as Redis does.
     """
     if policy == "allkeys-lru":
-        # Each database's OrderedDict head is its least recently used key;
-        # across databases the older access stamp wins.
+        # Each database's head is its least recently used key; across
+        # databases the older second wins.
         best = None
         for db in dbs:
-            if db.data:
-                key = next(iter(db.data))
-                stamp = db.atime.get(key, 0)
-                if best is None or stamp < best[0]:
-                    best = (stamp, db, key)
+            head = db.lru_head()
+            if head is not None and (best is None or head[0] < best[0]):
+                best = (head[0], db, head[1])
         return None if best is None else (best[1], best[2])
     if policy == "allkeys-random":
         return _random_key(dbs, exclude)
@@ -101,23 +107,23 @@ def choose_victim(
         elif policy == "volatile-ttl":
             _deadline, db, key = min(candidates, key=lambda c: c[0])
         else:
-            _deadline, db, key = min(candidates, key=lambda c: c[1].atime.get(c[2], 0))
+            _deadline, db, key = min(candidates, key=lambda c: c[1].last_used(c[2]))
         return db, key
     return None  # noeviction
 
 
 def _random_key(dbs: Sequence[Db], exclude: bytes | None) -> tuple[Db, bytes] | None:
     """A random live key, databases weighted by their size."""
-    sized = [db for db in dbs if db.data]
+    sized = [db for db in dbs if len(db)]
     while sized:
-        db = random.choices(sized, weights=[len(db.data) for db in sized])[0]
-        if len(db.data) == 1 and exclude in db.data:
+        db = random.choices(sized, weights=[len(db) for db in sized])[0]
+        if len(db) == 1 and exclude in db.data:
             sized.remove(db)
             continue
         key = db.random_key()
         if key is not None and key != exclude:
             return db, key
-        sized = [db for db in sized if db.data]
+        sized = [db for db in sized if len(db)]
     return None
 
 

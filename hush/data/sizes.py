@@ -16,14 +16,15 @@ elements, so updating a large hash after HSET is not a walk over the hash).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from sys import getsizeof
 from typing import Any
 
 from hush.data.types.registry import value_size
 
-#: Per key: the OrderedDict entry and its links, the atime entry, the key's hash slot.
-ENTRY_OVERHEAD = 104
+#: Per key: its dict entry and share of the hash table (about 42 bytes at a
+#: million keys, twice that just after the dict grew).
+ENTRY_OVERHEAD = 64
 
 _BYTES_BASE = getsizeof(b"")
 #: A key and a string value together, less their lengths (the common case, inlined).
@@ -47,14 +48,14 @@ class SizeTracker:
     @ivar sizes: per database index, key -> its estimate.
     """
 
-    def __init__(self, keyspaces: Iterable[Mapping[bytes, Any]]) -> None:
-        """Measure every key of ``keyspaces``, the databases' data in index order."""
+    def __init__(self, keyspaces: Iterable[Iterable[tuple[bytes, Any]]]) -> None:
+        """Measure every key of ``keyspaces``: each database's (key, value) pairs, in index order."""
         self.used = 0
         self.sizes: list[dict[bytes, int]] = []
-        for data in keyspaces:
+        for items in keyspaces:
             sizes: dict[bytes, int] = {}
             self.sizes.append(sizes)
-            for key, value in data.items():
+            for key, value in items:
                 sizes[key] = size = key_size(key, value)
                 self.used += size
 

@@ -2,11 +2,15 @@
 """The shared store: numbered databases of keys, with TTLs and LRU eviction.
 
 No networking lives here. Values are plain Python objects, one class per Redis
-type (bytes for strings, deque for lists, ...: :mod:`hush.data.types`). Each
-:class:`Database` keeps an insertion-ordered map whose order is the LRU order
-(a read or write moves the key to the end, eviction takes the head) and an
-``expires`` map of absolute deadlines in milliseconds. Expiry is lazy (every
-lookup checks the deadline) and active (:mod:`hush.data.expiry`).
+type (bytes for strings, deque for lists, ...: :mod:`hush.data.types`), kept
+as they came (a string is the bytes object the parser made). Each
+:class:`Database` keeps one plain dict whose order is the LRU order (a read
+or write moves the key to the end, eviction takes the head), with the
+seconds of last use marked in it by ticks (:mod:`hush.data.recency`): no
+per-key bookkeeping besides the dict entry. Keys with a TTL also have an
+entry in the ``expires`` map of absolute deadlines in milliseconds. Expiry
+is lazy (every lookup checks the deadline) and active
+(:mod:`hush.data.expiry`).
 
 ``maxkeys`` caps each database: a write that adds a key past it evicts one by
 ``maxkeys_policy`` (:mod:`hush.data.eviction`). Under ``noeviction`` and the
@@ -22,7 +26,7 @@ write one test of the database's ``tracker`` slot.
 from __future__ import annotations
 
 import random
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +37,7 @@ from hush.core.glob import compile_glob
 from hush.data.cursors import CursorRegistry
 from hush.data.eviction import ALLKEYS, EvictionLog, choose_victim
 from hush.data.expiry import ExpiryScheduler
+from hush.data.recency import Recency
 from hush.data.sizes import SizeTracker
 from hush.data.slots import SlotIndex
 from hush.data.tracking import Tracking
@@ -69,11 +74,17 @@ class Stats:
 
 
 class Database:
-    """One numbered keyspace: key -> value, key -> deadline, and LRU order.
+    """One numbered keyspace: key -> value in LRU order, and key -> deadline.
 
-    @ivar data: key -> value, in least-recently-used-first order.
-    @ivar expires: key -> absolute deadline in milliseconds.
-    @ivar atime: key -> unix second of its last use (OBJECT IDLETIME).
+    @ivar data: key -> value, least recently used first, with the ticks of
+        :mod:`hush.data.recency` between the keys (entries whose key is an
+        int): iterate with :meth:`items` or :meth:`keys`, count with
+        ``len(db)``.
+    @ivar recency: the ticks, and what is derived from them.
+    @ivar noting: True while uses and removals of keys must be reported to
+        ``recency`` (an index, pins or eviction candidates are kept): the one
+        test that costs a read or write otherwise.
+    @ivar expires: key -> absolute deadline in milliseconds, for keys with a TTL.
     @ivar encodings: key -> the OBJECT ENCODING a command noted for a value
         whose content does not tell it (APPEND's ``raw``: the string type's
         rule, :mod:`hush.data.types.string`); storing a new value or removing
@@ -84,33 +95,52 @@ class Database:
         hash slot); else None. Keys added and removed are reported to it.
     """
 
-    __slots__ = ("index", "store", "data", "expires", "atime", "encodings", "tracker", "slots")
+    __slots__ = ("index", "store", "data", "recency", "noting", "expires", "encodings",
+                 "tracker", "slots")
 
     def __init__(self, store: Store, index: int) -> None:
         self.store = store
         self.index = index
-        self.data: OrderedDict[bytes, Any] = OrderedDict()
+        self.data: dict[Any, Any] = {}
+        self.recency = Recency(self.data, store.lru_second)
+        self.noting = False
         self.expires: dict[bytes, int] = {}
-        self.atime: dict[bytes, int] = {}
         self.encodings: dict[bytes, bytes] = {}
         self.tracker: SizeTracker | None = store.tracker
         self.slots: SlotIndex | None = None
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self.data) - len(self.recency.ticks)
+
+    def items(self) -> Iterator[tuple[bytes, Any]]:
+        """(key, value) of every key, least recently used first, expired ones included."""
+        for key, value in self.data.items():
+            if key.__class__ is not int:
+                yield key, value
+
+    def key_list(self) -> list[bytes]:
+        """Every key, least recently used first, expired ones included."""
+        return [key for key in self.data if key.__class__ is not int]
 
     # -- lookups ---------------------------------------------------------
 
     def get(self, key: bytes) -> Any:
         """Return the live value of ``key`` (or None), marking it recently used."""
         data = self.data
-        value = data.get(key)
+        # Popped and put back: the key moves to the end of the LRU order.
+        value = data.pop(key, None)
         if value is None:
             return None
+        data[key] = value
         if self.expires and key in self.expires and self._expire_if_due(key):
             return None
-        data.move_to_end(key)
-        self.atime[key] = self.store.lru_second
+        if self.noting:
+            recency = self.recency
+            if recency.index is None and not recency.pins:
+                # Only eviction candidates are kept (a full database): inlined.
+                recency.live.discard(key)
+            else:
+                recency.touched(key, self.store.lru_second)
         return value
 
     def get_typed(self, key: bytes, cls: type) -> Any:
@@ -177,6 +207,22 @@ class Database:
             return None
         return self.data[key]
 
+    def last_used(self, key: bytes) -> int:
+        """The unix second the live ``key`` was last read or written (OBJECT IDLETIME)."""
+        second = self.recency.last_used(self.data, key, self.store.lru_second)
+        # The index it may have built must hear of uses.
+        self.noting = True
+        return second
+
+    def pin_use(self, key: bytes, second: int) -> None:
+        """Say that the live ``key`` was last used in ``second`` (RESTORE IDLETIME, RDB)."""
+        self.recency.pin(key, second)
+        self.noting = True
+
+    def used_items(self) -> Iterator[tuple[bytes, Any, int]]:
+        """(key, value, second of last use) of every key, least recently used first."""
+        return self.recency.entries(self.data)
+
     # -- writes ----------------------------------------------------------
 
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
@@ -184,21 +230,29 @@ class Database:
         data = self.data
         store = self.store
         if key in data and not (self.expires and key in self.expires and self._expire_if_due(key)):
+            # Deleted first: the key goes to the end of the LRU order.
+            del data[key]
             data[key] = value
-            data.move_to_end(key)
             if not keep_ttl and self.expires:
                 self.expires.pop(key, None)
         else:
             data[key] = value
             if self.slots is not None:
                 self.slots.add(key)
+            # len(data) counts the ticks too: a cheap first test.
             if store.maxkeys and len(data) >= store.maxkeys:
                 store.capacity_reached(self, key)
+        if self.noting:
+            recency = self.recency
+            if recency.index is None and not recency.pins:
+                # Only eviction candidates are kept (a full database): inlined.
+                recency.live.discard(key)
+            else:
+                recency.touched(key, store.lru_second)
         if store.blocking_keys:
             # A new value may serve waiters; an overwritten stream wakes its
             # XREADGROUP waiters with an error (Redis 7).
             store.signal_ready(self.index, key)
-        self.atime[key] = store.lru_second
         if self.encodings:
             self.encodings.pop(key, None)
         store.dirty += 1
@@ -239,8 +293,10 @@ class Database:
         del self.data[key]
         if self.slots is not None:
             self.slots.remove(key)
-        self.atime.pop(key, None)
-        self.encodings.pop(key, None)
+        if self.noting:
+            self.recency.removed(key)
+        if self.encodings:
+            self.encodings.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         self.store.dirty += 1
@@ -263,17 +319,18 @@ class Database:
     def clear(self) -> None:
         """Remove every key (FLUSHDB)."""
         store = self.store
-        store.dirty += len(self.data)
+        store.dirty += len(self)
         if store.watched_keys:
-            for key in self.data:
+            for key, _value in self.items():
                 store.touch(self.index, key)
         if store.blocking_keys:
             for db_index, key in list(store.blocking_keys):
                 if db_index == self.index and key in self.data:
                     store.signal_ready(db_index, key)
-        self.data = OrderedDict()
+        self.data = {}
+        self.recency = Recency(self.data, store.lru_second)
+        self.noting = False
         self.expires = {}
-        self.atime = {}
         self.encodings = {}
         if self.slots is not None:
             self.slots.clear()
@@ -288,13 +345,29 @@ class Database:
         the command that caused it did not write it.
         """
         if key is None:
-            key, value = self.data.popitem(last=False)
+            recency = self.recency
+            victims = recency.victims
+            key = victims[0] if victims else None
+            if key is not None and key.__class__ is not int and key in recency.live:
+                # The next candidate is a live key (the common case), inlined.
+                victims.popleft()
+                recency.live.discard(key)
+            else:
+                key = recency.pop_lru(self.data)
+                assert key is not None, "evicting from an empty database"
+            # The candidates it took must hear of uses.
+            self.noting = True
+            if recency.index is not None or recency.pins:
+                recency.removed(key)
+            value = self.data.pop(key)
         else:
             value = self.data.pop(key)
+            if self.noting:
+                self.recency.removed(key)
         if self.slots is not None:
             self.slots.remove(key)
-        self.atime.pop(key, None)
-        self.encodings.pop(key, None)
+        if self.encodings:
+            self.encodings.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         store = self.store
@@ -315,9 +388,16 @@ class Database:
 
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         """Give the live ``key`` an absolute deadline in milliseconds."""
+        expiry = self.store.expiry
+        # Keys written together with one TTL share their deadline's int
+        # object (32 bytes each otherwise).
+        if deadline_ms == expiry.last_deadline:
+            deadline_ms = expiry.last_deadline
+        else:
+            expiry.last_deadline = deadline_ms
         self.expires[key] = deadline_ms
         self.store.dirty += 1
-        self.store.expiry.add(deadline_ms, self.index, key)
+        expiry.add(deadline_ms, self.index, key)
 
     def get_expire(self, key: bytes) -> int | None:
         """The deadline of ``key`` in ms, or None if it has none."""
@@ -348,8 +428,10 @@ class Database:
         del self.expires[key]
         if self.slots is not None:
             self.slots.remove(key)
-        self.atime.pop(key, None)
-        self.encodings.pop(key, None)
+        if self.noting:
+            self.recency.removed(key)
+        if self.encodings:
+            self.encodings.pop(key, None)
         self.store.stats.expired_keys += 1
         if self.store.blocking_keys:
             self.store.signal_ready(self.index, key)
@@ -368,12 +450,12 @@ class Database:
     def keys(self, pattern: bytes | None = None) -> list[bytes]:
         """Every live key, optionally matching a glob pattern."""
         self.expire_all_due()
-        keys: Any = self.data
+        keys = self.key_list()
         if self.store.replica and self.expires:
             # Expired keys a replica keeps for its master's DEL are not shown.
             keys = [key for key in keys if self.exists(key)]
         if pattern is None or pattern == b"*":
-            return list(keys)
+            return keys
         match = compile_glob(pattern)
         return [key for key in keys if match(key)]
 
@@ -389,8 +471,10 @@ class Database:
         """A random live key, or None when the database is empty."""
         # A replica keeps expired keys: after 100 of them, Redis answers one anyway.
         tries = 100 if self.store.replica else -1
-        while self.data:
+        while len(self):
             key = next(_islice_at(self.data, random.randrange(len(self.data))))
+            if key.__class__ is int:
+                continue
             if self.exists(key):
                 return key
             tries -= 1
@@ -398,8 +482,15 @@ class Database:
                 return key
         return None
 
+    def lru_head(self) -> tuple[int, bytes] | None:
+        """(second of last use, key) of the least recently used key, or None."""
+        head = self.recency.lru_head(self.data)
+        # The batch of candidates it may have taken must hear of uses.
+        self.noting = self.recency.active
+        return head
 
-def _islice_at(data: OrderedDict, index: int) -> Iterator[bytes]:
+
+def _islice_at(data: dict[Any, Any], index: int) -> Iterator[Any]:
     # Walk from whichever end is nearer.
     if index < len(data) // 2:
         iterator = iter(data)
@@ -443,8 +534,14 @@ class Store:
         self.on_full: Callable[[], None] | None = None
         self.evictions = EvictionLog(clock)
         self.stats = Stats()
-        self.expiry = ExpiryScheduler(clock, self._expire_due, self._deadline_is_current)
+        self.expiry = ExpiryScheduler(clock, self._expire_due, self._deadline_is_current,
+                                      databases)
         self.tracker: SizeTracker | None = None
+        #: The unix second keys are stamped with when used (OBJECT IDLETIME).
+        #: Like Redis's cached LRU clock it is refreshed per read from a
+        #: client (:meth:`tick`), not per access: reading the clock costs more
+        #: than the rest of a lookup.
+        self.lru_second = int(clock.seconds())
         self.dbs = [Database(self, index) for index in range(databases)]
         self.blocking_keys: dict[tuple[int, bytes], Any] = {}
         self.watched_keys: dict[tuple[int, bytes], Any] = {}
@@ -472,17 +569,17 @@ class Store:
         #: starts does not expire under it (hush.scripting.engine sets it).
         self.frozen_ms: int | None = None
         self.cursors = CursorRegistry()
-        #: The unix second keys are stamped with when used (OBJECT IDLETIME).
-        #: Like Redis's cached LRU clock it is refreshed per read from a
-        #: client (:meth:`tick`), not per access: reading the clock costs more
-        #: than the rest of a lookup.
-        self.lru_second = int(clock.seconds())
 
     def tick(self, now: float) -> None:
-        """Refresh :attr:`lru_second` (one int object per second, shared by the stamps)."""
+        """Refresh :attr:`lru_second`; when it moves, every database marks the
+        new second in its LRU order (:meth:`hush.data.recency.Recency.tick`)."""
         second = int(now)
         if second != self.lru_second:
             self.lru_second = second
+            for db in self.dbs:
+                recency = db.recency
+                recency.tick(db.data, second)
+                db.noting = recency.active
 
     def now_ms(self) -> int:
         """The current time in milliseconds, from the injected clock (or :attr:`frozen_ms`)."""
@@ -495,7 +592,7 @@ class Store:
 
     def track_sizes(self) -> SizeTracker:
         """Measure every key, then keep the estimate current on every write."""
-        tracker = self.tracker = SizeTracker(db.data for db in self.dbs)
+        tracker = self.tracker = SizeTracker(db.items() for db in self.dbs)
         for db in self.dbs:
             db.tracker = tracker
         return tracker
@@ -511,7 +608,7 @@ class Store:
     def index_slots(self) -> SlotIndex:
         """Keep database 0's keys by hash slot from now on (Redis Cluster's only database)."""
         db = self.dbs[0]
-        db.slots = SlotIndex(db.data)
+        db.slots = SlotIndex(db.key_list())
         return db.slots
 
     def reindex_slots(self) -> None:
@@ -519,7 +616,7 @@ class Store:
         preamble), its slot index anew, if it keeps one."""
         db = self.dbs[0]
         if db.slots is not None:
-            db.slots.rebuild(db.data)
+            db.slots.rebuild(db.key_list())
 
     # -- maxkeys -------------------------------------------------------------
 
@@ -529,25 +626,23 @@ class Store:
         if self.replica:
             # Its master evicts and sends the DELs (replica-ignore-maxmemory).
             return
-        data = db.data
         maxkeys = self.maxkeys
         if self.maxkeys_policy == "allkeys-lru":
             # The default, inlined (once per new key at the limit): the head is
             # the least recently used key, never the one just added.
-            while len(data) > maxkeys:
+            for _ in range(len(db.data) - len(db.recency.ticks) - maxkeys):
                 evicted, value = db._evict()
                 self.evictions.evicted(self, db, evicted, value)
             return
-        if len(data) > maxkeys:
+        if len(db) > maxkeys:
             self._shrink(db, key)
-        if len(data) >= maxkeys and self.maxkeys_policy not in ALLKEYS:
+        if len(db) >= maxkeys and self.maxkeys_policy not in ALLKEYS:
             self._note_full(db)
 
     def _shrink(self, db: Database, keep: bytes | None = None) -> None:
         """Evict keys of ``db`` by the policy while it holds more than maxkeys."""
-        data = db.data
         policy = self.maxkeys_policy
-        while len(data) > self.maxkeys:
+        while len(db) > self.maxkeys:
             if policy == "allkeys-lru":
                 key, value = db._evict()
             else:
@@ -570,15 +665,15 @@ class Store:
         if not self.maxkeys:
             return
         for db in self.dbs:
-            if len(db.data) > self.maxkeys:
+            if len(db) > self.maxkeys:
                 self._shrink(db)
-            if len(db.data) >= self.maxkeys and self.maxkeys_policy not in ALLKEYS:
+            if len(db) >= self.maxkeys and self.maxkeys_policy not in ALLKEYS:
                 self._note_full(db)
 
     def cannot_grow(self, db: Database) -> bool:
         """True if a new key in ``db`` would pass maxkeys with nothing the policy may evict."""
         maxkeys = self.maxkeys
-        if not maxkeys or len(db.data) < maxkeys:
+        if not maxkeys or len(db) < maxkeys:
             return False
         policy = self.maxkeys_policy
         return policy == "noeviction" or (policy not in ALLKEYS and not db.expires)
@@ -594,7 +689,7 @@ class Store:
         low = maxkeys - max(1, maxkeys // 16)
         policy_refuses = maxkeys and self.maxkeys_policy not in ALLKEYS
         for index in list(self.full):
-            if not policy_refuses or len(self.dbs[index].data) <= low:
+            if not policy_refuses or len(self.dbs[index]) <= low:
                 self.full.discard(index)
 
     def signal_ready(self, db_index: int, key: bytes) -> None:
@@ -636,12 +731,13 @@ class Store:
         a, b = self.dbs[first], self.dbs[second]
         if self.watched_keys:
             for db in (a, b):
-                for key in db.data:
+                for key, _value in db.items():
                     self.touch(db.index, key)
         a.data, b.data = b.data, a.data
+        a.recency, b.recency = b.recency, a.recency
+        a.noting, b.noting = b.noting, a.noting
         a.encodings, b.encodings = b.encodings, a.encodings
         a.expires, b.expires = b.expires, a.expires
-        a.atime, b.atime = b.atime, a.atime
         if self.tracker:
             self.tracker.swapped(first, second)
         if self.full:
@@ -653,10 +749,10 @@ class Store:
             for key, deadline in db.expires.items():
                 self.expiry.add(deadline, db.index, key)
             if self.blocking_keys:
-                for key in db.data:
+                for key, _value in db.items():
                     self.signal_ready(db.index, key)
             if self.watched_keys:
-                for key in db.data:
+                for key, _value in db.items():
                     self.touch(db.index, key)
 
     def _expire_due(self, db_index: int, key: bytes, deadline: int) -> bool:

@@ -309,7 +309,7 @@ def keyspace_section(server: Server) -> Fields:
     now = server.store.now_ms()
     lines: Fields = []
     for db in server.store.dbs:
-        keys = len(db.data)
+        keys = len(db)
         if not keys:
             continue
         sample = [deadline - now for deadline in islice(db.expires.values(), AVG_TTL_SAMPLE)]

@@ -67,10 +67,10 @@ def _dataset_estimate(server: Server) -> int:
     """The keys' size from a sample of each database (maxmemory off: nothing is tracked)."""
     total = 0
     for db in server.store.dbs:
-        count = len(db.data)
+        count = len(db)
         if not count:
             continue
-        sample = list(islice(db.data.items(), SAMPLE))
+        sample = list(islice(db.items(), SAMPLE))
         each = sum(len(key) + value_size(value) for key, value in sample) / len(sample)
         total += int(each * count)
     return total
@@ -92,7 +92,7 @@ def overhead(server: Server) -> Overhead:
                       peak_allocated=peak, clients_normal=clients, aof_buffer=0,
                       lua_caches=lua, rss=rss_bytes())
     for db in server.store.dbs:
-        keys = len(db.data)
+        keys = len(db)
         if not keys:
             continue
         report.total_keys += keys

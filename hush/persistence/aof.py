@@ -139,11 +139,11 @@ def snapshot_commands(store: Any, now_ms: int,
     for code in libraries:
         yield encode([b"FUNCTION", b"LOAD", code])
     for db in store.dbs:
-        if not db.data:
+        if not len(db):
             continue
         yield encode([b"SELECT", b"%d" % db.index])
         expires = db.expires
-        for key, value in list(db.data.items()):
+        for key, value in list(db.items()):
             deadline = expires.get(key)
             if deadline is not None and deadline <= now_ms:
                 continue

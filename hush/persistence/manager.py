@@ -198,10 +198,10 @@ class Persistence:
         store = self.service.store
         if store.maxkeys:
             for db in store.dbs:
-                if len(db.data) > store.maxkeys:
+                if len(db) > store.maxkeys:
                     log.warn("Database {db} holds {count} keys, more than maxkeys {maxkeys}: "
                              "keys are evicted by {policy} (start with --maxkeys 0 to keep "
-                             "them all)", db=db.index, count=len(db.data),
+                             "them all)", db=db.index, count=len(db),
                              maxkeys=store.maxkeys, policy=store.maxkeys_policy)
         store.enforce_maxkeys()
 

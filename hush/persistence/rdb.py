@@ -105,16 +105,14 @@ def write_dataset(store: Any, settings: Any, out: BinaryIO, *, now_s: int,
     save_idle = settings.maxmemory_policy in _LRU_POLICIES
     written = 0
     for db in store.dbs:
-        data = db.data
-        if not data:
+        if not len(db):
             continue
         expires = db.expires
-        atime = db.atime
         noted = db.encodings
-        writer.select_db(db.index, len(data), len(expires))
-        for key, value in data.items():
+        writer.select_db(db.index, len(db), len(expires))
+        for key, value, used in db.used_items():
             kind, neutral = to_neutral(value)
-            idle = max(0, now_s - atime.get(key, now_s)) if save_idle else None
+            idle = max(0, now_s - used) if save_idle else None
             writer.write_key(key, kind, neutral, expires.get(key) if expires else None, idle,
                              encoding=written_encoding(value, noted.get(key)))
             written += 1
@@ -238,7 +236,7 @@ def load_dataset(store: Any, source: BinaryIO, *, now_ms: int, drop_expired: boo
                 elif merge and db.expires:
                     db.expires.pop(key, None)
                 if record.lru_idle is not None:
-                    db.atime[key] = now_s - record.lru_idle
+                    db.pin_use(key, now_s - record.lru_idle)
                 result.keys_loaded += 1
             elif record.__class__ is SelectDbRecord:
                 if record.db >= len(dbs):

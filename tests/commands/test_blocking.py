@@ -17,7 +17,7 @@ def pipeline(client, *commands) -> None:
 
 
 def keys(server, db: int = 0) -> list[bytes]:
-    return list(server.service.store.dbs[db].data)
+    return server.service.store.dbs[db].key_list()
 
 
 @pytest.fixture

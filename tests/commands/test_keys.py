@@ -245,10 +245,10 @@ def test_active_expiry_removes_untouched_keys(server, client, store, db):
         client.call("PEXPIRE", f"k{i}", str(100 * (i + 1)))
     store.stats.reset()
     server.clock.advance(0.25)
-    assert sorted(db.data) == [b"k2", b"k3", b"k4"]
+    assert sorted(db.key_list()) == [b"k2", b"k3", b"k4"]
     assert store.stats.expired_keys == 2
     server.clock.advance(1)
-    assert not db.data
+    assert not len(db)
     assert store.stats.expired_keys == 5
 
 
@@ -354,7 +354,7 @@ def test_scan_pages_by_count(client, db):
     assert cursor != b"0" and len(keys) == 10
     seen, calls = scan_all(client, "COUNT", "20")
     assert calls == 5
-    assert sorted(seen) == sorted(db.data)
+    assert sorted(seen) == sorted(db.key_list())
 
 
 def test_scan_reply_shapes(client, db):
@@ -487,7 +487,7 @@ def test_scan_concurrent_iterations_from_two_clients(server, client, db):
             b_cursor = None if b_cursor == b"0" else b_cursor
         if a_cursor is None and b_cursor is None:
             break
-    assert sorted(a_seen) == sorted(db.data) == sorted(b_seen)
+    assert sorted(a_seen) == sorted(db.key_list()) == sorted(b_seen)
 
 
 def test_scan_cursor_from_another_database_restarts(client, db, store):
@@ -523,15 +523,15 @@ def test_scan_evicted_snapshot_restarts_without_missing(server, client, db):
     while cursor != b"0":
         cursor, keys = client.call("SCAN", cursor)
         seen += keys
-    assert set(seen) == set(db.data)
+    assert set(seen) == set(db.key_list())
 
 
 def test_scan_does_not_touch_lru_order(client, db):
     fill(db, 30)
-    order = list(db.data)
+    order = db.key_list()
     scan_all(client, "COUNT", "7")
     scan_all(client, "COUNT", "7", "TYPE", "string")
-    assert list(db.data) == order
+    assert db.key_list() == order
 
 
 # -- RANDOMKEY ------------------------------------------------------------------------------
@@ -883,10 +883,17 @@ def test_object_idletime_after_rename_copy_move(server, client):
 def test_idle_times_are_forgotten_with_their_keys(server, client, db):
     client.call("SET", "a", "1")
     client.call("SET", "b", "1")
+    client.call("SET", "c", "1")
+    payload = client.call("DUMP", "c")
+    client.call("RESTORE", "c", "0", payload, "REPLACE", "IDLETIME", "50")
     client.call("PEXPIRE", "b", "10")
+    # The first idle time read keeps every key's second until it goes unused.
+    assert client.call("OBJECT", "IDLETIME", "a") == 0
+    assert set(db.recency.index) == {b"a", b"b", b"c"} and set(db.recency.pins) == {b"c"}
     client.call("DEL", "a")
+    client.call("DEL", "c")
     server.clock.advance(1)
-    assert db.atime == {}
+    assert db.recency.index == {} and db.recency.pins == {}
 
 
 def test_object_idletime_refused_under_lfu(server, client):

@@ -26,6 +26,26 @@ def make_list(db, key: bytes = b"list") -> None:
 # -- GET / SET ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize("value", [b"v" * 100, b"12345", b""])
+def test_set_stores_the_parsed_bytes_themselves(server, client, value):
+    # No copy between the wire and the keyspace: the value object hiredis
+    # made (exact-sized) is the one the database holds and GET replies with.
+    parser = client.protocol.parser
+    made = []
+    feed = parser.feed
+
+    def recording(data):
+        commands, error = feed(data)
+        made.extend(commands)
+        return commands, error
+
+    parser.feed = recording
+    client.call("SET", "k", value)
+    ((_set, _key, sent),) = made
+    stored = server.service.store.dbs[0].data[b"k"]
+    assert stored is sent and stored == value
+
+
 def test_set_and_get(client):
     assert client.call("SET", "k", "v") == b"OK"
     assert client.call("GET", "k") == b"v"

@@ -271,7 +271,7 @@ def set_limit(dbs: Iterable[Any], name: str, value: int) -> None:
         return
     for db in dbs:
         noted = db.encodings
-        for key, stored_value in db.data.items():
+        for key, stored_value in db.items():
             if key in noted:
                 continue
             record = BY_CLASS.get(stored_value.__class__)

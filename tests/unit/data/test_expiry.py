@@ -74,7 +74,7 @@ def test_active_expiry_without_access(store, db):
     set_with_ttl(db, b"a", 1000)
     set_with_ttl(db, b"b", 2000)
     store.clock.advance(1.0)
-    assert list(db.data) == [b"b"]
+    assert db.key_list() == [b"b"]
     assert store.stats.expired_keys == 1
     store.clock.advance(1.0)
     assert len(db) == 0
@@ -104,7 +104,7 @@ def test_timer_moves_to_an_earlier_deadline(store, db):
     (timer,) = timers(store)
     assert timer.getTime() == pytest.approx(store.clock.seconds() + 0.5)
     store.clock.advance(0.5)
-    assert list(db.data) == [b"late"]
+    assert db.key_list() == [b"late"]
     (timer,) = timers(store)
     assert timer.getTime() == pytest.approx(store.clock.seconds() + 9.5)
 
@@ -154,9 +154,10 @@ def test_rewriting_ttls_keeps_the_heap_bounded(store, db):
     for round_ in range(1000):
         for i in range(100):
             db.set_expire(b"k%d" % i, store.now_ms() + 60_000 + round_)
-    # 100 live deadlines rewritten 100,000 times: compaction keeps the heap
-    # near its trigger size, never near the number of rewrites.
-    assert len(store.expiry._heap) <= 2 * 1024 + 100
+    # 100 live deadlines rewritten 100,000 times: compaction keeps the
+    # entries near its trigger size, never near the number of rewrites.
+    assert store.expiry.entries <= 2 * 1024 + 100
+    assert len(store.expiry._heap) <= 1000
     assert len(timers(store)) == 1
     store.clock.advance(61 + 1)
     assert len(db) == 0
@@ -169,7 +170,7 @@ def test_compaction_keeps_current_deadlines(store, db):
     for i in range(3000):
         db.set_expire(b"churn", store.now_ms() + 100_000 + i)
     store.expiry.compact()
-    assert len(store.expiry._heap) == 2
+    assert len(store.expiry._heap) == 2 and store.expiry.entries == 2
     store.clock.advance(1)
     assert not db.exists(b"keep")
     assert db.exists(b"churn")
@@ -252,3 +253,40 @@ def test_flushall_forgets_deadlines(store, db):
     db.set(b"k", b"v")
     store.clock.advance(1)
     assert db.get(b"k") == b"v"
+
+
+def test_keys_of_one_millisecond_share_an_entry(store):
+    for i in range(100):
+        set_with_ttl(store.dbs[0], b"k%d" % i, 1000)
+    set_with_ttl(store.dbs[1], b"other", 1000)
+    expiry = store.expiry
+    assert [len(due) for due in expiry._due[:2]] == [1, 1]
+    assert expiry.entries == 101 and len(expiry._heap) == 2
+    store.clock.advance(1)
+    assert len(store.dbs[0]) == len(store.dbs[1]) == 0
+    assert expiry.entries == 0 and expiry._heap == []
+
+
+def test_a_run_cut_short_between_databases_finishes_later(store, monkeypatch):
+    monkeypatch.setattr("hush.data.expiry.MAX_PER_RUN", 3)
+    for i in range(3):
+        set_with_ttl(store.dbs[0], b"k%d" % i, 100)
+    for i in range(2):
+        set_with_ttl(store.dbs[2], b"k%d" % i, 100)
+    store.expiry.compact()    # the deadline is in the heap once, for both
+    assert len(store.expiry._heap) == 1
+    jump(store, 1)
+    run_timer_once(store)
+    assert [len(db) for db in store.dbs] == [0, 0, 2, 0]
+    run_timer_once(store)
+    assert [len(db) for db in store.dbs] == [0, 0, 0, 0]
+    assert timers(store) == []
+
+
+def test_keys_given_one_deadline_share_its_int(store, db):
+    for i in range(3):
+        # A new int each time, as a command computes it.
+        db.set(b"k%d" % i, b"v")
+        db.set_expire(b"k%d" % i, int(str(store.now_ms() + 5000)))
+    first, second, third = (db.expires[b"k%d" % i] for i in range(3))
+    assert first is second is third

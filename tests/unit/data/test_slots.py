@@ -58,7 +58,7 @@ def test_eviction_reports(store, db):
     store.maxkeys = 2
     for key in (b"{tag}a", b"{tag}b", b"{tag}c"):
         db.set(key, b"1")
-    assert list(db.data) == [b"{tag}b", b"{tag}c"]
+    assert db.key_list() == [b"{tag}b", b"{tag}c"]
     assert index.keys(TAG, 10) == [b"{tag}c", b"{tag}b"]
 
 

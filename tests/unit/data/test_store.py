@@ -141,7 +141,7 @@ def test_eviction_takes_the_least_recently_written():
     db = make_store(maxkeys=3).dbs[0]
     for key in (b"a", b"b", b"c", b"d"):
         db.set(key, key)
-    assert list(db.data) == [b"b", b"c", b"d"]
+    assert db.key_list() == [b"b", b"c", b"d"]
     assert db.store.stats.evicted_keys == 1
     db.set(b"e", b"e")
     assert sorted(db.keys()) == [b"c", b"d", b"e"]

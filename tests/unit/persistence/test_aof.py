@@ -56,7 +56,7 @@ def dataset(server: FakeServer) -> dict[int, dict[bytes, Any]]:
     out: dict[int, dict[bytes, Any]] = {}
     for db in server.service.store.dbs:
         keys = {}
-        for key, value in db.data.items():
+        for key, value in db.items():
             deadline = db.expires.get(key)
             if deadline is not None and deadline <= now:
                 continue

@@ -23,7 +23,7 @@ def used(server: FakeServer) -> int:
 
 
 def fresh_walk(server: FakeServer) -> int:
-    return BASELINE + SizeTracker(db.data for db in server.service.store.dbs).used
+    return BASELINE + SizeTracker(db.items() for db in server.service.store.dbs).used
 
 
 def limit_to_drop(server: FakeServer, client, size: int) -> None:
