@@ -444,7 +444,7 @@ def _topic_title(key: str) -> str:
         "shutdown": "Shutdown", "latency": "Latency percentiles", "lfu": "LFU",
         "eviction": "Eviction", "expiry": "Expiry", "modules": "Protected configs",
         "debugging": "Testing hooks", "warnings": "Startup checks",
-        "replication": "Replication", "cluster": "Cluster (no cluster bus)",
+        "replication-ignored": "Replication details", "cluster": "Cluster (no cluster bus)",
         "keyspace-events": "Keyspace notifications",
     }.get(key, key.replace("-", " ").capitalize() or "Other")
 

@@ -23,6 +23,7 @@ from hush.commands import (  # noqa: F401  (imported for their registrations)
     modules,
     persistence,
     pubsub,
+    replication,
     scripting,
     server,
     sets,

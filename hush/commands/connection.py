@@ -118,7 +118,7 @@ def hello(ctx, *args: bytes):
         b"proto": 3 if ctx.resp3 else 2,
         b"id": ctx.client_id,
         b"mode": b"standalone",
-        b"role": b"master",
+        b"role": b"replica" if ctx.server.replication.is_replica else b"master",
         b"modules": [],
     }
 

@@ -79,7 +79,8 @@ _SUBSCRIBED_OK = frozenset(
     ["subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
      "ping", "quit", "reset"]
 )
-_MULTI_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
+#: What a client in MULTI runs at once instead of queueing.
+MULTI_IMMEDIATE = frozenset(["exec", "discard", "multi", "watch", "quit", "reset"])
 #: Read-only commands whose keys a tracking client does not cache: a read-only
 #: script's own reads are remembered one by one, as in Redis.
 _UNTRACKED_READS = frozenset(["eval_ro", "evalsha_ro", "fcall_ro"])
@@ -191,6 +192,12 @@ class _Detached:
     def resume_reading(self) -> None:
         """No requests are read."""
 
+    def send_raw(self, data: bytes) -> None:
+        """Nobody to send it to."""
+
+    writes_paused = False
+    on_drain = None
+
 
 #: The connection of sessions without one.
 DETACHED: Connection = _Detached()
@@ -220,8 +227,9 @@ class Session:
         "client_id", "user", "authenticated", "created_at", "last_interaction", "_last_cmd",
         "in_multi", "multi_queue", "multi_error", "exec_running", "watched", "dirty_cas",
         "channels", "patterns", "shard_channels", "reply_mode", "_muting", "mute_unblock",
-        "monitoring", "no_evict", "tracking", "propagator", "_stats", "_settings", "_watchers",
-        "_failures", "_commandstats", "_calls", "_spent", "_histograms", "_gated", "plain",
+        "monitoring", "no_evict", "tracking", "propagator", "replication", "_stats", "_settings",
+        "_watchers", "_failures", "_commandstats", "_calls", "_spent", "_histograms", "_gated",
+        "plain",
         "cluster", "asking", "readonly", "_routed_only",
     )
 
@@ -265,6 +273,8 @@ class Session:
         #: CLIENT TRACKING's state while it is on (:mod:`hush.data.tracking`), else None.
         self.tracking: ClientTracking | None = None
         self.propagator: Any = store.propagator
+        #: A replica's link (hush.replication.master.Link) on a master, else None.
+        self.replication: Any = None
         # Looked up once: the per-command path uses them.
         self._stats = store.stats
         self._settings = server.settings
@@ -323,10 +333,11 @@ class Session:
         """Close the connection once the replies produced so far are written."""
         self.connection.close_after_reply()
 
-    def propagate(self, argv: list[bytes]) -> None:
-        """Propagate ``argv`` to the AOF too (Redis's alsoPropagate)."""
+    def propagate(self, argv: list[bytes], aof: bool = True) -> None:
+        """Propagate ``argv`` to the AOF and replicas too (Redis's alsoPropagate);
+        ``aof`` False: to replicas only (PUBLISH)."""
         if self.propagator is not None:
-            self.propagator.propagate(self, argv)
+            self.propagator.propagate(self, argv, aof)
 
     def propagate_instead(self, *argvs: list[bytes]) -> None:
         """Propagate these commands instead of the running one's argv (none: nothing)."""
@@ -379,6 +390,7 @@ class Session:
             or server.scripts.busy or server.persistence.refusing_writes
             or (user is not None and not user.unrestricted)
             or self.tracking is not None or self.store.tracking.over_limit
+            or server.replication.gating or self.replication is not None
         )
         routed = self.cluster is not None
         self._gated = gated = others or routed
@@ -658,11 +670,18 @@ class Session:
             tracking.enforce_limit()
         top = cmd.parent or cmd
         if server.persistence.refusing_writes and not self.exec_running and (
-                cmd.is_write or top.name == "ping" or (
-                    top.name == "exec" and self.in_multi
-                    and any(queued.is_write for queued, _argv in self.queued()))):
+                cmd.is_write or top.name == "ping" or self._exec_writes(top)):
             # stop-writes-on-bgsave-error: the last BGSAVE failed.
             return self._reject(CommandError(MISCONF_RDB), cmd)
+        replication = server.replication
+        if (replication.gating or self.replication is not None) and not self.exec_running:
+            # min-replicas-to-write's NOREPLICAS, a read-only replica's READONLY; a
+            # replica's own connection sending anything but REPLCONF is dropped.
+            refused = replication.refusal(self, cmd, cmd.is_write or self._exec_writes(top))
+            if refused is NO_REPLY:
+                return refused
+            if refused is not None:
+                return self._reject(refused, cmd)
         if (self.channels or self.patterns or self.shard_channels) and not self.resp3 and (
                 top.name not in _SUBSCRIBED_OK):
             return self._reject(CommandError(
@@ -676,7 +695,7 @@ class Session:
         pause = server.pause
         if pause.end is not None and pause.holds(self, cmd, argv):
             return pause.postpone(self, argv)
-        if self.in_multi and not self.exec_running and top.name not in _MULTI_IMMEDIATE:
+        if self.in_multi and not self.exec_running and top.name not in MULTI_IMMEDIATE:
             if "no-multi" in cmd.flags:
                 return self._reject(CommandError("ERR Command not allowed inside a transaction"),
                                     cmd)
@@ -690,6 +709,11 @@ class Session:
             self.multi_queue.append(argv)
             return QUEUED
         return None
+
+    def _exec_writes(self, top: Command) -> bool:
+        """True for an EXEC whose queued commands include a write."""
+        return top.name == "exec" and self.in_multi and any(
+            queued.is_write for queued, _argv in self.queued())
 
     def _drop_asking(self) -> None:
         """ASKING holds for the command after it (or the transaction it precedes):

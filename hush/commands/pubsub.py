@@ -85,6 +85,9 @@ def punsubscribe(ctx, *patterns: bytes):
 @command("publish", arity=3, flags=("pubsub", "loading", "stale", "fast", "may-replicate"),
          group=GROUP, since="2.0.0", summary="Posts a message to a channel.")
 def publish(ctx, channel: bytes, message: bytes):
+    if ctx.server.cluster is None:
+        # Replicas' subscribers get it too (not the AOF), as Redis propagates it.
+        ctx.propagate([b"PUBLISH", channel, message], aof=False)
     return ctx.server.pubsub.publish(channel, message)
 
 

@@ -7,7 +7,6 @@ from hush.commands import introspect
 from hush.commands.args import parse_int
 from hush.commands.table import all_commands, command, help_command, lookup
 from hush.core.errors import DB_INDEX_OUT_OF_RANGE, SYNTAX, CommandError
-from hush.data.blocking import NOT_READY, Block
 from hush.ops import lolwut as art
 from hush.ops.info import render as render_info
 from hush.wire.resp import OK, RespSet, SimpleString, Verbatim
@@ -107,18 +106,15 @@ def _local_port(ctx) -> int:
          since="2.8.12", summary="Return the role of the instance in the context of replication",
          acl=("admin", "fast", "dangerous"))
 def role(ctx) -> list:
-    """Hush is always a master without replicas: [master, offset, replicas]."""
-    return [b"master", 0, []]
+    """[master, offset, [[ip, port, offset] of each online replica]], or
+    [slave, master host, master port, link state, offset applied]."""
+    return ctx.server.replication.role()
 
 
-def acknowledged_replicas(ctx) -> int:
-    """How many replicas acknowledged this client's writes (WAIT's question).
-
-    The seam for replication: Hush has no replicas yet, so none ever do;
-    replication is to count the acknowledgements of its replicas here and
-    wake the WAITing clients when they arrive.
-    """
-    return 0
+_WAIT_ON_REPLICA = (
+    "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 "
+    "if a replica is configured to be writable (which is not the default) writes to replicas "
+    "are just local and are not propagated.")
 
 
 @command("wait", arity=3, flags=("noscript",), group=GROUP, since="3.0.0",
@@ -127,20 +123,14 @@ def acknowledged_replicas(ctx) -> int:
          tips=("request_policy:all_shards", "response_policy:agg_min"))
 def wait(ctx, raw_replicas: bytes, raw_timeout: bytes):
     """Block until ``numreplicas`` replicas acknowledged, or the timeout; how many did."""
+    replication = ctx.server.replication
+    if replication.is_replica:
+        raise CommandError(_WAIT_ON_REPLICA)
     wanted = parse_int(raw_replicas)
     timeout = parse_int(raw_timeout, "ERR timeout is not an integer or out of range")
     if timeout < 0:
         raise CommandError("ERR timeout is negative")
-    acked = acknowledged_replicas(ctx)
-    if acked >= wanted or ctx.in_multi:
-        # Clients that may not block (inside MULTI) answer at once.
-        return acked
-    # No replica will ever acknowledge: wait out the timeout (0: forever), as Redis does.
-    return Block((), timeout / 1000, _no_acknowledgement, acked)
-
-
-def _no_acknowledgement(_key: bytes) -> object:
-    return NOT_READY
+    return replication.wait(ctx, wanted, timeout)
 
 
 @command("lolwut", arity=-1, flags=("readonly", "fast"), group=GROUP, since="5.0.0",

@@ -35,7 +35,6 @@ from hush.config.kinds import (
     OomValues,
     Percent,
     Percentiles,
-    ReplicaOf,
     Setting,
     String,
     TitleTemplate,
@@ -50,12 +49,15 @@ NOTES: dict[str, str] = {
     "rdb": "Hush acts on these as Redis does: dump.rdb is written (SAVE, BGSAVE, save "
            "points, shutdown) and loaded at start without an AOF, writes are refused after "
            "a failed BGSAVE, and an AOF rewrite starts with an RDB preamble.",
-    "rdb-ignored": "Hush does not act on these: it has no replication sync files to delete, "
-                   "and a dump file is fsynced once, when written.",
+    "rdb-ignored": "Hush does not act on these: it keeps the dump file a replication sync "
+                   "writes, and a dump file is fsynced once, when written.",
     "aof": "Hush's AOF is a single file (its rewrites start with an RDB preamble) without "
            "timestamps or an append-only directory; it is rewritten and fsynced by Hush's "
            "own rules.",
-    "replication": "Hush has no replication: it is always a master and serves no replicas.",
+    "replication-ignored": "Hush does not act on these: its replication links keep "
+                           "TCP_NODELAY and the default source address, a replica frees its "
+                           "old data at once and never evicts for its master, and Hush "
+                           "propagates whatever its commands wrote.",
     "cluster": "Hush's cluster nodes have no cluster bus: no gossip, failure detection, "
                "failover or replicas; addresses and slots come from nodes.conf and CLUSTER "
                "SETSLOT (docs/scaling-out.rst, Cluster mode).",
@@ -145,8 +147,7 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("lazyfree-lazy-server-del", False, "lazyfree"),
     _bool("lazyfree-lazy-user-del", False, "lazyfree"),
     _bool("lazyfree-lazy-user-flush", False, "lazyfree"),
-    _bool("repl-disable-tcp-nodelay", False, "replication"),
-    _bool("repl-diskless-sync", True, "replication"),
+    _bool("repl-disable-tcp-nodelay", False, "replication-ignored"),
     _bool("aof-rewrite-incremental-fsync", True, "aof"),
     _bool("no-appendfsync-on-rewrite", False, "aof"),
     _bool("rdb-save-incremental-fsync", True, "rdb-ignored"),
@@ -154,10 +155,8 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("aof-timestamp-enabled", False, "aof"),
     _bool("cluster-replica-no-failover", False, "cluster",
           aliases=("cluster-slave-no-failover",)),
-    _bool("replica-lazy-flush", False, "replication", aliases=("slave-lazy-flush",)),
-    _bool("replica-serve-stale-data", True, "replication", aliases=("slave-serve-stale-data",)),
-    _bool("replica-read-only", True, "replication", aliases=("slave-read-only",)),
-    _bool("replica-ignore-maxmemory", True, "replication", aliases=("slave-ignore-maxmemory",)),
+    _bool("replica-lazy-flush", False, "replication-ignored", aliases=("slave-lazy-flush",)),
+    _bool("replica-ignore-maxmemory", True, "replication-ignored", aliases=("slave-ignore-maxmemory",)),
     _bool("jemalloc-bg-thread", True, "allocator"),
     _bool("activedefrag", False, "allocator", kind=Bool(refuse_yes=_DEFRAG)),
     _bool("cluster-allow-pubsubshard-when-down", True, "cluster"),
@@ -166,12 +165,9 @@ ACCEPTED: tuple[Setting, ...] = (
     _bool("use-exit-on-panic", False, "debugging", hidden=True),
     _bool("disable-thp", True, "allocator", mutable=False),
     _bool("cluster-allow-replica-migration", True, "cluster"),
-    _bool("replica-announced", True, "replication"),
     _bool("aof-disable-auto-gc", False, "aof"),
-    _bool("replica-ignore-disk-write-errors", False, "replication"),
+    _bool("replica-ignore-disk-write-errors", False, "replication-ignored"),
 
-    _string("replica-announce-ip", "", "replication", aliases=("slave-announce-ip",)),
-    _string("masteruser", "", "replication"),
     _string("cluster-announce-ip", "", "cluster"),
     _string("cluster-announce-hostname", "", "cluster", kind=Hostname()),
     _string("dbfilename", "dump.rdb", "rdb", kind=BaseName("dbfilename"), protected=True),
@@ -184,19 +180,16 @@ ACCEPTED: tuple[Setting, ...] = (
     _string("ignore-warnings", "", "warnings"),
     _string("proc-title-template", "{title} {listen-addr} {server-mode}", "process",
             kind=TitleTemplate()),
-    _string("bind-source-addr", "", "replication"),
-    _string("masterauth", "", "replication"),
+    _string("bind-source-addr", "", "replication-ignored"),
 
     _enum("supervised", ("upstart", "systemd", "auto", "no"), "no", "supervised",
           mutable=False),
-    _enum("repl-diskless-load", ("disabled", "on-empty-db", "swapdb"), "disabled",
-          "replication"),
     _enum("oom-score-adj", ("no", "yes", "relative", "absolute"), "no", "process",
           synonyms={"relative": "yes"}),
     _enum("sanitize-dump-payload", ("no", "yes", "clients"), "no", "debugging"),
     _enum("enable-protected-configs", _PROTECTED_ACTION, "no", "modules", mutable=False),
     _enum("propagation-error-behavior", ("ignore", "panic", "panic-on-replicas"), "ignore",
-          "replication"),
+          "replication-ignored"),
     *(Setting(name, Flags("default", "save", "nosave", "now", "force", exclusive=(
         "save", "nosave", "shutdown options SAVE and NOSAVE can't be used simultaneously")),
         default="default", note=NOTES["shutdown"])
@@ -212,36 +205,23 @@ ACCEPTED: tuple[Setting, ...] = (
     _int("active-defrag-threshold-upper", 0, 1000, 100, "allocator"),
     _int("lfu-log-factor", 0, INT_MAX, 10, "lfu"),
     _int("lfu-decay-time", 0, INT_MAX, 1, "lfu"),
-    _int("replica-priority", 0, INT_MAX, 100, "replication", aliases=("slave-priority",)),
-    _int("repl-diskless-sync-delay", 0, INT_MAX, 5, "replication"),
     _int("maxmemory-eviction-tenacity", 0, 100, 10, "eviction"),
-    _int("replica-announce-port", 0, 65535, 0, "replication", aliases=("slave-announce-port",)),
     _int("cluster-port", 0, 65535, 0, "cluster", mutable=False),
     _int("cluster-announce-bus-port", 0, 65535, 0, "cluster"),
     _int("cluster-announce-port", 0, 65535, 0, "cluster"),
     _int("cluster-announce-tls-port", 0, 65535, 0, "cluster"),
-    _int("repl-timeout", 1, INT_MAX, 60, "replication"),
-    _int("repl-ping-replica-period", 1, INT_MAX, 10, "replication",
-         aliases=("repl-ping-slave-period",)),
     _int("rdb-key-save-delay", INT_MIN, INT_MAX, 0, "debugging", hidden=True),
     _int("key-load-delay", INT_MIN, INT_MAX, 0, "debugging", hidden=True),
     _int("active-expire-effort", 1, 10, 1, "expiry"),
-    _int("min-replicas-to-write", 0, INT_MAX, 0, "replication",
-         aliases=("min-slaves-to-write",)),
-    _int("min-replicas-max-lag", 0, INT_MAX, 10, "replication",
-         aliases=("min-slaves-max-lag",)),
     _int("watchdog-period", 0, INT_MAX, 0, "debugging", hidden=True),
     _int("shutdown-timeout", 0, INT_MAX, 10, "shutdown"),
-    _int("repl-diskless-sync-max-replicas", 0, INT_MAX, 0, "replication"),
     _int("socket-mark-id", 0, UINT_MAX, 0, "process", mutable=False),
     _int("active-defrag-max-scan-fields", 1, _LONG_MAX, 1000, "allocator"),
     _int("cluster-node-timeout", 0, LLONG_MAX, 15000, "cluster"),
-    _memory("repl-backlog-size", 1, LLONG_MAX, 1024 * 1024, "replication"),
     _memory("cluster-link-sendbuf-limit", 0, ULLONG_MAX, 0, "cluster"),
     _memory("active-defrag-ignore-bytes", 1, LLONG_MAX, 100 << 20, "allocator"),
     _memory("hll-sparse-max-bytes", 0, _LONG_MAX, 3000, "encodings"),
     Setting("maxmemory-clients", Percent(-100, _SSIZE_MAX), default=0, note=NOTES["eviction"]),
-    _int("repl-backlog-ttl", 0, _LONG_MAX, 3600, "replication"),
     _int("loading-process-events-interval-bytes", 1024, INT_MAX, 2 * 1024 * 1024,
          "debugging", hidden=True),
 
@@ -259,8 +239,6 @@ ACCEPTED: tuple[Setting, ...] = (
         "ciphers", "ciphersuites")),
 
     Setting("oom-score-adj-values", OomValues(), default="0 200 800", note=NOTES["process"]),
-    Setting("replicaof", ReplicaOf(), mutable=False, aliases=("slaveof",), default="",
-            note=NOTES["replication"]),
     Setting("latency-tracking-info-percentiles", Percentiles(), default="50 99 99.9",
             note=NOTES["latency"]),
 )

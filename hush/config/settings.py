@@ -104,6 +104,26 @@ class Settings:
     latency_monitor_threshold: int = 0          # milliseconds (0: the monitor is off)
     latency_tracking: bool = True
     tracking_table_max_keys: int = 1_000_000
+    # Replication (hush.replication).
+    replicaof: str = ""                         # "<host> <port>", "" as a master
+    masterauth: str = ""
+    masteruser: str = ""
+    replica_read_only: bool = True
+    replica_serve_stale_data: bool = True
+    repl_backlog_size: int = 1024 * 1024
+    repl_backlog_ttl: int = 3600
+    repl_timeout: int = 60
+    repl_ping_replica_period: int = 10
+    repl_diskless_sync: bool = True
+    repl_diskless_sync_delay: int = 5
+    repl_diskless_sync_max_replicas: int = 0
+    repl_diskless_load: str = "disabled"
+    min_replicas_to_write: int = 0
+    min_replicas_max_lag: int = 10
+    replica_priority: int = 100
+    replica_announce_ip: str = ""
+    replica_announce_port: int = 0
+    replica_announced: bool = True
     #: The values of the Redis directives Hush keeps without acting on them
     #: (hush.config.directives), by name; absent ones have their table default.
     accepted: dict[str, Any] = field(default_factory=dict)

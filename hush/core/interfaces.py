@@ -63,6 +63,16 @@ class Connection(Protocol):
     def resume_reading(self) -> None:
         """Read requests again."""
 
+    def send_raw(self, data: bytes) -> None:
+        """Send bytes as they are, after the replies produced so far (a replica's stream)."""
+
+    @property
+    def writes_paused(self) -> bool:
+        """True while the connection's write buffer is full (it calls ``on_drain`` after)."""
+
+    #: Called when a full write buffer drained (a replica's snapshot transfer waits on it).
+    on_drain: Any
+
 
 class Client(Protocol):
     """A client's session as the floors below ``commands`` see it.
@@ -90,6 +100,8 @@ class Client(Protocol):
     connection: Connection
     #: The AOF's :class:`hush.persistence.propagation.Propagator`, or None.
     propagator: Any
+    #: A replica's :class:`hush.replication.master.Link` on a master, else None.
+    replication: Any
 
     @property
     def transport(self) -> Any:
@@ -187,6 +199,53 @@ class Functions(Protocol):
         """How many functions are registered (INFO)."""
 
 
+class Replication(Protocol):
+    """Replication (:class:`hush.replication.manager.Replication`), as the commands and
+    the dispatcher's gate see it."""
+
+    #: True while commands must pass :meth:`refusal` (a replica, min-replicas-to-write).
+    gating: bool
+
+    @property
+    def is_replica(self) -> bool:
+        """True while this server follows a master."""
+
+    def refusal(self, client: Client, cmd: Any, is_write: bool) -> Any:
+        """The error (NOREPLICAS, READONLY) a command gets for replication's reasons, or None."""
+
+    def sync(self, client: Client, psync: tuple[str, int] | None) -> Any:
+        """SYNC (``psync`` None) or PSYNC replid offset: the client becomes a replica."""
+
+    def failover_request(self, client: Client, replid: str, offset: int) -> Any:
+        """PSYNC replid offset FAILOVER."""
+
+    def replicaof(self, client: Client, host: bytes, port: bytes) -> Any:
+        """REPLICAOF host port, REPLICAOF NO ONE."""
+
+    def role(self) -> list[Any]:
+        """ROLE's reply."""
+
+    def wait(self, client: Client, wanted: int, timeout_ms: int) -> Any:
+        """WAIT: how many replicas acknowledged the stream so far, or a Block until
+        ``wanted`` do or ``timeout_ms`` passes (0: never)."""
+
+    def replconf(self, client: Client, args: tuple[bytes, ...]) -> Any:
+        """REPLCONF option value ...."""
+
+    def client_gone(self, client: Client) -> None:
+        """A client closed (a replica stops being fed)."""
+
+    def info_fields(self) -> list[tuple[str, Any]]:
+        """The # Replication section of INFO."""
+
+    @property
+    def replica_count(self) -> int:
+        """How many replicas this server has."""
+
+    def counters(self) -> dict[str, int]:
+        """INFO stats' replication counters (sync_full, total_net_repl_output_bytes, ...)."""
+
+
 class Server(Protocol):
     """The shared state of a server (:class:`hush.server.service.StoreService`).
 
@@ -220,6 +279,7 @@ class Server(Protocol):
     after_us: float
     #: :class:`hush.persistence.manager.Persistence`.
     persistence: Any
+    replication: Replication
     #: In cluster mode the node's :class:`hush.data.cluster.ClusterState`, else None.
     cluster: Any
     #: MIGRATE's :class:`hush.wire.sync_client.ConnectionCache`.

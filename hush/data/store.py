@@ -416,6 +416,14 @@ class Database:
             # While the AOF loads nothing expires (as in Redis): replayed
             # commands must see the keys they saw when they ran.
             return False
+        if self.store.replica:
+            # A replica leaves the deletion to its master's DEL (Redis's
+            # expireIfNeeded): the master's own commands still see the key,
+            # other clients of a read-only replica see it gone.
+            if self.store.obeying_master:
+                return False
+            if self.store.replica_read_only:
+                return True
         del self.data[key]
         del self.expires[key]
         if self.slots is not None:
@@ -442,10 +450,14 @@ class Database:
     def keys(self, pattern: bytes | None = None) -> list[bytes]:
         """Every live key, optionally matching a glob pattern."""
         self.expire_all_due()
+        keys = self.key_list()
+        if self.store.replica and self.expires:
+            # Expired keys a replica keeps for its master's DEL are not shown.
+            keys = [key for key in keys if self.exists(key)]
         if pattern is None or pattern == b"*":
-            return self.key_list()
+            return keys
         match = compile_glob(pattern)
-        return [key for key in self.data if key.__class__ is not int and match(key)]
+        return [key for key in keys if match(key)]
 
     def expire_all_due(self) -> None:
         """Expire every key whose deadline has passed."""
@@ -457,9 +469,16 @@ class Database:
 
     def random_key(self) -> bytes | None:
         """A random live key, or None when the database is empty."""
+        # A replica keeps expired keys: after 100 of them, Redis answers one anyway.
+        tries = 100 if self.store.replica else -1
         while len(self):
             key = next(_islice_at(self.data, random.randrange(len(self.data))))
-            if key.__class__ is not int and self.exists(key):
+            if key.__class__ is int:
+                continue
+            if self.exists(key):
+                return key
+            tries -= 1
+            if not tries:
                 return key
         return None
 
@@ -539,6 +558,12 @@ class Store:
         self.propagator: Any = None
         #: True while the AOF is replayed.
         self.loading = False
+        #: While this server is a replica: keys expire by its master's DELs, not
+        #: locally, and maxkeys evicts nothing (hush.replication sets these).
+        self.replica = False
+        self.replica_read_only = True
+        #: True while the master's commands run on a replica: they see every key.
+        self.obeying_master = False
         #: While a script runs, the time it started (ms), else None: as in
         #: Redis 7.0 time stands still for a script, so a key alive when it
         #: starts does not expire under it (hush.scripting.engine sets it).
@@ -598,6 +623,9 @@ class Store:
     def capacity_reached(self, db: Database, key: bytes) -> None:
         """``key`` was added and ``db`` holds maxkeys keys or more: evict by the
         policy down to maxkeys, and note the database if it stays full."""
+        if self.replica:
+            # Its master evicts and sends the DELs (replica-ignore-maxmemory).
+            return
         maxkeys = self.maxkeys
         if self.maxkeys_policy == "allkeys-lru":
             # The default, inlined (once per new key at the limit): the head is

@@ -52,9 +52,22 @@ def client_type(raw: bytes) -> str:
     return kind
 
 
+def replication_role(client: Any) -> str | None:
+    """``master`` for the link to this server's master, ``replica`` for a replica's
+    connection (after its SYNC or PSYNC), else None (Redis's getClientType)."""
+    if getattr(client, "is_master_link", False):
+        return "master"
+    link = getattr(client, "replication", None)
+    if link is not None and link.is_replica:
+        return "replica"
+    return None
+
+
 def is_type(client: Any, kind: str) -> bool:
     """True if ``client`` is of type ``kind`` (a :func:`client_type` result)."""
-    # Hush has no replication links, so no master or replica clients.
+    role = replication_role(client)
+    if role is not None:
+        return kind == role
     if kind == "pubsub":
         return subscriptions(client) > 0
     return kind == "normal" and not subscriptions(client)
@@ -86,7 +99,8 @@ def address(client: Any, peer: bool) -> bytes:
 
 
 def _flags(client: Any) -> str:
-    flags = ""
+    role = replication_role(client)
+    flags = "S" if role == "replica" else "M" if role == "master" else ""
     if subscriptions(client):
         flags += "P"
     if client.in_multi:

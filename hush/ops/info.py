@@ -62,7 +62,6 @@ class _Sampler:
     METRICS = ("total_commands_processed", "total_net_input_bytes", "total_net_output_bytes")
 
     def __init__(self, server: Server) -> None:
-        self.replid = os.urandom(20).hex()
         # Weak: the sampler lives in a WeakKeyDictionary keyed by the server.
         self.server = weakref.ref(server)
         self.rates: dict[str, deque[float]] = {
@@ -182,7 +181,8 @@ def clients_section(server: Server) -> Fields:
         and waiter.block.keys
     )
     return [
-        ("connected_clients", len(server.clients)),
+        # Replicas are not counted (their master client is), as in Redis.
+        ("connected_clients", len(server.clients) - server.replication.replica_count),
         ("cluster_connections", 0),
         ("maxclients", server.settings.maxclients),
         ("client_recent_max_input_buffer", max_input),
@@ -234,15 +234,21 @@ def stats_section(server: Server) -> Fields:
     """# Stats: the store's counters."""
     stats = server.store.stats
     sampler = _sampler(server)
+    replication = server.replication.counters()
     return [
         ("total_connections_received", stats.total_connections_received),
         ("total_commands_processed", stats.total_commands_processed),
         ("instantaneous_ops_per_sec", int(sampler.rate("total_commands_processed"))),
         ("total_net_input_bytes", stats.total_net_input_bytes),
         ("total_net_output_bytes", stats.total_net_output_bytes),
+        ("total_net_repl_input_bytes", replication["total_net_repl_input_bytes"]),
+        ("total_net_repl_output_bytes", replication["total_net_repl_output_bytes"]),
         ("instantaneous_input_kbps", f"{sampler.rate('total_net_input_bytes') / 1024:.2f}"),
         ("instantaneous_output_kbps", f"{sampler.rate('total_net_output_bytes') / 1024:.2f}"),
         ("rejected_connections", stats.rejected_connections),
+        ("sync_full", replication["sync_full"]),
+        ("sync_partial_ok", replication["sync_partial_ok"]),
+        ("sync_partial_err", replication["sync_partial_err"]),
         ("expired_keys", stats.expired_keys),
         ("evicted_keys", stats.evicted_keys),
         # Hush never evicts clients (maxmemory-clients does not exist here).
@@ -270,20 +276,8 @@ def stats_section(server: Server) -> Fields:
 
 
 def replication_section(server: Server) -> Fields:
-    """# Replication: always a master without replicas."""
-    return [
-        ("role", "master"),
-        ("connected_slaves", 0),
-        ("master_failover_state", "no-failover"),
-        ("master_replid", _sampler(server).replid),
-        ("master_replid2", "0" * 40),
-        ("master_repl_offset", 0),
-        ("second_repl_offset", -1),
-        ("repl_backlog_active", 0),
-        ("repl_backlog_size", 1048576),
-        ("repl_backlog_first_byte_offset", 0),
-        ("repl_backlog_histlen", 0),
-    ]
+    """# Replication: the role, the replicas or the master link, the history (hush.replication)."""
+    return server.replication.info_fields()
 
 
 def cpu_section(server: Server) -> Fields:

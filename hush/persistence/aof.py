@@ -30,6 +30,7 @@ from twisted.logger import Logger
 from hush.core.errors import CommandError
 from hush.data.types.registry import rewrite_commands
 from hush.persistence import rdb
+from hush.persistence.propagation import ReplicasOnly
 
 log = Logger()
 
@@ -287,6 +288,8 @@ class AppendOnlyFile:
         """Encode ops (SELECT as needed) into the buffer (and the rewrite buffer)."""
         parts = []
         for db_index, argv in ops:
+            if argv.__class__ is ReplicasOnly:
+                continue
             if db_index != self.selected_db:
                 parts.append(encode([b"SELECT", b"%d" % db_index]))
                 self.selected_db = db_index
@@ -453,14 +456,8 @@ class AppendOnlyFile:
         child = self.child_pid
         if not child:
             return
-        try:
-            os.kill(child, 9)
-            os.waitpid(child, 0)
-        except OSError:
-            pass
+        rdb.kill_child(child, self._poll)
         self.child_pid = 0
-        if self._poll is not None and self._poll.active():
-            self._poll.cancel()
         self._poll = None
         self.rewrite_buf = None
         self._remove_temp_files(child)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall
@@ -27,7 +28,7 @@ from hush.formats.rdb import RdbError
 from hush.persistence import rdb
 from hush.persistence.aof import AOFError, AppendOnlyFile, replace_with_snapshot, temp_files
 from hush.persistence.loader import load
-from hush.persistence.propagation import Propagator
+from hush.persistence.propagation import Op, Propagator
 
 log = Logger()
 
@@ -60,6 +61,8 @@ class Persistence:
         # A rewrite started while the AOF is off (BGREWRITEAOF).
         self._detached: AppendOnlyFile | None = None
         self.unclaimed_functions: list[bytes] = []
+        #: Where writes go besides the AOF: the replication stream (set_replication_sink).
+        self.replication_sink: Callable[[list[Op]], None] | None = None
         self.last_save = int(service.clock.seconds())
         self.loading = False
         self._started = False
@@ -71,6 +74,10 @@ class Persistence:
         self.bgsave_scheduled = False
         # The BGSAVE child.
         self.save_child = 0
+        #: True while the child streams a diskless sync's snapshot (not the dump file).
+        self.save_to_socket = False
+        #: Called as listener(ok, to_socket) when a save child ends (replication waits on them).
+        self.save_ended: list[Callable[[bool, bool], None]] = []
         self.save_started_at = 0.0
         self._save_poll: IDelayedCall | None = None
         self._cron: LoopingCall | None = None
@@ -228,19 +235,48 @@ class Persistence:
 
     def enable(self) -> None:
         """Open the AOF and propagate every write to it from now on."""
-        service = self.service
         aof = self._new_file()
         aof.open()
         aof.on_growth = self._grown
         self.aof = aof
-        propagator = Propagator(service.store, aof.feed)
-        propagator.before_reply = aof.flush
+        aof.on_write_status = self._aof_write_status
+        self._install()
 
-        def write_status(error: str | None) -> None:
+    def _aof_write_status(self, error: str | None) -> None:
+        propagator = self.service.store.propagator
+        if propagator is not None:
             propagator.write_error = error
 
-        aof.on_write_status = write_status
-        self._attach(propagator)
+    def set_replication_sink(self, sink: Callable[[list[Op]], None] | None) -> None:
+        """Propagate every write to ``sink`` too (a master's replication stream), or stop.
+
+        Only while a master keeps a backlog: otherwise writes pay nothing for it.
+        """
+        self.replication_sink = sink
+        self._install()
+
+    def _install(self) -> None:
+        """Point the store's propagator at the AOF and the replication stream, whichever
+        are on, or remove it when neither is."""
+        aof, stream = self.aof, self.replication_sink
+        propagator = self.service.store.propagator
+        if aof is None and stream is None:
+            if propagator is not None:
+                self._attach(None)
+            return
+        if aof is None:
+            sink = stream
+        elif stream is None:
+            sink = aof.feed
+        else:
+            sink = _both(aof.feed, stream)
+        if propagator is None:
+            propagator = Propagator(self.service.store, sink)
+            self._attach(propagator)
+        propagator.sink = sink
+        propagator.before_reply = aof.flush if aof is not None else _nothing
+        if aof is None:
+            propagator.write_error = None
 
     def _new_file(self) -> AppendOnlyFile:
         service = self.service
@@ -299,7 +335,7 @@ class Persistence:
         self._detached = None
         if self.aof is not None:
             self.aof = None
-            self._attach(None)
+            self._install()
 
     def service_stopped(self) -> None:
         """The server stops without SHUTDOWN (a signal): save as ``shutdown-on-sigterm`` says."""
@@ -355,8 +391,9 @@ class Persistence:
             else:
                 self.aof_rewrites += 1
 
-    def _fork_save(self) -> None:
-        """Fork a child that writes the dump file (BGSAVE)."""
+    def _fork_save(self, extra_aux: dict[bytes, bytes] | None = None,
+                   stream: tuple[int, bytes] | None = None) -> None:
+        """Fork a child that writes the dump file (BGSAVE), or streams it into a pipe."""
         service = self.service
         clock = service.clock
         self._last_bgsave_try = clock.seconds()
@@ -371,14 +408,39 @@ class Persistence:
         if pid == 0:  # pragma: no cover - the child
             code = 1
             try:
-                code = rdb.save_child(service.store, service.settings, path, now_s, parent,
-                                      codes)
+                if stream is None:
+                    code = rdb.save_child(service.store, service.settings, path, now_s, parent,
+                                          codes, extra_aux)
+                else:
+                    code = rdb.stream_child(service.store, service.settings, stream[0],
+                                            stream[1], now_s, codes, extra_aux)
             finally:
                 os._exit(code)
         self.save_child = pid
+        self.save_to_socket = stream is not None
         self.save_started_at = clock.seconds()
-        log.info("Background saving started by pid {pid}", pid=pid)
+        if stream is None:
+            log.info("Background saving started by pid {pid}", pid=pid)
+        else:
+            log.info("Background RDB transfer started by pid {pid}", pid=pid)
         self._save_poll = clock.callLater(CHILD_POLL, self._check_save_child)
+
+    def bgsave_for_replication(self, extra_aux: dict[bytes, bytes],
+                               stream: tuple[int, bytes] | None = None) -> bool:
+        """Start the snapshot a full sync sends; False while another child runs.
+
+        Without ``stream`` the child writes the dump file, as BGSAVE does
+        (counted in rdb_saves, as Redis counts it); with ``stream`` (the write
+        end of a pipe and the EOF mark) it streams the snapshot into the pipe
+        (a diskless sync). :attr:`save_ended` listeners hear when it ends.
+        """
+        if self.rewriting or self.shutting_down:
+            return False
+        self.bgsave_scheduled = False
+        self._fork_save(extra_aux, stream)
+        if stream is None:
+            self.rdb_saves += 1
+        return True
 
     def _check_save_child(self) -> None:
         self._save_poll = None
@@ -392,32 +454,46 @@ class Persistence:
         self.save_child = 0
         ok = os.waitstatus_to_exitcode(status) == 0
         seconds = int(self.service.clock.seconds() - self.save_started_at)
-        if ok:
-            log.info("Background saving terminated with success")
+        to_socket = self.save_to_socket
+        self.save_to_socket = False
+        if to_socket:
+            # A diskless sync's child: no dump file, so no save status changes.
+            if ok:
+                log.info("Background RDB transfer terminated with success")
+            else:
+                log.warn("Background transfer error")
         else:
-            log.error("Background saving error")
-            rdb.unlink(os.path.join(os.path.dirname(self.rdb_path) or ".", rdb.temp_name(child)))
-        self.last_bgsave_ok = ok
-        self.last_bgsave_seconds = seconds
-        if ok:
-            self._saved(self._dirty_at_fork)
-        self._update_refusal()
+            if ok:
+                log.info("Background saving terminated with success")
+            else:
+                log.error("Background saving error")
+                rdb.unlink(os.path.join(os.path.dirname(self.rdb_path) or ".",
+                                        rdb.temp_name(child)))
+            self.last_bgsave_ok = ok
+            self.last_bgsave_seconds = seconds
+            if ok:
+                self._saved(self._dirty_at_fork)
+            self._update_refusal()
+        for listener in list(self.save_ended):
+            listener(ok, to_socket)
         self._start_scheduled()
 
     def _kill_save_child(self) -> None:
         child = self.save_child
         if not child:
             return
-        try:
-            os.kill(child, 9)
-            os.waitpid(child, 0)
-        except OSError:
-            pass
+        rdb.kill_child(child, self._save_poll)
         self.save_child = 0
-        if self._save_poll is not None and self._save_poll.active():
-            self._save_poll.cancel()
         self._save_poll = None
         rdb.unlink(os.path.join(os.path.dirname(self.rdb_path) or ".", rdb.temp_name(child)))
+        to_socket = self.save_to_socket
+        self.save_to_socket = False
+        for listener in list(self.save_ended):
+            listener(False, to_socket)
+
+    def stop_save(self) -> None:
+        """Kill a running save child (a replica about to load its master's snapshot)."""
+        self._kill_save_child()
 
     def _kill_children(self) -> None:
         self._kill_save_child()
@@ -696,3 +772,15 @@ class Persistence:
                 ("aof_delayed_fsync", 0),
             ]
         return fields
+
+
+def _both(first: Callable[[list[Op]], None], second: Callable[[list[Op]], None]
+          ) -> Callable[[list[Op]], None]:
+    def feed(ops: list[Op]) -> None:
+        first(ops)
+        second(ops)
+    return feed
+
+
+def _nothing() -> None:
+    pass

@@ -34,6 +34,11 @@ _MULTI = [b"MULTI"]
 _EXEC = [b"EXEC"]
 
 
+class ReplicasOnly(list):
+    """An argv propagated to replicas and not to the AOF (PUBLISH, as Redis's
+    forceCommandPropagation with PROPAGATE_REPL)."""
+
+
 class Propagator:
     """Collects the effects of the running top-level command and hands them to a sink.
 
@@ -107,9 +112,10 @@ class Propagator:
             return None
         return CommandError(f"MISCONF Errors writing to the AOF file: {self.write_error}")
 
-    def propagate(self, ctx: Any, argv: list[bytes]) -> None:
-        """Record ``argv`` now, in addition to whatever the running command propagates."""
-        self.ops.append((ctx.db.index, argv))
+    def propagate(self, ctx: Any, argv: list[bytes], aof: bool = True) -> None:
+        """Record ``argv`` now, in addition to whatever the running command propagates
+        (``aof`` False: for replicas only, not the AOF)."""
+        self.ops.append((ctx.db.index, argv if aof else ReplicasOnly(argv)))
         if not self.depth:
             self.flush_ops()
 

@@ -86,16 +86,20 @@ def used_memory() -> int:
 
 def write_dataset(store: Any, settings: Any, out: BinaryIO, *, now_s: int,
                   functions: Iterable[bytes] = (), aof_base: bool = False,
-                  alive: Callable[[], bool] | None = None) -> None:
+                  alive: Callable[[], bool] | None = None,
+                  extra_aux: dict[bytes, bytes] | None = None) -> None:
     """Write the whole dataset as an RDB file to ``out`` (any object with ``write``).
 
     Reads the dictionaries directly, as a forked child must (a lookup could
     expire a key and propagate from the child). ``alive`` is asked every
     :data:`PARENT_CHECK_EVERY` keys; False stops the write with :class:`Orphaned`.
+    ``extra_aux`` are aux fields written after ``used-mem`` (a replication
+    snapshot's ``repl-stream-db``, ``repl-id``, ``repl-offset``).
     """
     writer = RdbFileWriter(out, rdb_thresholds(settings),
                            checksum=setting(settings, "rdbchecksum"))
-    writer.write_header(ctime=now_s, used_mem=used_memory(), aof_base=aof_base)
+    writer.write_header(ctime=now_s, used_mem=used_memory(), aof_base=aof_base,
+                        extra_aux=extra_aux)
     for code in functions:
         writer.write_function(code)
     save_idle = settings.maxmemory_policy in _LRU_POLICIES
@@ -118,7 +122,8 @@ def write_dataset(store: Any, settings: Any, out: BinaryIO, *, now_s: int,
 
 
 def save_file(store: Any, settings: Any, path: str, temp_path: str, *, now_s: int,
-              functions: Iterable[bytes] = (), alive: Callable[[], bool] | None = None) -> int:
+              functions: Iterable[bytes] = (), alive: Callable[[], bool] | None = None,
+              extra_aux: dict[bytes, bytes] | None = None) -> int:
     """Write the dataset to ``temp_path``, fsync it, rename it to ``path``; its size.
 
     A failed write removes the temporary file and leaves ``path`` as it was.
@@ -128,7 +133,7 @@ def save_file(store: Any, settings: Any, path: str, temp_path: str, *, now_s: in
     try:
         with open(temp_path, "wb") as handle:
             write_dataset(store, settings, handle, now_s=now_s, functions=functions,
-                          alive=alive)
+                          alive=alive, extra_aux=extra_aux)
             handle.flush()
             os.fsync(handle.fileno())
             size = handle.tell()
@@ -141,7 +146,7 @@ def save_file(store: Any, settings: Any, path: str, temp_path: str, *, now_s: in
 
 
 def save_child(store: Any, settings: Any, path: str, now_s: int, parent: int,
-               functions: list[bytes]) -> int:
+               functions: list[bytes], extra_aux: dict[bytes, bytes] | None = None) -> int:
     """The body of a forked BGSAVE child; its exit status.
 
     Like Redis's child it writes ``temp-<pid>.rdb`` and renames it over the
@@ -154,7 +159,28 @@ def save_child(store: Any, settings: Any, path: str, now_s: int, parent: int,
         return os.getppid() == parent
 
     try:
-        save_file(store, settings, path, temp, now_s=now_s, functions=functions, alive=alive)
+        save_file(store, settings, path, temp, now_s=now_s, functions=functions, alive=alive,
+                  extra_aux=extra_aux)
+        return 0
+    except BaseException:
+        return 1
+
+
+def stream_child(store: Any, settings: Any, fd: int, mark: bytes, now_s: int,
+                 functions: list[bytes], extra_aux: dict[bytes, bytes] | None = None) -> int:
+    """The body of a forked child that streams the dataset into the pipe ``fd``; its status.
+
+    What a diskless sync sends a replica: ``$EOF:<mark>\r\n``, the RDB file,
+    then ``mark`` again (Redis's rdbSaveRioWithEOFMark). A parent that stops
+    reading (it died, or the replicas went away) makes the write fail and
+    the child give up.
+    """
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 16) as out:
+            out.write(b"$EOF:" + mark + b"\r\n")
+            write_dataset(store, settings, out, now_s=now_s, functions=functions,
+                          extra_aux=extra_aux)
+            out.write(mark)
         return 0
     except BaseException:
         return 1
@@ -247,3 +273,15 @@ def unlink(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+def kill_child(pid: int, poll: Any) -> None:
+    """Kill a forked save or rewrite child, reap it and stop ``poll``, its watcher
+    (a LoopingCall or None); the caller then forgets both."""
+    try:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+    if poll is not None and poll.active():
+        poll.cancel()

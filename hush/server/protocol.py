@@ -117,6 +117,10 @@ class RedisProtocol(LineReceiver):
         self._lines: list[list[bytes]] = []
         self._line_error: str | None = None
         self._more_lines = False
+        # Between pauseProducing and resumeProducing: the write buffer is full.
+        self._writes_paused = False
+        #: Called when a full write buffer drained (a replica's snapshot transfer).
+        self.on_drain: Any = None
 
     # -- wiring ------------------------------------------------------------
 
@@ -155,17 +159,21 @@ class RedisProtocol(LineReceiver):
 
     def pauseProducing(self) -> None:
         """Unsent replies passed the buffer size: stop reading requests."""
+        self._writes_paused = True
         if self._reads is not None:
             self._reads.pauseProducing()
 
     def resumeProducing(self) -> None:
         """The write buffer drained: read requests again."""
+        self._writes_paused = False
         if self._closing:
             # A close waits while a paused producer is registered; let it go.
             self.transport.unregisterProducer()
             return
         if self._reads is not None:
             self._reads.resumeProducing()
+        if self.on_drain is not None:
+            self.on_drain()
 
     def stopProducing(self) -> None:
         """The connection is going away; connectionLost does the cleanup."""
@@ -256,6 +264,24 @@ class RedisProtocol(LineReceiver):
             return
         self._write(b"".join(chunk))
 
+    @property
+    def writes_paused(self) -> bool:
+        """True while the write buffer is full (:attr:`on_drain` is called when it drains)."""
+        return self._writes_paused
+
+    def send_raw(self, data: bytes) -> None:
+        """Send bytes as they are (a replica's snapshot and stream), after the replies
+        produced so far."""
+        if self._closing:
+            return
+        # Counted as replication output (INFO total_net_repl_output_bytes), not here.
+        self._stats.total_net_output_bytes -= len(data)
+        out = self._out
+        if out is not None:
+            out.append(data)
+        else:
+            self._write(data)
+
     def pending_output(self) -> int:
         """Bytes written to the transport but not yet taken by the kernel."""
         transport = self.transport
@@ -283,7 +309,10 @@ class RedisProtocol(LineReceiver):
         # client that stops reading is cut off rather than letting the
         # server's memory grow without bound.
         session = self.session
-        kind = "pubsub" if session.subscriptions else "normal"
+        if session.replication is not None and session.replication.is_replica:
+            kind = "slave"
+        else:
+            kind = "pubsub" if session.subscriptions else "normal"
         hard, soft, seconds = self._settings.output_limit(kind)
         if not hard and not soft:
             return
@@ -397,6 +426,9 @@ class RedisProtocol(LineReceiver):
             return self._stop_lines(str(reject))
         if argv:
             self._lines.append(argv)
+        elif self.session.replication is not None:
+            # A replica loading a large snapshot sends newlines: it is alive.
+            self.session.replication.heard_from(self._seconds())
         if self._buffer[:1] == b"*":
             # A multibulk frame follows: LineReceiver hands the rest to
             # rawDataReceived, that is to the parser.

@@ -38,6 +38,7 @@ from hush.ops.latency import LatencyMonitor
 from hush.ops.monitor import stop_monitoring
 from hush.ops.slowlog import SlowLog
 from hush.persistence.manager import Persistence
+from hush.replication.manager import Replication
 from hush.scripting.engine import ScriptEngine
 from hush.scripting.functions import FunctionLibraries
 from hush.server import auth, limits
@@ -64,11 +65,12 @@ class StoreService(service.Service):
 
     name = "hush-store"
 
-    def __init__(self, settings: Settings, clock: IReactorTime | None = None) -> None:
+    def __init__(self, settings: Settings, clock: IReactorTime | None = None,
+                 reactor: Any = None) -> None:
         if clock is None:
-            from twisted.internet import reactor
+            from twisted.internet import reactor as default_reactor
 
-            clock = reactor
+            clock = default_reactor
         if settings.enable_time_control:
             # A test server: HUSH.CLOCK ADVANCE moves this clock (hush.core.clock).
             clock = AdjustableClock(clock)
@@ -116,6 +118,8 @@ class StoreService(service.Service):
         settings.on_change("timeout", lambda _timeout: self.idle.arm())
         self.persistence = Persistence(self)
         settings.on_change("appendonly", self.persistence.set_appendonly)
+        #: Replicas of this server, and its link to a master (hush.replication).
+        self.replication = Replication(self, reactor)
         #: MIGRATE's connections to other servers, kept for reuse.
         self.migrate_connections = ConnectionCache(clock)
         #: False when hush.server.startup loads the AOF itself, after the startup
@@ -191,6 +195,7 @@ class StoreService(service.Service):
         self.store.tracking.disable(client)
         if client.monitoring:
             stop_monitoring(self, client)
+        self.replication.client_gone(client)
 
     def privilegedStartService(self) -> None:
         # Before the listeners open, as Redis does it: raise the open-files
@@ -258,7 +263,12 @@ class StoreService(service.Service):
                 log.critical("{message}", message=message)
                 raise StartupFailure(message)
 
+    def startService(self) -> None:
+        super().startService()
+        self.replication.start()
+
     def stopService(self) -> None:
+        self.replication.stop()
         self.persistence.service_stopped()
         self.migrate_connections.close_all()
         self.store.stop()
@@ -381,7 +391,7 @@ def make_service(settings: Settings, clock: IReactorTime | None = None,
     if settings.pidfile:
         # First: written before anything listens, removed after everything stopped.
         PidFile(settings.pidfile).setServiceParent(top)
-    store_service = StoreService(settings, clock if clock is not None else reactor)
+    store_service = StoreService(settings, clock if clock is not None else reactor, reactor)
     store_service.setServiceParent(top)
     factory = RedisFactory(store_service)
     first_tcp_port = FirstTCPPort(settings)

@@ -88,7 +88,7 @@ def test_debians_redis_conf_starts_serves_and_notes_what_hush_does_instead(tmp_p
                          r"dbfilename, .*: Hush acts on these as Redis does", log)
         assert re.search(r"\] rdb-del-sync-files, rdb-save-incremental-fsync: Hush does not "
                          r"act on these", log)
-        assert "Hush has no replication" in log
+        assert "Hush does not act on these: its replication links keep" in log
         # The logfile is the log: nothing goes to standard output.
         assert proc.output() == ""
         conn.close()

@@ -232,11 +232,11 @@ aclfile ""
     load_file(path, settings)
     assert settings.tcp_keepalive == 60
     assert settings.render("replicaof") == "10.0.0.1 6379"
-    assert settings.noted == ["daemonize", "rdbcompression", "dbfilename", "replicaof"]
+    # Hush follows the master a file names (hush.replication): no note.
+    assert settings.noted == ["daemonize", "rdbcompression", "dbfilename"]
     assert notes(settings) == [
         (NOTES["daemonize"], ["daemonize"]),
         (NOTES["rdb"], ["rdbcompression", "dbfilename"]),
-        (NOTES["replication"], ["replicaof"]),
     ]
 
 
