@@ -94,27 +94,36 @@ def publish(ctx, channel: bytes, message: bytes):
 container("pubsub", group=GROUP, since="2.8.0", summary="A container for Pub/Sub commands.")
 
 
-@command("pubsub|channels", arity=-2, flags=("pubsub", "loading", "stale"), group=GROUP,
-         since="2.8.0", summary="Returns the active channels.")
-def pubsub_channels(ctx, *pattern: bytes):
+def _names(registry: dict, pattern: tuple[bytes, ...], subcommand: str) -> list[bytes]:
+    """PUBSUB (SHARD)CHANNELS: the channels of ``registry``, those matching the pattern if any."""
     if len(pattern) > 1:
-        raise SubcommandSyntax("PUBSUB", "CHANNELS")
-    names = list(ctx.server.pubsub.channels)
+        raise SubcommandSyntax("PUBSUB", subcommand)
+    names = list(registry)
     if pattern:
         match = compile_glob(pattern[0])
         names = [name for name in names if match(name)]
     return names
 
 
-@command("pubsub|numsub", arity=-2, flags=("pubsub", "loading", "stale"), group=GROUP,
-         since="2.8.0", summary="Returns a count of subscribers to channels.")
-def pubsub_numsub(ctx, *channels: bytes):
-    registry = ctx.server.pubsub.channels
+def _counts(registry: dict, channels: tuple[bytes, ...]) -> list:
+    """PUBSUB (SHARD)NUMSUB: channel, subscriber count, ... for ``channels``."""
     # A flat array even in RESP3, as Redis 7.0 sends it.
     reply: list = []
     for channel in channels:
         reply += (channel, len(registry.get(channel, ())))
     return reply
+
+
+@command("pubsub|channels", arity=-2, flags=("pubsub", "loading", "stale"), group=GROUP,
+         since="2.8.0", summary="Returns the active channels.")
+def pubsub_channels(ctx, *pattern: bytes):
+    return _names(ctx.server.pubsub.channels, pattern, "CHANNELS")
+
+
+@command("pubsub|numsub", arity=-2, flags=("pubsub", "loading", "stale"), group=GROUP,
+         since="2.8.0", summary="Returns a count of subscribers to channels.")
+def pubsub_numsub(ctx, *channels: bytes):
+    return _counts(ctx.server.pubsub.channels, channels)
 
 
 @command("pubsub|numpat", arity=2, flags=("pubsub", "loading", "stale"), group=GROUP,
@@ -167,24 +176,14 @@ def spublish(ctx, channel: bytes, message: bytes) -> int:
          since="7.0.0", summary="Returns the active shard channels.")
 def pubsub_shardchannels(ctx, *pattern: bytes):
     """The shard channels with subscribers, optionally only those matching a pattern."""
-    if len(pattern) > 1:
-        raise SubcommandSyntax("PUBSUB", "SHARDCHANNELS")
-    names = list(ctx.server.pubsub.shard_channels)
-    if pattern:
-        match = compile_glob(pattern[0])
-        names = [name for name in names if match(name)]
-    return names
+    return _names(ctx.server.pubsub.shard_channels, pattern, "SHARDCHANNELS")
 
 
 @command("pubsub|shardnumsub", arity=-2, flags=("pubsub", "loading", "stale"), group=GROUP,
          since="7.0.0", summary="Returns the count of subscribers of shard channels.")
 def pubsub_shardnumsub(ctx, *channels: bytes):
     """Channel, subscriber count, ... for the shard channels given (a flat array)."""
-    registry = ctx.server.pubsub.shard_channels
-    reply: list = []
-    for channel in channels:
-        reply += (channel, len(registry.get(channel, ())))
-    return reply
+    return _counts(ctx.server.pubsub.shard_channels, channels)
 
 
 _PUBSUB_HELP = [
