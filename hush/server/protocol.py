@@ -946,7 +946,9 @@ class HeldReplies:
 
     The first connection to hold replies in a pass schedules one call for
     the end of it (``callLater(0)`` runs after the reads the reactor found
-    ready, before it waits again); that call sends every held reply.
+    ready, before it waits again); that call sends every held reply. A busy
+    script, which has the reactor read without running its timers, sends
+    them after each of those reads (the service wires :meth:`send` to it).
     """
 
     def __init__(self) -> None:
@@ -976,6 +978,6 @@ class RedisFactory(Factory):
     def __init__(self, service: Server) -> None:
         self.service = service
         #: Replies held to the end of the reactor's pass (plain TCP connections).
-        self.held = HeldReplies()
+        self.held: HeldReplies = service.held_replies
         #: Unexpected exceptions, logged at most once a minute per place (the service's).
         self.failures = service.failures
