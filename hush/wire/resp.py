@@ -125,11 +125,12 @@ SMALL_INT_REPLIES = [b":%d\r\n" % i for i in range(1024)]
 
 # Arrays of plain bulk strings (LRANGE, MGET, HGETALL's pairs, SMEMBERS) are
 # the large replies. Formatting each element in a Python loop costs about
-# 0.4 us an element; interleaving ready-made ``$len\r\n`` headers, the values
-# and CRLFs with C-level list slicing and one join costs less than half that.
+# 0.4 us an element; interleaving ready-made ``$len`` headers and the values
+# with C-level list slicing and one join on CRLF costs less than half that.
 _BULK_ARRAY_MIN = 8
 _BULK_HEADERS = [b"$%d\r\n" % size for size in range(4096)]
 _BULK_HEADER_AT = _BULK_HEADERS.__getitem__
+_BARE_HEADER_AT = [b"$%d" % size for size in range(4096)].__getitem__
 #: ``$<size>\r\n`` for sizes below 4096 (the dispatcher encodes bulk replies with it).
 BULK_HEADERS = _BULK_HEADERS
 _CRLF = b"\r\n"
@@ -146,14 +147,20 @@ def _encode_bulks(out: list[bytes], values: list | tuple) -> bool:
     # encodings of their own.
     if set(map(type, values)) != _ONLY_BYTES:
         return False
+    return _join_bulks(out, values)
+
+
+def _join_bulks(out: list[bytes], values: list | tuple) -> bool:
+    """:func:`_encode_bulks` for values known to be exact bytes."""
+    # header, value, header, value, ..., "" joined on CRLF: a third fewer
+    # parts than with CRLFs of their own, and the last CRLF comes free.
+    parts = [b""] * (2 * len(values) + 1)
     try:
-        headers = list(map(_BULK_HEADER_AT, map(len, values)))
+        parts[0:-1:2] = map(_BARE_HEADER_AT, map(len, values))
     except IndexError:
         return False
-    parts = [_CRLF] * (3 * len(values))
-    parts[0::3] = headers
-    parts[1::3] = values
-    out.append(b"".join(parts))
+    parts[1::2] = values
+    out.append(_CRLF.join(parts))
     return True
 
 
