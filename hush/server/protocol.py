@@ -663,6 +663,11 @@ class RedisProtocol(LineReceiver):
                 histograms[number][-1] += 1
         if elapsed * 1e6 >= self._service.after_us:
             session.after_command(cmd, argv, elapsed)
+        return self._reply(reply, commands, index, out)
+
+    def _reply(self, reply: Any, commands: Any, index: int, out: list[bytes]) -> bool:
+        """Encode the reply of ``commands[index]``, or block on it; serve the clients
+        its run made ready. True when the commands after it are not to run now."""
         # The commonest replies are encoded here, saving a call each.
         kind = reply.__class__
         if kind is bytes:
@@ -676,26 +681,6 @@ class RedisProtocol(LineReceiver):
             out.append(_OK_REPLY)
         elif kind is int:
             # LPUSH and RPUSH answer a list's length, often past the table.
-            out.append(SMALL_INT_REPLIES[reply] if 0 <= reply < 1024 else b":%d\r\n" % reply)
-        else:
-            return self._reply(reply, commands, index, out)
-        if self._store.ready_keys:
-            self._blocking.serve_ready()
-        return self._closing
-
-    def _reply(self, reply: Any, commands: Any, index: int, out: list[bytes]) -> bool:
-        """Encode the reply of ``commands[index]``, or block on it; serve the clients
-        its run made ready. True when the commands after it are not to run now."""
-        kind = reply.__class__
-        if kind is bytes:
-            size = len(reply)
-            if size < 4096:
-                out += (BULK_HEADERS[size], reply, b"\r\n")
-            else:
-                out.append(b"$%d\r\n%s\r\n" % (size, reply))
-        elif reply is OK:
-            out.append(_OK_REPLY)
-        elif kind is int:
             out.append(SMALL_INT_REPLIES[reply] if 0 <= reply < 1024 else b":%d\r\n" % reply)
         elif reply is NO_REPLY:
             pass
