@@ -31,22 +31,25 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-#: name -> the command sent (keys exist where the command reads them).
+#: name -> the command sent (keys exist where the command reads them). ``{i}``
+#: becomes each copy's place in its pipeline of 16, as redis-benchmark's ``-r``
+#: gives each command of a pipeline a key of its own (one key ``{i}`` in eight
+#: exists: GET finds some and misses the others).
 COMMANDS = {
-    "GET": "GET key:1",
-    "SET": "SET key:1 xxx",
-    "INCR": "INCR counter",
+    "GET": "GET key:{i}",
+    "SET": "SET key:{i} xxx",
+    "INCR": "INCR counter:{i}",
     "LPUSH": "LPUSH list xxx",
     "RPUSH": "RPUSH list xxx",
     "LPOP": "LPOP list",
     "RPOP": "RPOP list",
-    "MSET": " ".join(["MSET"] + [f"key:{i} xxx" for i in range(10)]),
+    "MSET": " ".join(["MSET"] + [f"key:{{i}}:{k} xxx" for k in range(10)]),
     "LRANGE_100": "LRANGE list 0 99",
     "HSET": "HSET hash field xxx",
     "SADD": "SADD set member",
     "ZADD": "ZADD zset 1 member",
     # A TTL on every write: the expires map and the expiry heap's work.
-    "SET_EX": "SET key:1 xxx EX 100",
+    "SET_EX": "SET key:{i} xxx EX 100",
 }
 
 #: What the harness runs in the tree given as argv[1]: argv[2] is the command,
@@ -58,10 +61,13 @@ sys.path.insert(0, sys.argv[1])
 from tests.support import FakeServer, encode_command
 server = FakeServer(maxkeys=0)
 client = server.client()
-client.call("SET", "key:1", "xxx")
+for i in range(0, 16, 2):
+    client.call("SET", f"key:{i}", "xxx")
 for start in range(0, int(sys.argv[4]), 1000):
     client.call("RPUSH", "list", *[b"x%d" % i for i in range(start, start + 1000)])
-pipeline = encode_command(*sys.argv[2].split()) * 16
+pipeline = b"".join(
+    encode_command(*[arg.replace("{i}", str(i)) for arg in sys.argv[2].split()])
+    for i in range(16))
 for _ in range(int(sys.argv[3])):
     client.send_raw(pipeline)
     client.raw()

@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from hush.commands.args import parse_int, parse_timeout
-from hush.commands.table import command, effects, keynum_spec, range_spec
+from hush.commands.table import batch, command, effects, keynum_spec, range_spec
 from hush.core.errors import (
     INDEX_OUT_OF_RANGE,
     NO_SUCH_KEY,
@@ -32,7 +33,7 @@ from hush.core.errors import (
 )
 from hush.data.blocking import NOT_READY, Block
 from hush.data.store import Database
-from hush.wire.resp import NULL_ARRAY, OK
+from hush.wire.resp import NULL_ARRAY, OK, encode_each_into, encode_ints_into
 
 GROUP = "list"
 
@@ -210,6 +211,49 @@ def rpushx(ctx, key: bytes, *values: bytes) -> int:
     return 0 if lst is None else _push(ctx.db, key, lst, values, False)
 
 
+_key = itemgetter(1)
+_value = itemgetter(2)
+
+
+def _one_list(ctx, argvs: list[list[bytes]], size: int) -> tuple[Database, bytes, deque] | None:
+    """The database, key and list of a run of ``size``-argument commands all on
+    one existing list (what benchmarks and queue producers send), else None."""
+    first = argvs[0]
+    if len(first) != size or len(set(map(_key, argvs))) != 1:
+        return None
+    db = ctx.db
+    lst = db.get(first[1])
+    if lst.__class__ is not deque:
+        # A new list or another type: the handler's way, one by one.
+        return None
+    return db, first[1], lst
+
+
+def _push_batch(ctx, argvs: list[list[bytes]], out: list[bytes], left: bool) -> bool:
+    found = _one_list(ctx, argvs, 3)
+    if found is None:
+        return False
+    db, key, lst = found
+    base = len(lst)
+    if left:
+        lst.extendleft(map(_value, argvs))
+    else:
+        lst.extend(map(_value, argvs))
+    db.pushed(key, len(argvs))
+    encode_ints_into(out, range(base + 1, len(lst) + 1))
+    return True
+
+
+@batch("lpush")
+def _lpush_batch(ctx, argvs: list[list[bytes]], out: list[bytes]) -> bool:
+    return _push_batch(ctx, argvs, out, True)
+
+
+@batch("rpush")
+def _rpush_batch(ctx, argvs: list[list[bytes]], out: list[bytes]) -> bool:
+    return _push_batch(ctx, argvs, out, False)
+
+
 # -- pop ----------------------------------------------------------------------
 
 
@@ -264,6 +308,28 @@ def rpop(ctx, key: bytes, *rest: bytes) -> Any:
     else:
         db.delete(key)
     return value
+
+
+def _pop_batch(ctx, argvs: list[list[bytes]], out: list[bytes], left: bool) -> bool:
+    found = _one_list(ctx, argvs, 2)
+    # A run that would empty the list (deleting the key) goes one by one.
+    if found is None or len(found[2]) <= len(argvs):
+        return False
+    db, key, lst = found
+    pop = lst.popleft if left else lst.pop
+    encode_each_into(out, [pop() for _ in argvs], ctx.resp3)
+    db.modified(key, len(argvs))
+    return True
+
+
+@batch("lpop")
+def _lpop_batch(ctx, argvs: list[list[bytes]], out: list[bytes]) -> bool:
+    return _pop_batch(ctx, argvs, out, True)
+
+
+@batch("rpop")
+def _rpop_batch(ctx, argvs: list[list[bytes]], out: list[bytes]) -> bool:
+    return _pop_batch(ctx, argvs, out, False)
 
 
 # -- read ---------------------------------------------------------------------

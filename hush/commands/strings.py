@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from hush.commands.args import INT64_MAX, INT64_MIN, parse_int, syntax_error
 from hush.commands.keys import deadline_effect
-from hush.commands.table import command, effects, key_flags, range_spec
+from hush.commands.table import batch, command, effects, key_flags, range_spec
 from hush.core.errors import (
     INVALID_EXPIRE,
     NOT_FLOAT,
@@ -34,9 +36,15 @@ from hush.core.errors import (
 )
 from hush.data.store import Database
 from hush.data.types import string
-from hush.wire.resp import OK, RespMap
+from hush.wire.resp import OK, OK_REPLY, RespMap, encode_each_into, encode_ints_into
 
 GROUP = "string"
+
+# An argv's key and its value (a batch's columns).
+_key = itemgetter(1)
+_value = itemgetter(2)
+#: What a GET finds that needs no conversion.
+_PLAIN_STRING = {bytes, type(None)}
 
 TOO_BIG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
@@ -149,6 +157,23 @@ def get(ctx, key: bytes):
     return value
 
 
+@batch("get")
+def _get_batch(ctx, argvs: list[list[bytes]], out: list[bytes]) -> bool:
+    # A run of GETs finding strings and nothing (a bit command's bytearray,
+    # or a WRONGTYPE that the error statistics must count, go one by one).
+    db = ctx.db
+    keys = list(map(_key, argvs))
+    values = db.get_run(keys)
+    if not _PLAIN_STRING.issuperset(map(type, values)):
+        return False
+    stats = db.store.stats
+    misses = values.count(None)
+    stats.keyspace_misses += misses
+    stats.keyspace_hits += len(values) - misses
+    encode_each_into(out, values, ctx.resp3)
+    return True
+
+
 @command("set", arity=-3, flags=("write", "denyoom"), keys=(1, 1, 1), group=GROUP,
          summary="Set the string value of a key", acl=("@write", "@string", "@slow"),
          key_specs=_spec("RW", "access", "update", "variable_flags",
@@ -158,6 +183,15 @@ def set_(ctx, key: bytes, value: bytes, *options: bytes):
         ctx.db.set(key, value)
         return OK
     return _set_with_options(ctx, key, value, options)
+
+
+@batch("set")
+def _set_batch(ctx, argvs: list[list[bytes]], out: list[bytes]) -> bool:
+    if len(argvs[0]) != 3:
+        return False
+    ctx.db.set_run(list(map(_key, argvs)), list(map(_value, argvs)))
+    out += repeat(OK_REPLY, len(argvs))
+    return True
 
 
 @key_flags("set")
@@ -314,9 +348,7 @@ def mget(ctx, *keys: bytes):
 def mset(ctx, *pairs: bytes):
     if len(pairs) % 2:
         raise wrong_arity("mset")
-    db = ctx.db
-    for index in range(0, len(pairs), 2):
-        db.set(pairs[index], pairs[index + 1])
+    ctx.db.set_run(list(pairs[0::2]), list(pairs[1::2]))
     return OK
 
 
@@ -450,6 +482,35 @@ def _add(ctx, key: bytes, delta: int) -> int:
     return result
 
 
+def _add_batch(ctx, argvs: list[list[bytes]], out: list[bytes], delta: int) -> bool:
+    """INCR or DECR of distinct keys holding integers (or nothing): read all,
+    then write all. Anything else (a key twice, a non-integer, an overflow)
+    goes one by one, the reads having changed nothing but the LRU order
+    that the one-by-one run sets again."""
+    db = ctx.db
+    keys = list(map(_key, argvs))
+    if len(set(keys)) != len(keys):
+        return False
+    results = []
+    for value in db.get_run(keys):
+        if value is None:
+            results.append(delta)
+            continue
+        if value.__class__ is not bytes or len(value) > 20:
+            return False
+        try:
+            current = int(value)
+        except ValueError:
+            return False
+        result = current + delta
+        if b"%d" % current != value or not INT64_MIN <= result <= INT64_MAX:
+            return False
+        results.append(result)
+    db.set_run(keys, list(map(b"%d".__mod__, results)), keep_ttl=True)
+    encode_ints_into(out, results)
+    return True
+
+
 @command("incr", arity=2, flags=("write", "denyoom", "fast"), keys=(1, 1, 1), group=GROUP,
          summary="Increment the integer value of a key by one",
          acl=("@write", "@string", "@fast"),
@@ -464,6 +525,16 @@ def incr(ctx, key: bytes):
          key_specs=_RW_ACCESS_UPDATE)
 def decr(ctx, key: bytes):
     return _add(ctx, key, -1)
+
+
+@batch("incr")
+def _incr_batch(ctx, argvs: list[list[bytes]], out: list[bytes]) -> bool:
+    return _add_batch(ctx, argvs, out, 1)
+
+
+@batch("decr")
+def _decr_batch(ctx, argvs: list[list[bytes]], out: list[bytes]) -> bool:
+    return _add_batch(ctx, argvs, out, -1)
 
 
 @command("incrby", arity=3, flags=("write", "denyoom", "fast"), keys=(1, 1, 1), group=GROUP,

@@ -59,6 +59,8 @@ class Command:
     #: The key positions of an argv where no key spec can say them (SORT's
     #: STORE): Redis's getkeys_proc. None: from the key specs or first/last/step.
     getkeys: Callable[[list[bytes]], list[int]] | None = None
+    #: Runs a read's repeats of this command in one call (:func:`batch`); None: one by one.
+    batch: Batch | None = None
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
     #: The name of the module that declared it (hush.commands.modules); "" for Hush's own.
@@ -69,8 +71,12 @@ class Command:
     #: may run without resolve(): the arity's, and none for a container (its
     #: subcommand decides) or a command without a handler.
     sizes: range = field(init=False, repr=False)
+    #: Flagged readonly or write: a command on data, which a pipeline of its
+    #: repeats may run without the session's per-command checks.
+    data_command: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.data_command = "readonly" in self.flags or "write" in self.flags
         arity = self.arity
         if self.handler is None or self.subcommands:
             self.sizes = range(0)
@@ -247,6 +253,33 @@ def effects(*names: str) -> Callable[[Effects], Effects]:
             if sub:
                 cmd = cmd.subcommands[sub.encode()]
             cmd.effects = function
+        return function
+
+    return declare
+
+
+#: ``batch(ctx, argvs, out)``: run every argv of ``argvs`` (one command, one
+#: argument count) in order, appending each one's encoded reply to ``out``;
+#: True if it did, False if it ran none and left ``out`` alone.
+Batch = Callable[[Any, list[list[bytes]], list[bytes]], bool]
+
+
+def batch(*names: str) -> Callable[[Batch], Batch]:
+    """Declare the decorated function as the way to run many of the named commands at once.
+
+    A pipeline usually repeats one command (benchmarks, bulk loads): the
+    connection hands a read of such repeats, from a client with no gate to
+    pass (:attr:`hush.commands.dispatch.Session.plain`) and with no client
+    blocked on any key, to this function instead of calling the handler per
+    command. It must leave the data, the replies and the counters it touches
+    exactly as the handler called once per argv in order would, or return
+    False before changing anything; the connection counts the commands and
+    their time (the run's time, split evenly) as :meth:`Session.execute` would.
+    """
+
+    def declare(function: Batch) -> Batch:
+        for name in names:
+            COMMANDS[name.lower().encode()].batch = function
         return function
 
     return declare

@@ -286,6 +286,8 @@ class Server(Protocol):
     migrate_connections: Any
     #: :class:`hush.core.faults.FailureLog` for unexpected exceptions.
     failures: Any
+    #: :class:`hush.server.protocol.HeldReplies`: replies held to the end of the reactor's pass.
+    held_replies: Any
     #: Called after every command as ``watcher(client, cmd, argv, seconds)``.
     watchers: list[Any]
     #: Clients in MONITOR mode.

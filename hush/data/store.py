@@ -28,6 +28,8 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import compress, repeat
+from operator import is_not
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
@@ -41,6 +43,9 @@ from hush.data.recency import Recency
 from hush.data.sizes import SizeTracker
 from hush.data.slots import SlotIndex
 from hush.data.tracking import Tracking
+
+#: As many Nones as a map over keys takes (dict.pop's default, is_not's other side).
+_NONES = repeat(None)
 
 
 class Stats:
@@ -142,6 +147,26 @@ class Database:
             else:
                 recency.touched(key, self.store.lru_second)
         return value
+
+    def get_run(self, keys: list[bytes]) -> list[Any]:
+        """``[self.get(key) for key in keys]``, in a few C calls when it can be.
+
+        When no key repeats, none has a TTL and no use is to be noted, the
+        keys are popped and the found ones put back in order: the same
+        values and the same LRU order as one get() after another.
+        """
+        expires = self.expires
+        if (
+            self.noting
+            or (expires and not expires.keys().isdisjoint(keys))
+            or len(set(keys)) != len(keys)
+        ):
+            return list(map(self.get, keys))
+        data = self.data
+        values = list(map(data.pop, keys, _NONES))
+        found = list(map(is_not, values, _NONES))
+        data.update(zip(compress(keys, found), compress(values, found), strict=True))
+        return values
 
     def get_typed(self, key: bytes, cls: type) -> Any:
         """Return the value of ``key`` if it is a ``cls``, None if absent, else WRONGTYPE."""
@@ -263,18 +288,46 @@ class Database:
         if self.tracker:
             self.tracker.stored(self.index, key, value)
 
-    def modified(self, key: bytes) -> None:
-        """Tell the store a value was changed in place (for WATCH, the AOF and maxmemory)."""
-        self.store.dirty += 1
+    def set_run(self, keys: list[bytes], values: list[Any], keep_ttl: bool = False) -> None:
+        """``self.set(key, value, keep_ttl)`` for each pair in order, in a few C calls
+        when it can be.
+
+        When no key repeats or has a TTL and nothing watches single writes
+        (cluster slots, a key limit that could be reached, recency noting,
+        blocked clients, WATCH or tracking, encodings, maxmemory's sizes),
+        every key is popped and the pairs put in at the end: what one set()
+        after another leaves.
+        """
+        store = self.store
+        data = self.data
+        expires = self.expires
+        if (
+            self.noting or self.slots is not None or self.encodings or self.tracker
+            or store.blocking_keys or store.signalling
+            or (store.maxkeys and len(data) + len(keys) >= store.maxkeys)
+            or (expires and not expires.keys().isdisjoint(keys))
+            or len(set(keys)) != len(keys)
+        ):
+            for key, value in zip(keys, values, strict=True):
+                self.set(key, value, keep_ttl)
+            return
+        deque(map(data.pop, keys, _NONES), 0)
+        data.update(zip(keys, values, strict=True))
+        store.dirty += len(keys)
+
+    def modified(self, key: bytes, times: int = 1) -> None:
+        """Tell the store a value was changed in place, in ``times`` writes (for WATCH,
+        the AOF and maxmemory)."""
+        self.store.dirty += times
         if self.store.signalling:
             self.store.signal(self.index, key)
         if self.tracker:
             self.tracker.account(self.index, key, self.data.get(key))
 
-    def pushed(self, key: bytes) -> None:
-        """A list (or other blocking source) at ``key`` gained elements."""
+    def pushed(self, key: bytes, times: int = 1) -> None:
+        """A list (or other blocking source) at ``key`` gained elements, in ``times`` writes."""
         store = self.store
-        store.dirty += 1
+        store.dirty += times
         if store.blocking_keys:
             store.signal_ready(self.index, key)
         if store.signalling:

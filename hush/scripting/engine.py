@@ -143,6 +143,9 @@ class ScriptEngine:
         # The server's own reactor (a test server may run one in a thread).
         self.process_events: Callable[[], None] = (
             _reactor_events if iterate is None else lambda: iterate(0))
+        #: Called after each :attr:`process_events` (the server sends the
+        #: replies its connections hold to the end of the reactor's pass).
+        self.after_events: Callable[[], None] | None = None
         self._eval_state: LuaState | None = None
         self._function_state: LuaState | None = None
         # While a library loads: when its time runs out (None: no limit).
@@ -528,6 +531,8 @@ class ScriptEngine:
         held, store.ready_keys = store.ready_keys, []
         try:
             self.process_events()
+            if self.after_events is not None:
+                self.after_events()
         finally:
             store.ready_keys = held + store.ready_keys
         return run.killed

@@ -142,6 +142,8 @@ class AuthGuard:
             if isinstance(end, str):
                 # As for any protocol error: the error, then the connection closes.
                 protocol._closing = True
+                # After the replies to the requests before it, held till now.
+                protocol.send_unsent()
                 protocol.transport.write(error_bytes(end))
                 protocol.transport.loseConnection()
                 return

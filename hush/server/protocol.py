@@ -20,7 +20,7 @@ read mixing both is passed between the two at each request boundary.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from functools import partial
 from operator import itemgetter
 from time import perf_counter
@@ -108,6 +108,7 @@ class RedisProtocol(LineReceiver):
         # Bytes of requests read while blocked (they wait in _pending and
         # count towards client-query-buffer-limit, as Redis's query buffer).
         self._pending_bytes = 0
+        self._unsent: list[bytes] = []
         # LineReceiver's buffer, set here so the per-read test of it is a
         # plain attribute read.
         self._buffer = b""
@@ -141,6 +142,8 @@ class RedisProtocol(LineReceiver):
         self._stats = server.store.stats
         self._settings = server.settings
         self._blocking = server.blocking
+        self._service = server
+        self._commandstats = server.commandstats
         self.apply_limits()
         self.session = session = Session(server, self)
         session.client_id = server.register_client(session)
@@ -180,6 +183,7 @@ class RedisProtocol(LineReceiver):
 
     def connectionLost(self, reason: Any = None) -> None:
         self._closing = True
+        self._unsent.clear()
         self._drop_waiter()
         self._pending.clear()
         self._pending_bytes = 0
@@ -280,14 +284,19 @@ class RedisProtocol(LineReceiver):
         if out is not None:
             out.append(data)
         else:
-            self._write(data)
+            # Not held to the end of the reactor's pass: a snapshot transfer
+            # writes until the buffer is full (writes_paused), which only a
+            # write to the transport can tell.
+            self.send_unsent()
+            self._send(data)
 
     def pending_output(self) -> int:
-        """Bytes written to the transport but not yet taken by the kernel."""
+        """Bytes of replies not yet taken by the kernel (held, or in Twisted's buffer)."""
         transport = self.transport
         queued = getattr(transport, "_tempDataLen", 0)
         buffer = getattr(transport, "dataBuffer", b"")
-        return queued + len(buffer) - getattr(transport, "offset", 0)
+        held = sum(map(len, self._unsent))
+        return held + queued + len(buffer) - getattr(transport, "offset", 0)
 
     # -- closing -----------------------------------------------------------
 
@@ -350,6 +359,8 @@ class RedisProtocol(LineReceiver):
         self.session.last_interaction = now = self._seconds()
         self._stats.total_net_input_bytes += len(data)
         self._store.tick(now)
+        # Whether the commands repeat one (None: not known).
+        uniform = None
         try:
             if self._buffer or (data[:1] != b"*" and self.parser.idle):
                 commands, error = self._read_lines(data, [])
@@ -357,6 +368,8 @@ class RedisProtocol(LineReceiver):
                 commands, error = self.parser.feed(data)
                 if error is INLINE_AHEAD:
                     commands, error = self._read_lines(self.parser.take_inline(), commands)
+                else:
+                    uniform = self.parser.uniform
         except Exception:
             # A parser bug: the stream cannot be trusted any more.
             self.factory.failures.report("the request parser")
@@ -376,7 +389,7 @@ class RedisProtocol(LineReceiver):
         out: list[bytes] = []
         self._out = out
         if commands:
-            self._run(commands, out)
+            self._run(commands, out, uniform)
         if error is not None:
             if error is QUERY_BUFFER_EXCEEDED:
                 # The complete requests before the overflow were run and
@@ -491,11 +504,42 @@ class RedisProtocol(LineReceiver):
         if out:
             self._write(out[0] if len(out) == 1 else b"".join(out))
         if self._closing:
+            self.send_unsent()
             # A registered producer would hold the close back while paused.
             self.transport.unregisterProducer()
             self.transport.loseConnection()
 
     def _write(self, data: bytes) -> None:
+        """Send ``data`` at the end of the reactor's pass, after the other replies.
+
+        On a plain TCP connection the replies of a read are held and sent
+        once every connection the reactor found readable has been read (by
+        :class:`HeldReplies`), as Redis writes its replies before it sleeps
+        rather than after each read. Sending each at once wakes the client
+        for every reply: when the server is the busier side the client has
+        gone back to waiting between two, and the wake-up (an interrupt to
+        the other CPU) cost more than the send itself. Other transports
+        (TLS, UNIX sockets, tests') are written to at once.
+        """
+        self._stats.total_net_output_bytes += len(data)
+        if self._socket is not None:
+            unsent = self._unsent
+            if not unsent:
+                self.factory.held.add(self)
+            unsent.append(data)
+            return
+        self.transport.write(data)
+        self._check_output_limit()
+
+    def send_unsent(self) -> None:
+        """Send the replies :meth:`_write` held (in the order they were written)."""
+        unsent = self._unsent
+        if unsent:
+            data = unsent[0] if len(unsent) == 1 else b"".join(unsent)
+            unsent.clear()
+            self._send(data)
+
+    def _send(self, data: bytes) -> None:
         """Send ``data`` now if the socket takes it, else through Twisted's buffer.
 
         ``transport.write`` only queues: it registers the socket for writing
@@ -507,7 +551,6 @@ class RedisProtocol(LineReceiver):
         does not take (EAGAIN, a partial send) goes to ``transport.write``,
         after which later replies queue behind it.
         """
-        self._stats.total_net_output_bytes += len(data)
         sock = self._socket
         if sock is not None:
             transport = self.transport
@@ -535,7 +578,7 @@ class RedisProtocol(LineReceiver):
 
     # -- running commands --------------------------------------------------
 
-    def _run(self, commands: Any, out: list[bytes]) -> None:
+    def _run(self, commands: Any, out: list[bytes], uniform: bool | None = None) -> None:
         """Execute commands in order until one blocks or the client quits.
 
         While the session is :attr:`~hush.commands.dispatch.Session.plain`,
@@ -546,93 +589,109 @@ class RedisProtocol(LineReceiver):
         and feature tests that cannot apply. Everything else -- and every
         command once a command changes the client's state -- goes through
         ``execute``. The two must be kept in step.
+
+        ``uniform`` says whether the commands are more than one and repeat
+        one name with one argument count (the parser knows it for most
+        reads); None: not known, found out here.
         """
         session = self.session
-        if session.plain and len(commands) > 1:
-            first = commands[0]
-            cmd = COMMANDS.get(first[0])
-            if (
-                cmd is not None
-                and len(first) in cmd.sizes
-                and ("readonly" in cmd.flags or "write" in cmd.flags)
+        if uniform is None:
+            uniform = (
+                len(commands) > 1
                 and len(set(map(len, commands))) == 1
                 and len(set(map(_name, commands))) == 1
-            ):
+            )
+        if uniform and session.plain:
+            first = commands[0]
+            cmd = COMMANDS.get(first[0])
+            if cmd is not None and cmd.data_command and len(first) in cmd.sizes:
+                if (
+                    cmd.batch is not None
+                    and not self._store.blocking_keys
+                    and self._run_batch(cmd, commands, out)
+                ):
+                    return
                 done = self._run_uniform(cmd, commands, out)
                 if done == len(commands) or self.waiter is not None or self._closing:
                     return
                 commands = commands[done:]
-        execute = session.execute
-        blocking = self._blocking
-        store = self._store
-        stats = self._stats
-        service = self.factory.service
-        commandstats = service.commandstats
-        calls = commandstats.calls
-        spent = commandstats.seconds
         find = COMMANDS.get
         for index, argv in enumerate(commands):
             cmd = find(argv[0])
-            nargs = len(argv)
-            if cmd is None or not session.plain or nargs not in cmd.sizes:
-                reply = execute(argv)
-            else:
-                stats.total_commands_processed += 1
-                session._last_cmd = cmd
-                start = perf_counter()
-                try:
-                    if nargs == 2:
-                        reply = cmd.handler(session, argv[1])
-                    elif nargs == 3:
-                        reply = cmd.handler(session, argv[1], argv[2])
-                    else:
-                        reply = cmd.handler(session, *argv[1:])
-                except Exception as error:
-                    reply = session.failed(cmd, argv, error)
-                elapsed = perf_counter() - start
-                number = cmd.number
-                try:
-                    calls[number] += 1
-                except IndexError:
-                    # A command registered after this server started.
-                    commandstats.make_room(number)
-                    calls[number] += 1
-                spent[number] += elapsed
-                histograms = commandstats.histograms
-                if histograms is not None:
-                    # hush.ops.latency.bucket_of, inlined as in execute().
-                    try:
-                        histograms[number][int(elapsed * 976562.5).bit_length()] += 1
-                    except IndexError:
-                        # Over a second: the last bucket (no min() on the common path).
-                        histograms[number][-1] += 1
-                if elapsed * 1e6 >= service.after_us:
-                    session.after_command(cmd, argv, elapsed)
-            # The commonest replies are encoded here, saving a call each.
-            kind = reply.__class__
-            if kind is bytes:
-                size = len(reply)
-                if size < 4096:
-                    # A ready header and no formatting: b"%d" % costs more.
-                    out += (BULK_HEADERS[size], reply, b"\r\n")
-                else:
-                    out.append(b"$%d\r\n%s\r\n" % (size, reply))
-            elif reply is OK:
-                out.append(_OK_REPLY)
-            elif kind is int:
-                # LPUSH and RPUSH answer a list's length, often past the table.
-                out.append(SMALL_INT_REPLIES[reply] if 0 <= reply < 1024 else b":%d\r\n" % reply)
-            elif reply is NO_REPLY:
-                pass
-            elif kind is Block:
-                self._block(reply, argv, commands[index + 1 :])
+            if cmd is None or not session.plain or len(argv) not in cmd.sizes:
+                if self._reply(session.execute(argv), commands, index, out):
+                    return
+            elif self._lean(session, cmd, argv, commands, index, out):
                 return
+
+    def _lean(self, session: Session, cmd: Any, argv: list[bytes], commands: Any,
+              index: int, out: list[bytes]) -> bool:
+        """Run ``argv`` (``commands[index]``) on the lean lane: :meth:`Session.execute`'s
+        ungated path written out (count it, time it for commandstats, the
+        latency histogram and the slow log, call the handler), then encode
+        its reply. True when the commands after it are not to run now."""
+        self._stats.total_commands_processed += 1
+        session._last_cmd = cmd
+        nargs = len(argv)
+        start = perf_counter()
+        try:
+            if nargs == 2:
+                reply = cmd.handler(session, argv[1])
+            elif nargs == 3:
+                reply = cmd.handler(session, argv[1], argv[2])
             else:
-                self._encode(out, reply, session.resp3)
-            if store.ready_keys:
-                blocking.serve_ready()
-            if self._closing:
-                return
+                reply = cmd.handler(session, *argv[1:])
+        except Exception as error:
+            reply = session.failed(cmd, argv, error)
+        elapsed = perf_counter() - start
+        commandstats = self._commandstats
+        number = cmd.number
+        try:
+            commandstats.calls[number] += 1
+        except IndexError:
+            # A command registered after this server started.
+            commandstats.make_room(number)
+            commandstats.calls[number] += 1
+        commandstats.seconds[number] += elapsed
+        histograms = commandstats.histograms
+        if histograms is not None:
+            # hush.ops.latency.bucket_of, inlined as in execute().
+            try:
+                histograms[number][int(elapsed * 976562.5).bit_length()] += 1
+            except IndexError:
+                # Over a second: the last bucket (no min() on the common path).
+                histograms[number][-1] += 1
+        if elapsed * 1e6 >= self._service.after_us:
+            session.after_command(cmd, argv, elapsed)
+        return self._reply(reply, commands, index, out)
+
+    def _reply(self, reply: Any, commands: Any, index: int, out: list[bytes]) -> bool:
+        """Encode the reply of ``commands[index]``, or block on it; serve the clients
+        its run made ready. True when the commands after it are not to run now."""
+        # The commonest replies are encoded here, saving a call each.
+        kind = reply.__class__
+        if kind is bytes:
+            size = len(reply)
+            if size < 4096:
+                # A ready header and no formatting: b"%d" % costs more.
+                out += (BULK_HEADERS[size], reply, b"\r\n")
+            else:
+                out.append(b"$%d\r\n%s\r\n" % (size, reply))
+        elif reply is OK:
+            out.append(_OK_REPLY)
+        elif kind is int:
+            # LPUSH and RPUSH answer a list's length, often past the table.
+            out.append(SMALL_INT_REPLIES[reply] if 0 <= reply < 1024 else b":%d\r\n" % reply)
+        elif reply is NO_REPLY:
+            pass
+        elif kind is Block:
+            self._block(reply, commands[index], commands[index + 1 :])
+            return True
+        else:
+            self._encode(out, reply, self.session.resp3)
+        if self._store.ready_keys:
+            self._blocking.serve_ready()
+        return self._closing
 
     def _run_uniform(self, cmd: Any, commands: Any, out: list[bytes]) -> int:
         """Run a read of one data command repeated (a pipeline, as benchmarks send):
@@ -700,6 +759,58 @@ class RedisProtocol(LineReceiver):
         self._account(cmd, commands[counted:ran], times)
         return ran
 
+    def _run_batch(self, cmd: Any, commands: Any, out: list[bytes]) -> bool:
+        """Run a read of one data command repeated through the command's batch
+        function (:func:`hush.commands.table.batch`); False if it ran none.
+
+        The run is timed as a whole, and each command is counted with an even
+        share of its time: in commandstats (the sum is exact), the latency
+        histogram and the slow log.
+        """
+        session = self.session
+        # Set before the function runs: a failure report names it.
+        session._last_cmd = cmd
+        mark = len(out)
+        start = perf_counter()
+        try:
+            ran = cmd.batch(session, commands, out)
+        except Exception as error:
+            # A bug: how far it got is unknown, so every command answers the error.
+            del out[mark:]
+            reply = session.failed(cmd, commands[0], error)
+            self._encode(out, reply, session.resp3)
+            out[mark:] = out[mark:] * len(commands)
+            ran = True
+        elapsed = perf_counter() - start
+        if not ran:
+            return False
+        self._account_even(cmd, commands, elapsed)
+        return True
+
+    def _account_even(self, cmd: Any, argvs: Any, elapsed: float) -> None:
+        """Count ``cmd`` run once per argv in ``argvs``, ``elapsed`` seconds in all."""
+        ran = len(argvs)
+        each = elapsed / ran
+        service = self.factory.service
+        commandstats = service.commandstats
+        number = cmd.number
+        self._stats.total_commands_processed += ran
+        try:
+            commandstats.calls[number] += ran
+        except IndexError:
+            # A command registered after this server started.
+            commandstats.make_room(number)
+            commandstats.calls[number] += ran
+        commandstats.seconds[number] += elapsed
+        histograms = commandstats.histograms
+        if histograms is not None:
+            # hush.ops.latency.bucket_of.
+            histograms[number][min(int(each * _PER_BUCKET).bit_length(), 20)] += ran
+        if each * 1e6 >= service.after_us:
+            session = self.session
+            for argv in argvs:
+                session.after_command(cmd, argv, each)
+
     def _account(self, cmd: Any, argvs: Any, times: list[float]) -> None:
         """Count ``cmd`` run once per argv in ``argvs``, taking ``times`` seconds each:
         what :meth:`Session.execute` does after each command, for all at once."""
@@ -719,9 +830,10 @@ class RedisProtocol(LineReceiver):
         if histograms is not None:
             # hush.ops.latency.bucket_of for each, in C.
             counts = histograms[number]
-            buckets = map(int.bit_length, map(int, map(_PER_BUCKET.__mul__, times)))
-            for bucket, calls in Counter(buckets).items():
-                counts[min(bucket, 20)] += calls
+            buckets = list(map(int.bit_length, map(int, map(_PER_BUCKET.__mul__, times))))
+            # A run's durations fall in a bucket or two: count each distinct one.
+            for bucket in set(buckets):
+                counts[min(bucket, 20)] += buckets.count(bucket)
         after_us = service.after_us
         if max(times) * 1e6 >= after_us:
             for argv, elapsed in zip(argvs, times, strict=True):
@@ -814,6 +926,35 @@ def _read_control(transport: Any) -> Any:
     return None
 
 
+class HeldReplies:
+    """The connections whose replies wait for the end of the reactor's pass.
+
+    The first connection to hold replies in a pass schedules one call for
+    the end of it (``callLater(0)`` runs after the reads the reactor found
+    ready, before it waits again); that call sends every held reply. A busy
+    script, which has the reactor read without running its timers, sends
+    them after each of those reads (the service wires :meth:`send` to it).
+    """
+
+    def __init__(self) -> None:
+        self._waiting: list[RedisProtocol] = []
+
+    def add(self, protocol: RedisProtocol) -> None:
+        """Send ``protocol``'s held replies at the end of this pass."""
+        if not self._waiting:
+            # The reactor that runs the connection (the service's clock may
+            # be a test's, under time control).
+            protocol.transport.reactor.callLater(0, self.send)
+        self._waiting.append(protocol)
+
+    def send(self) -> None:
+        """Send every held reply (in the order the connections held them)."""
+        waiting = self._waiting
+        self._waiting = []
+        for protocol in waiting:
+            protocol.send_unsent()
+
+
 class RedisFactory(Factory):
     """Makes a :class:`RedisProtocol` per connection, all sharing one store service."""
 
@@ -821,5 +962,7 @@ class RedisFactory(Factory):
 
     def __init__(self, service: Server) -> None:
         self.service = service
+        #: Replies held to the end of the reactor's pass (plain TCP connections).
+        self.held: HeldReplies = service.held_replies
         #: Unexpected exceptions, logged at most once a minute per place (the service's).
         self.failures = service.failures

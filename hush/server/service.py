@@ -46,7 +46,7 @@ from hush.server.keepalive import apply_keepalive
 from hush.server.listeners import FirstTCPPort, listener_service
 from hush.server.memory import MemoryManager
 from hush.server.pause import ClientPause
-from hush.server.protocol import RedisFactory
+from hush.server.protocol import HeldReplies, RedisFactory
 from hush.server.startup import PidFile, StartupFailure
 from hush.wire.sync_client import ConnectionCache
 
@@ -92,6 +92,10 @@ class StoreService(service.Service):
         self.blocking = BlockingManager(self.store, clock)
         self.pubsub = PubSub()
         self.scripts = ScriptEngine(self)
+        #: Replies held to the end of the reactor's pass; a busy script's
+        #: reads of other clients' requests end with sending them too.
+        self.held_replies = HeldReplies()
+        self.scripts.after_events = self.held_replies.send
         #: FUNCTION libraries (persistence reads and restores their code through it).
         self.functions = FunctionLibraries(self.scripts)
         self.clients: dict[int, Session] = {}

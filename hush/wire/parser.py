@@ -14,6 +14,7 @@ parser, so both paths give the same commands and the same errors.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 try:
     import hiredis
@@ -348,8 +349,9 @@ _bulk_header = _Headers(b"$", 1024).__getitem__
 _array_header = _Headers(b"*", 64).__getitem__
 
 
-def _canonical_uniform(frames: list[Command]) -> bytes:
-    """The canonical RESP of ``frames`` if they all have the same length, else ValueError.
+def _canonical_uniform(frames: list[Command]) -> tuple[bytes, bool]:
+    """The canonical RESP of ``frames`` if they all have the same length, else
+    ValueError; and whether they all name the same command (as sent).
 
     A pipeline usually repeats one command, so a read's frames share their
     length; then the reply is laid out with one slice assignment per argument
@@ -364,11 +366,14 @@ def _canonical_uniform(frames: list[Command]) -> bytes:
     parts = [b"\r\n"] * (stride * count)
     parts[0::stride] = [_array_header(width)] * count
     position = 1
+    names: Any = ()
     for column in zip(*frames, strict=True):
+        if position == 1:
+            names = column
         parts[position::stride] = map(_bulk_header, map(len, column))
         parts[position + 1::stride] = column
         position += 3
-    return b"".join(parts)
+    return b"".join(parts), names.count(names[0]) == count
 
 
 class FastParser:
@@ -401,6 +406,10 @@ class FastParser:
         #: True between requests (nothing buffered or half-parsed); kept up
         #: to date after each read, so asking costs no call.
         self.idle = True
+        #: For the commands of the last read: True when they are more than one
+        #: and repeat one command name (as sent) with one argument count, False
+        #: when not, None when the exact parser read them (not looked at).
+        self.uniform: bool | None = False
         # Likewise: hiredis may take a read only when the exact parser holds nothing.
         self._fast_ready = self._reader is not None
 
@@ -424,6 +433,7 @@ class FastParser:
                 return frames, None
             # The reader may hold part of a frame: start the next one clean.
             self._reader = hiredis.Reader()
+        self.uniform = None
         result = self.exact.feed(data)
         self.idle = idle = self.exact.idle
         self._fast_ready = self._reader is not None and idle
@@ -437,10 +447,12 @@ class FastParser:
         reader = self._reader
         frames: list[Command] = []
         end = len(data)
+        exact = self.exact
         try:
             if end <= _FAST_SLICE:
                 reader.feed(data)
-                self._take(reader, frames)
+                # iter() calls gets in C until the reader has no whole frame left.
+                frames += iter(reader.gets, False)
             else:
                 # hiredis moves its unread buffer down after every reply it
                 # returns, so one huge feed costs quadratic time: feed slices.
@@ -451,14 +463,24 @@ class FastParser:
             # str cannot come back (no encoding is set) and an int or a float
             # re-encodes differently from its wire form.
             if len(frames) == 1:
-                canonical = pack_command(tuple(frames[0]))
-            else:
-                try:
-                    canonical = _canonical_uniform(frames)
-                except ValueError:
-                    # Frames of different lengths (zip's strict check); testing
-                    # that first would cost every uniform read a pass.
-                    canonical = b"".join(map(pack_command, map(tuple, frames)))
+                # One request per read (no pipelining): its own short way.
+                frame = frames[0]
+                if (
+                    pack_command(tuple(frame)) != data
+                    or not frame
+                    or len(frame) > exact.max_multibulk_len
+                    or (end > exact.max_bulk_len and max(map(len, frame)) > exact.max_bulk_len)
+                ):
+                    return None
+                self.uniform = False
+                return frames
+            try:
+                canonical, uniform = _canonical_uniform(frames)
+            except ValueError:
+                # Frames of different lengths (zip's strict check); testing
+                # that first would cost every uniform read a pass.
+                canonical = b"".join(map(pack_command, map(tuple, frames)))
+                uniform = False
         except Exception:
             return None
         if canonical != data:
@@ -466,15 +488,21 @@ class FastParser:
         # Equal bytes mean every frame was an array of bulk strings (anything
         # else re-encodes differently or not at all); Redis skips no empty
         # ones and refuses long ones with its own error (the exact parser's).
-        lengths = list(map(len, frames))
-        if not min(lengths) or max(lengths) > self.exact.max_multibulk_len:
-            return None
-        max_bulk = self.exact.max_bulk_len
+        if uniform:
+            width = len(frames[0])
+            if not width or width > exact.max_multibulk_len:
+                return None
+        else:
+            lengths = list(map(len, frames))
+            if not min(lengths) or max(lengths) > exact.max_multibulk_len:
+                return None
+        max_bulk = exact.max_bulk_len
         if end > max_bulk:
             # Only a read longer than the limit can hold a bulk over it.
             for frame in frames:
                 if max(map(len, frame)) > max_bulk:
                     return None
+        self.uniform = uniform
         return frames
 
     def _take(self, reader, frames: list[Command]) -> None:

@@ -28,6 +28,7 @@ CommandError        ``-message``            ``-message``
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from hush.core.errors import CommandError, message_bytes
@@ -113,6 +114,8 @@ class _NoReply:
 NO_REPLY = _NoReply()
 
 _OK_BYTES = b"+OK\r\n"
+#: The encoded ``+OK`` reply.
+OK_REPLY = _OK_BYTES
 _NULL2 = b"$-1\r\n"
 _NULL3 = b"_\r\n"
 # Small integers are so common (counts, 0/1 flags) that their encodings are
@@ -122,15 +125,20 @@ SMALL_INT_REPLIES = [b":%d\r\n" % i for i in range(1024)]
 
 # Arrays of plain bulk strings (LRANGE, MGET, HGETALL's pairs, SMEMBERS) are
 # the large replies. Formatting each element in a Python loop costs about
-# 0.4 us an element; interleaving ready-made ``$len\r\n`` headers, the values
-# and CRLFs with C-level list slicing and one join costs less than half that.
+# 0.4 us an element; interleaving ready-made ``$len`` headers and the values
+# with C-level list slicing and one join on CRLF costs less than half that.
 _BULK_ARRAY_MIN = 8
 _BULK_HEADERS = [b"$%d\r\n" % size for size in range(4096)]
 _BULK_HEADER_AT = _BULK_HEADERS.__getitem__
+_BARE_HEADER_AT = [b"$%d" % size for size in range(4096)].__getitem__
 #: ``$<size>\r\n`` for sizes below 4096 (the dispatcher encodes bulk replies with it).
 BULK_HEADERS = _BULK_HEADERS
 _CRLF = b"\r\n"
 _ONLY_BYTES = {bytes}
+_BYTES_AND_NONE = {bytes, type(None)}
+_EMPTY_FOR_NONE = {None: b""}
+_NULL_PARTS2 = {None: _NULL2[:-2]}
+_NULL_PARTS3 = {None: _NULL3[:-2]}
 
 
 def _encode_bulks(out: list[bytes], values: list | tuple) -> bool:
@@ -139,15 +147,75 @@ def _encode_bulks(out: list[bytes], values: list | tuple) -> bool:
     # encodings of their own.
     if set(map(type, values)) != _ONLY_BYTES:
         return False
+    return _join_bulks(out, values)
+
+
+def _join_bulks(out: list[bytes], values: list | tuple) -> bool:
+    """:func:`_encode_bulks` for values known to be exact bytes."""
+    # header, value, header, value, ..., "" joined on CRLF: a third fewer
+    # parts than with CRLFs of their own, and the last CRLF comes free.
+    parts = [b""] * (2 * len(values) + 1)
     try:
-        headers = list(map(_BULK_HEADER_AT, map(len, values)))
+        parts[0:-1:2] = map(_BARE_HEADER_AT, map(len, values))
+    except IndexError:
+        return False
+    parts[1::2] = values
+    out.append(_CRLF.join(parts))
+    return True
+
+
+def encode_each_into(out: list[bytes], values: list, resp3: bool) -> None:
+    """Append each of ``values`` as a reply of its own: the replies of a run of
+    commands (bulk strings and nulls, mostly)."""
+    if len(values) >= _BULK_ARRAY_MIN:
+        kinds = set(map(type, values))
+        if kinds == _ONLY_BYTES:
+            if _encode_bulks(out, values):
+                return
+        elif kinds == _BYTES_AND_NONE and _encode_bulks_and_nulls(out, values, resp3):
+            return
+    null = _NULL3 if resp3 else _NULL2
+    for value in values:
+        if value.__class__ is bytes:
+            size = len(value)
+            if size < 4096:
+                out += (_BULK_HEADERS[size], value, _CRLF)
+            else:
+                out.append(b"$%d\r\n%s\r\n" % (size, value))
+        elif value is None:
+            out.append(null)
+        else:
+            encode_into(out, value, resp3)
+
+
+def _encode_bulks_and_nulls(out: list[bytes], values: list, resp3: bool) -> bool:
+    """Append ``values`` (short bytes and Nones) as bulk strings and nulls; False if
+    one is too long for the header table.
+
+    The layout of :func:`_encode_bulks` (header, value, CRLF) holds a null too:
+    its text without the CRLF, then nothing. Dict lookups keyed by the values
+    swap the Nones for those parts, keeping the work per value in C.
+    """
+    nulls = _NULL_PARTS3 if resp3 else _NULL_PARTS2
+    filled = list(map(_EMPTY_FOR_NONE.get, values, values))
+    try:
+        headers = list(map(nulls.get, values, map(_BULK_HEADER_AT, map(len, filled))))
     except IndexError:
         return False
     parts = [_CRLF] * (3 * len(values))
     parts[0::3] = headers
-    parts[1::3] = values
+    parts[1::3] = filled
     out.append(b"".join(parts))
     return True
+
+
+def encode_ints_into(out: list[bytes], values: Iterable[int]) -> None:
+    """Append each of ``values`` as an integer reply of its own."""
+    out += map(_INT_REPLY, values)
+
+
+# Formatting in C: a table lookup through a Python function costs more.
+_INT_REPLY = b":%d\r\n".__mod__
 
 
 def format_double(value: float) -> bytes:

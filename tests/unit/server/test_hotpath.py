@@ -3,8 +3,8 @@
 Covers the hiredis fast path of :class:`hush.wire.parser.FastParser` (it must
 accept exactly what the exact parser accepts, whatever the read boundaries),
 the bulk-array encoder of :mod:`hush.wire.resp`, and the direct socket send of
-:meth:`hush.server.protocol.RedisProtocol._write` (partial sends, EAGAIN, a
-non-empty Twisted buffer).
+:meth:`hush.server.protocol.RedisProtocol._send` (replies held to the end of
+the reactor's pass, partial sends, EAGAIN, a non-empty Twisted buffer).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from hush.wire.parser import FastParser, RequestParser
@@ -139,6 +140,8 @@ class _BufferedTransport(StringTransport):
         self.connected = True
         self.disconnecting = False
         self._writeDisconnected = False
+        #: The reactor the held replies are scheduled on: advance(0) ends its pass.
+        self.reactor = Clock()
 
 
 class _Socket:
@@ -165,18 +168,60 @@ def _connected(server, sock: _Socket) -> tuple:
     return protocol, transport
 
 
+def _read(protocol, transport, data: bytes) -> None:
+    """One read, then the end of the reactor's pass (when held replies go)."""
+    protocol.dataReceived(data)
+    transport.reactor.advance(0)
+
+
 def test_direct_write_sends_straight_to_the_socket(server):
     sock = _Socket()
     protocol, transport = _connected(server, sock)
-    protocol.dataReceived(b"*1\r\n$4\r\nPING\r\n")
+    _read(protocol, transport, b"*1\r\n$4\r\nPING\r\n")
     assert sock.sent == b"+PONG\r\n"
     assert transport.value() == b""
+
+
+def test_replies_wait_for_the_end_of_the_reactors_pass(server):
+    first, second = _Socket(), _Socket()
+    one, transport = _connected(server, first)
+    two, _ = _connected(server, second)
+    one.dataReceived(b"*1\r\n$4\r\nPING\r\n")
+    two.dataReceived(b"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n")
+    one.dataReceived(b"*2\r\n$4\r\nECHO\r\n$3\r\nbye\r\n")
+    # Nothing is sent while the pass reads; then each connection's replies
+    # leave in one send, in order.
+    assert first.sent == second.sent == b""
+    assert one.pending_output() == len(b"+PONG\r\n$3\r\nbye\r\n")
+    transport.reactor.advance(0)
+    assert first.sent == b"+PONG\r\n$3\r\nbye\r\n"
+    assert second.sent == b"$2\r\nhi\r\n"
+    assert one.pending_output() == 0
+
+
+def test_a_closing_client_gets_its_held_replies_before_the_close(server):
+    sock = _Socket()
+    protocol, transport = _connected(server, sock)
+    protocol.dataReceived(b"*1\r\n$4\r\nPING\r\n")
+    protocol.dataReceived(b"*1\r\n$4\r\nQUIT\r\n")
+    assert sock.sent == b"+PONG\r\n+OK\r\n"
+    assert transport.disconnecting
+
+
+def test_raw_sends_keep_their_place_after_held_replies(server):
+    # A replica's stream is written at once (its transfer needs the transport's
+    # back-pressure), after what the connection holds.
+    sock = _Socket()
+    protocol, transport = _connected(server, sock)
+    protocol.dataReceived(b"*1\r\n$4\r\nPING\r\n")
+    protocol.send_raw(b"+RAW\r\n")
+    assert sock.sent == b"+PONG\r\n+RAW\r\n"
 
 
 def test_partial_send_queues_the_rest_in_order(server):
     sock = _Socket(room=3)
     protocol, transport = _connected(server, sock)
-    protocol.dataReceived(b"*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n")
+    _read(protocol, transport, b"*2\r\n$4\r\nECHO\r\n$5\r\nhello\r\n")
     assert sock.sent == b"$5\r"
     assert transport.value() == b"\nhello\r\n"
 
@@ -184,7 +229,7 @@ def test_partial_send_queues_the_rest_in_order(server):
 def test_eagain_falls_back_to_the_transport(server):
     sock = _Socket(error=BlockingIOError())
     protocol, transport = _connected(server, sock)
-    protocol.dataReceived(b"*1\r\n$4\r\nPING\r\n")
+    _read(protocol, transport, b"*1\r\n$4\r\nPING\r\n")
     assert transport.value() == b"+PONG\r\n"
 
 
@@ -192,7 +237,7 @@ def test_nothing_overtakes_bytes_already_buffered(server):
     sock = _Socket()
     protocol, transport = _connected(server, sock)
     transport._tempDataLen = 5  # Twisted still holds earlier bytes.
-    protocol.dataReceived(b"*1\r\n$4\r\nPING\r\n")
+    _read(protocol, transport, b"*1\r\n$4\r\nPING\r\n")
     assert sock.sent == b""
     assert transport.value() == b"+PONG\r\n"
 

@@ -359,3 +359,23 @@ def test_fast_parser_feeds_hiredis_in_slices():
     stream = b"".join(encode(argv) for argv in commands)
     assert parser.feed(stream) == (commands, None)
     assert sum(fed) == len(stream) and max(fed) <= 64 * 1024, max(fed)
+
+
+def test_fast_parser_says_whether_a_read_repeats_one_command():
+    parser = FastParser()
+    gets = b"".join(encode_command("GET", "k%d" % i) for i in range(4))
+    assert parser.feed(gets) == ([[b"GET", b"k%d" % i] for i in range(4)], None)
+    assert parser.uniform is True
+    # One command, other names, other argument counts, another case: no.
+    for data in (encode_command("GET", "k"),
+                 encode_command("GET", "a") + encode_command("SET", "a", "b"),
+                 encode_command("GET", "a") + encode_command("GET", "a", "b"),
+                 encode_command("GET", "a") + encode_command("get", "b")):
+        parser.feed(data)
+        assert parser.uniform is False
+    # A read the exact parser takes (a frame split across reads): not looked at.
+    parser.feed(gets[:-3])
+    assert parser.uniform is None
+    parser.feed(gets[-3:])
+    assert parser.uniform is None
+

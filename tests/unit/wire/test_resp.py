@@ -20,7 +20,9 @@ from hush.wire.resp import (
     SimpleString,
     Verbatim,
     encode,
+    encode_each_into,
     encode_into,
+    encode_ints_into,
     error_bytes,
     format_double,
 )
@@ -160,3 +162,19 @@ def test_resp3_map_round_trip(value):
     reader.feed(encode(value, resp3=False))
     flat = [item for pair in value.items() for item in pair]
     assert reader.gets() == flat
+
+
+def test_resp_encodes_runs_of_bulks_ints_and_nulls():
+    for resp3, null in ((False, b"$-1\r\n"), (True, b"_\r\n")):
+        values = [b"a", None, b"", b"x" * 5000] + [b"b", None] * 4
+        out: list[bytes] = []
+        encode_each_into(out, values, resp3)
+        expected = (b"$1\r\na\r\n" + null + b"$0\r\n\r\n" + b"$5000\r\n" + b"x" * 5000
+                    + b"\r\n" + (b"$1\r\nb\r\n" + null) * 4)
+        assert b"".join(out) == expected
+        out = []
+        encode_each_into(out, [b"a", None] * 4, resp3)
+        assert b"".join(out) == (b"$1\r\na\r\n" + null) * 4
+    out = []
+    encode_ints_into(out, [0, -1, 1023, 1 << 40])
+    assert b"".join(out) == b":0\r\n:-1\r\n:1023\r\n:1099511627776\r\n"
