@@ -33,7 +33,7 @@ from hush.core.errors import (
 )
 from hush.data.blocking import NOT_READY, Block
 from hush.data.store import Database
-from hush.wire.resp import NULL_ARRAY, OK, encode_each_into, encode_ints_into
+from hush.wire.resp import NULL_ARRAY, OK, Bulks, encode_each_into, encode_ints_into
 
 GROUP = "list"
 
@@ -365,14 +365,15 @@ def lrange(ctx, key: bytes, start: bytes, stop: bytes) -> list[bytes]:
         last = size - 1
     if first > last:
         return []
+    # A list's elements are exact bytes: Bulks skips the encoder's type check.
     if first == 0 and last == size - 1:
-        return list(lst)
+        return Bulks(lst)
     if first > size - last:
         # Nearer the tail: deque iteration from the far end is cheaper.
-        out = list(islice(reversed(lst), size - 1 - last, size - first))
+        out = Bulks(islice(reversed(lst), size - 1 - last, size - first))
         out.reverse()
         return out
-    return list(islice(lst, first, last + 1))
+    return Bulks(islice(lst, first, last + 1))
 
 
 @command("lindex", arity=3, flags=("readonly",), keys=(1, 1, 1), group=GROUP,

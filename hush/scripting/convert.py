@@ -16,6 +16,7 @@ from hush.core.errors import CommandError, c_string, c_text, message_bytes
 from hush.wire.resp import (
     NULL_ARRAY,
     BigNumber,
+    Bulks,
     DoubleText,
     Push,
     Replies,
@@ -56,7 +57,7 @@ class Converter:
         lua = self._lua
         if kind is SimpleString:
             return lua.table_from({b"ok": bytes(value)})
-        if kind is list or kind is tuple or kind is Push or kind is Replies:
+        if kind is list or kind is tuple or kind is Bulks or kind is Push or kind is Replies:
             return lua.table_from([self.to_lua(item, resp3) for item in value])
         if isinstance(value, CommandError):
             return self.error_table(value.message)

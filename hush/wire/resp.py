@@ -14,6 +14,7 @@ float               bulk ``%.17g``          double ``,``
 None                null bulk ``$-1``       null ``_``
 NULL_ARRAY          null array ``*-1``      null ``_``
 list / tuple        array                   array
+Bulks               array                   array
 RespSet             array                   set ``~``
 dict / RespMap      flat array              map ``%``
 Push                array                   push ``>``
@@ -54,6 +55,13 @@ class RespMap(list):
 
 class Push(list):
     """An out-of-band message (pub/sub): a push in RESP3, an array in RESP2."""
+
+    __slots__ = ()
+
+
+class Bulks(list):
+    """An array whose items are exact bytes (a list's elements): encoded as bulk
+    strings without looking at each item's type first."""
 
     __slots__ = ()
 
@@ -250,6 +258,16 @@ def encode_into(out: list[bytes], value: Any, resp3: bool) -> None:
                 out.append(b"$%d\r\n%s\r\n" % (len(item), item))
             else:
                 encode_into(out, item, resp3)
+    elif kind is Bulks:
+        out.append(b"*%d\r\n" % len(value))
+        try:
+            if _join_bulks(out, value):
+                return
+        except TypeError:
+            # Not bytes after all: each item its own way.
+            pass
+        for item in value:
+            encode_into(out, item, resp3)
     elif isinstance(value, CommandError):
         out.append(error_bytes(value.message))
     elif kind is bool:

@@ -13,6 +13,7 @@ from hush.wire.resp import (
     OK,
     PONG,
     QUEUED,
+    Bulks,
     DoubleText,
     Push,
     RespMap,
@@ -178,3 +179,11 @@ def test_resp_encodes_runs_of_bulks_ints_and_nulls():
     out = []
     encode_ints_into(out, [0, -1, 1023, 1 << 40])
     assert b"".join(out) == b":0\r\n:-1\r\n:1023\r\n:1099511627776\r\n"
+
+
+def test_bulks_encode_as_an_array_of_bulk_strings_whatever_they_hold():
+    for items in ([b"a"] * 20, [b"", b"x" * 5000] * 5, [b"a"] * 3,
+                  # Not exact bytes after all: each item is encoded its own way.
+                  [b"a"] * 9 + [7], [b"a"] * 9 + [None]):
+        for resp3 in (False, True):
+            assert encode(Bulks(items), resp3) == encode(list(items), resp3)
