@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Hush against redis-server under redis-benchmark, one core each.
 
-Starts Hush (this checkout, through the running Python's ``twistd``) and
-Debian's ``redis-server`` one after the other on free ports, each pinned to
+Starts Hush (this checkout, with ``python -m hush`` -- the ``hush`` command, on its own
+reactor -- or with ``--launcher twistd`` through ``twistd -n hush``) and Debian's
+``redis-server`` one after the other on free ports, each pinned to
 CPU 0, and drives each with ``redis-benchmark`` pinned to CPU 1::
 
     redis-benchmark -p PORT -c 50 -r 100000 -n N -t TESTS -P PIPELINE --csv
@@ -137,16 +138,25 @@ def wait_ready(server: Server, timeout: float = 15.0) -> None:
     raise SystemExit(f"{server.label} did not start; its log:\n{server.log.read_text()}")
 
 
+#: How Hush is started: "hush" (``python -m hush``, the command the systemd unit
+#: runs, on Hush's own reactor) or "twistd" (``twistd -n --pidfile= hush``).
+LAUNCHER = "hush"
+
+
+def hush_command() -> list[str]:
+    """The command that starts Hush, by :data:`LAUNCHER`."""
+    if LAUNCHER == "twistd":
+        return [*twistd_command(), "-n", "--pidfile=", "hush"]
+    return [sys.executable, "-m", "hush"]
+
+
 def start_hush(workdir: Path, cpu: int, repo: Path = REPO, label: str = "Hush") -> Server:
     """Start Hush from ``repo`` (this checkout by default) with an unlimited keyspace."""
     port = free_port()
     log = workdir / f"{label.replace('@', '-')}.log"
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
-    argv = twistd_command() + [
-        "-n",
-        "--pidfile=",
-        "hush",
+    argv = hush_command() + [
         "--port",
         f"tcp:{port}:interface=127.0.0.1",
         "--maxkeys",
@@ -425,11 +435,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds over both servers; the best is kept"
     )
+    parser.add_argument("--launcher", choices=("hush", "twistd"), default="hush",
+                        help="start Hush with python -m hush (default; Hush's reactor) "
+                             "or twistd -n hush (Twisted's default reactor)")
     parser.add_argument("--output", type=Path, help="also write the markdown table here")
     parser.add_argument(
         "--baseline", metavar="REV", help="also run Hush as of this git revision and compare CPU"
     )
     args = parser.parse_args(argv)
+    global LAUNCHER
+    LAUNCHER = args.launcher
     args.tests = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
     args.pipeline = [int(p) for p in args.pipeline.split(",") if p.strip()]
     return args

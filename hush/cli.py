@@ -11,6 +11,11 @@ output, no pid file -- with two differences that suit a service manager:
   "Unable to write to plugin cache" at every start.
 * a stop asked by SIGTERM or SIGINT ends with exit status 0, as redis-server
   does, where twistd kills itself with the signal once it has stopped.
+
+It also runs on :class:`hush.server.reactor.HushReactor` (Twisted's epoll
+reactor without the logging context around each read): the same service, at
+about a tenth less CPU per unpipelined request. (``twistd -n hush`` runs on
+the reactor twistd is given, ``--reactor`` or its default.)
 """
 
 from __future__ import annotations
@@ -63,4 +68,9 @@ def main() -> None:
         print(config.subOptions or config)
         print(f"hush: {error}")
         raise SystemExit(1) from None
+    if "twisted.internet.reactor" not in sys.modules:
+        # Unless something installed one already (twistd's --reactor would).
+        from hush.server.reactor import install
+
+        install()
     run_app(config)

@@ -57,6 +57,8 @@ def test_hush_serves_in_the_foreground_and_stops_cleanly(kind, tmp_path):
     assert "Ready to accept connections" in output
     assert "Hush is now ready to exit, bye bye..." in output
     assert list(tmp_path.iterdir()) == []  # no twistd.pid (nor anything else)
+    # Its own reactor: Twisted's epoll one without the log context per read.
+    assert "reactor class: hush.server.reactor.HushReactor." in output
 
 
 @pytest.mark.parametrize("kind", ["script", "module"])
