@@ -155,12 +155,7 @@ class Database:
         keys are popped and the found ones put back in order: the same
         values and the same LRU order as one get() after another.
         """
-        expires = self.expires
-        if (
-            self.noting
-            or (expires and not expires.keys().isdisjoint(keys))
-            or len(set(keys)) != len(keys)
-        ):
+        if self.noting or not self._distinct_without_ttl(keys):
             return list(map(self.get, keys))
         data = self.data
         values = list(map(data.pop, keys, _NONES))
@@ -300,13 +295,11 @@ class Database:
         """
         store = self.store
         data = self.data
-        expires = self.expires
         if (
             self.noting or self.slots is not None or self.encodings or self.tracker
             or store.blocking_keys or store.signalling
             or (store.maxkeys and len(data) + len(keys) >= store.maxkeys)
-            or (expires and not expires.keys().isdisjoint(keys))
-            or len(set(keys)) != len(keys)
+            or not self._distinct_without_ttl(keys)
         ):
             for key, value in zip(keys, values, strict=True):
                 self.set(key, value, keep_ttl)
@@ -314,6 +307,13 @@ class Database:
         deque(map(data.pop, keys, _NONES), 0)
         data.update(zip(keys, values, strict=True))
         store.dirty += len(keys)
+
+    def _distinct_without_ttl(self, keys: list[bytes]) -> bool:
+        """True if no key of ``keys`` repeats or has a TTL (a run may then take them all at once)."""
+        expires = self.expires
+        if expires and not expires.keys().isdisjoint(keys):
+            return False
+        return len(set(keys)) == len(keys)
 
     def modified(self, key: bytes, times: int = 1) -> None:
         """Tell the store a value was changed in place, in ``times`` writes (for WATCH,

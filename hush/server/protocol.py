@@ -791,50 +791,46 @@ class RedisProtocol(LineReceiver):
         """Count ``cmd`` run once per argv in ``argvs``, ``elapsed`` seconds in all."""
         ran = len(argvs)
         each = elapsed / ran
-        service = self.factory.service
-        commandstats = service.commandstats
+        histogram = self._count_run(cmd, ran, elapsed)
+        if histogram is not None:
+            # hush.ops.latency.bucket_of.
+            histogram[min(int(each * _PER_BUCKET).bit_length(), 20)] += ran
+        if each * 1e6 >= self._service.after_us:
+            session = self.session
+            for argv in argvs:
+                session.after_command(cmd, argv, each)
+
+    def _count_run(self, cmd: Any, ran: int, seconds: float) -> list[int] | None:
+        """Count ``ran`` runs of ``cmd`` taking ``seconds`` in all (commands processed,
+        commandstats); return ``cmd``'s latency histogram, None while it is off."""
+        commandstats = self._commandstats
         number = cmd.number
         self._stats.total_commands_processed += ran
+        self.session._last_cmd = cmd
         try:
             commandstats.calls[number] += ran
         except IndexError:
             # A command registered after this server started.
             commandstats.make_room(number)
             commandstats.calls[number] += ran
-        commandstats.seconds[number] += elapsed
+        commandstats.seconds[number] += seconds
         histograms = commandstats.histograms
-        if histograms is not None:
-            # hush.ops.latency.bucket_of.
-            histograms[number][min(int(each * _PER_BUCKET).bit_length(), 20)] += ran
-        if each * 1e6 >= service.after_us:
-            session = self.session
-            for argv in argvs:
-                session.after_command(cmd, argv, each)
+        return None if histograms is None else histograms[number]
 
     def _account(self, cmd: Any, argvs: Any, times: list[float]) -> None:
         """Count ``cmd`` run once per argv in ``argvs``, taking ``times`` seconds each:
         what :meth:`Session.execute` does after each command, for all at once."""
         if not times:
             return
-        session = self.session
-        service = self.factory.service
-        commandstats = service.commandstats
-        number = cmd.number
-        commandstats.make_room(number)
-        ran = len(times)
-        self._stats.total_commands_processed += ran
-        commandstats.calls[number] += ran
-        commandstats.seconds[number] += sum(times)
-        session._last_cmd = cmd
-        histograms = commandstats.histograms
-        if histograms is not None:
+        histogram = self._count_run(cmd, len(times), sum(times))
+        if histogram is not None:
             # hush.ops.latency.bucket_of for each, in C.
-            counts = histograms[number]
             buckets = list(map(int.bit_length, map(int, map(_PER_BUCKET.__mul__, times))))
             # A run's durations fall in a bucket or two: count each distinct one.
             for bucket in set(buckets):
-                counts[min(bucket, 20)] += buckets.count(bucket)
-        after_us = service.after_us
+                histogram[min(bucket, 20)] += buckets.count(bucket)
+        session = self.session
+        after_us = self._service.after_us
         if max(times) * 1e6 >= after_us:
             for argv, elapsed in zip(argvs, times, strict=True):
                 if elapsed * 1e6 >= after_us:

@@ -178,7 +178,8 @@ def encode_each_into(out: list[bytes], values: list, resp3: bool) -> None:
     if len(values) >= _BULK_ARRAY_MIN:
         kinds = set(map(type, values))
         if kinds == _ONLY_BYTES:
-            if _encode_bulks(out, values):
+            # Their types are known now: _encode_bulks would look again.
+            if _join_bulks(out, values):
                 return
         elif kinds == _BYTES_AND_NONE and _encode_bulks_and_nulls(out, values, resp3):
             return
